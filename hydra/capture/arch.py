@@ -1,0 +1,61 @@
+"""What differs between architectures: register sets in core notes and their names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EM_X86_64 = 62
+EM_AARCH64 = 183
+
+MACHINE_NAMES = {
+    3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390", 40: "arm", 43: "sparcv9",
+    EM_X86_64: "x86_64", EM_AARCH64: "aarch64", 243: "riscv",
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    machine: int
+    gp_registers: tuple[str, ...]     # the order of pr_reg in NT_PRSTATUS
+    pc: str
+    sp: str
+    fp: str
+    # registers shown first, in this order, by `hydra bt --full` and the Registers tab
+    display_order: tuple[str, ...]
+
+
+X86_64 = Architecture(
+    name="x86_64",
+    machine=EM_X86_64,
+    gp_registers=(
+        "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+        "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss", "fs_base",
+        "gs_base", "ds", "es", "fs", "gs",
+    ),
+    pc="rip",
+    sp="rsp",
+    fp="rbp",
+    display_order=(
+        "rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+        "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base", "gs_base", "cs", "ss",
+        "ds", "es", "fs", "gs", "orig_rax",
+    ),
+)
+
+AARCH64 = Architecture(
+    name="aarch64",
+    machine=EM_AARCH64,
+    gp_registers=tuple(f"x{i}" for i in range(31)) + ("sp", "pc", "pstate"),
+    pc="pc",
+    sp="sp",
+    fp="x29",
+    display_order=("pc", "sp", "x29", "x30") + tuple(f"x{i}" for i in range(29)) + ("pstate",),
+)
+
+ARCHITECTURES = {arch.machine: arch for arch in (X86_64, AARCH64)}
+BY_NAME = {arch.name: arch for arch in (X86_64, AARCH64)}
+
+
+def machine_name(machine: int) -> str:
+    return MACHINE_NAMES.get(machine, f"machine {machine}")

@@ -1,0 +1,77 @@
+"""Just enough of an ELF file on disk: loadable segments (for code bytes) and the build-id."""
+
+from __future__ import annotations
+
+import functools
+import struct
+from dataclasses import dataclass
+
+PT_LOAD = 1
+PT_NOTE = 4
+NT_GNU_BUILD_ID = 3
+
+
+@dataclass(frozen=True)
+class ElfImage:
+    path: str
+    machine: int
+    segments: tuple[tuple[int, int, int], ...]   # (vaddr, filesz, file offset)
+    build_id: str | None
+
+    def read(self, vaddr: int, size: int) -> bytes | None:
+        """Bytes at a link-time address, as far as the file holds them."""
+        for start, filesz, offset in self.segments:
+            if start <= vaddr < start + filesz:
+                take = min(size, start + filesz - vaddr)
+                try:
+                    with open(self.path, "rb") as handle:
+                        handle.seek(offset + vaddr - start)
+                        return handle.read(take)
+                except OSError:
+                    return None
+        return None
+
+
+@functools.lru_cache(maxsize=512)
+def open_image(path: str) -> ElfImage | None:
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+                return None
+            machine, = struct.unpack_from("<H", header, 18)
+            phoff, = struct.unpack_from("<Q", header, 32)
+            phentsize, phnum = struct.unpack_from("<HH", header, 54)
+            if phentsize != 56 or phnum > 4096:
+                return None
+            handle.seek(phoff)
+            table = handle.read(phnum * 56)
+            if len(table) < phnum * 56:
+                return None
+            segments = []
+            build_id = None
+            for index in range(phnum):
+                p_type, _flags, offset, vaddr, _paddr, filesz, _memsz, _align = struct.unpack_from(
+                    "<IIQQQQQQ", table, index * 56)
+                if p_type == PT_LOAD:
+                    segments.append((vaddr, filesz, offset))
+                elif p_type == PT_NOTE and build_id is None and filesz <= 1 << 20:
+                    handle.seek(offset)
+                    build_id = _build_id(handle.read(filesz))
+            return ElfImage(path, machine, tuple(segments), build_id)
+    except OSError:
+        return None
+
+
+def _build_id(notes: bytes) -> str | None:
+    cursor = 0
+    while cursor + 12 <= len(notes):
+        namesz, descsz, note_type = struct.unpack_from("<III", notes, cursor)
+        name_start = cursor + 12
+        desc_start = name_start + ((namesz + 3) & ~3)
+        if desc_start + descsz > len(notes):
+            return None
+        if note_type == NT_GNU_BUILD_ID and notes[name_start : name_start + namesz].rstrip(b"\0") == b"GNU":
+            return notes[desc_start : desc_start + descsz].hex()
+        cursor = desc_start + ((descsz + 3) & ~3)
+    return None

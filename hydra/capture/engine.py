@@ -1,0 +1,520 @@
+"""Capture from a core: drgn unwinds and reads values; this module decides what to keep.
+
+The result is a self-contained Crash: frames with names, lines, registers and variables,
+the memory behind stacks and variables, code bytes around every pc, and sources.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+import drgn
+
+from hydra.capture import attributes as attrs
+from hydra.capture.corefile import CoreInfo, read_core
+from hydra.capture.elffile import open_image
+from hydra.capture.scopes import DebugFile, FunctionScope
+from hydra.capture.sources import parse_source_maps, read_source
+from hydra.capture.values import Limits, ValueReader, describe_error
+from hydra.model import BadInput
+from hydra.model.crash import (
+    Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable, SourceFile,
+)
+from hydra.model.memory import Memory, MemoryRegion
+from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
+from hydra.symbols.demangle import function_name
+
+CODE_CONTEXT = 256            # code bytes kept on each side of a pc
+STACK_RED_ZONE = 128
+STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
+STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
+MAX_PHYSICAL_FRAMES = 20000
+
+
+@dataclass
+class CaptureOptions:
+    exe: str | None = None
+    sysroot: str | None = None
+    debug_dirs: list[str] = field(default_factory=list)
+    source_maps: list[str] = field(default_factory=list)
+    kv: list[str] = field(default_factory=list)
+    globals: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    variables: bool = True
+
+
+def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
+    options = options or CaptureOptions()
+    started = time.time()
+    info = read_core(path)
+    try:
+        source_maps = parse_source_maps(options.source_maps)
+        user_attributes = attrs.parse_pairs(options.kv, "--kv")
+        env_attributes = attrs.environment_attributes()
+    except ValueError as error:
+        raise BadInput(path, str(error)) from None
+    if options.exe:
+        _check_executable(options.exe, info)
+
+    logging.getLogger("drgn").setLevel(logging.CRITICAL)
+    prog = drgn.Program()
+    try:
+        prog.set_core_dump(path)
+    except (drgn.BadDataError, ValueError, OSError) as error:
+        raise BadInput(path, f"cannot read core: {error}") from None
+    crash = Crash(origin="core")
+    crash.warnings.extend(info.warnings)
+    _load_modules(prog, info, options, crash)
+    _add_file_memory(prog, info)
+
+    crash.process = Process(
+        pid=info.pid, command_line=info.psargs, executable=_executable_path(prog, info),
+        uid=info.uid, gid=info.gid, capture_time=started, core_path=os.path.abspath(path),
+        core_size=info.size, architecture=info.arch.name, state=info.state,
+    )
+    crash.signal = _signal(info)
+    crash.crashed_tid = info.threads[0].tid
+    crash.memory_map = _memory_map(info)
+    crash.modules = _modules(prog, crash)
+
+    reader = ValueReader(prog, options.limits)
+    walker = _FrameWalker(prog, reader, options.variables, crash)
+    for core_thread in info.threads:
+        crash.threads.append(walker.thread(core_thread, info))
+    walker.close()
+
+    for name in options.globals:
+        try:
+            obj = prog.variable(name)
+        except (LookupError, ValueError):
+            crash.warnings.append(f"--global {name}: no such variable in the debug info")
+            continue
+        crash.globals.append(reader.variable(name, obj, "global"))
+
+    _capture_memory(prog, info, crash, reader, walker)
+    _capture_sources(crash, source_maps)
+
+    crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
+    crash.attributes.update(env_attributes)
+    crash.attributes.update(user_attributes)
+    missing = [m for m in crash.modules if not m.has_symbols and not m.path.startswith("[")
+               and "vdso" not in m.path]
+    if missing:
+        crash.attributes["_missing_symbols"] = ",".join(m.path for m in missing)
+    if crash.signal and crash.signal.name in SIGNAL_CLASSES:
+        crash.classifiers.append(Classifier(SIGNAL_CLASSES[crash.signal.name], crash.signal.name))
+    crash.system["capture_seconds"] = round(time.time() - started, 3)
+    return crash
+
+
+def _check_executable(exe: str, info: CoreInfo) -> None:
+    if not os.path.exists(exe):
+        raise BadInput(exe, "no such executable")
+    if os.path.isdir(exe):
+        raise BadInput(exe, "is a directory, not an executable")
+    if not os.access(exe, os.R_OK):
+        raise BadInput(exe, "permission denied")
+    image = open_image(exe)
+    if image is None:
+        raise BadInput(exe, "not an ELF executable")
+    if image.machine != info.arch.machine:
+        raise BadInput(exe, f"executable is not for {info.arch.name}, the core's architecture")
+
+
+def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, crash: Crash) -> None:
+    # Debuginfod would reach for the network; capture uses local files only.
+    prog.set_enabled_debug_info_finders(["standard"])
+    debug_options = prog.debug_info_options
+    if options.debug_dirs:
+        debug_options.directories = tuple(options.debug_dirs) + tuple(debug_options.directories)
+    try:
+        prog.create_loaded_modules()
+    except Exception as error:  # corrupt link map, unreadable auxv
+        crash.warnings.append(f"{info.path}: cannot list loaded modules: {error}")
+    modules = list(prog.modules())
+    if options.exe:
+        try:
+            prog.main_module().try_file(options.exe)
+        except (LookupError, OSError, drgn.BadDataError):
+            pass
+    if options.sysroot:
+        for module in modules:
+            candidate = os.path.join(options.sysroot, module.name.lstrip("/"))
+            if (module.wants_loaded_file() or module.wants_debug_file()) and os.path.isfile(candidate):
+                try:
+                    module.try_file(candidate)
+                except (OSError, drgn.BadDataError):
+                    pass
+    try:
+        prog.load_debug_info(None, default=True)
+    except drgn.MissingDebugInfoError:
+        pass
+    except Exception as error:
+        crash.warnings.append(f"{info.path}: loading debug info failed: {error}")
+    for module in modules:
+        if module.loaded_file_status != drgn.ModuleFileStatus.HAVE and not module.name.startswith("["):
+            expected = module.build_id.hex() if module.build_id else None
+            candidates = [module.name]
+            if module is _main_module(prog) and options.exe:
+                candidates.insert(0, options.exe)
+            if options.sysroot:
+                candidates.insert(0, os.path.join(options.sysroot, module.name.lstrip("/")))
+            for candidate in candidates:
+                image = open_image(candidate) if os.path.isfile(candidate) else None
+                if image and expected and image.build_id and image.build_id != expected:
+                    crash.warnings.append(
+                        f"{candidate}: build-id {image.build_id} differs from the core's {expected}; "
+                        f"not used for {module.name}")
+                    break
+            else:
+                crash.warnings.append(f"{module.name}: binary not found; frames in it show as module+offset")
+
+
+def _main_module(prog: drgn.Program):
+    try:
+        return prog.main_module()
+    except LookupError:
+        return None
+
+
+def _executable_path(prog: drgn.Program, info: CoreInfo) -> str | None:
+    main = _main_module(prog)
+    if main is not None and main.name:
+        return main.name
+    return info.executable
+
+
+def _add_file_memory(prog: drgn.Program, info: CoreInfo) -> None:
+    """Let drgn read code and read-only data (absent from cores) from the binaries."""
+    for mapping in info.files:
+        try:
+            module = prog.module(mapping.start)
+        except LookupError:
+            continue
+        if not module.loaded_file_path:
+            continue
+        found = (module.loaded_file_path, module.loaded_file_bias)
+        image = open_image(found[0])
+        if image is None:
+            continue
+        bias = found[1]
+        for segment in info.segments:
+            missing_start = segment.vaddr + segment.filesz
+            missing_end = segment.vaddr + segment.memsz
+            start = max(missing_start, mapping.start)
+            end = min(missing_end, mapping.end)
+            if start >= end:
+                continue
+
+            def read(address, count, offset, physical, image=image, bias=bias):
+                data = image.read(address - bias, count)
+                if data is None or len(data) < count:
+                    raise drgn.FaultError("not in the binary", address)
+                return data
+
+            prog.add_memory_segment(start, end - start, read)
+        # earlier-added core segments stay authoritative where the core has bytes:
+        # only ranges the core lacks were added above.
+
+
+def _signal(info: CoreInfo) -> Signal | None:
+    if info.siginfo:
+        number, _errno, code, address = info.siginfo
+    elif info.threads and info.threads[0].signal:
+        number, code, address = info.threads[0].signal, None, None
+    else:
+        return None
+    name = signal_name(number)
+    return Signal(number=number, name=name, code=code, code_name=code_name(name, code),
+                  address=address if carries_address(name, code) else None)
+
+
+def _memory_map(info: CoreInfo) -> list[MapEntry]:
+    entries = []
+    for segment in sorted(info.segments, key=lambda s: s.vaddr):
+        path = None
+        offset = 0
+        for mapping in info.files:
+            if mapping.start <= segment.vaddr < mapping.end:
+                path = mapping.path
+                offset = mapping.offset + segment.vaddr - mapping.start
+                break
+        entries.append(MapEntry(segment.vaddr, segment.vaddr + segment.memsz, segment.perms + "p",
+                                offset, path))
+    return entries
+
+
+def _modules(prog: drgn.Program, crash: Crash) -> list[Module]:
+    modules = []
+    for module in prog.modules():
+        ranges = list(getattr(module, "address_ranges", None) or [])
+        if not ranges:
+            continue
+        base = min(start for start, _ in ranges)
+        end = max(stop for _, stop in ranges)
+        modules.append(Module(
+            path=module.name,
+            base=base,
+            size=end - base,
+            build_id=module.build_id.hex() if module.build_id else None,
+            debug_file=module.debug_file_path,
+            has_symbols=module.debug_file_status == drgn.ModuleFileStatus.HAVE,
+            code_file=module.loaded_file_path,
+        ))
+    modules.sort(key=lambda m: m.base)
+    return modules
+
+
+class _FrameWalker:
+    def __init__(self, prog: drgn.Program, reader: ValueReader, variables: bool, crash: Crash):
+        self.prog = prog
+        self.reader = reader
+        self.variables = variables
+        self.crash = crash
+        self.debug_files: dict[str, DebugFile] = {}
+        self.scope_cache: dict[tuple[str, int], list[FunctionScope]] = {}
+        self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
+        self.pcs: set[int] = set()
+
+    def close(self) -> None:
+        for debug_file in self.debug_files.values():
+            debug_file.close()
+
+    def thread(self, core_thread, info: CoreInfo) -> Thread:
+        registers = dict(core_thread.registers)
+        registers.update(core_thread.fp_registers)
+        thread = Thread(tid=core_thread.tid, registers=registers)
+        thread.crashed = core_thread is info.threads[0]
+        thread.state = "F" if thread.crashed else "?"
+        try:
+            drgn_thread = self.prog.thread(core_thread.tid)
+            thread.name = drgn_thread.name
+            trace = drgn_thread.stack_trace()
+        except (LookupError, ValueError, drgn.FaultError) as error:
+            thread.unwind_note = f"cannot unwind: {error}"
+            return thread
+        self._frames(thread, list(trace))
+        return thread
+
+    def _frames(self, thread: Thread, frames: list) -> None:
+        physical = 0
+        group: list = []
+        previous: tuple[int, int] | None = None
+        repeats = 0
+        for frame in frames:
+            try:
+                frame.pc, frame.sp
+            except LookupError:
+                break  # the walk ran out of known registers
+            group.append(frame)
+            if frame.is_inline:
+                continue
+            key = (frame.pc, frame.sp)
+            if key == previous:
+                repeats += 1
+                if repeats >= 2:
+                    # a walk that stopped making progress (seen inside clone3)
+                    thread.unwind_note = "unwinding stopped: the caller repeats the same frame"
+                    return
+            else:
+                repeats = 0
+            previous = key
+            self._emit_group(thread, group)
+            group = []
+            physical += 1
+            if physical >= MAX_PHYSICAL_FRAMES:
+                thread.unwind_note = f"unwinding stopped after {physical} frames"
+                return
+        if group:
+            self._emit_group(thread, group)
+        if len(frames) >= 1024 and thread.unwind_note is None:
+            thread.unwind_note = f"unwinding stopped after {len(frames)} frames (engine limit)"
+
+    def _emit_group(self, thread: Thread, group: list) -> None:
+        concrete = group[-1]
+        pc = concrete.pc
+        lookup = pc if concrete.interrupted or not thread.frames else pc - 1
+        module = self._module(pc)
+        scopes = self._scopes(module, lookup) if module is not None else []
+        # scopes are innermost first, like drgn's inline frames; match from the inside
+        registers = {}
+        try:
+            registers = {name.replace(".", "_"): value for name, value in concrete.registers().items()}
+        except Exception:
+            pass
+        for position, frame in enumerate(group):
+            scope = scopes[position] if position < len(scopes) and len(scopes) == len(group) else None
+            model_frame = Frame(index=len(thread.frames), pc=pc, inline=frame.is_inline)
+            model_frame.trust = "context" if not thread.frames else "cfi"
+            model_frame.sp = concrete.sp
+            model_frame.registers = registers
+            if module is not None:
+                model_frame.module = module.name
+                base = min(start for start, _ in module.address_ranges)
+                model_frame.module_offset = pc - base
+            symbol_name, symbol_offset = self._symbol(pc)
+            model_frame.symbol = symbol_name
+            model_frame.symbol_offset = symbol_offset
+            model_frame.function = self._function_name(frame, scope, symbol_name)
+            try:
+                source = frame.source()
+                model_frame.file, model_frame.line, model_frame.column = source[0], source[1], source[2]
+            except LookupError:
+                pass
+            if self.variables and module is not None and module.debug_file_status == drgn.ModuleFileStatus.HAVE:
+                model_frame.args, model_frame.locals = self._variables(frame, scope)
+            else:
+                model_frame.args, model_frame.locals = [], []
+            thread.frames.append(model_frame)
+        self.pcs.add(pc)
+
+    def _module(self, pc: int):
+        try:
+            return self.prog.module(pc)
+        except LookupError:
+            return None
+
+    def _scopes(self, module, address: int) -> list[FunctionScope]:
+        path = module.debug_file_path
+        if not path:
+            return []
+        key = (path, address)
+        if key not in self.scope_cache:
+            debug_file = self.debug_files.get(path)
+            if debug_file is None:
+                debug_file = self.debug_files[path] = DebugFile(path)
+            try:
+                self.scope_cache[key] = debug_file.function_scopes(address - module.debug_file_bias)
+            except Exception:
+                self.scope_cache[key] = []
+        return self.scope_cache[key]
+
+    def _symbol(self, pc: int) -> tuple[str | None, int | None]:
+        if pc not in self.symbol_cache:
+            try:
+                symbol = self.prog.symbol(pc)
+                self.symbol_cache[pc] = (symbol.name, pc - symbol.address)
+            except LookupError:
+                self.symbol_cache[pc] = (None, None)
+        return self.symbol_cache[pc]
+
+    @staticmethod
+    def _function_name(frame, scope: FunctionScope | None, symbol: str | None) -> str | None:
+        if scope is not None and scope.name:
+            return scope.name
+        if not frame.is_inline and symbol:
+            return function_name(symbol)
+        name = frame.name
+        if name and not name.startswith("0x"):
+            return function_name(name)
+        return None
+
+    def _variables(self, frame, scope: FunctionScope | None) -> tuple[list[Variable], list[Variable]]:
+        try:
+            names = frame.locals()
+        except Exception:
+            return [], []
+        parameters = scope.parameters if scope else []
+        args: list[Variable] = []
+        local_vars: list[Variable] = []
+        seen = set()
+        ordered = [name for name in parameters if name in names] + [
+            name for name in names if name not in parameters]
+        for name in ordered:
+            if name in seen:
+                continue
+            seen.add(name)
+            kind = "arg" if name in parameters else "local"
+            try:
+                obj = frame[name]
+            except (KeyError, LookupError):
+                continue
+            except Exception as error:
+                note = describe_error(error)
+                variable = Variable(name, "?", note, kind, note=note)
+            else:
+                variable = self.reader.variable(name, obj, kind)
+            (args if kind == "arg" else local_vars).append(variable)
+        return args, local_vars
+
+
+def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: ValueReader,
+                    walker: _FrameWalker) -> None:
+    ranges: list[tuple[int, int, str]] = []
+    for thread in crash.threads:
+        sp = thread.registers.get(info.arch.sp)
+        if sp is None:
+            continue
+        segment = next((s for s in info.segments if s.vaddr <= sp < s.vaddr + s.memsz), None)
+        if segment is None:
+            continue
+        top = segment.vaddr + segment.memsz
+        low = max(segment.vaddr, sp - STACK_RED_ZONE)
+        ranges.append((low, min(top, low + STACK_LIMIT), "stack"))
+        if top - low > STACK_LIMIT:
+            ranges.append((max(low + STACK_LIMIT, top - STACK_TOP_KEEP), top, "stack"))
+    for pc in walker.pcs:
+        ranges.append((max(0, pc - CODE_CONTEXT), pc + CODE_CONTEXT, "code"))
+    for address, size in reader.ranges:
+        ranges.append((address, address + size, "object"))
+
+    for start, end, kind in _merge(ranges):
+        data = _read_available(prog, start, end)
+        for piece_start, piece in data:
+            crash.memory.add(MemoryRegion(piece_start, len(piece), kind, _data=piece))
+
+
+def _merge(ranges: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    merged: list[list] = []
+    for start, end, kind in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            if kind == "stack":
+                merged[-1][2] = kind
+        else:
+            merged.append([start, end, kind])
+    return [tuple(item) for item in merged]
+
+
+def _read_available(prog: drgn.Program, start: int, end: int) -> list[tuple[int, bytes]]:
+    """Read [start, end) in page-aligned pieces, skipping what the core does not hold."""
+    try:
+        return [(start, prog.read(start, end - start))]
+    except drgn.FaultError:
+        pass
+    pieces: list[tuple[int, bytes]] = []
+    cursor = start
+    run_start = None
+    run = bytearray()
+    while cursor < end:
+        step = min(end, (cursor & ~0xFFF) + 0x1000) - cursor
+        try:
+            chunk = prog.read(cursor, step)
+        except drgn.FaultError:
+            if run:
+                pieces.append((run_start, bytes(run)))
+                run = bytearray()
+            run_start = None
+        else:
+            if run_start is None:
+                run_start = cursor
+            run += chunk
+        cursor += step
+    if run:
+        pieces.append((run_start, bytes(run)))
+    return pieces
+
+
+def _capture_sources(crash: Crash, source_maps: list[tuple[str, str]]) -> None:
+    wanted = []
+    for thread in crash.threads:
+        for frame in thread.frames:
+            if frame.file and frame.file not in crash.sources and frame.file not in wanted:
+                wanted.append(frame.file)
+    for path in wanted:
+        text = read_source(path, source_maps)
+        if text is not None:
+            crash.sources[path] = SourceFile(path, _text=text)

@@ -1,0 +1,265 @@
+"""Turn drgn objects into the model's Variable trees, spelled the way gdb prints values.
+
+Work is bounded: nesting depth, pointer hops, children per node and nodes per frame are
+capped, and each object a value lives in is recorded so capture can keep its bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import drgn
+from drgn import TypeKind
+
+from hydra.model.crash import Variable
+from hydra.symbols.demangle import demangle
+
+OPTIMIZED_OUT = "<optimized out>"
+
+
+@dataclass
+class Limits:
+    pointer_depth: int = 2          # pointer hops followed below a variable
+    nesting: int = 8                # struct/array levels expanded in place
+    children: int = 200             # members or elements kept per node
+    string_bytes: int = 200         # characters shown for a char * value
+    nodes_per_frame: int = 4000
+    object_budget: int = 8 << 20    # bytes of pointed-to objects kept overall
+
+
+@dataclass
+class ValueReader:
+    prog: drgn.Program
+    limits: Limits = field(default_factory=Limits)
+    # (address, size) ranges the decoded values live in: capture keeps their bytes
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    object_bytes: int = 0
+    _nodes: int = 0
+
+    def variable(self, name: str, obj: drgn.Object, kind: str) -> Variable:
+        self._nodes = 0
+        return self._convert(name, obj, kind, self.limits.nesting, self.limits.pointer_depth)
+
+    def _convert(self, name: str, obj: drgn.Object, kind: str, nesting: int, hops: int) -> Variable:
+        self._nodes += 1
+        try:
+            type_name = obj.type_.type_name()
+        except Exception:  # drgn raises several types for unsupported DWARF
+            type_name = "?"
+        if obj.absent_:
+            return Variable(name, type_name, OPTIMIZED_OUT, kind, note=OPTIMIZED_OUT)
+        address = obj.address_
+        try:
+            size = drgn.sizeof(obj)
+        except Exception:
+            size = None
+        var = Variable(name=name, type=type_name, value="", kind=kind, address=address, size=size)
+        try:
+            self._fill(var, obj, nesting, hops)
+        except drgn.FaultError as error:
+            var.value = var.note = "<unreadable>"
+            var.address = address if address is not None else getattr(error, "address", None)
+        except Exception as error:  # unsupported DWARF constructs, bad data
+            var.value = var.note = describe_error(error)
+        return var
+
+    def _fill(self, var: Variable, obj: drgn.Object, nesting: int, hops: int) -> None:
+        base = obj.type_.unaliased()
+        kind = base.kind
+        if kind in (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS):
+            self._record(obj)
+            if not base.is_complete():
+                var.value = "<incomplete type>"
+                return
+            if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
+                var.value = "{...}"
+                return
+            members = base.members
+            for member in members[: self.limits.children]:
+                if member.name is None:
+                    try:
+                        child_obj = drgn.Object(self.prog, member.type, address=obj.address_ + member.offset) \
+                            if obj.address_ is not None else None
+                    except Exception:
+                        child_obj = None
+                    if child_obj is None:
+                        continue
+                    child = self._convert("<anonymous>", child_obj, "member", nesting - 1, hops)
+                else:
+                    child = self._convert(member.name, obj.member_(member.name), "member", nesting - 1, hops)
+                var.children.append(child)
+            var.omitted = max(0, len(members) - self.limits.children)
+            var.value = self._summary(var)
+        elif kind == TypeKind.ARRAY:
+            self._record(obj)
+            element = base.type.unaliased() if base.type is not None else None
+            length = base.length or 0
+            if element is not None and _is_char(element):
+                raw = obj.to_bytes_()
+                var.value = _c_string_literal(raw, len(raw), full_array=True)
+                return
+            if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
+                var.value = "{...}"
+                return
+            shown = min(length, self.limits.children)
+            for index in range(shown):
+                var.children.append(self._convert(f"[{index}]", obj[index], "element", nesting - 1, hops))
+            var.omitted = length - shown
+            var.value = self._summary(var)
+        elif kind == TypeKind.POINTER:
+            self._pointer(var, obj, base, nesting, hops)
+        elif kind == TypeKind.BOOL:
+            var.value = "true" if obj.value_() else "false"
+        elif kind == TypeKind.INT:
+            value = obj.value_()
+            if _is_char(base):
+                var.value = f"{value} {_char_literal(value)}"
+            else:
+                var.value = str(value)
+        elif kind == TypeKind.FLOAT:
+            value = obj.value_()
+            var.value = format(value, ".9g" if (base.size or 8) <= 4 else ".17g")
+        elif kind == TypeKind.ENUM:
+            value = obj.value_()
+            for enumerator in base.enumerators or ():
+                if enumerator.value == value:
+                    var.value = enumerator.name
+                    break
+            else:
+                var.value = str(value)
+        elif kind == TypeKind.FUNCTION:
+            var.value = f"{{{var.type}}} 0x{obj.address_ or 0:x}"
+        else:
+            var.value = obj.format_(dereference=False)[:200]
+
+    def _pointer(self, var: Variable, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> None:
+        address = obj.value_()
+        var.value = f"0x{address:x}"
+        target_type = base.type
+        target = target_type.unaliased() if target_type is not None else None
+        if address == 0 or target is None:
+            return
+        if target.kind == TypeKind.FUNCTION:
+            try:
+                symbol = self.prog.symbol(address)
+                var.value += f" <{demangle(symbol.name)}>"
+            except LookupError:
+                pass
+            return
+        if _is_char(target):
+            try:
+                raw = self.prog.read(address, self.limits.string_bytes + 1)
+            except drgn.FaultError:
+                raw = self._read_short(address)
+                if raw is None:
+                    var.value += " <error: Cannot access memory>"
+                    return
+            end = raw.find(b"\0")
+            length = end if end >= 0 else len(raw)
+            self._remember(address, min(length + 1, len(raw)))
+            var.value += " " + _c_string_literal(raw, min(length, self.limits.string_bytes),
+                                                   truncated=end < 0)
+            return
+        if target.kind == TypeKind.VOID or hops <= 0 or not target.is_complete():
+            return
+        try:
+            size = drgn.sizeof(target)
+        except Exception:
+            return
+        if self.object_bytes + size > self.limits.object_budget:
+            var.omitted = 1
+            return
+        try:
+            self.prog.read(address, min(size, 64))
+        except drgn.FaultError:
+            var.note = "<unreadable>"
+            return
+        var.children.append(self._convert(f"*{var.name}", obj[0], "target", nesting, hops - 1))
+
+    def _read_short(self, address: int) -> bytes | None:
+        out = b""
+        for _ in range(self.limits.string_bytes + 1):
+            try:
+                out += self.prog.read(address + len(out), 1)
+            except drgn.FaultError:
+                break
+        return out or None
+
+    def _record(self, obj: drgn.Object) -> None:
+        if obj.address_ is not None:
+            try:
+                self._remember(obj.address_, drgn.sizeof(obj))
+            except Exception:
+                pass
+
+    def _remember(self, address: int, size: int) -> None:
+        if size > 0 and self.object_bytes + size <= self.limits.object_budget:
+            self.ranges.append((address, size))
+            self.object_bytes += size
+
+    @staticmethod
+    def _summary(var: Variable) -> str:
+        parts = []
+        length = 2
+        for child in var.children:
+            text = child.value if child.kind == "element" else f"{child.name} = {child.value}"
+            if length + len(text) > 100:
+                parts.append(text[: max(0, 100 - length)] + "..." if not parts else "...")
+                break
+            parts.append(text)
+            length += len(text) + 2
+        else:
+            if var.omitted:
+                parts.append("...")
+        return "{" + ", ".join(parts) + "}"
+
+
+def describe_error(error: Exception) -> str:
+    text = str(error)
+    if "type tag 0x10" in text or "type tag 0x42" in text:
+        return "<C++ reference: not decoded>"
+    return f"<error: {text[:120]}>"
+
+
+def _is_char(type_: drgn.Type) -> bool:
+    return type_.kind == TypeKind.INT and (type_.size or 0) == 1 and "char" in (type_.name or "")
+
+
+_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\033",
+            34: '\\"', 92: "\\\\"}
+
+
+def _char_literal(value: int) -> str:
+    byte = value & 0xFF
+    if byte == 39:
+        return "'\\''"
+    if byte == 34:
+        return "'\"'"
+    if byte in _ESCAPES:
+        return f"'{_ESCAPES[byte]}'"
+    if 32 <= byte < 127:
+        return f"'{chr(byte)}'"
+    return f"'\\{byte:03o}'"
+
+
+def _c_string_literal(raw: bytes, length: int, truncated: bool = False, full_array: bool = False) -> str:
+    """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes."""
+    data = raw[:length]
+    if full_array:
+        end = data.find(b"\0")
+        trailing = data[end:] if end >= 0 else b""
+        data = data[:end] if end >= 0 else data
+        if trailing and any(trailing):
+            data = raw[:length]
+    out = []
+    for byte in data:
+        if byte in _ESCAPES:
+            out.append(_ESCAPES[byte])
+        elif 32 <= byte < 127:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03o}")
+    text = '"' + "".join(out) + '"'
+    if truncated:
+        text += "..."
+    return text

@@ -1,0 +1,135 @@
+"""Command line: `hydra snap`, `hydra bt`, and `hydra [FILE]`.
+
+Heavy modules (the capture engine, the UI) are imported only by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from hydra import __version__
+from hydra.model.errors import BadInput
+
+COMMANDS = ("snap", "bt")
+
+
+def _capture_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exe", help="the crashed program's executable (default: from the core)")
+    parser.add_argument("--sysroot", help="look for the core's libraries under this folder")
+    parser.add_argument("--debug-dir", action="append", default=[], metavar="DIR",
+                        help="another folder of separate debug files (repeatable)")
+    parser.add_argument("--source-map", action="append", default=[], metavar="FROM=TO",
+                        help="read sources under FROM from TO instead (repeatable)")
+    parser.add_argument("--kv", action="append", default=[], metavar="KEY=VALUE",
+                        help="an attribute to store in the snapshot (repeatable)")
+    parser.add_argument("--global", dest="globals", action="append", default=[], metavar="NAME",
+                        help="a global variable to capture (repeatable)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hydra", description="Post-mortem debugger for native programs.")
+    parser.add_argument("--version", action="version", version=f"hydra {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    snap = commands.add_parser("snap", help="capture a core into a self-contained snapshot")
+    snap.add_argument("core", metavar="CORE")
+    snap.add_argument("-o", "--output", metavar="OUT.hsnap")
+    _capture_arguments(snap)
+
+    bt = commands.add_parser("bt", help="print every thread's backtrace")
+    bt.add_argument("file", metavar="FILE", help="a snapshot or a core")
+    bt.add_argument("--json", action="store_true", help="print JSON")
+    bt.add_argument("--full", action="store_true", help="add arguments' and locals' values")
+    bt.add_argument("--thread", type=int, metavar="TID", help="only this thread")
+    _capture_arguments(bt)
+    return parser
+
+
+def _capture_options(args):
+    from hydra.capture.engine import CaptureOptions
+
+    return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
+                          source_maps=args.source_map, kv=args.kv, globals=args.globals)
+
+
+def _warn(crash) -> None:
+    from hydra.model.text import printable
+
+    for warning in crash.warnings:
+        print(f"hydra: warning: {printable(warning)}", file=sys.stderr)
+
+
+def _run(argv: list[str]) -> int:
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv = ["bt", *argv]
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        default = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                               "sample_snapshots", "default.hsnap")
+        args = _parser().parse_args(["bt", default])
+
+    from hydra.loader import detect, open_crash
+
+    if args.command == "snap":
+        if detect(args.core) != "core":
+            raise BadInput(args.core, "not an ELF core file")
+        crash = open_crash(args.core, _capture_options(args))
+        _warn(crash)
+        from hydra.snapshot.format import write_snapshot
+
+        output = args.output or os.path.basename(args.core) + ".hsnap"
+        if os.path.isdir(output):
+            raise BadInput(output, "is a directory; give -o a file name")
+        try:
+            size = write_snapshot(crash, output)
+        except OSError as error:
+            raise BadInput(output, f"cannot write: {error.strerror or error}") from None
+        ratio = f" ({100.0 * size / crash.process.core_size:.1f}% of the core)" if crash.process.core_size else ""
+        print(f"hydra: wrote {output}: {size} bytes{ratio}", file=sys.stderr)
+        return 0
+
+    if args.command == "bt":
+        options = _capture_options(args) if detect(args.file) == "core" else None
+        crash = open_crash(args.file, options)
+        _warn(crash)
+        from hydra.report.backtrace import format_json, format_text
+
+        if args.thread is not None and crash.thread(args.thread) is None:
+            raise BadInput(args.file, f"no thread {args.thread} in this crash")
+        if args.json:
+            json.dump(format_json(crash, args.full, args.thread), sys.stdout, indent=1)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(format_text(crash, args.full, args.thread))
+        return 0
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _run(argv)
+    except BadInput as error:
+        from hydra.model.text import printable
+
+        print(f"hydra: {printable(error.path)}: {printable(error.reason)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 0
+    except MemoryError:
+        print("hydra: out of memory", file=sys.stderr)
+        return 2
+    except Exception as error:  # keep users away from tracebacks; HYDRA_DEBUG shows them
+        if os.environ.get("HYDRA_DEBUG"):
+            raise
+        print(f"hydra: internal error: {type(error).__name__}: {error} (HYDRA_DEBUG=1 shows more)",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,232 @@
+"""The crash model: one process, its threads and frames, and what surrounds them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from hydra.model.memory import Memory
+
+TRUST_LEVELS = ("context", "cfi", "frame_pointer", "scan", "inline")
+
+
+@dataclass
+class Signal:
+    number: int
+    name: str
+    code: int | None = None
+    code_name: str | None = None
+    address: int | None = None
+
+
+@dataclass
+class Variable:
+    """A value as a tree: structs have members, arrays elements, pointers their target.
+
+    `value` is the display text (gdb's spelling for scalars). `note` says why a value
+    is missing (`<optimized out>`, `<unreadable>`); `omitted` counts children that were
+    not captured (budget, page limits).
+    """
+
+    name: str
+    type: str
+    value: str
+    kind: str = "local"          # arg, local, member, element, target, global
+    address: int | None = None
+    size: int | None = None
+    note: str | None = None
+    children: list[Variable] = field(default_factory=list)
+    omitted: int = 0
+
+    def path_child(self, name: str) -> Variable | None:
+        for child in self.children:
+            if child.name == name:
+                return child
+        return None
+
+
+@dataclass
+class Frame:
+    index: int
+    pc: int
+    function: str | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    module: str | None = None
+    module_offset: int | None = None
+    inline: bool = False
+    trust: str = "cfi"
+    sp: int | None = None
+    cfa: int | None = None
+    symbol: str | None = None        # linkage name, when it differs from `function`
+    symbol_offset: int | None = None
+    registers: dict[str, int] = field(default_factory=dict)
+    _args: list[Variable] | None = field(default=None, repr=False)
+    _locals: list[Variable] | None = field(default=None, repr=False)
+    _variables_loader: Callable[[], tuple[list[Variable], list[Variable]]] | None = field(
+        default=None, repr=False
+    )
+
+    def _load_variables(self) -> None:
+        if self._args is None or self._locals is None:
+            if self._variables_loader is not None:
+                self._args, self._locals = self._variables_loader()
+                self._variables_loader = None
+            self._args = self._args or []
+            self._locals = self._locals or []
+
+    @property
+    def args(self) -> list[Variable]:
+        self._load_variables()
+        return self._args  # type: ignore[return-value]
+
+    @args.setter
+    def args(self, value: list[Variable]) -> None:
+        self._args = value
+
+    @property
+    def locals(self) -> list[Variable]:
+        self._load_variables()
+        return self._locals  # type: ignore[return-value]
+
+    @locals.setter
+    def locals(self, value: list[Variable]) -> None:
+        self._locals = value
+
+    @property
+    def display_name(self) -> str:
+        if self.function:
+            return self.function
+        if self.module:
+            return f"{self.module.rsplit('/', 1)[-1]}+0x{self.module_offset or 0:x}"
+        return f"0x{self.pc:x}"
+
+
+@dataclass
+class Thread:
+    tid: int
+    name: str | None = None
+    state: str = "?"                 # F R S D T Z ?
+    crashed: bool = False
+    registers: dict[str, int] = field(default_factory=dict)
+    frames: list[Frame] = field(default_factory=list)
+    unwind_note: str | None = None   # why the walk stopped early, when it did
+    elided_frames: int = 0           # frames left out of a repeating run (deep recursion)
+    elided_after: int | None = None  # index of the frame the elided run follows
+    kernel_frames: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MapEntry:
+    start: int
+    end: int
+    perms: str
+    offset: int = 0
+    path: str | None = None
+
+
+@dataclass
+class Module:
+    path: str
+    base: int
+    size: int
+    build_id: str | None = None
+    debug_file: str | None = None
+    has_symbols: bool = False
+    debug_id: str | None = None
+    code_file: str | None = None
+    note: str | None = None          # e.g. a build-id mismatch
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class SourceFile:
+    path: str
+    _text: str | None = field(default=None, repr=False)
+    _loader: Callable[[], str] | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self._loader() if self._loader else ""
+            self._loader = None
+        return self._text
+
+
+@dataclass
+class Classifier:
+    name: str
+    detail: str = ""
+
+
+@dataclass
+class Annotation:
+    text: str
+    severity: str = "info"           # info, warning, error
+    source: str = "hydra"            # the analyzer that made it
+    tid: int | None = None
+    frame: int | None = None
+    variable: str | None = None      # a path such as "args/c/items/[0]"
+
+
+@dataclass
+class Process:
+    pid: int | None = None
+    command_line: str | None = None
+    executable: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    capture_time: float | None = None
+    core_path: str | None = None
+    core_size: int | None = None
+    architecture: str = "x86_64"
+    state: str | None = None
+
+
+@dataclass
+class Crash:
+    process: Process = field(default_factory=Process)
+    signal: Signal | None = None
+    crashed_tid: int | None = None
+    threads: list[Thread] = field(default_factory=list)
+    modules: list[Module] = field(default_factory=list)
+    memory_map: list[MapEntry] = field(default_factory=list)
+    memory: Memory = field(default_factory=Memory)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    globals: list[Variable] = field(default_factory=list)
+    classifiers: list[Classifier] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    system: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    origin: str = "core"             # core, snapshot, live, minidump
+
+    def thread(self, tid: int) -> Thread | None:
+        for thread in self.threads:
+            if thread.tid == tid:
+                return thread
+        return None
+
+    @property
+    def crashed_thread(self) -> Thread | None:
+        if self.crashed_tid is not None:
+            found = self.thread(self.crashed_tid)
+            if found:
+                return found
+        return self.threads[0] if self.threads else None
+
+    def module_at(self, address: int) -> Module | None:
+        for module in self.modules:
+            if module.base <= address < module.base + module.size:
+                return module
+        return None
+
+    def map_entry_at(self, address: int) -> MapEntry | None:
+        for entry in self.memory_map:
+            if entry.start <= address < entry.end:
+                return entry
+        return None

@@ -1,0 +1,142 @@
+"""`hydra bt`: gdb's `thread apply all bt` as text, and the machine-readable JSON shape."""
+
+from __future__ import annotations
+
+from hydra.model.crash import Crash, Frame, Thread, Variable
+from hydra.model.text import printable
+
+
+def ordered_threads(crash: Crash, tid: int | None = None) -> list[Thread]:
+    threads = [t for t in crash.threads if tid is None or t.tid == tid]
+    return sorted(threads, key=lambda t: (not (t.crashed or t.tid == crash.crashed_tid),))
+
+
+def signal_line(crash: Crash) -> str | None:
+    signal = crash.signal
+    if signal is None:
+        return None
+    text = f"Program terminated with signal {signal.name}"
+    if signal.code_name:
+        text += f" ({signal.code_name})"
+    if signal.address is not None:
+        text += f", fault address 0x{signal.address:x}"
+    return text + "."
+
+
+def _arguments(frame: Frame) -> str:
+    return ", ".join(f"{printable(v.name)}={printable(_short(v))}" for v in frame.args)
+
+
+def _short(var: Variable) -> str:
+    value = var.value
+    return value if len(value) <= 200 else value[:197] + "..."
+
+
+def frame_line(frame: Frame, starts_physical_frame: bool = True) -> str:
+    """gdb's spelling; the pc is shown on the innermost frame of each physical frame."""
+    parts = [f"#{frame.index:<3}"]
+    if frame.index and starts_physical_frame:
+        parts.append(f"0x{frame.pc:016x} in")
+    parts.append(printable(frame.display_name))
+    parts.append(f"({_arguments(frame)})")
+    if frame.file:
+        location = printable(frame.file)
+        if frame.line:
+            location += f":{frame.line}"
+        parts.append(f"at {location}")
+    elif frame.module:
+        parts.append(f"from {printable(frame.module)}")
+    if frame.inline:
+        parts.append("[inline]")
+    return " ".join(parts)
+
+
+def format_text(crash: Crash, full: bool = False, tid: int | None = None) -> str:
+    lines: list[str] = []
+    heading = signal_line(crash)
+    if heading:
+        lines += [heading, ""]
+    for thread in ordered_threads(crash, tid):
+        name = f' "{printable(thread.name)}"' if thread.name else ""
+        state = " (crashed)" if thread.crashed else ""
+        lines.append(f"Thread {thread.tid}{name}{state}:")
+        for position, frame in enumerate(thread.frames):
+            starts = position == 0 or not thread.frames[position - 1].inline
+            lines.append(frame_line(frame, starts))
+            if full:
+                if not frame.locals and not frame.args and frame.file is None:
+                    lines.append("No symbol table info available.")
+                elif not frame.locals:
+                    lines.append("No locals.")
+                for var in frame.locals:
+                    lines.append(f"        {printable(var.name)} = {printable(_short(var))}")
+            if thread.elided_after is not None and frame.index == thread.elided_after and thread.elided_frames:
+                lines.append(f"... {thread.elided_frames} frames of the same recursion elided ...")
+        if thread.unwind_note:
+            lines.append(f"({printable(thread.unwind_note)})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def variable_json(var: Variable) -> dict:
+    out: dict = {"name": var.name, "type": var.type, "value": var.value}
+    if var.address is not None:
+        out["address"] = var.address
+    if var.note:
+        out["note"] = var.note
+    if var.children:
+        out["children"] = [variable_json(child) for child in var.children]
+    if var.omitted:
+        out["omitted"] = var.omitted
+    return out
+
+
+def frame_json(frame: Frame, full: bool) -> dict:
+    out = {
+        "index": frame.index, "pc": frame.pc, "function": frame.function, "file": frame.file,
+        "line": frame.line, "module": frame.module, "module_offset": frame.module_offset,
+        "inline": frame.inline, "trust": frame.trust,
+    }
+    if frame.symbol:
+        out["symbol"] = frame.symbol
+    if full:
+        out["args"] = [variable_json(v) for v in frame.args]
+        out["locals"] = [variable_json(v) for v in frame.locals]
+    return out
+
+
+def format_json(crash: Crash, full: bool = False, tid: int | None = None) -> dict:
+    signal = crash.signal
+    return {
+        "signal": None if signal is None else {
+            "number": signal.number, "name": signal.name, "code": signal.code,
+            "code_name": signal.code_name, "address": signal.address,
+        },
+        "crashed_tid": crash.crashed_tid,
+        "process": {
+            "pid": crash.process.pid, "command_line": crash.process.command_line,
+            "executable": crash.process.executable, "architecture": crash.process.architecture,
+            "capture_time": crash.process.capture_time,
+        },
+        "threads": [
+            {
+                "tid": thread.tid, "name": thread.name, "crashed": thread.crashed, "state": thread.state,
+                "frames": [frame_json(frame, full) for frame in thread.frames],
+                **({"unwind_note": thread.unwind_note} if thread.unwind_note else {}),
+                **({"elided_frames": thread.elided_frames} if thread.elided_frames else {}),
+            }
+            for thread in ordered_threads(crash, tid)
+        ],
+        "modules": [
+            {"path": m.path, "base": m.base, "size": m.size, "build_id": m.build_id,
+             "has_symbols": m.has_symbols, "debug_file": m.debug_file}
+            for m in crash.modules
+        ],
+        "classifiers": [c.name for c in crash.classifiers],
+        "annotations": [
+            {"text": a.text, "severity": a.severity, "tid": a.tid, "frame": a.frame, "variable": a.variable}
+            for a in crash.annotations
+        ],
+        "attributes": dict(crash.attributes),
+        "warnings": list(crash.warnings),
+    }

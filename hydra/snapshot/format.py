@@ -1,0 +1,334 @@
+"""Write and read .hsnap files (the layout is described in FORMAT.md beside this file).
+
+Large byte blobs (memory, sources, per-thread variables) are compressed one by one and
+located by offset, so opening a snapshot decodes only the index; a blob is read from
+the mapped file when something asks for it.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import struct
+import tempfile
+import zlib
+
+import msgpack
+
+from hydra.model import BadInput
+from hydra.model.crash import (
+    Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
+    Variable,
+)
+from hydra.model.memory import Memory, MemoryRegion
+
+MAGIC = b"HYDRASNP"
+FORMAT_VERSION = (1, 0)
+HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
+MAX_INDEX_BYTES = 1 << 30
+MAX_BLOB_BYTES = 1 << 31
+
+
+def is_snapshot(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- writing
+
+class _BlobWriter:
+    def __init__(self, handle):
+        self.handle = handle
+
+    def put(self, data: bytes) -> list[int]:
+        compressed = zlib.compress(data, 6)
+        offset = self.handle.tell()
+        self.handle.write(compressed)
+        return [offset, len(compressed), len(data)]
+
+
+def _variable_out(var: Variable) -> list:
+    return [var.name, var.type, var.value, var.kind, var.address, var.size, var.note,
+            [_variable_out(child) for child in var.children], var.omitted]
+
+
+def _registers_out(registers: dict[str, int]) -> dict:
+    # vector registers are wider than msgpack integers: store those as hex text
+    return {name: value if 0 <= value < 1 << 64 else hex(value) for name, value in registers.items()}
+
+
+def _registers_in(raw) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for name, value in raw.items():
+        if isinstance(value, str):
+            try:
+                value = int(value, 16)
+            except ValueError:
+                continue
+        if isinstance(value, int):
+            out[str(name)] = value
+    return out
+
+
+def _frame_out(frame: Frame, register_sets: dict[int, int], register_list: list) -> dict:
+    key = id(frame.registers)
+    if key not in register_sets:
+        register_sets[key] = len(register_list)
+        register_list.append(_registers_out(frame.registers))
+    return {
+        "index": frame.index, "pc": frame.pc, "function": frame.function, "file": frame.file,
+        "line": frame.line, "column": frame.column, "module": frame.module,
+        "module_offset": frame.module_offset, "inline": frame.inline, "trust": frame.trust,
+        "sp": frame.sp, "cfa": frame.cfa, "symbol": frame.symbol, "symbol_offset": frame.symbol_offset,
+        "registers": register_sets[key],
+    }
+
+
+def write_snapshot(crash: Crash, path: str) -> int:
+    """Write atomically: a temporary file in the target's folder, renamed when complete."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".hsnap-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b"\0" * HEADER.size)
+            blobs = _BlobWriter(handle)
+            document = _document(crash, blobs)
+            raw = msgpack.packb(document, use_bin_type=True)
+            index = zlib.compress(raw, 6)
+            offset = handle.tell()
+            handle.write(index)
+            handle.seek(0)
+            handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, 0, offset, len(index), len(raw)))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    return os.path.getsize(path)
+
+
+def _document(crash: Crash, blobs: _BlobWriter) -> dict:
+    register_sets: dict[int, int] = {}
+    register_list: list[dict] = []
+    threads = []
+    for thread in crash.threads:
+        variables = msgpack.packb(
+            [[[_variable_out(v) for v in f.args], [_variable_out(v) for v in f.locals]]
+             for f in thread.frames], use_bin_type=True)
+        threads.append({
+            "tid": thread.tid, "name": thread.name, "state": thread.state, "crashed": thread.crashed,
+            "registers": _registers_out(thread.registers), "unwind_note": thread.unwind_note,
+            "elided_frames": thread.elided_frames, "elided_after": thread.elided_after,
+            "kernel_frames": thread.kernel_frames,
+            "frames": [_frame_out(f, register_sets, register_list) for f in thread.frames],
+            "variables": blobs.put(variables),
+        })
+    process = crash.process
+    return {
+        "origin": crash.origin,
+        "process": {
+            "pid": process.pid, "command_line": process.command_line, "executable": process.executable,
+            "uid": process.uid, "gid": process.gid, "capture_time": process.capture_time,
+            "core_path": process.core_path, "core_size": process.core_size,
+            "architecture": process.architecture, "state": process.state,
+        },
+        "signal": None if crash.signal is None else {
+            "number": crash.signal.number, "name": crash.signal.name, "code": crash.signal.code,
+            "code_name": crash.signal.code_name, "address": crash.signal.address,
+        },
+        "crashed_tid": crash.crashed_tid,
+        "register_sets": register_list,
+        "threads": threads,
+        "modules": [
+            {"path": m.path, "base": m.base, "size": m.size, "build_id": m.build_id,
+             "debug_file": m.debug_file, "has_symbols": m.has_symbols, "debug_id": m.debug_id,
+             "code_file": m.code_file, "note": m.note}
+            for m in crash.modules
+        ],
+        "memory_map": [[e.start, e.end, e.perms, e.offset, e.path] for e in crash.memory_map],
+        "memory": [[r.start, r.size, r.kind, blobs.put(r.data)] for r in crash.memory.regions],
+        "sources": [[s.path, blobs.put(s.text.encode("utf-8", "surrogateescape"))]
+                    for s in crash.sources.values()],
+        "globals": [_variable_out(v) for v in crash.globals],
+        "classifiers": [[c.name, c.detail] for c in crash.classifiers],
+        "annotations": [
+            {"text": a.text, "severity": a.severity, "source": a.source, "tid": a.tid,
+             "frame": a.frame, "variable": a.variable}
+            for a in crash.annotations
+        ],
+        "attributes": dict(crash.attributes),
+        "system": crash.system,
+        "warnings": list(crash.warnings),
+    }
+
+
+# ---------------------------------------------------------------- reading
+
+class _Blobs:
+    def __init__(self, path: str, data, size: int):
+        self.path = path
+        self.data = data
+        self.size = size
+
+    def check(self, ref) -> tuple[int, int, int]:
+        if not (isinstance(ref, list) and len(ref) == 3 and all(isinstance(x, int) for x in ref)):
+            raise ValueError("bad blob reference")
+        offset, length, raw = ref
+        if offset < HEADER.size or length < 0 or offset + length > self.size or not 0 <= raw <= MAX_BLOB_BYTES:
+            raise ValueError("a blob lies outside the file")
+        return offset, length, raw
+
+    def loader(self, ref):
+        offset, length, raw = self.check(ref)
+
+        def load() -> bytes:
+            try:
+                decompressor = zlib.decompressobj()
+                data = decompressor.decompress(self.data[offset : offset + length], raw)
+            except zlib.error:
+                return b""
+            return data
+
+        return load
+
+
+def read_snapshot(path: str) -> Crash:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise BadInput(path, "no such file") from None
+    except OSError as error:
+        raise BadInput(path, f"cannot read: {error.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise BadInput(path, "is a directory, not a snapshot")
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        raise BadInput(path, f"cannot read: {error.strerror}") from None
+    with handle:
+        if st.st_size < HEADER.size:
+            raise BadInput(path, "not a Hydra snapshot (too short)")
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    magic, major, minor, _flags, offset, length, raw_length = HEADER.unpack_from(data, 0)
+    if magic != MAGIC:
+        raise BadInput(path, "not a Hydra snapshot")
+    if major > FORMAT_VERSION[0]:
+        raise BadInput(path, f"snapshot format {major}.{minor} is newer than this Hydra reads "
+                             f"({FORMAT_VERSION[0]}.x); upgrade Hydra")
+    if offset < HEADER.size or offset + length > st.st_size or raw_length > MAX_INDEX_BYTES:
+        raise BadInput(path, "truncated or corrupt snapshot: the index lies outside the file")
+    try:
+        raw = zlib.decompressobj().decompress(data[offset : offset + length], raw_length)
+        document = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+    except (zlib.error, ValueError, msgpack.UnpackException) as error:
+        raise BadInput(path, f"corrupt snapshot index: {error}") from None
+    try:
+        return _crash(document, _Blobs(path, data, st.st_size))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise BadInput(path, f"corrupt snapshot: {type(error).__name__} {error}") from None
+
+
+def _variable_in(raw) -> Variable:
+    name, type_, value, kind, address, size, note, children, omitted = raw
+    return Variable(name=name, type=type_, value=value, kind=kind, address=address, size=size,
+                    note=note, children=[_variable_in(c) for c in children], omitted=omitted)
+
+
+def _crash(doc: dict, blobs: _Blobs) -> Crash:
+    crash = Crash(origin="snapshot")
+    crash.system = dict(doc.get("system") or {})
+    crash.system.setdefault("captured_from", doc.get("origin"))
+    process = doc["process"]
+    crash.process = Process(**{k: process.get(k) for k in (
+        "pid", "command_line", "executable", "uid", "gid", "capture_time", "core_path",
+        "core_size", "state")}, architecture=process.get("architecture") or "x86_64")
+    signal = doc.get("signal")
+    if signal:
+        crash.signal = Signal(signal["number"], signal["name"], signal.get("code"),
+                              signal.get("code_name"), signal.get("address"))
+    crash.crashed_tid = doc.get("crashed_tid")
+    register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
+    for raw_thread in doc["threads"]:
+        thread = Thread(
+            tid=raw_thread["tid"], name=raw_thread.get("name"), state=raw_thread.get("state") or "?",
+            crashed=bool(raw_thread.get("crashed")), registers=_registers_in(raw_thread.get("registers")),
+            unwind_note=raw_thread.get("unwind_note"),
+            elided_frames=raw_thread.get("elided_frames") or 0,
+            elided_after=raw_thread.get("elided_after"),
+            kernel_frames=list(raw_thread.get("kernel_frames") or []),
+        )
+        load_variables = _thread_variables(blobs.loader(raw_thread["variables"]))
+        for position, raw_frame in enumerate(raw_thread["frames"]):
+            registers_index = raw_frame.get("registers")
+            frame = Frame(
+                index=raw_frame["index"], pc=raw_frame["pc"], function=raw_frame.get("function"),
+                file=raw_frame.get("file"), line=raw_frame.get("line"), column=raw_frame.get("column"),
+                module=raw_frame.get("module"), module_offset=raw_frame.get("module_offset"),
+                inline=bool(raw_frame.get("inline")), trust=raw_frame.get("trust") or "cfi",
+                sp=raw_frame.get("sp"), cfa=raw_frame.get("cfa"), symbol=raw_frame.get("symbol"),
+                symbol_offset=raw_frame.get("symbol_offset"),
+                registers=register_sets[registers_index] if isinstance(registers_index, int)
+                and 0 <= registers_index < len(register_sets) else {},
+            )
+            frame._variables_loader = _frame_variables(load_variables, position)
+            thread.frames.append(frame)
+        crash.threads.append(thread)
+    crash.modules = [Module(**{k: m.get(k) for k in (
+        "path", "base", "size", "build_id", "debug_file", "debug_id", "code_file", "note")},
+        has_symbols=bool(m.get("has_symbols"))) for m in doc.get("modules") or []]
+    crash.memory_map = [MapEntry(*entry) for entry in doc.get("memory_map") or []]
+    regions = []
+    for start, size, kind, ref in doc.get("memory") or []:
+        if not (isinstance(start, int) and isinstance(size, int) and 0 < size <= MAX_BLOB_BYTES):
+            raise ValueError("bad memory region")
+        regions.append(MemoryRegion(start, size, kind, _loader=blobs.loader(ref)))
+    crash.memory = Memory(regions)
+    for source_path, ref in doc.get("sources") or []:
+        load = blobs.loader(ref)
+        crash.sources[source_path] = SourceFile(
+            source_path, _loader=lambda load=load: load().decode("utf-8", "replace"))
+    crash.globals = [_variable_in(v) for v in doc.get("globals") or []]
+    crash.classifiers = [Classifier(name, detail) for name, detail in doc.get("classifiers") or []]
+    crash.annotations = [Annotation(**a) for a in doc.get("annotations") or []]
+    crash.attributes = {str(k): str(v) for k, v in (doc.get("attributes") or {}).items()}
+    crash.warnings = [str(w) for w in doc.get("warnings") or []]
+    return crash
+
+
+def _thread_variables(load):
+    cache: list = []
+
+    def get() -> list:
+        if not cache:
+            try:
+                cache.append(msgpack.unpackb(load(), raw=False, strict_map_key=False))
+            except (ValueError, msgpack.UnpackException):
+                cache.append([])
+        return cache[0]
+
+    return get
+
+
+def _frame_variables(load_thread, position: int):
+    def load() -> tuple[list[Variable], list[Variable]]:
+        frames = load_thread()
+        if position >= len(frames):
+            return [], []
+        try:
+            args, local_vars = frames[position]
+            return [_variable_in(v) for v in args], [_variable_in(v) for v in local_vars]
+        except (TypeError, ValueError):
+            return [], []
+
+    return load

@@ -1,0 +1,1 @@
+"""Symbol names and lookup shared by core capture and minidumps."""
