@@ -23,6 +23,10 @@ class Architecture:
     fp: str
     # registers shown first, in this order, by `hydra bt --full` and the Registers tab
     display_order: tuple[str, ...]
+    # the kernel's struct pt_regs, in drgn's register names: how an unwind is restarted
+    pt_regs: tuple[str, ...] = ()
+    # where a call leaves the return address: on the stack (x86) or in a register (arm)
+    return_address_on_stack: bool = True
 
 
 X86_64 = Architecture(
@@ -41,6 +45,10 @@ X86_64 = Architecture(
         "r11", "r12", "r13", "r14", "r15", "rflags", "fs_base", "gs_base", "cs", "ss",
         "ds", "es", "fs", "gs", "orig_rax",
     ),
+    pt_regs=(
+        "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+        "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss",
+    ),
 )
 
 AARCH64 = Architecture(
@@ -51,6 +59,8 @@ AARCH64 = Architecture(
     sp="sp",
     fp="x29",
     display_order=("pc", "sp", "x29", "x30") + tuple(f"x{i}" for i in range(29)) + ("pstate",),
+    pt_regs=tuple(f"x{i}" for i in range(31)) + ("sp", "pc", "pstate"),
+    return_address_on_stack=False,
 )
 
 ARCHITECTURES = {arch.machine: arch for arch in (X86_64, AARCH64)}

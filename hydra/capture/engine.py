@@ -18,6 +18,7 @@ from hydra.capture.corefile import CoreInfo, read_core
 from hydra.capture.elffile import open_image
 from hydra.capture.scopes import DebugFile, FunctionScope
 from hydra.capture.sources import parse_source_maps, read_source
+from hydra.capture.unwind import Unwinder, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, describe_error
 from hydra.model import BadInput
 from hydra.model.crash import (
@@ -31,7 +32,6 @@ CODE_CONTEXT = 256            # code bytes kept on each side of a pc
 STACK_RED_ZONE = 128
 STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
-MAX_PHYSICAL_FRAMES = 20000
 
 
 @dataclass
@@ -81,7 +81,9 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
     crash.modules = _modules(prog, crash)
 
     reader = ValueReader(prog, options.limits)
-    walker = _FrameWalker(prog, reader, options.variables, crash)
+    executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
+    unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
+    walker = _FrameWalker(prog, reader, options.variables, crash, unwinder)
     for core_thread in info.threads:
         crash.threads.append(walker.thread(core_thread, info))
     walker.close()
@@ -269,8 +271,10 @@ def _modules(prog: drgn.Program, crash: Crash) -> list[Module]:
 
 
 class _FrameWalker:
-    def __init__(self, prog: drgn.Program, reader: ValueReader, variables: bool, crash: Crash):
+    def __init__(self, prog: drgn.Program, reader: ValueReader, variables: bool, crash: Crash,
+                 unwinder: Unwinder):
         self.prog = prog
+        self.unwinder = unwinder
         self.reader = reader
         self.variables = variables
         self.crash = crash
@@ -292,63 +296,41 @@ class _FrameWalker:
         try:
             drgn_thread = self.prog.thread(core_thread.tid)
             thread.name = drgn_thread.name
-            trace = drgn_thread.stack_trace()
+            walk = self.unwinder.walk(drgn_thread)
         except (LookupError, ValueError, drgn.FaultError) as error:
             thread.unwind_note = f"cannot unwind: {error}"
             return thread
-        self._frames(thread, list(trace))
-        return thread
-
-    def _frames(self, thread: Thread, frames: list) -> None:
-        physical = 0
-        group: list = []
-        previous: tuple[int, int] | None = None
-        repeats = 0
-        for frame in frames:
-            try:
-                frame.pc, frame.sp
-            except LookupError:
-                break  # the walk ran out of known registers
-            group.append(frame)
-            if frame.is_inline:
-                continue
-            key = (frame.pc, frame.sp)
-            if key == previous:
-                repeats += 1
-                if repeats >= 2:
-                    # a walk that stopped making progress (seen inside clone3)
-                    thread.unwind_note = "unwinding stopped: the caller repeats the same frame"
-                    return
-            else:
-                repeats = 0
-            previous = key
-            self._emit_group(thread, group)
-            group = []
-            physical += 1
-            if physical >= MAX_PHYSICAL_FRAMES:
-                thread.unwind_note = f"unwinding stopped after {physical} frames"
-                return
+        thread.unwind_note = walk.note
+        group: list[WalkedFrame] = []
+        for walked in walk.frames:
+            group.append(walked)
+            if not walked.frame.is_inline:
+                self._emit_group(thread, group)
+                group = []
         if group:
             self._emit_group(thread, group)
-        if len(frames) >= 1024 and thread.unwind_note is None:
-            thread.unwind_note = f"unwinding stopped after {len(frames)} frames (engine limit)"
+        if walk.elided_after is not None:
+            thread.elided_frames = walk.elided
+            thread.elided_after = walk.frames[walk.elided_after].index
+        return thread
 
-    def _emit_group(self, thread: Thread, group: list) -> None:
-        concrete = group[-1]
+    def _emit_group(self, thread: Thread, group: list[WalkedFrame]) -> None:
+        concrete = group[-1].frame
         pc = concrete.pc
-        lookup = pc if concrete.interrupted or not thread.frames else pc - 1
+        # a caller's pc is a return address: look up the call instruction before it
+        lookup = pc if group[0].trust == "context" else pc - 1
         module = self._module(pc)
         scopes = self._scopes(module, lookup) if module is not None else []
-        # scopes are innermost first, like drgn's inline frames; match from the inside
         registers = {}
         try:
             registers = {name.replace(".", "_"): value for name, value in concrete.registers().items()}
         except Exception:
             pass
-        for position, frame in enumerate(group):
-            scope = scopes[position] if position < len(scopes) and len(scopes) == len(group) else None
-            model_frame = Frame(index=len(thread.frames), pc=pc, inline=frame.is_inline)
-            model_frame.trust = "context" if not thread.frames else "cfi"
+        for position, walked in enumerate(group):
+            frame = walked.frame
+            # scopes are innermost first, like drgn's inline frames
+            scope = scopes[position] if len(scopes) == len(group) else None
+            model_frame = Frame(index=walked.index, pc=pc, inline=frame.is_inline, trust=walked.trust)
             model_frame.sp = concrete.sp
             model_frame.registers = registers
             if module is not None:
@@ -404,6 +386,9 @@ class _FrameWalker:
     @staticmethod
     def _function_name(frame, scope: FunctionScope | None, symbol: str | None) -> str | None:
         if scope is not None and scope.name:
+            linkage = scope.linkage_name
+            if linkage and not linkage.startswith(("_Z", "_R")) and "::" not in scope.name:
+                return linkage  # a C alias such as __GI_raise, the name gdb prints
             return scope.name
         if not frame.is_inline and symbol:
             return function_name(symbol)

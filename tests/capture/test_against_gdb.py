@@ -1,0 +1,148 @@
+"""Capture compared with gdb on the same cores: threads, frames, signal, values."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from capture.compare import located_frames, missing_frames  # noqa: E402
+from oracle.gdb import gdb_view  # noqa: E402
+
+CASES = [
+    ("null_deref.c", "-O0"), ("null_deref.c", "-O2"),
+    ("assert_fail.c", "-O0"), ("assert_fail.c", "-O2"),
+    ("exception.cpp", "-O0"), ("exception.cpp", "-O2"),
+    ("threads_many.c", "-O0"),
+    ("inline_chain.c", "-O2"),
+    ("wild_call.c", "-O0"),
+    ("stack_overflow.c", "-O0"),
+]
+
+_views: dict = {}
+
+
+def view(program):
+    if program.core not in _views:
+        _views[program.core] = gdb_view(program.exe, program.core)
+    return _views[program.core]
+
+
+@pytest.mark.parametrize("source,opt", CASES)
+def test_signal_and_crashed_thread_match_gdb(crashed, capture, source, opt):
+    program = crashed(source, opt)
+    crash = capture(program)
+    oracle = view(program)
+    assert crash.crashed_tid == oracle["crashed_tid"]
+    assert crash.signal.number == oracle["signal"]["number"]
+    assert crash.signal.code == oracle["signal"]["code"]
+    if crash.signal.name in ("SIGSEGV", "SIGBUS"):
+        assert crash.signal.address == oracle["signal"]["address"]
+    assert {t.tid for t in crash.threads} == {t["tid"] for t in oracle["threads"]}
+
+
+@pytest.mark.parametrize("source,opt", CASES)
+def test_every_located_gdb_frame_appears_in_order(crashed, capture, source, opt):
+    program = crashed(source, opt)
+    crash = capture(program)
+    oracle = view(program)
+    problems = {}
+    for gdb_thread in oracle["threads"]:
+        if gdb_thread["count"] > 3000:
+            continue  # the deep recursion: compared in its own test
+        thread = crash.thread(gdb_thread["tid"])
+        missing = missing_frames(thread, gdb_thread)
+        if missing:
+            problems[gdb_thread["tid"]] = missing
+    assert not problems
+
+
+@pytest.mark.parametrize("source,opt", CASES)
+def test_frame_counts_stay_sane(crashed, capture, source, opt):
+    program = crashed(source, opt)
+    crash = capture(program)
+    oracle = view(program)
+    for gdb_thread in oracle["threads"]:
+        thread = crash.thread(gdb_thread["tid"])
+        # Hydra goes past main into the C runtime (a few frames); never much further
+        if gdb_thread["count"] < 3000:
+            assert len(thread.frames) <= len(gdb_thread["frames"]) + 6, thread.tid
+
+
+def _scalar(value: str) -> bool:
+    return not value.startswith("{") and "<error" not in value and "reference" not in value
+
+
+@pytest.mark.parametrize("source", ["null_deref.c", "assert_fail.c", "threads_many.c", "wild_call.c"])
+def test_crashing_frame_values_match_gdb_at_O0(crashed, capture, source):
+    program = crashed(source, "-O0")
+    crash = capture(program)
+    oracle = view(program)
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    thread = crash.thread(oracle["crashed_tid"])
+    compared = 0
+    for gdb_frame in located_frames(gdb_thread):
+        if "args" not in gdb_frame or not gdb_frame["file"].endswith(Path(program.source).name):
+            continue
+        frame = next(f for f in thread.frames if f.line == gdb_frame["line"] and f.file
+                     and f.file.endswith(gdb_frame["file"]))
+        ours = {v.name: v.value for v in frame.args}
+        assert [v.name for v in frame.args] == [a["name"] for a in gdb_frame["args"]]
+        for arg in gdb_frame["args"]:
+            if _scalar(arg["value"]):
+                assert ours[arg["name"]] == arg["value"], (frame.function, arg["name"])
+                compared += 1
+        ours = {v.name: v.value for v in frame.locals}
+        for local in gdb_frame["locals"]:
+            assert local["name"] in ours, (frame.function, local["name"])
+            if _scalar(local["value"]):
+                assert ours[local["name"]] == local["value"], (frame.function, local["name"])
+                compared += 1
+    assert compared >= 2
+
+
+def test_null_dereference_is_read_in_lookup_price(crashed, capture):
+    crash = capture(crashed("null_deref.c", "-O0"))
+    frame = crash.crashed_thread.frames[0]
+    assert frame.function == "lookup_price"
+    assert frame.trust == "context"
+    assert [v.name for v in frame.args] == ["c", "idx"]
+    catalog = frame.args[0]
+    assert catalog.type == "const struct catalog *"
+    target = catalog.children[0]
+    assert target.path_child("title").value.endswith('"fruit"')
+    assert crash.memory.read(catalog.children[0].address, 4) is not None
+
+
+def test_cpp_names_are_qualified_like_gdb(crashed, capture):
+    crash = capture(crashed("exception.cpp", "-O2"))
+    names = [f.function for f in crash.crashed_thread.frames]
+    assert "shop::WorkQueue<shop::Order>::pop" in names
+    assert "std::terminate" in names
+    assert not any(n and n.startswith("_Z") for n in names)
+
+
+def test_deep_recursion_is_bounded_and_says_so(crashed, capture):
+    program = crashed("stack_overflow.c", "-O0")
+    crash = capture(program)
+    thread = crash.crashed_thread
+    gdb_thread = view(program)["threads"][0]
+    # the outermost frames keep gdb's numbers across the elided middle
+    ours = {f.index: (f.function, f.line) for f in thread.frames}
+    for outer in gdb_thread["frames"][-5:]:
+        if outer["file"]:
+            assert ours[outer["index"]] == (outer["name"], outer["line"])
+    assert thread.elided_frames > 10000
+    assert thread.frames[0].function in ("__vsnprintf_internal", "descend") or thread.frames[0].file
+    assert sum(1 for f in thread.frames if f.function == "descend") > 500
+    assert len(thread.frames) <= 20000
+    assert thread.unwind_note
+
+
+def test_wild_call_keeps_the_caller(crashed, capture):
+    crash = capture(crashed("wild_call.c", "-O0"))
+    names = [f.function for f in crash.crashed_thread.frames]
+    assert "dispatch" in names and "main" in names

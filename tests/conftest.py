@@ -1,0 +1,101 @@
+"""Session fixtures: real programs compiled and crashed once per test run."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+@dataclass(frozen=True)
+class CrashedProgram:
+    name: str
+    exe: str
+    core: str
+    source: str
+
+
+def _allow_cores():
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def compile_program(source: Path, out: Path, flags: list[str]) -> Path:
+    compiler = "g++" if source.suffix == ".cpp" else "gcc"
+    command = [compiler, "-g", *flags, "-o", str(out), str(source), "-pthread"]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return out
+
+
+def crash_program(exe: Path, workdir: Path, args: list[str] | None = None) -> Path:
+    """Run until it dies of a signal and return the core it leaves in workdir."""
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    if pattern.startswith("|"):
+        raise RuntimeError(f"core_pattern pipes cores to {pattern!r}; tests need cores written as files")
+    for old in workdir.glob("core*"):
+        old.unlink()
+    process = subprocess.run([str(exe), *(args or [])], cwd=workdir, preexec_fn=_allow_cores,
+                             capture_output=True, timeout=120)
+    if process.returncode >= 0:
+        raise RuntimeError(f"{exe.name} exited with {process.returncode} instead of crashing")
+    cores = sorted(workdir.glob("core*"), key=lambda p: p.stat().st_mtime)
+    if not cores:
+        raise RuntimeError(f"{exe.name} crashed but left no core (core_pattern {pattern!r})")
+    final = workdir / f"{exe.name}.core"
+    shutil.move(str(cores[-1]), final)
+    return final
+
+
+class ProgramFactory:
+    def __init__(self, root: Path):
+        self.root = root
+        self.cache: dict[tuple, CrashedProgram] = {}
+
+    def __call__(self, source: str, opt: str = "-O0", extra: tuple[str, ...] = ()) -> CrashedProgram:
+        key = (source, opt, extra)
+        if key not in self.cache:
+            stem = Path(source).stem + opt.replace("-", "_") + "".join(e.replace("-", "_") for e in extra)
+            workdir = self.root / stem
+            workdir.mkdir(parents=True, exist_ok=True)
+            exe = compile_program(PROGRAMS / source, workdir / stem, [opt, *extra])
+            core = crash_program(exe, workdir)
+            self.cache[key] = CrashedProgram(stem, str(exe), str(core), str(PROGRAMS / source))
+        return self.cache[key]
+
+
+@pytest.fixture(scope="session")
+def crashed(tmp_path_factory) -> ProgramFactory:
+    return ProgramFactory(tmp_path_factory.mktemp("programs"))
+
+
+_captures: dict = {}
+
+
+@pytest.fixture(scope="session")
+def capture():
+    """capture(program) -> Crash, cached for the session."""
+    from hydra.capture.engine import capture_core
+
+    def run(program: CrashedProgram):
+        if program.core not in _captures:
+            _captures[program.core] = capture_core(program.core)
+        return _captures[program.core]
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _quiet_environment(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("HYDRA_ATTRIBUTES", raising=False)
+    yield
+
+
+def hydra_command() -> list[str]:
+    return [os.path.join(os.path.dirname(os.path.realpath(__import__("sys").executable)), "hydra")]

@@ -1,0 +1,32 @@
+"""gdb as the independent oracle: its view of a core, as a dict."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "gdb_dump.py")
+
+
+def ensure_gdb() -> str:
+    path = shutil.which("gdb")
+    if path is None and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "gdb"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        path = shutil.which("gdb")
+    if path is None:
+        raise RuntimeError("gdb is needed as the test oracle; install it (apt-get install gdb)")
+    return path
+
+
+def gdb_view(exe: str, core: str) -> dict:
+    result = subprocess.run(
+        [ensure_gdb(), "-batch", "-nx", "-x", SCRIPT, exe, core],
+        capture_output=True, text=True, timeout=600,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("HYDRA-ORACLE "):
+            return json.loads(line[len("HYDRA-ORACLE "):])
+    raise RuntimeError(f"gdb gave no answer: {result.stderr[-2000:]}")

@@ -1,0 +1,94 @@
+"""Runs inside gdb (`gdb -batch -x gdb_dump.py EXE CORE`): prints gdb's view of a core as JSON.
+
+Values are printed raw (no pretty-printers) so they compare with what Hydra decodes.
+"""
+
+import json
+
+import gdb  # noqa: provided by gdb
+
+
+
+
+def value_text(symbol, frame):
+    try:
+        value = symbol.value(frame)
+        return value.format_string(raw=True, pretty_structs=False, max_elements=200)
+    except gdb.error as error:
+        return f"<error: {error}>"
+
+
+def frame_info(frame, index, with_values):
+    sal = frame.find_sal()
+    info = {
+        "index": index,
+        "pc": frame.pc(),
+        "name": frame.name(),
+        "file": sal.symtab.filename if sal.symtab else None,
+        "line": sal.line if sal.symtab else None,
+        "inline": frame.type() == gdb.INLINE_FRAME,
+        # gdb rebuilds frames lost to tail calls from DW_TAG_call_site records
+        "tailcall": frame.type() == gdb.TAILCALL_FRAME,
+    }
+    if with_values:
+        args, local_vars = [], []
+        try:
+            block = frame.block()
+        except RuntimeError:
+            block = None
+        seen = set()
+        while block is not None:
+            for symbol in block:
+                if not (symbol.is_argument or symbol.is_variable) or symbol.name in seen:
+                    continue
+                if symbol.addr_class == gdb.SYMBOL_LOC_STATIC:
+                    continue
+                seen.add(symbol.name)
+                entry = {"name": symbol.name, "value": value_text(symbol, frame)}
+                (args if symbol.is_argument else local_vars).append(entry)
+            if block.function is not None:
+                break
+            block = block.superblock
+        info["args"] = args
+        info["locals"] = local_vars
+    return info
+
+
+def main():
+    gdb.execute("set pagination off")
+    gdb.execute("set print frame-arguments all")
+    out = {"threads": []}
+    selected = gdb.selected_thread()
+    out["crashed_tid"] = selected.ptid[1] if selected else None
+    try:
+        siginfo = gdb.parse_and_eval("$_siginfo")
+        out["signal"] = {"number": int(siginfo["si_signo"]), "code": int(siginfo["si_code"])}
+        try:
+            out["signal"]["address"] = int(siginfo["_sifields"]["_sigfault"]["si_addr"])
+        except gdb.error:
+            pass
+    except gdb.error:
+        out["signal"] = None
+    for thread in gdb.selected_inferior().threads():
+        thread.switch()
+        frames = []
+        frame = gdb.newest_frame()
+        index = 0
+        # a deep recursion keeps its inner 3000 and outer 20 frames, like a counted run
+        outer = []
+        while frame is not None and index < 500000:
+            if index < 3000:
+                frames.append(frame_info(frame, index, thread.ptid[1] == out["crashed_tid"] and index < 12))
+            else:
+                outer.append(frame_info(frame, index, False))
+                outer = outer[-20:]
+            try:
+                frame = frame.older()
+            except gdb.error:
+                break
+            index += 1
+        out["threads"].append({"tid": thread.ptid[1], "frames": frames + outer, "count": index})
+    print("HYDRA-ORACLE " + json.dumps(out))
+
+
+main()
