@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import drgn
@@ -18,7 +20,7 @@ from hydra.capture.corefile import CoreInfo, read_core
 from hydra.capture.elffile import open_image
 from hydra.capture.scopes import DebugFile, FunctionScope
 from hydra.capture.sources import parse_source_maps, read_source
-from hydra.capture.unwind import Unwinder, WalkedFrame
+from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, describe_error
 from hydra.model import BadInput
 from hydra.model.crash import (
@@ -60,6 +62,8 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
         _check_executable(options.exe, info)
 
     logging.getLogger("drgn").setLevel(logging.CRITICAL)
+    # drgn plugins are for interactive drgn; capture does not scan for them
+    os.environ.setdefault("DRGN_DISABLE_PLUGINS", "*")
     prog = drgn.Program()
     try:
         prog.set_core_dump(path)
@@ -84,8 +88,11 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
     executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
     unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
     walker = _FrameWalker(prog, reader, options.variables, crash, unwinder)
-    for core_thread in info.threads:
-        crash.threads.append(walker.thread(core_thread, info))
+    walked = [walker.walk(core_thread, info) for core_thread in info.threads]
+    walker.prefetch_scopes(walked)
+    for thread, walk in walked:
+        walker.emit(thread, walk)
+        crash.threads.append(thread)
     walker.close()
 
     for name in options.globals:
@@ -279,15 +286,21 @@ class _FrameWalker:
         self.variables = variables
         self.crash = crash
         self.debug_files: dict[str, DebugFile] = {}
-        self.scope_cache: dict[tuple[str, int], list[FunctionScope]] = {}
+        self.scope_cache: dict[tuple[str, int], list[FunctionScope] | Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_handles: list[DebugFile] = []
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
         self.pcs: set[int] = set()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            for handle in self._pool_handles:
+                handle.close()
         for debug_file in self.debug_files.values():
             debug_file.close()
 
-    def thread(self, core_thread, info: CoreInfo) -> Thread:
+    def walk(self, core_thread, info: CoreInfo) -> tuple[Thread, Walk | None]:
         registers = dict(core_thread.registers)
         registers.update(core_thread.fp_registers)
         thread = Thread(tid=core_thread.tid, registers=registers)
@@ -299,26 +312,78 @@ class _FrameWalker:
             walk = self.unwinder.walk(drgn_thread)
         except (LookupError, ValueError, drgn.FaultError) as error:
             thread.unwind_note = f"cannot unwind: {error}"
-            return thread
+            return thread, None
         thread.unwind_note = walk.note
+        return thread, walk
+
+    @staticmethod
+    def _groups(walk: Walk):
         group: list[WalkedFrame] = []
         for walked in walk.frames:
             group.append(walked)
             if not walked.frame.is_inline:
-                self._emit_group(thread, group)
+                yield group
                 group = []
         if group:
+            yield group
+
+    @staticmethod
+    def _lookup_address(group: list[WalkedFrame]) -> int:
+        # a caller's pc is a return address: look up the call instruction before it
+        pc = group[-1].frame.pc
+        return pc if group[0].trust == "context" else pc - 1
+
+    def prefetch_scopes(self, walked: list) -> None:
+        """Find every frame's DWARF scopes up front, two at a time: libdw runs without
+        the interpreter lock, and on large binaries each lookup rescans a CU."""
+        wanted = {}
+        for _thread, walk in walked:
+            if walk is None:
+                continue
+            for group in self._groups(walk):
+                module = self._module(group[-1].frame.pc)
+                if module is not None and module.debug_file_path:
+                    key = (module.debug_file_path, self._lookup_address(group) - module.debug_file_bias)
+                    wanted[key] = None
+        if len(wanted) < 16:
+            return   # not worth threads; looked up on demand
+        local = threading.local()
+        self._pool_handles: list[DebugFile] = []
+        lock = threading.Lock()
+
+        def lookup(key):
+            path, address = key
+            files = getattr(local, "files", None)
+            if files is None:
+                files = local.files = {}
+            debug_file = files.get(path)
+            if debug_file is None:
+                debug_file = files[path] = DebugFile(path)
+                with lock:
+                    self._pool_handles.append(debug_file)
+            try:
+                return debug_file.function_scopes(address)
+            except Exception:
+                return []
+
+        # results are collected as frames are emitted, so drgn work overlaps the lookups
+        self._pool = ThreadPoolExecutor(max_workers=2)
+        for key in wanted:
+            self.scope_cache[key] = self._pool.submit(lookup, key)
+
+    def emit(self, thread: Thread, walk: Walk | None) -> None:
+        if walk is None:
+            return
+        for group in self._groups(walk):
             self._emit_group(thread, group)
         if walk.elided_after is not None:
             thread.elided_frames = walk.elided
             thread.elided_after = walk.frames[walk.elided_after].index
-        return thread
 
     def _emit_group(self, thread: Thread, group: list[WalkedFrame]) -> None:
         concrete = group[-1].frame
         pc = concrete.pc
-        # a caller's pc is a return address: look up the call instruction before it
-        lookup = pc if group[0].trust == "context" else pc - 1
+        lookup = self._lookup_address(group)
         module = self._module(pc)
         scopes = self._scopes(module, lookup) if module is not None else []
         registers = {}
@@ -363,7 +428,7 @@ class _FrameWalker:
         path = module.debug_file_path
         if not path:
             return []
-        key = (path, address)
+        key = (path, address - module.debug_file_bias)
         if key not in self.scope_cache:
             debug_file = self.debug_files.get(path)
             if debug_file is None:
@@ -372,7 +437,10 @@ class _FrameWalker:
                 self.scope_cache[key] = debug_file.function_scopes(address - module.debug_file_bias)
             except Exception:
                 self.scope_cache[key] = []
-        return self.scope_cache[key]
+        found = self.scope_cache[key]
+        if isinstance(found, Future):
+            found = self.scope_cache[key] = found.result()
+        return found
 
     def _symbol(self, pc: int) -> tuple[str | None, int | None]:
         if pc not in self.symbol_cache:

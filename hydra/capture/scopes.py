@@ -11,7 +11,10 @@ import ctypes
 import ctypes.util
 import glob
 import os
+import re
 from dataclasses import dataclass
+
+from hydra.symbols.demangle import demangle, strip_parameters
 
 DW_TAG_class_type = 0x02
 DW_TAG_formal_parameter = 0x05
@@ -28,6 +31,7 @@ DW_AT_specification = 0x47
 DW_AT_linkage_name = 0x6E
 DW_AT_MIPS_linkage_name = 0x2007
 
+C_LANGUAGES = {0x1, 0x2, 0xC, 0x1D, 0x2C}   # DW_LANG_C89, C, C99, C11, C17: no namespaces
 FUNCTION_TAGS = (DW_TAG_subprogram, DW_TAG_inlined_subroutine)
 # Scopes with code ranges; descended only when they contain the pc.
 CODE_SCOPES = FUNCTION_TAGS + (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block)
@@ -90,6 +94,8 @@ def _load_libdw():
         lib.dwarf_formstring.argtypes = [ctypes.POINTER(_Attribute)]
         lib.dwarf_dieoffset.restype = ctypes.c_uint64
         lib.dwarf_dieoffset.argtypes = [_DieP]
+        lib.dwarf_srclang.restype = ctypes.c_int
+        lib.dwarf_srclang.argtypes = [_DieP]
         lib.dwarf_haspc.restype = ctypes.c_int
         lib.dwarf_haspc.argtypes = [_DieP, ctypes.c_uint64]
         return lib
@@ -151,8 +157,9 @@ class DebugFile:
     def function_scopes(self, address: int) -> list[FunctionScope]:
         """The concrete chain of functions around address, innermost first.
 
-        (libdw's own dwarf_getscopes continues into an inline's abstract origin instead
-        of its caller, so the chain is found by descending from the CU.)
+        dwarf_getscopes finds the innermost scope, but past an inline instance it
+        continues into the abstract origin, not the caller; the concrete chain is the
+        innermost function's DIE and its real parents (dwarf_getscopes_die).
         """
         if not self.dwarf:
             return []
@@ -160,40 +167,44 @@ class DebugFile:
         cu = _Die()
         if not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
             return []
-        chain: list[tuple[_Die, int]] = []
-        self._descend(cu, address, chain, depth=0)
-        return [
-            FunctionScope(
-                name=self._qualified_name(die),
-                linkage_name=self._linkage_name(die),
-                parameters=self._parameters(die),
-                inlined=tag == DW_TAG_inlined_subroutine,
-            )
-            for die, tag in reversed(chain)
-        ]
+        scopes = _DieP()
+        count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
+        if count <= 0:
+            return []
+        try:
+            innermost = None
+            for index in range(count):
+                if lib.dwarf_tag(ctypes.byref(scopes[index])) in FUNCTION_TAGS:
+                    innermost = _Die.from_buffer_copy(scopes[index])
+                    break
+        finally:
+            _libc.free(scopes)
+        if innermost is None:
+            return []
+        if lib.dwarf_tag(ctypes.byref(innermost)) == DW_TAG_subprogram:
+            return [self._scope(innermost, DW_TAG_subprogram)]  # nothing inlined here
+        chain = _DieP()
+        count = lib.dwarf_getscopes_die(ctypes.byref(innermost), ctypes.byref(chain))
+        if count <= 0:
+            return []
+        try:
+            found = []
+            for index in range(count):
+                die = _Die.from_buffer_copy(chain[index])
+                tag = lib.dwarf_tag(ctypes.byref(die))
+                if tag in FUNCTION_TAGS:
+                    found.append(self._scope(die, tag))
+            return found
+        finally:
+            _libc.free(chain)
 
-    def _descend(self, parent: _Die, address: int, chain: list, depth: int) -> None:
-        lib = self.lib
-        child = _Die()
-        if depth > 64 or lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
-            return
-        while True:
-            tag = lib.dwarf_tag(ctypes.byref(child))
-            if tag in CODE_SCOPES:
-                if lib.dwarf_haspc(ctypes.byref(child), address) == 1:
-                    if tag in FUNCTION_TAGS:
-                        chain.append((child, tag))
-                    self._descend(child, address, chain, depth + 1)
-                    return
-            elif tag == DW_TAG_namespace:
-                before = len(chain)
-                self._descend(child, address, chain, depth + 1)
-                if len(chain) > before:
-                    return
-            following = _Die()
-            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
-                return
-            child = following
+    def _scope(self, die: _Die, tag: int) -> FunctionScope:
+        return FunctionScope(
+            name=self._qualified_name(die),
+            linkage_name=self._linkage_name(die),
+            parameters=self._parameters(die),
+            inlined=tag == DW_TAG_inlined_subroutine,
+        )
 
     def _parameters(self, die: _Die) -> list[str]:
         lib = self.lib
@@ -235,31 +246,88 @@ class DebugFile:
         return None
 
     def _qualified_name(self, die: _Die) -> str | None:
+        """gdb's spelling: the enclosing namespaces and classes, then DW_AT_name.
+
+        The enclosing scopes come from the demangled linkage name when there is one: finding
+        a DIE's parents in DWARF means re-reading its CU from the start, which costs
+        milliseconds per frame on large binaries.
+        """
         lib = self.lib
         origin = self._origin(die)
         key = lib.dwarf_dieoffset(ctypes.byref(origin))
         if key in self._names:
             return self._names[key]
         name = _text(lib.dwarf_diename(ctypes.byref(origin)))
-        if name is not None:
-            scopes = _DieP()
-            count = lib.dwarf_getscopes_die(ctypes.byref(origin), ctypes.byref(scopes))
-            if count > 0:
-                try:
-                    prefix = []
-                    for index in range(1, count):
-                        parent = scopes[index]
-                        tag = lib.dwarf_tag(ctypes.byref(parent))
-                        parent_name = _text(lib.dwarf_diename(ctypes.byref(parent)))
-                        if tag == DW_TAG_namespace:
-                            prefix.append(parent_name or "(anonymous namespace)")
-                        elif tag in (DW_TAG_class_type, DW_TAG_structure_type, DW_TAG_union_type) and parent_name:
-                            prefix.append(parent_name)
-                        else:
-                            break
-                    if prefix:
-                        name = "::".join(reversed(prefix)) + "::" + name
-                finally:
-                    _libc.free(scopes)
+        linkage = self._linkage_name(origin)
+        if name is not None and linkage and linkage.startswith("_Z"):
+            prefix = scope_prefix(strip_parameters(demangle(linkage)))
+            if prefix:
+                name = f"{prefix}::{name}"
+        elif name is not None and not linkage and lib.dwarf_srclang(ctypes.byref(origin)) not in C_LANGUAGES:
+            name = self._prefix_from_parents(origin, name)
         self._names[key] = name
         return name
+
+    def _prefix_from_parents(self, origin: _Die, name: str) -> str:
+        """For functions with no linkage name (extern "C", main): their real parents."""
+        lib = self.lib
+        scopes = _DieP()
+        count = lib.dwarf_getscopes_die(ctypes.byref(origin), ctypes.byref(scopes))
+        if count <= 0:
+            return name
+        try:
+            prefix = []
+            for index in range(1, count):
+                parent = scopes[index]
+                tag = lib.dwarf_tag(ctypes.byref(parent))
+                parent_name = _text(lib.dwarf_diename(ctypes.byref(parent)))
+                if tag == DW_TAG_namespace:
+                    prefix.append(parent_name or "(anonymous namespace)")
+                elif tag in (DW_TAG_class_type, DW_TAG_structure_type, DW_TAG_union_type) and parent_name:
+                    prefix.append(parent_name)
+                else:
+                    break
+        finally:
+            _libc.free(scopes)
+        return "::".join(reversed(prefix + [])) + "::" + name if prefix else name
+
+
+_LAMBDA = re.compile(r"\{lambda\(([^{}]*)\)#\d+\}")
+_FUNCTION_TYPE_SPACE = re.compile(r"(?<=[\w>*&]) \((?=[^()]*\))")
+
+
+def _has_parameter_list(text: str) -> bool:
+    depth = 0
+    for char in text:
+        if char == "<":
+            depth += 1
+        elif char == ">":
+            depth -= 1
+        elif char == "(" and depth == 0:
+            return True
+    return False
+
+
+def scope_prefix(demangled: str) -> str | None:
+    """`ns::Cls<int>::method` -> `ns::Cls<int>`; None for a function-local class (a lambda),
+    whose frames gdb names by the bare member."""
+    depth = 0
+    cut = None
+    index = len(demangled) - 1
+    while index > 0:
+        char = demangled[index]
+        if char in ">)":
+            depth += 1
+        elif char in "<(":
+            depth -= 1
+        elif char == ":" and depth == 0 and demangled[index - 1] == ":":
+            cut = index - 1
+            break
+        index -= 1
+    if cut is None:
+        return None
+    prefix = demangled[:cut]
+    if _has_parameter_list(prefix.replace("(anonymous namespace)", "")):
+        return None   # a function-local class: lambdas and local structs
+    prefix = _LAMBDA.sub(lambda m: f"<lambda({m.group(1)})>", prefix)
+    return _FUNCTION_TYPE_SPACE.sub("(", prefix)

@@ -173,7 +173,9 @@ class Unwinder:
             cycles += 1
             if cycles > 50_000_000 // max(delta, 1):
                 break
-        if cycles == 0:
+        # land a few cycles short of the end, so the outermost calls show too
+        cycles = max(1, cycles - 4)
+        if cycles <= 1:
             walk.note = f"unwinding stopped after {len(physical)} frames"
             return
         registers = {}

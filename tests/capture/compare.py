@@ -7,10 +7,26 @@ import re
 from hydra.symbols.demangle import strip_parameters
 
 
+def _without_template_arguments(name: str) -> str:
+    out, depth = [], 0
+    for char in name:
+        if char == "<":
+            depth += 1
+        elif char == ">":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
 def normalize(name: str | None) -> str | None:
+    """Qualified name without parameters, spaces or template arguments: DWARF's names and
+    the demangler spell template arguments differently (`WorkQueue<Order>` against
+    `shop::WorkQueue<shop::Order>`), and Hydra takes enclosing scopes from the latter."""
     if name is None:
         return None
-    return re.sub(r"\s+", "", strip_parameters(name))
+    name = name.replace("(anonymous namespace)", "{anon}")
+    return re.sub(r"\s+", "", _without_template_arguments(strip_parameters(name)))
 
 
 def located_frames(gdb_thread: dict) -> list[dict]:

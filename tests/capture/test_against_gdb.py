@@ -134,7 +134,7 @@ def test_deep_recursion_is_bounded_and_says_so(crashed, capture):
     ours = {f.index: (f.function, f.line) for f in thread.frames}
     for outer in gdb_thread["frames"][-5:]:
         if outer["file"]:
-            assert ours[outer["index"]] == (outer["name"], outer["line"])
+            assert ours.get(outer["index"]) == (outer["name"], outer["line"]), outer
     assert thread.elided_frames > 10000
     assert thread.frames[0].function in ("__vsnprintf_internal", "descend") or thread.frames[0].file
     assert sum(1 for f in thread.frames if f.function == "descend") > 500
