@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python tests/bench/capture_bench.py
+	$(BIN)/python tests/bench/capture_bench.py $(BENCH_ARGS)
 
 samples: $(STAMP)
 	$(BIN)/python sample_snapshots/regenerate.py

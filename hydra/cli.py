@@ -87,7 +87,11 @@ def _run(argv: list[str]) -> int:
             size = write_snapshot(crash, output)
         except OSError as error:
             raise BadInput(output, f"cannot write: {error.strerror or error}") from None
-        ratio = f" ({100.0 * size / crash.process.core_size:.1f}% of the core)" if crash.process.core_size else ""
+        ratio = ""
+        if crash.process.core_size:
+            on_disk = os.stat(args.core).st_blocks * 512 or crash.process.core_size
+            ratio = (f" ({100.0 * size / crash.process.core_size:.1f}% of the core, "
+                     f"{100.0 * size / on_disk:.1f}% of its {on_disk // 1024} KiB on disk)")
         print(f"hydra: wrote {output}: {size} bytes{ratio}", file=sys.stderr)
         return 0
 

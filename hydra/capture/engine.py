@@ -30,7 +30,10 @@ from hydra.model.memory import Memory, MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
 from hydra.symbols.demangle import function_name
 
-CODE_CONTEXT = 256            # code bytes kept on each side of a pc
+# code bytes kept around pcs: the faulting instruction with context on both sides,
+# and for callers the instructions leading up to the call
+TOP_CODE_CONTEXT = (256, 256)
+CALLER_CODE_CONTEXT = (160, 32)
 STACK_RED_ZONE = 128
 STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
@@ -163,11 +166,18 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
         pass
     except Exception as error:
         crash.warnings.append(f"{info.path}: loading debug info failed: {error}")
+    main = _main_module(prog)
+    if options.exe and main is not None and main.build_id:
+        image = open_image(options.exe)
+        if image is not None and image.build_id and image.build_id != main.build_id.hex():
+            crash.warnings.append(
+                f"{options.exe}: build-id {image.build_id} differs from the core's "
+                f"{main.build_id.hex()}; not used for {main.name}")
     for module in modules:
         if module.loaded_file_status != drgn.ModuleFileStatus.HAVE and not module.name.startswith("["):
             expected = module.build_id.hex() if module.build_id else None
             candidates = [module.name]
-            if module is _main_module(prog) and options.exe:
+            if module is main and options.exe:
                 candidates.insert(0, options.exe)
             if options.sysroot:
                 candidates.insert(0, os.path.join(options.sysroot, module.name.lstrip("/")))
@@ -290,7 +300,7 @@ class _FrameWalker:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_handles: list[DebugFile] = []
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
-        self.pcs: set[int] = set()
+        self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
 
     def close(self) -> None:
         if self._pool is not None:
@@ -416,7 +426,7 @@ class _FrameWalker:
             else:
                 model_frame.args, model_frame.locals = [], []
             thread.frames.append(model_frame)
-        self.pcs.add(pc)
+        self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
 
     def _module(self, pc: int):
         try:
@@ -509,8 +519,9 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
         ranges.append((low, min(top, low + STACK_LIMIT), "stack"))
         if top - low > STACK_LIMIT:
             ranges.append((max(low + STACK_LIMIT, top - STACK_TOP_KEEP), top, "stack"))
-    for pc in walker.pcs:
-        ranges.append((max(0, pc - CODE_CONTEXT), pc + CODE_CONTEXT, "code"))
+    for pc, innermost in walker.pcs.items():
+        before, after = TOP_CODE_CONTEXT if innermost else CALLER_CODE_CONTEXT
+        ranges.append((max(0, pc - before), pc + after, "code"))
     for address, size in reader.ranges:
         ranges.append((address, address + size, "object"))
 

@@ -6,7 +6,7 @@ capped, and each object a value lives in is recorded so capture can keep its byt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import drgn
 from drgn import TypeKind
@@ -19,7 +19,7 @@ OPTIMIZED_OUT = "<optimized out>"
 
 @dataclass
 class Limits:
-    pointer_depth: int = 2          # pointer hops followed below a variable
+    pointer_depth: int = 1          # pointer hops followed below a variable
     nesting: int = 8                # struct/array levels expanded in place
     children: int = 200             # members or elements kept per node
     string_bytes: int = 200         # characters shown for a char * value
@@ -35,6 +35,7 @@ class ValueReader:
     ranges: list[tuple[int, int]] = field(default_factory=list)
     object_bytes: int = 0
     _nodes: int = 0
+    _targets: dict = field(default_factory=dict)
 
     def variable(self, name: str, obj: drgn.Object, kind: str) -> Variable:
         self._nodes = 0
@@ -174,7 +175,13 @@ class ValueReader:
         except drgn.FaultError:
             var.note = "<unreadable>"
             return
-        var.children.append(self._convert(f"*{var.name}", obj[0], "target", nesting, hops - 1))
+        # many frames point at the same object (a thread's argument, a shared lock):
+        # decode it once and share the subtree
+        key = (address, var.type, hops)
+        target_var = self._targets.get(key)
+        if target_var is None:
+            target_var = self._targets[key] = self._convert("*", obj[0], "target", nesting, hops - 1)
+        var.children.append(replace(target_var, name=f"*{var.name}"))
 
     def _read_short(self, address: int) -> bytes | None:
         out = b""

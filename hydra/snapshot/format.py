@@ -28,6 +28,7 @@ FORMAT_VERSION = (1, 0)
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 MAX_INDEX_BYTES = 1 << 30
 MAX_BLOB_BYTES = 1 << 31
+VARIABLE_CHUNK_BYTES = 1 << 20
 
 
 def is_snapshot(path: str) -> bool:
@@ -122,18 +123,31 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
     register_sets: dict[int, int] = {}
     register_list: list[dict] = []
     threads = []
+    # Variables are stored in chunks of threads: threads repeat the same library frames,
+    # which compress far better together, while a chunk stays small enough to load on demand.
+    chunks: list[list] = [[]]
+    chunk_bytes = 0
+    chunk_refs: list = []
     for thread in crash.threads:
-        variables = msgpack.packb(
+        packed = msgpack.packb(
             [[[_variable_out(v) for v in f.args], [_variable_out(v) for v in f.locals]]
              for f in thread.frames], use_bin_type=True)
+        if chunk_bytes + len(packed) > VARIABLE_CHUNK_BYTES and chunks[-1]:
+            chunk_refs.append(blobs.put(msgpack.packb(chunks[-1], use_bin_type=True)))
+            chunks.append([])
+            chunk_bytes = 0
+        variables = [len(chunks) - 1, len(chunks[-1])]
+        chunks[-1].append(msgpack.ExtType(1, packed))
+        chunk_bytes += len(packed)
         threads.append({
             "tid": thread.tid, "name": thread.name, "state": thread.state, "crashed": thread.crashed,
             "registers": _registers_out(thread.registers), "unwind_note": thread.unwind_note,
             "elided_frames": thread.elided_frames, "elided_after": thread.elided_after,
             "kernel_frames": thread.kernel_frames,
             "frames": [_frame_out(f, register_sets, register_list) for f in thread.frames],
-            "variables": blobs.put(variables),
+            "variables": variables,
         })
+    chunk_refs.append(blobs.put(msgpack.packb(chunks[-1], use_bin_type=True)))
     process = crash.process
     return {
         "origin": crash.origin,
@@ -149,6 +163,7 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
         },
         "crashed_tid": crash.crashed_tid,
         "register_sets": register_list,
+        "variable_chunks": chunk_refs,
         "threads": threads,
         "modules": [
             {"path": m.path, "base": m.base, "size": m.size, "build_id": m.build_id,
@@ -259,6 +274,7 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
                               signal.get("code_name"), signal.get("address"))
     crash.crashed_tid = doc.get("crashed_tid")
     register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
+    chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
     for raw_thread in doc["threads"]:
         thread = Thread(
             tid=raw_thread["tid"], name=raw_thread.get("name"), state=raw_thread.get("state") or "?",
@@ -268,7 +284,8 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
             elided_after=raw_thread.get("elided_after"),
             kernel_frames=list(raw_thread.get("kernel_frames") or []),
         )
-        load_variables = _thread_variables(blobs.loader(raw_thread["variables"]))
+        chunk, position = raw_thread["variables"]
+        load_variables = _thread_variables(chunk_loaders[chunk], position)
         for position, raw_frame in enumerate(raw_thread["frames"]):
             registers_index = raw_frame.get("registers")
             frame = Frame(
@@ -306,13 +323,31 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     return crash
 
 
-def _thread_variables(load):
+def _chunk(load):
+    """A chunk of threads' variables, unpacked once, on first use."""
     cache: list = []
 
     def get() -> list:
         if not cache:
             try:
                 cache.append(msgpack.unpackb(load(), raw=False, strict_map_key=False))
+            except (ValueError, msgpack.UnpackException):
+                cache.append([])
+        return cache[0]
+
+    return get
+
+
+def _thread_variables(load_chunk, position: int):
+    cache: list = []
+
+    def get() -> list:
+        if not cache:
+            threads = load_chunk()
+            packed = threads[position] if 0 <= position < len(threads) else None
+            try:
+                data = packed.data if isinstance(packed, msgpack.ExtType) else b""
+                cache.append(msgpack.unpackb(data, raw=False, strict_map_key=False) if data else [])
             except (ValueError, msgpack.UnpackException):
                 cache.append([])
         return cache[0]

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Capture benchmark: `hydra snap` against gdb's `thread apply all bt full` on the same cores.
+
+Whole processes, median of N runs, wall seconds and peak RSS (from wait4). Workloads:
+  small      a C null dereference in a 4-thread program (tests/programs/null_deref.c)
+  threads300 ../shared/bench/threads300 (built into the work folder when missing)
+  large_cpp  ../shared/bench/large_cpp (about 25 minutes to build; pass a built folder
+             with --large-dir, or it is skipped)
+
+usage: capture_bench.py [--runs N] [--work DIR] [--large-dir DIR] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_BENCH = ROOT.parent / "shared" / "bench"
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{command[0]} failed with status {status}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def median_of(command: list[str], runs: int) -> tuple[float, float]:
+    results = [measure(command) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+
+
+def small_workload(work: Path) -> tuple[Path, Path]:
+    from conftest import PROGRAMS, compile_program, crash_program
+
+    folder = work / "small"
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = compile_program(PROGRAMS / "null_deref.c", folder / "null_deref", ["-O0"])
+    return exe, crash_program(exe, folder)
+
+
+def shared_workload(name: str, work: Path, exe_name: str, core_name: str) -> tuple[Path, Path]:
+    folder = work / name
+    if not (folder / core_name).exists():
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(SHARED_BENCH / name, folder)
+        for path in folder.iterdir():
+            path.chmod(0o755)
+        subprocess.run(["bash", str(folder / "build.sh")], check=True, stdout=subprocess.DEVNULL)
+    return folder / exe_name, folder / core_name
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hydra-bench")
+    parser.add_argument("--large-dir", type=Path, help="a folder holding a built large_cpp (large, large.core)")
+    parser.add_argument("--only", nargs="*", default=["small", "threads300", "large_cpp"])
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    hydra = str(Path(sys.executable).with_name("hydra"))
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        print("gdb is needed for the comparison", file=sys.stderr)
+        return 2
+
+    workloads = []
+    if "small" in args.only:
+        workloads.append(("small", *small_workload(args.work)))
+    if "threads300" in args.only:
+        workloads.append(("threads300", *shared_workload("threads300", args.work, "threads", "threads.core")))
+    if "large_cpp" in args.only:
+        if args.large_dir and (args.large_dir / "large.core").exists():
+            workloads.append(("large_cpp", args.large_dir / "large", args.large_dir / "large.core"))
+        else:
+            print("large_cpp: skipped (build it with ../shared/bench/large_cpp/build.sh, "
+                  "then pass --large-dir)", file=sys.stderr)
+
+    print(f"{'workload':<12} {'gdb bt full':>18} {'hydra snap':>18} {'time ratio':>11} {'memory ratio':>13}")
+    for name, exe, core in workloads:
+        output = args.work / f"{name}.hsnap"
+        gdb_wall, gdb_rss = median_of(
+            [gdb, "-batch", "-nx", "-ex", "thread apply all bt full", str(exe), str(core)], args.runs)
+        hydra_wall, hydra_rss = median_of([hydra, "snap", str(core), "-o", str(output)], args.runs)
+        core_size = core.stat().st_blocks * 512
+        print(f"{name:<12} {gdb_wall:7.2f} s {gdb_rss:6.0f} MB {hydra_wall:7.2f} s {hydra_rss:6.0f} MB "
+              f"{hydra_wall / gdb_wall:10.2f}x {hydra_rss / gdb_rss:12.2f}x"
+              f"   snapshot {output.stat().st_size / 1024:.0f} KiB = "
+              f"{100 * output.stat().st_size / core_size:.1f}% of the core's {core_size / 1024:.0f} KiB on disk")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The .hsnap format: round trips, versions, laziness, corrupt files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zlib
+
+import msgpack
+import pytest
+
+from hydra.model import BadInput
+from hydra.report.backtrace import format_json
+from hydra.snapshot.format import HEADER, MAGIC, read_snapshot, write_snapshot
+
+
+@pytest.fixture(scope="module")
+def saved(crashed, capture, tmp_path_factory):
+    crash = capture(crashed("null_deref.c", "-O0"))
+    path = tmp_path_factory.mktemp("snap") / "null.hsnap"
+    write_snapshot(crash, str(path))
+    return crash, path
+
+
+def test_round_trip_gives_the_same_backtrace(saved):
+    crash, path = saved
+    again = read_snapshot(str(path))
+    assert format_json(again, full=True) == format_json(crash, full=True)
+
+
+def test_round_trip_keeps_memory_sources_and_registers(saved):
+    crash, path = saved
+    again = read_snapshot(str(path))
+    for region in crash.memory.regions:
+        assert again.memory.read(region.start, region.size) == region.data
+    assert again.sources.keys() == crash.sources.keys()
+    for name, source in crash.sources.items():
+        assert again.sources[name].text == source.text
+    assert again.crashed_thread.registers == crash.crashed_thread.registers
+    assert again.crashed_thread.frames[1].registers == crash.crashed_thread.frames[1].registers
+
+
+def test_snapshot_is_small_next_to_the_core(saved, crashed):
+    crash, path = saved
+    core = crashed("null_deref.c", "-O0").core
+    on_disk = os.stat(core).st_blocks * 512
+    assert os.path.getsize(path) < 0.2 * on_disk
+
+
+def test_blobs_are_not_read_on_open(saved, monkeypatch):
+    _crash, path = saved
+    calls = []
+    original = zlib.decompressobj
+
+    def counting():
+        calls.append(1)
+        return original()
+
+    monkeypatch.setattr(zlib, "decompressobj", counting)
+    crash = read_snapshot(str(path))
+    assert len(calls) == 1          # the index only
+    crash.memory.regions[0].data
+    assert len(calls) == 2
+
+
+def test_readable_after_a_move_without_capture_dependencies(saved, tmp_path):
+    _crash, path = saved
+    moved = tmp_path / "elsewhere" / "renamed.bin"
+    moved.parent.mkdir()
+    moved.write_bytes(path.read_bytes())
+    # a reader that cannot import drgn, pyelftools or capstone still opens it
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, *a):\n"
+        "        if name.split('.')[0] in ('drgn', '_drgn', 'elftools', 'capstone'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from hydra.cli import main\n"
+        f"raise SystemExit(main(['bt', {str(moved)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "lookup_price" in result.stdout
+
+
+def _rewrite_version(path, target, major, minor):
+    data = bytearray(path.read_bytes())
+    magic, _major, _minor, flags, offset, length, raw = HEADER.unpack_from(data, 0)
+    HEADER.pack_into(data, 0, magic, major, minor, flags, offset, length, raw)
+    target.write_bytes(bytes(data))
+
+
+def test_newer_major_version_is_refused_clearly(saved, tmp_path):
+    _crash, path = saved
+    newer = tmp_path / "newer.hsnap"
+    _rewrite_version(path, newer, 2, 0)
+    with pytest.raises(BadInput, match="newer"):
+        read_snapshot(str(newer))
+
+
+def test_newer_minor_version_is_read(saved, tmp_path):
+    _crash, path = saved
+    newer = tmp_path / "minor.hsnap"
+    _rewrite_version(path, newer, 1, 7)
+    assert read_snapshot(str(newer)).crashed_thread.frames[0].function == "lookup_price"
+
+
+@pytest.mark.parametrize("cut", [10, 40, 1000, -50])
+def test_truncated_snapshots_are_bad_input(saved, tmp_path, cut):
+    _crash, path = saved
+    data = path.read_bytes()
+    broken = tmp_path / "broken.hsnap"
+    broken.write_bytes(data[:cut])
+    with pytest.raises(BadInput):
+        read_snapshot(str(broken))
+
+
+def test_hostile_index_sizes_do_not_allocate(tmp_path):
+    index = zlib.compress(msgpack.packb({"threads": []}))
+    hostile = tmp_path / "hostile.hsnap"
+    header = HEADER.pack(MAGIC, 1, 0, 0, HEADER.size, len(index), 1 << 40)
+    hostile.write_bytes(header + index)
+    with pytest.raises(BadInput):
+        read_snapshot(str(hostile))
+
+
+def test_wrong_types_in_the_index_are_bad_input(tmp_path):
+    index = zlib.compress(msgpack.packb({"process": {}, "threads": [{"tid": "x", "frames": 5}]}))
+    hostile = tmp_path / "types.hsnap"
+    raw_length = len(zlib.decompress(index))
+    hostile.write_bytes(HEADER.pack(MAGIC, 1, 0, 0, HEADER.size, len(index), raw_length) + index)
+    with pytest.raises(BadInput):
+        read_snapshot(str(hostile))
+
+
+def test_write_is_atomic(saved, tmp_path, monkeypatch):
+    crash, _path = saved
+    target = tmp_path / "out.hsnap"
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(msgpack, "packb", fail)
+    with pytest.raises(OSError):
+        write_snapshot(crash, str(target))
+    assert not target.exists()
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,184 @@
+"""The command line end to end: snap, bt, and bad input (one line, exit status 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HYDRA = [sys.executable, "-m", "hydra"]
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([*HYDRA, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def assert_bad_input(result, name):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(name) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_snap_writes_beside_cwd_and_bt_reads_it(crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    result = run("snap", program.core, "--kv", "build=1234", "--global", "never", cwd=tmp_path,
+                 env={"HYDRA_ATTRIBUTES": "team=storage\n# comment\n"})
+    assert result.returncode == 0, result.stderr
+    snapshot = tmp_path / (Path(program.core).name + ".hsnap")
+    assert snapshot.exists() and str(snapshot.name) in result.stderr
+    out = run("bt", snapshot, "--json", "--full")
+    assert out.returncode == 0
+    document = json.loads(out.stdout)
+    assert document["signal"] == {"number": 11, "name": "SIGSEGV", "code": 1,
+                                  "code_name": "SEGV_MAPERR", "address": 8}
+    crashed_thread = document["threads"][0]
+    assert crashed_thread["crashed"] and crashed_thread["tid"] == document["crashed_tid"]
+    top = crashed_thread["frames"][0]
+    assert top["function"] == "lookup_price" and top["line"] == 16 and top["trust"] == "context"
+    assert top["module"].endswith("null_deref_O0") and top["module_offset"] > 0
+    assert {k: top["args"][1][k] for k in ("name", "type", "value")} == {"name": "idx", "type": "int", "value": "2"}
+    assert document["attributes"]["build"] == "1234"
+    assert document["attributes"]["team"] == "storage"
+    assert document["attributes"]["uname.sysname"] == "Linux"
+    assert "segv" in document["classifiers"]
+
+
+def test_bt_on_a_core_matches_bt_on_its_snapshot(crashed, tmp_path):
+    program = crashed("assert_fail.c", "-O0")
+    snapshot = tmp_path / "a.hsnap"
+    assert run("snap", program.core, "-o", snapshot).returncode == 0
+    from_core = json.loads(run("bt", program.core, "--json").stdout)
+    from_snapshot = json.loads(run("bt", snapshot, "--json").stdout)
+    for document in (from_core, from_snapshot):
+        document["process"].pop("capture_time")
+    assert from_core["threads"] == from_snapshot["threads"]
+
+
+def test_text_backtrace_puts_the_crashed_thread_first(crashed):
+    program = crashed("threads_many.c", "-O0")
+    result = run("bt", program.core)
+    assert result.returncode == 0
+    blocks = result.stdout.split("\n\n")
+    assert blocks[0].startswith("Program terminated with signal SIGSEGV (SEGV_MAPERR), fault address 0x18")
+    assert "(crashed)" in blocks[1].splitlines()[0]
+    assert "explode (where=0x18, value=42)" in blocks[1]
+    assert result.stdout.count("Thread ") == 42
+
+
+def test_bt_thread_option(crashed):
+    program = crashed("null_deref.c", "-O0")
+    document = json.loads(run("bt", program.core, "--json").stdout)
+    other = document["threads"][-1]["tid"]
+    only = json.loads(run("bt", program.core, "--json", "--thread", other).stdout)
+    assert [t["tid"] for t in only["threads"]] == [other]
+    assert_bad_input(run("bt", program.core, "--thread", 1), program.core)
+
+
+def test_missing_libraries_give_a_partial_snapshot(crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    # the executable moved away: frames in it become module+offset, with a warning
+    core = tmp_path / "moved.core"
+    shutil.copy(program.core, core)
+    exe = Path(program.exe)
+    hidden = exe.with_suffix(".hidden")
+    exe.rename(hidden)
+    try:
+        result = run("bt", core, "--json")
+    finally:
+        hidden.rename(exe)
+    assert result.returncode == 0, result.stderr
+    assert "warning" in result.stderr and "not found" in result.stderr
+    document = json.loads(result.stdout)
+    assert exe.name in document["attributes"]["_missing_symbols"]
+    top = document["threads"][0]["frames"]
+    assert any(f["function"] is None and f["module_offset"] is not None for f in top)
+
+
+def test_mismatched_executable_is_refused_for_that_module(crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    other = crashed("assert_fail.c", "-O0")
+    result = run("bt", program.core, "--exe", other.exe)
+    assert result.returncode == 0
+    assert "build-id" in result.stderr and "differs" in result.stderr
+
+
+def test_input_files_are_not_modified(crashed, tmp_path):
+    program = crashed("exception.cpp", "-O2")
+    before = Path(program.core).read_bytes()
+    stat = os.stat(program.core)
+    run("snap", program.core, "-o", tmp_path / "x.hsnap")
+    assert Path(program.core).read_bytes() == before
+    assert os.stat(program.core).st_mtime == stat.st_mtime
+
+
+def _aarch64_core(tmp_path, source_core):
+    data = bytearray(Path(source_core).read_bytes())
+    data[18:20] = (183).to_bytes(2, "little")  # e_machine: aarch64, notes still x86 sized
+    path = tmp_path / "arm.core"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "not_core", "executable", "truncated",
+                                  "empty", "other_arch", "unreadable"])
+def test_bad_input_is_one_line_and_status_2(case, crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    if case == "missing":
+        target = tmp_path / "nope.core"
+    elif case == "directory":
+        target = tmp_path
+    elif case == "not_core":
+        target = tmp_path / "text.core"
+        target.write_text("hello\n" * 100)
+    elif case == "executable":
+        target = Path(program.exe)
+    elif case == "truncated":
+        target = tmp_path / "cut.core"
+        target.write_bytes(Path(program.core).read_bytes()[:3000])
+    elif case == "empty":
+        target = tmp_path / "empty.core"
+        target.write_bytes(b"")
+    elif case == "other_arch":
+        data = bytearray(Path(program.core).read_bytes())
+        data[18:20] = (40).to_bytes(2, "little")  # EM_ARM
+        target = tmp_path / "arm.core"
+        target.write_bytes(bytes(data))
+    else:
+        target = tmp_path / "secret.core"
+        shutil.copy(program.core, target)
+        target.chmod(0)
+        if os.geteuid() == 0:
+            pytest.skip("root reads files whatever their mode")
+    for command in (["bt", target], ["snap", target, "-o", tmp_path / "o.hsnap"]):
+        assert_bad_input(run(*command), target)
+    assert not (tmp_path / "o.hsnap").exists()
+
+
+def test_bad_executable_option(crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    assert_bad_input(run("bt", program.core, "--exe", tmp_path / "none"), tmp_path / "none")
+    text = tmp_path / "script.sh"
+    text.write_text("#!/bin/sh\n")
+    assert_bad_input(run("bt", program.core, "--exe", text), text)
+
+
+def test_truncated_core_keeps_what_is_there(crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    data = Path(program.core).read_bytes()
+    cut = tmp_path / "half.core"
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    result = run("bt", cut)
+    # either a partial backtrace with a warning or a clean refusal: never a traceback
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:
+        assert "truncated" in result.stderr
+    else:
+        assert_bad_input(result, cut)

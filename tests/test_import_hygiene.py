@@ -1,0 +1,38 @@
+"""Layers: the model, format, capture, symbols and report code never load the UI toolkit,
+and the CLI loads heavy modules only for the command that needs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+UI = ("textual", "rich")
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys, json\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", [
+    "hydra.model", "hydra.snapshot", "hydra.capture.engine", "hydra.symbols.demangle",
+    "hydra.report.backtrace", "hydra.loader",
+])
+def test_core_layers_do_not_import_the_ui(module):
+    modules = loaded_after(f"import {module}")
+    assert not {m for m in modules if m.split(".")[0] in UI}
+
+
+def test_cli_import_is_light():
+    modules = loaded_after("import hydra.cli")
+    heavy = {"drgn", "_drgn", "elftools", "capstone", "textual", "rich", "pygments", "msgpack"}
+    assert not {m for m in modules if m.split(".")[0] in heavy}
+
+
+def test_reading_a_snapshot_needs_no_capture_engine():
+    modules = loaded_after("import hydra.snapshot, hydra.report.backtrace")
+    assert not {m for m in modules if m.split(".")[0] in ("drgn", "_drgn", "elftools", "capstone")}
