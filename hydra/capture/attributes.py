@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 
 def parse_pairs(pairs: list[str], what: str) -> dict[str, str]:
@@ -19,7 +18,7 @@ def parse_pairs(pairs: list[str], what: str) -> dict[str, str]:
 def host_attributes(application: str | None) -> dict[str, str]:
     uname = os.uname()
     attributes = {
-        "hostname": socket.gethostname(),
+        "hostname": uname.nodename,
         "uname.sysname": uname.sysname,
         "uname.release": uname.release,
         "uname.version": uname.version,

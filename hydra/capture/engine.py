@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import drgn
@@ -296,17 +296,12 @@ class _FrameWalker:
         self.variables = variables
         self.crash = crash
         self.debug_files: dict[str, DebugFile] = {}
-        self.scope_cache: dict[tuple[str, int], list[FunctionScope] | Future] = {}
-        self._pool: ThreadPoolExecutor | None = None
+        self.scope_cache: dict[tuple[str, int], list[FunctionScope]] = {}
         self._pool_handles: list[DebugFile] = []
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            for handle in self._pool_handles:
-                handle.close()
         for debug_file in self.debug_files.values():
             debug_file.close()
 
@@ -355,8 +350,8 @@ class _FrameWalker:
                 if module is not None and module.debug_file_path:
                     key = (module.debug_file_path, self._lookup_address(group) - module.debug_file_bias)
                     wanted[key] = None
-        if len(wanted) < 16:
-            return   # not worth threads; looked up on demand
+        if not wanted:
+            return
         local = threading.local()
         self._pool_handles: list[DebugFile] = []
         lock = threading.Lock()
@@ -376,10 +371,15 @@ class _FrameWalker:
             except Exception:
                 return []
 
-        # results are collected as frames are emitted, so drgn work overlaps the lookups
-        self._pool = ThreadPoolExecutor(max_workers=2)
-        for key in wanted:
-            self.scope_cache[key] = self._pool.submit(lookup, key)
+        # Each worker opens its own libdw handles; a second one pays off on many lookups.
+        # Wait for all: drgn work alongside would contend for the interpreter lock with
+        # the workers' many short libdw calls, and be slower than taking turns.
+        with ThreadPoolExecutor(max_workers=2 if len(wanted) > 64 else 1) as pool:
+            for key, scopes in zip(wanted, pool.map(lookup, wanted)):
+                self.scope_cache[key] = scopes
+        for handle in self._pool_handles:
+            handle.close()
+        self._pool_handles = []
 
     def emit(self, thread: Thread, walk: Walk | None) -> None:
         if walk is None:
@@ -393,38 +393,46 @@ class _FrameWalker:
     def _emit_group(self, thread: Thread, group: list[WalkedFrame]) -> None:
         concrete = group[-1].frame
         pc = concrete.pc
-        lookup = self._lookup_address(group)
         module = self._module(pc)
-        scopes = self._scopes(module, lookup) if module is not None else []
         registers = {}
         try:
             registers = {name.replace(".", "_"): value for name, value in concrete.registers().items()}
         except Exception:
             pass
-        for position, walked in enumerate(group):
+        symbol_name, symbol_offset = self._symbol(pc)
+        with_variables = (self.variables and module is not None
+                          and module.debug_file_status == drgn.ModuleFileStatus.HAVE)
+        frames = []
+        decoded = []
+        for walked in group:
             frame = walked.frame
-            # scopes are innermost first, like drgn's inline frames
-            scope = scopes[position] if len(scopes) == len(group) else None
             model_frame = Frame(index=walked.index, pc=pc, inline=frame.is_inline, trust=walked.trust)
             model_frame.sp = concrete.sp
             model_frame.registers = registers
+            model_frame.symbol = symbol_name
+            model_frame.symbol_offset = symbol_offset
             if module is not None:
                 model_frame.module = module.name
                 base = min(start for start, _ in module.address_ranges)
                 model_frame.module_offset = pc - base
-            symbol_name, symbol_offset = self._symbol(pc)
-            model_frame.symbol = symbol_name
-            model_frame.symbol_offset = symbol_offset
-            model_frame.function = self._function_name(frame, scope, symbol_name)
             try:
                 source = frame.source()
                 model_frame.file, model_frame.line, model_frame.column = source[0], source[1], source[2]
             except LookupError:
                 pass
-            if self.variables and module is not None and module.debug_file_status == drgn.ModuleFileStatus.HAVE:
-                model_frame.args, model_frame.locals = self._variables(frame, scope)
-            else:
-                model_frame.args, model_frame.locals = [], []
+            frames.append(model_frame)
+            decoded.append(self._variables(frame) if with_variables else {})
+        # the DWARF scopes were looked up in the background meanwhile
+        scopes = self._scopes(module, self._lookup_address(group)) if module is not None else []
+        for position, (walked, model_frame, variables) in enumerate(zip(group, frames, decoded)):
+            # scopes are innermost first, like drgn's inline frames
+            scope = scopes[position] if len(scopes) == len(group) else None
+            model_frame.function = self._function_name(walked.frame, scope, symbol_name)
+            parameters = scope.parameters if scope else []
+            model_frame.args = [variables[name] for name in parameters if name in variables]
+            model_frame.locals = [v for name, v in variables.items() if name not in parameters]
+            for variable in model_frame.args:
+                variable.kind = "arg"
             thread.frames.append(model_frame)
         self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
 
@@ -447,10 +455,7 @@ class _FrameWalker:
                 self.scope_cache[key] = debug_file.function_scopes(address - module.debug_file_bias)
             except Exception:
                 self.scope_cache[key] = []
-        found = self.scope_cache[key]
-        if isinstance(found, Future):
-            found = self.scope_cache[key] = found.result()
-        return found
+        return self.scope_cache[key]
 
     def _symbol(self, pc: int) -> tuple[str | None, int | None]:
         if pc not in self.symbol_cache:
@@ -475,33 +480,26 @@ class _FrameWalker:
             return function_name(name)
         return None
 
-    def _variables(self, frame, scope: FunctionScope | None) -> tuple[list[Variable], list[Variable]]:
+    def _variables(self, frame) -> dict[str, Variable]:
+        """Every named object in scope at the frame, innermost declaration of each name."""
         try:
             names = frame.locals()
         except Exception:
-            return [], []
-        parameters = scope.parameters if scope else []
-        args: list[Variable] = []
-        local_vars: list[Variable] = []
-        seen = set()
-        ordered = [name for name in parameters if name in names] + [
-            name for name in names if name not in parameters]
-        for name in ordered:
-            if name in seen:
+            return {}
+        variables: dict[str, Variable] = {}
+        for name in names:
+            if name in variables:
                 continue
-            seen.add(name)
-            kind = "arg" if name in parameters else "local"
             try:
                 obj = frame[name]
             except (KeyError, LookupError):
                 continue
             except Exception as error:
                 note = describe_error(error)
-                variable = Variable(name, "?", note, kind, note=note)
+                variables[name] = Variable(name, "?", note, "local", note=note)
             else:
-                variable = self.reader.variable(name, obj, kind)
-            (args if kind == "arg" else local_vars).append(variable)
-        return args, local_vars
+                variables[name] = self.reader.variable(name, obj, "local")
+        return variables
 
 
 def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: ValueReader,

@@ -6,28 +6,31 @@ import ctypes
 import ctypes.util
 import functools
 import re
+import threading
 
 _runtime = None
 _tried = False
+_lock = threading.Lock()
 
 
 def _cxa_demangle():
     global _runtime, _tried
-    if not _tried:
-        _tried = True
-        for name in ("libstdc++.so.6", ctypes.util.find_library("stdc++"), "libc++.so.1"):
-            if not name:
-                continue
-            try:
-                lib = ctypes.CDLL(name)
-                function = lib.__cxa_demangle
-            except (OSError, AttributeError):
-                continue
-            function.restype = ctypes.c_void_p
-            function.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p,
-                                 ctypes.POINTER(ctypes.c_int)]
-            _runtime = function
-            break
+    with _lock:   # capture demangles from several threads
+        if not _tried:
+            for name in ("libstdc++.so.6", ctypes.util.find_library("stdc++"), "libc++.so.1"):
+                if not name:
+                    continue
+                try:
+                    lib = ctypes.CDLL(name)
+                    function = lib.__cxa_demangle
+                except (OSError, AttributeError):
+                    continue
+                function.restype = ctypes.c_void_p
+                function.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p,
+                                     ctypes.POINTER(ctypes.c_int)]
+                _runtime = function
+                break
+            _tried = True
     return _runtime
 
 
