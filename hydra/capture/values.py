@@ -6,7 +6,7 @@ capped, and each object a value lives in is recorded so capture can keep its byt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
@@ -44,19 +44,29 @@ class ValueReader:
     def _convert(self, name: str, obj: drgn.Object, kind: str, nesting: int, hops: int) -> Variable:
         self._nodes += 1
         try:
-            type_name = obj.type_.type_name()
-        except Exception:  # drgn raises several types for unsupported DWARF
-            type_name = "?"
+            type_ = obj.type_
+            type_name = type_.type_name()
+            base = type_.unaliased()
+            type_kind = base.kind
+        except Exception as error:  # drgn raises several types for unsupported DWARF
+            note = describe_error(error)
+            return Variable(name, "?", note, kind, note=note)
         if obj.absent_:
             return Variable(name, type_name, OPTIMIZED_OUT, kind, note=OPTIMIZED_OUT)
         address = obj.address_
         try:
+            if type_kind in _SCALARS:
+                # the common case, kept short: most locals are plain numbers
+                return Variable(name, type_name, _scalar_text(obj.value_(), base, type_kind), kind,
+                                address=address, size=base.size)
             size = drgn.sizeof(obj)
+        except drgn.FaultError:
+            return Variable(name, type_name, "<unreadable>", kind, address=address, note="<unreadable>")
         except Exception:
             size = None
         var = Variable(name=name, type=type_name, value="", kind=kind, address=address, size=size)
         try:
-            self._fill(var, obj, nesting, hops)
+            self._fill(var, obj, base, type_kind, nesting, hops)
         except drgn.FaultError as error:
             var.value = var.note = "<unreadable>"
             var.address = address if address is not None else getattr(error, "address", None)
@@ -64,9 +74,7 @@ class ValueReader:
             var.value = var.note = describe_error(error)
         return var
 
-    def _fill(self, var: Variable, obj: drgn.Object, nesting: int, hops: int) -> None:
-        base = obj.type_.unaliased()
-        kind = base.kind
+    def _fill(self, var: Variable, obj: drgn.Object, base, kind, nesting: int, hops: int) -> None:
         if kind in (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS):
             self._record(obj)
             if not base.is_complete():
@@ -103,31 +111,26 @@ class ValueReader:
                 var.value = "{...}"
                 return
             shown = min(length, self.limits.children)
-            for index in range(shown):
-                var.children.append(self._convert(f"[{index}]", obj[index], "element", nesting - 1, hops))
+            element_kind = element.kind if element is not None else None
+            if element_kind in _SCALARS and obj.address_ is not None:
+                # arrays of numbers: one read for all elements
+                values = obj.value_()
+                element_name = base.type.type_name()
+                step = element.size or 0
+                for index in range(shown):
+                    var.children.append(Variable(
+                        f"[{index}]", element_name, _scalar_text(values[index], element, element_kind),
+                        "element", address=obj.address_ + index * step, size=step))
+                self._nodes += shown
+            else:
+                for index in range(shown):
+                    var.children.append(self._convert(f"[{index}]", obj[index], "element", nesting - 1, hops))
             var.omitted = length - shown
             var.value = self._summary(var)
         elif kind == TypeKind.POINTER:
             self._pointer(var, obj, base, nesting, hops)
-        elif kind == TypeKind.BOOL:
-            var.value = "true" if obj.value_() else "false"
-        elif kind == TypeKind.INT:
-            value = obj.value_()
-            if _is_char(base):
-                var.value = f"{value} {_char_literal(value)}"
-            else:
-                var.value = str(value)
-        elif kind == TypeKind.FLOAT:
-            value = obj.value_()
-            var.value = format(value, ".9g" if (base.size or 8) <= 4 else ".17g")
-        elif kind == TypeKind.ENUM:
-            value = obj.value_()
-            for enumerator in base.enumerators or ():
-                if enumerator.value == value:
-                    var.value = enumerator.name
-                    break
-            else:
-                var.value = str(value)
+        elif kind in _SCALARS:
+            var.value = _scalar_text(obj.value_(), base, kind)
         elif kind == TypeKind.FUNCTION:
             var.value = f"{{{var.type}}} 0x{obj.address_ or 0:x}"
         else:
@@ -181,7 +184,9 @@ class ValueReader:
         target_var = self._targets.get(key)
         if target_var is None:
             target_var = self._targets[key] = self._convert("*", obj[0], "target", nesting, hops - 1)
-        var.children.append(replace(target_var, name=f"*{var.name}"))
+        var.children.append(Variable(
+            f"*{var.name}", target_var.type, target_var.value, "target", target_var.address,
+            target_var.size, target_var.note, target_var.children, target_var.omitted))
 
     def _read_short(self, address: int) -> bytes | None:
         out = b""
@@ -219,6 +224,25 @@ class ValueReader:
             if var.omitted:
                 parts.append("...")
         return "{" + ", ".join(parts) + "}"
+
+
+_SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
+
+
+def _scalar_text(value, base: drgn.Type, kind) -> str:
+    """gdb's spelling of a number, bool, character or enumerator."""
+    if kind == TypeKind.INT:
+        if base.size == 1 and "char" in (base.name or ""):
+            return f"{value} {_char_literal(value)}"
+        return str(value)
+    if kind == TypeKind.BOOL:
+        return "true" if value else "false"
+    if kind == TypeKind.FLOAT:
+        return format(value, ".9g" if (base.size or 8) <= 4 else ".17g")
+    for enumerator in base.enumerators or ():
+        if enumerator.value == value:
+            return enumerator.name
+    return str(value)
 
 
 def describe_error(error: Exception) -> str:
