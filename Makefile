@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/hydra bt sample_snapshots/default.hsnap
+	$(BIN)/hydra sample_snapshots/default.hsnap
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

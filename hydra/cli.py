@@ -62,14 +62,69 @@ def _warn(crash) -> None:
         print(f"hydra: warning: {printable(warning)}", file=sys.stderr)
 
 
+def _view_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hydra", description="Post-mortem debugger for native programs. "
+        "Commands: hydra snap CORE, hydra bt FILE (see hydra snap --help).")
+    parser.add_argument("--version", action="version", version=f"hydra {__version__}")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="a snapshot or a core (default: the bundled sample)")
+    parser.add_argument("--theme", metavar="NAME", help="hydra-dark, hydra-light, hydra-contrast, or a theme of yours")
+    parser.add_argument("-m", "--monochrome", action="store_true", help="no colour (also when NO_COLOR is set)")
+    parser.add_argument("--goto", metavar="POSITION", help="open at a position copied with y")
+    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
+    _capture_arguments(parser)
+    return parser
+
+
+def default_sample() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "sample_snapshots", "default.hsnap")
+
+
+def _view(argv: list[str]) -> int:
+    args = _view_parser().parse_args(argv)
+    path = args.file or default_sample()
+    from hydra.loader import detect, open_crash
+
+    goto = None
+    if args.goto:
+        from hydra.model.position import parse_position
+
+        try:
+            goto = parse_position(args.goto)
+        except ValueError as error:
+            raise BadInput(args.goto, str(error)) from None
+    kind = detect(path)
+    if kind == "core":
+        print(f"hydra: capturing {path} ...", file=sys.stderr)
+    crash = open_crash(path, _capture_options(args) if kind == "core" else None)
+    if args.monochrome:
+        os.environ["NO_COLOR"] = "1"
+    from hydra.tui.config import load_config
+    from hydra.tui.themes import load_themes
+
+    config = load_config()
+    themes, syntax, problems = load_themes()
+    for problem in problems + config.problems:
+        print(f"hydra: warning: {problem}", file=sys.stderr)
+    theme = args.theme or config.theme or "hydra-dark"
+    from textual.theme import BUILTIN_THEMES
+
+    if theme not in themes and theme not in BUILTIN_THEMES:
+        names = ", ".join(sorted(set(themes) | set(BUILTIN_THEMES)))
+        raise BadInput(theme, f"no such theme; available: {names}")
+    from hydra.tui.app import HydraApp
+
+    app = HydraApp(crash, source_name=os.path.basename(path), theme=theme, goto=goto,
+                   keymap=config.keys, syntax=syntax, themes=themes)
+    app.run(mouse=not args.no_mouse)
+    return app.return_code or 0
+
+
 def _run(argv: list[str]) -> int:
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        argv = ["bt", *argv]
+    if not argv or argv[0] not in COMMANDS:
+        return _view(argv)
     args = _parser().parse_args(argv)
-    if args.command is None:
-        default = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "sample_snapshots", "default.hsnap")
-        args = _parser().parse_args(["bt", default])
 
     from hydra.loader import detect, open_crash
 

@@ -182,3 +182,16 @@ def test_truncated_core_keeps_what_is_there(crashed, tmp_path):
         assert "truncated" in result.stderr
     else:
         assert_bad_input(result, cut)
+
+
+@pytest.mark.parametrize("args,name", [
+    (["{bad}"], "{bad}"),
+    (["{sample}", "--theme", "no-such-theme"], "no-such-theme"),
+    (["{sample}", "--goto", "x/y"], "x/y"),
+])
+def test_ui_refuses_bad_input_before_drawing(tmp_path, args, name):
+    bad = tmp_path / "broken.hsnap"
+    bad.write_bytes(b"HYDRASNP" + b"\0" * 10)
+    sample = Path(__file__).resolve().parents[1] / "sample_snapshots" / "default.hsnap"
+    argv = [a.format(bad=bad, sample=sample) for a in args]
+    assert_bad_input(run(*argv), name.format(bad=bad))

@@ -1,0 +1,514 @@
+"""Hydra's terminal UI: threads, frames, variables and a side pane of tabs over one crash."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tree
+
+from hydra.model.crash import Crash, Frame, Thread
+from hydra.model.position import Position, parse_position
+from hydra.tui import code, lines
+from hydra.tui.lineview import LineView
+from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
+from hydra.tui.safe import assemble, safe
+
+TABS = [
+    ("source", "Source"), ("disassembly", "Disasm"), ("registers", "Regs"), ("memory", "Memory"),
+    ("map", "Map"), ("modules", "Modules"), ("classifiers", "Class"), ("annotations", "Annot"),
+    ("attributes", "Attrs"), ("system", "System"), ("kernel", "Kernel"),
+]
+PANES = ["threads", "frames", "variables", "side"]
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > LineView { width: 90%; height: 90%; border: round $primary; }
+    """
+
+    def __init__(self, rows: list[tuple[str, str]]):
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        view = LineView(marker=False, id="help")
+        view.border_title = "Keys (q or Esc closes)"
+        yield view
+
+    def on_mount(self) -> None:
+        texts = [assemble((f"{keys:<22}", "bold"), (description, "")) for keys, description in self.rows]
+        view = self.query_one(LineView)
+        view.set_lines(len(texts), texts.__getitem__, 80)
+        view.focus()
+
+
+class HydraCommands(Provider):
+    """Ctrl+P: go to a thread, frame, symbol or address; switch theme; save the pane as text."""
+
+    async def search(self, query: str) -> Hits:
+        app: HydraApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        candidates = []
+        for thread in app.crash.threads:
+            candidates.append((f"thread {thread.tid} {thread.name or ''}".strip(),
+                               lambda t=thread: app.select_thread(t)))
+        if app.thread is not None:
+            for frame in app.thread.frames:
+                candidates.append((f"frame #{frame.index} {frame.display_name}",
+                                   lambda f=frame: app.frames_pane.goto_frame(f.index)))
+        for name in sorted(app.available_themes):
+            candidates.append((f"theme {name}", lambda n=name: app.set_theme(n)))
+        candidates.append(("save current pane as text", app.action_save_pane))
+        if query.lower().startswith(("0x", "address ")):
+            text = query.split()[-1]
+            candidates.append((f"address {text}", lambda t=text: app.goto_address_text(t)))
+        for label, callback in candidates:
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), callback, text=label)
+
+
+class HydraApp(App):
+    TITLE = "hydra"
+    COMMANDS = App.COMMANDS | {HydraCommands}
+    CSS = """
+    Screen { layout: vertical; }
+    .rule { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    #top, #bottom { height: 1fr; }
+    #top { height: 2fr; }
+    #bottom { height: 3fr; }
+    #threads, #variables { width: 2fr; }
+    #frames, #side { width: 3fr; }
+    ThreadsPane, FramesPane, VariablesPane, #side { border: round $panel; }
+    ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within { border: round $accent; }
+    #side LineView { height: 1fr; border: none; }
+    TabbedContent ContentSwitcher { height: 1fr; }
+    #prompt { dock: bottom; display: none; }
+    #prompt.visible { display: block; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("1", "focus_pane('threads')", "Threads", show=False, id="app.pane1"),
+        Binding("2", "focus_pane('frames')", "Frames", show=False, id="app.pane2"),
+        Binding("3", "focus_pane('variables')", "Variables", show=False, id="app.pane3"),
+        Binding("4", "focus_pane('side')", "Side pane", show=False, id="app.pane4"),
+        Binding("M", "maximize_pane", "Maximize/restore", id="app.maximize"),
+        Binding("u", "frame_up", "Up the stack (caller)", show=False, id="app.up"),
+        Binding("d", "frame_down", "Down the stack (callee)", show=False, id="app.down"),
+        Binding("w", "annotations", "Annotations", show=False, id="app.annotations"),
+        Binding("y", "copy_position", "Copy position", show=False, id="app.copy"),
+        Binding("slash", "prompt('search')", "Search", show=False, id="app.search"),
+        Binding("n", "search_next(True)", "Next match", show=False, id="app.next"),
+        Binding("N", "search_next(False)", "Previous match", show=False, id="app.previous"),
+        Binding("colon", "prompt('jump')", "Jump to index/address", show=False, id="app.jump"),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False, id="app.next_tab"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="app.previous_tab"),
+        Binding("f", "follow_variable", "Memory of the variable", show=False, id="app.follow"),
+    ]
+
+    def __init__(self, crash: Crash, *, source_name: str = "", theme: str | None = None,
+                 goto: Position | None = None, keymap: dict[str, str] | None = None,
+                 syntax: dict[str, dict[str, str]] | None = None, themes=None):
+        super().__init__()
+        self.crash = crash
+        self.source_name = source_name
+        self.thread: Thread | None = None
+        self.frame: Frame | None = None
+        self.goto = goto
+        self.search_pattern: re.Pattern | None = None
+        self.last_pane: str = "frames"
+        self.hexdump = lines.HexDump(crash)
+        self.source_cache: dict = {}
+        self.syntax = syntax or {}
+        self._stale: set[str] = set()
+        self._keymap = keymap or {}
+        for custom in (themes or {}).values():
+            self.register_theme(custom)
+        self._initial_theme = theme
+
+    # ---- layout
+    def compose(self) -> ComposeResult:
+        yield Static(id="rule-title", classes="rule", markup=False)
+        with Horizontal(id="top"):
+            yield ThreadsPane(self.crash, id="threads")
+            yield FramesPane(self.crash, id="frames")
+        yield Static(id="rule-frame", classes="rule", markup=False)
+        with Horizontal(id="bottom"):
+            yield VariablesPane(self.crash, id="variables")
+            with TabbedContent(id="side"):
+                for tab_id, title in TABS:
+                    with TabPane(title, id=f"tab-{tab_id}"):
+                        yield LineView(id=f"view-{tab_id}")
+        yield Static(id="rule-context", classes="rule", markup=False)
+        yield Input(id="prompt")
+
+    @property
+    def threads_pane(self) -> ThreadsPane:
+        return self.query_one(ThreadsPane)
+
+    @property
+    def frames_pane(self) -> FramesPane:
+        return self.query_one(FramesPane)
+
+    @property
+    def variables_pane(self) -> VariablesPane:
+        return self.query_one(VariablesPane)
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        if self._initial_theme:
+            self.theme = self._initial_theme
+        self.threads_pane.border_title = "1 Threads"
+        self.frames_pane.border_title = "2 Frames"
+        self.variables_pane.border_title = "3 Variables"
+        self.query_one("#side").border_title = "4"
+        process = self.crash.process
+        captured = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(process.capture_time)) \
+            if process.capture_time else "unknown time"
+        application = self.crash.attributes.get("application") or lines.short_path(process.executable)
+        self.query_one("#rule-title", Static).update(assemble(
+            ("hydra", "bold"), " · ", (application, "bold"), f" · pid {process.pid} · captured {captured} · ",
+            (self.source_name, "dim"), ("   ? keys  q quit", "dim")))
+        crashed = self.crash.crashed_thread
+        if crashed is not None:
+            self.select_thread(crashed)
+        self.frames_pane.focus()
+        if self.goto is not None:
+            self.apply_position(self.goto)
+
+    # ---- selection
+    def select_thread(self, thread: Thread, frame_index: int | None = None) -> None:
+        self.thread = thread
+        if self.threads_pane.thread_at(self.threads_pane.cursor) is not thread:
+            self.threads_pane.select_thread(thread)
+        if frame_index is None:
+            frame_index = thread.frames[0].index if thread.frames else 0
+        self.frames_pane.show(thread, frame_index)
+        self.select_frame(self.frames_pane.frame_at(self.frames_pane.cursor))
+
+    def select_frame(self, frame: Frame | None) -> None:
+        self.frame = frame
+        self.variables_pane.show(frame)
+        self._update_rules()
+        self._stale = {tab for tab, _ in TABS}
+        self._refresh_tab(self._active_tab())
+
+    def _update_rules(self, context: Text | str | None = None) -> None:
+        frame, thread = self.frame, self.thread
+        if context is None:
+            if frame is not None and thread is not None:
+                instruction = code.instruction_at(self.crash, frame.pc)
+                rule = assemble(f"thread {thread.tid} · #{frame.index} ",
+                                (lines.short_path(frame.module) or "?", "bold"),
+                                f" pc 0x{frame.pc:x}" + (f" sp 0x{frame.sp:x}" if frame.sp else ""),
+                                " => ", (instruction or "(no code at pc)", "bold"), (f"  {frame.trust}", "dim"))
+            else:
+                rule = Text("no frame")
+            self.query_one("#rule-frame", Static).update(rule)
+        self.query_one("#rule-context", Static).update(context or "")
+
+    def _active_tab(self) -> str:
+        active = self.query_one(TabbedContent).active or "tab-source"
+        return active.removeprefix("tab-")
+
+    def _refresh_tab(self, tab: str) -> None:
+        if tab not in self._stale:
+            return
+        self._stale.discard(tab)
+        view = self.query_one(f"#view-{tab}", LineView)
+        crash, frame, thread = self.crash, self.frame, self.thread
+        faulting = bool(thread and thread.crashed and frame is not None and thread.frames
+                        and frame.index == thread.frames[0].index)
+        if tab == "source":
+            content = code.source_lines(crash, frame, self.syntax_styles(), self.source_cache)
+            view.set_lines(content.count, content.line, content.width, plain=content.plain)
+            view.call_after_refresh(view.center_on, content.cursor)
+            return
+        if tab == "disassembly":
+            content = code.disassembly_lines(crash, frame, faulting)
+        elif tab == "registers":
+            content = lines.registers(crash, frame, thread)
+        elif tab == "memory":
+            content = self.hexdump.lines(self._focus_address())
+        elif tab == "map":
+            content = lines.memory_map(crash, self._focus_address())
+        elif tab == "modules":
+            content = lines.modules(crash)
+        elif tab == "classifiers":
+            content = lines.classifiers(crash)
+        elif tab == "annotations":
+            content = lines.annotations(crash)
+        elif tab == "attributes":
+            content = lines.attributes(crash)
+        elif tab == "system":
+            content = lines.system(crash)
+        else:
+            content = lines.kernel_frames(thread)
+        view.set_lines(content.count, content.line, content.width, plain=content.plain)
+        view.call_after_refresh(view.center_on, content.cursor)
+
+    def _focus_address(self) -> int | None:
+        selected = self.variables_pane.selected_variable() if self.variables_pane.has_focus else None
+        if selected and selected[0].address is not None:
+            return selected[0].address
+        return self.frame.sp if self.frame is not None else None
+
+    def syntax_styles(self) -> dict[str, str]:
+        return self.syntax.get(self.theme, self.syntax.get("hydra-dark", {}))
+
+    # ---- messages from panes
+    @on(LineView.Moved, "#threads")
+    def _thread_moved(self, event: LineView.Moved) -> None:
+        thread = self.threads_pane.thread_at(event.index)
+        if thread is not None and thread is not self.thread:
+            self.select_thread(thread)
+
+    @on(LineView.Moved, "#frames")
+    def _frame_moved(self, event: LineView.Moved) -> None:
+        frame = self.frames_pane.frame_at(event.index)
+        if frame is not self.frame:
+            self.select_frame(frame)
+
+    @on(Tree.NodeHighlighted, "#variables")
+    def _variable_moved(self, event: Tree.NodeHighlighted) -> None:
+        selected = self.variables_pane.selected_variable()
+        if selected is not None:
+            var, path = selected
+            where = f" at 0x{var.address:x}" if var.address is not None else ""
+            self._update_rules(assemble((var.type, "dim"), " ", ("/".join(path), "bold"), where))
+            self._stale |= {"memory", "map"}
+            self._refresh_tab(self._active_tab())
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._refresh_tab(self._active_tab())
+
+    @on(LineView.Activated, "#view-annotations")
+    def _annotation_chosen(self, event: LineView.Activated) -> None:
+        if not self.crash.annotations or event.index >= len(self.crash.annotations):
+            return
+        annotation = self.crash.annotations[event.index]
+        path = annotation.variable.split("/") if annotation.variable else []
+        self.apply_position(Position(annotation.tid, annotation.frame, path))
+
+    def on_descendant_focus(self, event) -> None:
+        for pane in PANES:
+            node = event.widget
+            while node is not None:
+                if node.id == pane:
+                    self.last_pane = pane
+                    return
+                node = node.parent
+
+    # ---- positions
+    def position(self) -> Position:
+        selected = self.variables_pane.selected_variable() if self.last_pane == "variables" else None
+        return Position(self.thread.tid if self.thread else None,
+                        self.frame.index if self.frame else None,
+                        list(selected[1]) if selected else [])
+
+    def apply_position(self, position: Position) -> None:
+        thread = self.crash.thread(position.tid) if position.tid is not None else self.thread
+        if thread is None:
+            self.notify(f"no thread {position.tid} in this crash", severity="warning", markup=False)
+            return
+        self.select_thread(thread, position.frame)
+        if position.variable:
+            if self.variables_pane.select_path(position.variable):
+                self.variables_pane.focus()
+
+    # ---- actions
+    def action_focus_pane(self, pane: str) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        if pane == "side":
+            self.query_one(f"#view-{self._active_tab()}", LineView).focus()
+        else:
+            self.query_one(f"#{pane}").focus()
+
+    def action_maximize_pane(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        target = self.query_one("#side") if self.last_pane == "side" else self.query_one(f"#{self.last_pane}")
+        self.screen.maximize(target, container=False)
+
+    def action_frame_up(self) -> None:
+        self.frames_pane.move_frame(+1)
+
+    def action_frame_down(self) -> None:
+        self.frames_pane.move_frame(-1)
+
+    def action_annotations(self) -> None:
+        self.query_one(TabbedContent).active = "tab-annotations"
+        self.action_focus_pane("side")
+
+    def action_next_tab(self, step: int) -> None:
+        ids = [f"tab-{tab}" for tab, _ in TABS]
+        tabs = self.query_one(TabbedContent)
+        tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+
+    def action_copy_position(self) -> None:
+        token = self.position().token()
+        self.copy_to_clipboard(token)
+        self._update_rules(assemble("position ", (token, "bold"), " copied (reopen with: hydra FILE --goto TOKEN)"))
+
+    def action_help(self) -> None:
+        rows = []
+        seen = set()
+        widgets = [self, self.threads_pane, self.frames_pane, self.variables_pane,
+                   self.query_one("#view-source", LineView)]
+        keymap = self._keymap
+        for widget in widgets:
+            for binding in widget.BINDINGS:
+                if isinstance(binding, Binding) and binding.id and binding.id not in seen:
+                    seen.add(binding.id)
+                    rows.append((keymap.get(binding.id, binding.key), f"{binding.description}  [{binding.id}]"))
+        rows += [("tab / shift+tab", "Next / previous pane"), ("ctrl+p", "Command palette"),
+                 ("enter / space", "Expand a group or a variable")]
+        self.push_screen(HelpScreen(rows))
+
+    def action_prompt(self, kind: str) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.placeholder = "search (regular expression)" if kind == "search" else (
+            "address (hex) for Memory, else an index" if self.last_pane == "side" else "index")
+        prompt.value = ""
+        prompt.data_kind = kind  # type: ignore[attr-defined]
+        prompt.add_class("visible")
+        prompt.focus()
+
+    @on(Input.Submitted, "#prompt")
+    def _prompt_submitted(self, event: Input.Submitted) -> None:
+        prompt = event.input
+        kind = getattr(prompt, "data_kind", "search")
+        prompt.remove_class("visible")
+        text = event.value.strip()
+        self.action_focus_pane(self.last_pane)
+        if not text:
+            return
+        if kind == "search":
+            try:
+                self.search_pattern = re.compile(text, re.IGNORECASE)
+            except re.error as error:
+                self._update_rules(assemble("bad pattern: ", (str(error), "bold")))
+                return
+            self.action_search_next(True)
+        else:
+            self.jump(text)
+
+    def on_key(self, event) -> None:
+        prompt = self.query_one("#prompt", Input)
+        if event.key == "escape" and prompt.has_class("visible"):
+            prompt.remove_class("visible")
+            self.action_focus_pane(self.last_pane)
+            event.stop()
+
+    def _current_view(self):
+        if self.last_pane == "side":
+            return self.query_one(f"#view-{self._active_tab()}", LineView)
+        return self.query_one(f"#{self.last_pane}")
+
+    def action_search_next(self, forward: bool) -> None:
+        if self.search_pattern is None:
+            return
+        view = self._current_view()
+        if isinstance(view, LineView):
+            found = view.search(self.search_pattern, forward)
+        else:
+            found = self._search_tree(view, forward)
+        if not found:
+            self._update_rules(assemble("no match for ", (self.search_pattern.pattern, "bold")))
+
+    def _search_tree(self, tree: VariablesPane, forward: bool) -> bool:
+        nodes = []
+
+        def walk(node):
+            for child in node.children:
+                nodes.append(child)
+                walk(child)
+
+        walk(tree.root)
+        if not nodes:
+            return False
+        current = tree.cursor_node
+        start = nodes.index(current) if current in nodes else -1
+        for step in range(1, len(nodes) + 1):
+            node = nodes[(start + step) % len(nodes)] if forward else nodes[(start - step) % len(nodes)]
+            if self.search_pattern.search(node.label.plain):
+                tree.move_cursor(node)
+                return True
+        return False
+
+    def jump(self, text: str) -> None:
+        view = self._current_view()
+        if self.last_pane == "side" and self._active_tab() == "memory":
+            self.goto_address_text(text)
+            return
+        try:
+            index = int(text, 0)
+        except ValueError:
+            self._update_rules(assemble("not an index: ", (text, "bold")))
+            return
+        if isinstance(view, FramesPane):
+            if not view.goto_frame(index):
+                view.move_to(index)
+        elif isinstance(view, LineView):
+            # the Source tab counts lines from 1, like an editor
+            view.center_on(index - 1 if self._active_tab() == "source" and self.last_pane == "side" else index)
+        elif isinstance(view, VariablesPane):
+            view.cursor_line = max(0, index)
+
+    def goto_address_text(self, text: str) -> None:
+        try:
+            address = int(text, 16)
+        except ValueError:
+            self._update_rules(assemble("not an address: ", (text, "bold")))
+            return
+        self.goto_address(address)
+
+    def goto_address(self, address: int) -> None:
+        row = self.hexdump.row_of(address)
+        self.query_one(TabbedContent).active = "tab-memory"
+        self._refresh_tab("memory")
+        view = self.query_one("#view-memory", LineView)
+        if row is None:
+            self._update_rules(assemble(f"0x{address:x} ", ("was not captured", "bold")))
+            return
+        view.call_after_refresh(view.center_on, row)
+        view.focus()
+
+    def action_follow_variable(self) -> None:
+        selected = self.variables_pane.selected_variable()
+        if selected and selected[0].address is not None:
+            self.goto_address(selected[0].address)
+
+    def action_save_pane(self) -> None:
+        view = self._current_view()
+        if isinstance(view, LineView):
+            text = "\n".join(view.text_lines())
+        else:
+            text = "\n".join(node.label.plain for node in view.root.children)
+        name = f"hydra-{self.last_pane}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        Path(name).write_text(text + "\n")
+        self._update_rules(assemble("saved ", (name, "bold")))
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def watch_theme(self, name: str) -> None:
+        self._stale.add("source")
+        if self.is_mounted:
+            self._refresh_tab(self._active_tab())

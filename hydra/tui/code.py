@@ -1,0 +1,147 @@
+"""Source and disassembly views: pygments for highlighting, capstone for instructions."""
+
+from __future__ import annotations
+
+import functools
+
+from rich.text import Text
+
+from hydra.model.crash import Crash, Frame
+from hydra.tui.lines import Lines, message
+from hydra.model.text import printable
+from hydra.tui.safe import safe
+
+
+# pygments token type -> theme colour role
+TOKEN_ROLES = (
+    ("Comment", "comment"), ("Keyword", "keyword"), ("Name.Function", "function"),
+    ("Name.Builtin", "keyword"), ("Literal.String", "string"), ("Literal.Number", "number"),
+    ("Comment.Preproc", "preproc"), ("Operator", "operator"), ("Name.Class", "type"),
+    ("Keyword.Type", "type"),
+)
+
+
+def _role(token_type) -> str | None:
+    name = str(token_type).removeprefix("Token.")
+    best = None
+    for prefix, role in TOKEN_ROLES:
+        if name == prefix or name.startswith(prefix + "."):
+            if best is None or len(prefix) > len(best[0]):
+                best = (prefix, role)
+    return best[1] if best else None
+
+
+class SourceLines:
+    def __init__(self, path: str, text: str, styles: dict[str, str]):
+        from pygments.lexers import TextLexer, get_lexer_for_filename
+        from pygments.util import ClassNotFound
+
+        self.rows = text.split("\n")
+        if self.rows and self.rows[-1] == "":
+            self.rows.pop()
+        try:
+            self.lexer = get_lexer_for_filename(path, stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            self.lexer = TextLexer(stripnl=False, ensurenl=False)
+        self.styles = styles
+        self.mark = None
+        self.number_width = len(str(len(self.rows)))
+        self._highlight = functools.lru_cache(maxsize=4096)(self._highlight_row)
+
+    def _highlight_row(self, index: int) -> Text:
+        # Each line is lexed alone: constant cost per line drawn, whatever the file's size.
+        # (A comment spanning lines is coloured as code on its inner lines.)
+        out = Text(end="", no_wrap=True)
+        for token_type, value in self.lexer.get_tokens(self.rows[index]):
+            role = _role(token_type)
+            out.append_text(safe(value.replace("\n", ""), self.styles.get(role, "") if role else ""))
+        return out
+
+    def line(self, index: int) -> Text:
+        number = f"{index + 1:>{self.number_width}} "
+        marked = self.mark is not None and index == self.mark
+        gutter = Text.assemble((">" if marked else " ", "bold reverse" if marked else ""),
+                               (number, "bold" if marked else "dim"), end="")
+        return Text.assemble(gutter, self._highlight(index), end="")
+
+    def plain(self, index: int) -> str:
+        return printable(self.rows[index])
+
+
+def source_lines(crash: Crash, frame: Frame | None, styles: dict[str, str], cache: dict) -> Lines:
+    if frame is None:
+        return message("no frame selected")
+    if not frame.file:
+        return message(f"no source: frame #{frame.index} has no line information "
+                       f"({frame.display_name})")
+    source = crash.sources.get(frame.file)
+    if source is None:
+        return Lines(1, lambda i: Text.assemble(("no source in this snapshot for ", "italic"),
+                                                safe(frame.file), (f":{frame.line}", ""), end=""))
+    key = (frame.file, id(styles))
+    view = cache.get(key)
+    if view is None:
+        view = cache[key] = SourceLines(frame.file, source.text, styles)
+    view.mark = (frame.line - 1) if frame.line else None
+    width = min(400, max((len(r) for r in view.rows[:20000]), default=10) + view.number_width + 3)
+    return Lines(len(view.rows), view.line, width, view.mark or 0, plain=view.plain)
+
+
+def _capstone(architecture: str):
+    import capstone
+
+    if architecture == "aarch64":
+        return capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    return capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+
+
+def instructions_around(crash: Crash, pc: int, before: int = 256) -> list[tuple[int, str, str]]:
+    """(address, mnemonic, operands) from captured code bytes, aligned so one lands on pc."""
+    region = crash.memory.region_at(pc)
+    if region is None:
+        return []
+    engine = _capstone(crash.process.architecture)
+    start_limit = max(region.start, pc - before)
+    end = region.end
+    data = region.data
+    # x86 has no fixed instruction length: take the earliest start whose decoding hits pc
+    for start in range(start_limit, pc + 1):
+        decoded = []
+        hit = False
+        for insn in engine.disasm_lite(data[start - region.start : end - region.start], start):
+            address, size, mnemonic, operands = insn
+            decoded.append((address, mnemonic, operands))
+            if address == pc:
+                hit = True
+            if address > pc and not hit:
+                break
+        if hit:
+            return decoded
+    return []
+
+
+def instruction_at(crash: Crash, pc: int) -> str | None:
+    for address, mnemonic, operands in instructions_around(crash, pc, before=0):
+        if address == pc:
+            return f"{mnemonic} {operands}".strip()
+    return None
+
+
+def disassembly_lines(crash: Crash, frame: Frame | None, faulting: bool) -> Lines:
+    if frame is None:
+        return message("no frame selected")
+    decoded = instructions_around(crash, frame.pc)
+    if not decoded:
+        return message(f"no code bytes captured around 0x{frame.pc:x}")
+    texts = []
+    cursor = 0
+    for index, (address, mnemonic, operands) in enumerate(decoded):
+        here = address == frame.pc
+        if here:
+            cursor = index
+        marker = ("=> " if here else "   ")
+        note = ("  <- faulting instruction" if faulting else "  <- return address") if here else ""
+        texts.append(Text.assemble((marker, "bold reverse" if here else ""), (f"0x{address:016x}  ", "dim"),
+                                   (f"{mnemonic:<9} ", "bold" if here else ""), safe(operands),
+                                   (note, "bold"), end=""))
+    return Lines(len(texts), texts.__getitem__, 100, cursor)

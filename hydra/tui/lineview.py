@@ -1,0 +1,169 @@
+"""A cursor list that renders only the lines on screen (the line API), for any number of
+lines: threads, frames, source, disassembly, memory, and every table in the side pane."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+LineFunction = Callable[[int], Text]
+
+
+class LineView(ScrollView, can_focus=True):
+    """Lines come from a function (index -> Text), asked only for the lines shown."""
+
+    DEFAULT_CSS = """
+    LineView { background: $surface; }
+    LineView:focus { background-tint: $foreground 3%; }
+    LineView > .lineview--cursor { background: $accent 40%; text-style: bold; }
+    LineView:focus > .lineview--cursor { background: $accent 70%; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"lineview--cursor"}
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="line.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="line.up"),
+        Binding("g,home", "first", "First", show=False, id="line.first"),
+        Binding("G,end", "last", "Last", show=False, id="line.last"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="line.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="line.page_up"),
+        Binding("h,left", "scroll_left", "Scroll left", show=False, id="line.left"),
+        Binding("l,right", "scroll_right", "Scroll right", show=False, id="line.right"),
+        Binding("enter", "activate", "Open", show=False, id="line.activate"),
+    ]
+
+    cursor = reactive(0, always_update=True)
+
+    class Moved(Message):
+        def __init__(self, view: "LineView", index: int):
+            super().__init__()
+            self.view = view
+            self.index = index
+
+        @property
+        def control(self) -> "LineView":
+            return self.view
+
+    class Activated(Message):
+        def __init__(self, view: "LineView", index: int):
+            super().__init__()
+            self.view = view
+            self.index = index
+
+        @property
+        def control(self) -> "LineView":
+            return self.view
+
+    def __init__(self, *, marker: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.count = 0
+        self._line_fn: LineFunction = lambda index: Text()
+        self._plain: Callable[[int], str] | None = None
+        self.marker = marker
+        self.search_hits: list[int] = []
+
+    # ---- content
+    def set_lines(self, count: int, line: LineFunction, width: int = 200,
+                  plain: Callable[[int], str] | None = None, cursor: int = 0) -> None:
+        self.count = count
+        self._line_fn = line
+        self._plain = plain
+        self.virtual_size = Size(width + 2, count)
+        self.cursor = max(0, min(cursor, count - 1)) if count else 0
+        self.refresh()
+
+    def plain(self, index: int) -> str:
+        return self._plain(index) if self._plain else self._line_fn(index).plain
+
+    # ---- rendering
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        width = self.size.width
+        base = self.rich_style
+        if index >= self.count:
+            return Strip.blank(width, base)
+        text = self._line_fn(index)
+        selected = index == self.cursor
+        if self.marker:
+            text = Text.assemble(("▶ " if selected else "  "), text, end="")
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+        strip = strip.apply_style(base)
+        if selected:
+            strip = strip.apply_style(self.get_component_rich_style("lineview--cursor"))
+        return strip
+
+    # ---- cursor
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.Moved(self, new))
+
+    def scroll_to_cursor(self) -> None:
+        height = max(1, self.size.height)
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def center_on(self, index: int) -> None:
+        self.cursor = max(0, min(index, self.count - 1))
+        self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+
+    def move_to(self, index: int) -> None:
+        if self.count:
+            self.cursor = max(0, min(index, self.count - 1))
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.count - 1)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor + max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor - max(1, self.size.height - 1))
+
+    def action_activate(self) -> None:
+        self.post_message(self.Activated(self, self.cursor))
+
+    def on_click(self, event) -> None:
+        index = event.y + self.scroll_offset.y
+        if 0 <= index < self.count:
+            self.cursor = index
+
+    # ---- search
+    def search(self, pattern: re.Pattern, forward: bool = True, start: int | None = None) -> bool:
+        """Move to the next line matching pattern; lines are searched as plain text."""
+        if not self.count:
+            return False
+        begin = self.cursor if start is None else start
+        limit = min(self.count, 200_000)  # a bound for huge views: search what a person could
+        for step in range(1, limit + 1):
+            index = (begin + step) % self.count if forward else (begin - step) % self.count
+            if pattern.search(self.plain(index)):
+                self.center_on(index)
+                return True
+        return False
+
+    def text_lines(self) -> list[str]:
+        return [self.plain(index) for index in range(min(self.count, 1_000_000))]

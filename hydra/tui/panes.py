@@ -1,0 +1,271 @@
+"""The three left-hand panes: threads, frames and variables."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from hydra.model.crash import Crash, Frame, Thread, Variable
+from hydra.model.grouping import ThreadGroup, group_threads
+from hydra.tui.lineview import LineView
+from hydra.tui.lines import short_path
+from hydra.tui.safe import assemble, safe
+
+PAGE = 100   # children shown at a time under a large array or struct
+
+
+class ThreadsPane(LineView):
+    """Threads grouped by identical call stacks; the faulted thread first, marked F."""
+
+    BINDINGS = [Binding("space,enter", "toggle", "Expand group", show=False, id="threads.toggle")]
+
+    def __init__(self, crash: Crash, **kwargs):
+        super().__init__(**kwargs)
+        self.crash = crash
+        self.groups = group_threads(crash)
+        self.expanded: set[int] = set()
+        self.rows: list[tuple[ThreadGroup, Thread | None]] = []
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    def rebuild(self, keep: Thread | None = None) -> None:
+        self.rows = []
+        for position, group in enumerate(self.groups):
+            if len(group.threads) == 1:
+                self.rows.append((group, group.leader))
+            else:
+                self.rows.append((group, None))
+                if position in self.expanded:
+                    self.rows.extend((group, thread) for thread in group.threads)
+        cursor = 0
+        if keep is not None:
+            for index, (_group, thread) in enumerate(self.rows):
+                if thread is keep:
+                    cursor = index
+                    break
+        self.set_lines(len(self.rows), self._line, 160, cursor=cursor)
+
+    def _top(self, thread: Thread) -> tuple[str, str]:
+        frame = thread.frames[0] if thread.frames else None
+        if frame is None:
+            return "", ""
+        return short_path(frame.module), frame.display_name
+
+    def _line(self, index: int) -> Text:
+        group, thread = self.rows[index]
+        if thread is None:
+            module, function = self._top(group.leader)
+            sign = "-" if self.groups.index(group) in self.expanded else "+"
+            return assemble(f"{sign} ", (f"{len(group.threads)} threads", "bold"), "  ",
+                            (module, "dim"), "  ", (function, ""))
+        module, function = self._top(thread)
+        state = "F" if thread is group.leader and group.faulted else thread.state
+        indent = "    " if len(group.threads) > 1 else "  "
+        style = "bold red" if state == "F" else ""
+        return assemble(indent, (state, style), f" {thread.tid:<8} ", (thread.name or "", "italic"), "  ",
+                        (module, "dim"), "  ", (function, ""))
+
+    def thread_at(self, index: int) -> Thread | None:
+        if not 0 <= index < len(self.rows):
+            return None
+        group, thread = self.rows[index]
+        return thread or group.leader
+
+    def select_thread(self, thread: Thread) -> None:
+        for position, group in enumerate(self.groups):
+            if thread in group.threads and len(group.threads) > 1:
+                self.expanded.add(position)
+        self.rebuild(keep=thread)
+
+    def action_toggle(self) -> None:
+        if not self.rows:
+            return
+        group, thread = self.rows[self.cursor]
+        position = self.groups.index(group)
+        if len(group.threads) > 1:
+            self.expanded.symmetric_difference_update({position})
+            self.rebuild(keep=thread or group.leader)
+
+
+class FramesPane(LineView):
+    """Frames of the selected thread; the signal block sits right under the faulting frame."""
+
+    def __init__(self, crash: Crash, **kwargs):
+        super().__init__(**kwargs)
+        self.crash = crash
+        self.thread: Thread | None = None
+        self.rows: list[Frame | Text] = []
+
+    def show(self, thread: Thread, frame_index: int = 0) -> None:
+        self.thread = thread
+        self.rows = []
+        cursor = 0
+        for position, frame in enumerate(thread.frames):
+            if frame.index == frame_index:
+                cursor = len(self.rows)
+            self.rows.append(frame)
+            if position == 0 and thread.crashed and self.crash.signal is not None:
+                self.rows.append(self._signal_block())
+            if thread.elided_after is not None and frame.index == thread.elided_after:
+                self.rows.append(Text(f"      … {thread.elided_frames} frames of the same recursion elided …",
+                                      style="italic dim"))
+        if thread.unwind_note:
+            self.rows.append(assemble("      (", (thread.unwind_note, "italic"), ")"))
+        if not thread.frames:
+            self.rows.append(Text("      no frames", style="italic"))
+        self.set_lines(len(self.rows), self._line, 200, cursor=cursor)
+
+    def _signal_block(self) -> Text:
+        signal = self.crash.signal
+        parts = [f"      ⚡ {signal.name}"]
+        if signal.code_name:
+            parts.append(f" {signal.code_name}")
+        if signal.address is not None:
+            parts.append(f" at 0x{signal.address:x}")
+        return Text("".join(parts), style="bold")
+
+    def _line(self, index: int) -> Text:
+        row = self.rows[index]
+        if isinstance(row, Text):
+            return row
+        frame = row
+        location = ""
+        if frame.file:
+            location = f"{short_path(frame.file)}:{frame.line or '?'}"
+        return assemble((f"#{frame.index:<3}", "bold"), ("i " if frame.inline else "  ", "italic"),
+                        (frame.display_name, "bold" if frame.file else ""), "  ", (location, ""), "  ",
+                        (short_path(frame.module), "dim"))
+
+    def frame_at(self, index: int) -> Frame | None:
+        if not 0 <= index < len(self.rows):
+            return None
+        row = self.rows[index]
+        if isinstance(row, Frame):
+            return row
+        for back in range(index - 1, -1, -1):
+            if isinstance(self.rows[back], Frame):
+                return self.rows[back]
+        return None
+
+    def move_frame(self, step: int) -> None:
+        frames = [i for i, row in enumerate(self.rows) if isinstance(row, Frame)]
+        if not frames:
+            return
+        current = self.frame_at(self.cursor)
+        position = next((p for p, i in enumerate(frames) if self.rows[i] is current), 0)
+        self.cursor = frames[max(0, min(len(frames) - 1, position + step))]
+
+    def goto_frame(self, number: int) -> bool:
+        for index, row in enumerate(self.rows):
+            if isinstance(row, Frame) and row.index == number:
+                self.cursor = index
+                return True
+        return False
+
+
+class VariablesPane(Tree):
+    """Arguments (in parentheses) and locals; children load when a node is expanded."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="variables.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="variables.up"),
+        Binding("g,home", "scroll_home", "First", show=False, id="variables.first"),
+        Binding("G,end", "scroll_end", "Last", show=False, id="variables.last"),
+        Binding("l", "expand", "Expand", show=False, id="variables.expand"),
+        Binding("h", "collapse", "Collapse", show=False, id="variables.collapse"),
+    ]
+
+    def __init__(self, crash: Crash, **kwargs):
+        super().__init__(Text("variables"), **kwargs)
+        self.crash = crash
+        self.show_root = False
+        self.guide_depth = 2
+        self.frame: Frame | None = None
+
+    def show(self, frame: Frame | None) -> None:
+        self.frame = frame
+        self.clear()
+        if frame is None:
+            return
+        if not frame.args and not frame.locals:
+            self.root.add_leaf(Text("no variables (no debug info here, or none in scope)", style="italic"))
+            return
+        for var in frame.args:
+            self._add(self.root, var, ("args", var.name))
+        for var in frame.locals:
+            self._add(self.root, var, ("locals", var.name))
+        self.cursor_line = 0
+
+    def label(self, var: Variable) -> Text:
+        name = f"({var.name})" if var.kind == "arg" else var.name
+        value_style = "italic dim" if var.note else ""
+        parts = [(name, "bold"), " ", (var.type, "dim"), " = ", (var.value, value_style)]
+        annotations = [a for a in self.crash.annotations if self.frame is not None
+                       and a.frame == self.frame.index and a.variable and a.variable.endswith(var.name)]
+        for annotation in annotations:
+            parts += ["  ◀ ", (annotation.text, "bold")]
+        return assemble(*parts)
+
+    def _add(self, parent: TreeNode, var: Variable, path: tuple[str, ...]) -> TreeNode:
+        expandable = bool(var.children) or var.omitted > 0
+        if expandable:
+            node = parent.add(self.label(var), data=("var", var, path, 0), allow_expand=True)
+        else:
+            node = parent.add_leaf(self.label(var), data=("var", var, path, 0))
+        return node
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        node = event.node
+        data = node.data
+        if not data or data[0] != "var" or node.children:
+            return
+        self._load_page(node, 0)
+
+    def _load_page(self, node: TreeNode, start: int) -> None:
+        _kind, var, path, _ = node.data
+        children = var.children[start : start + PAGE]
+        for child in children:
+            self._add(node, child, path + (child.name,))
+        shown = start + len(children)
+        if shown < len(var.children):
+            node.add_leaf(Text(f"… {len(var.children) - shown} more ({shown} of {len(var.children)} shown)",
+                               style="italic"), data=("more", var, path, shown))
+        elif var.omitted:
+            node.add_leaf(Text(f"… {var.omitted} more not captured", style="italic dim"))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        node = event.node
+        if node.data and node.data[0] == "more":
+            parent = node.parent
+            start = node.data[3]
+            node.remove()
+            self._load_page(parent, start)
+
+    def selected_variable(self) -> tuple[Variable, tuple[str, ...]] | None:
+        node = self.cursor_node
+        if node is None or not node.data or node.data[0] != "var":
+            return None
+        return node.data[1], node.data[2]
+
+    def select_path(self, path: list[str]) -> bool:
+        """Expand down a variable path (as in a position token) and put the cursor there."""
+        node = self.root
+        for depth, name in enumerate(path[1:]):
+            match = None
+            for child in node.children:
+                if child.data and child.data[0] == "var" and child.data[1].name == name:
+                    match = child
+                    break
+            if match is None:
+                return False
+            node = match
+            if depth < len(path) - 2:
+                node.expand()
+                if not node.children:
+                    self._load_page(node, 0)
+        # tree lines are laid out on the next refresh; the cursor can land only then
+        self.call_after_refresh(self.move_cursor, node)
+        return True

@@ -1,0 +1,61 @@
+"""Themes: TOML files in the repository's themes/ folder, and in the user's config folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+from textual.theme import Theme
+
+# Syntax colours are part of a theme: [syntax] keyword = "#..." and so on.
+SYNTAX_ROLES = ("keyword", "string", "number", "comment", "function", "type", "preproc", "operator")
+THEME_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground",
+                "background", "surface", "panel", "boost")
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "hydra"
+
+
+def theme_dirs() -> list[Path]:
+    here = Path(__file__).resolve().parents[2] / "themes"           # a source checkout
+    installed = Path(sys.prefix) / "share" / "hydra" / "themes"     # an installed package
+    return [d for d in (here, installed, config_dir() / "themes") if d.is_dir()]
+
+
+class ThemeError(Exception):
+    pass
+
+
+def load_theme_file(path: Path) -> tuple[Theme, dict[str, str]]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ThemeError(f"{path}: {error}") from None
+    name = data.get("name") or path.stem
+    fields = {key: str(data[key]) for key in THEME_FIELDS if key in data}
+    if "primary" not in fields:
+        raise ThemeError(f"{path}: a theme needs at least `primary`")
+    syntax = {role: str(value) for role, value in (data.get("syntax") or {}).items() if role in SYNTAX_ROLES}
+    try:
+        theme = Theme(name=name, dark=bool(data.get("dark", True)), **fields)
+    except Exception as error:
+        raise ThemeError(f"{path}: {error}") from None
+    return theme, syntax
+
+
+def load_themes() -> tuple[dict[str, Theme], dict[str, dict[str, str]], list[str]]:
+    themes, syntax, problems = {}, {}, []
+    for folder in theme_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                theme, colours = load_theme_file(path)
+            except ThemeError as error:
+                problems.append(str(error))
+                continue
+            themes[theme.name] = theme
+            syntax[theme.name] = colours
+    return themes, syntax, problems

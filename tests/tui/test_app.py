@@ -1,0 +1,236 @@
+"""Pilot tests of the UI at 80x24 and 120x40: panes, tabs, keys, positions, themes."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import TabbedContent
+
+from hydra.model.position import parse_position
+from hydra.tui.app import TABS
+from hydra.tui.lineview import LineView
+
+from .conftest import make_app
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_opens_on_the_faulting_frame_with_source(sample_crash, size):
+    app = make_app(sample_crash)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.thread.tid == sample_crash.crashed_tid
+        assert app.frame.function == "price_of"
+        assert app.focused is app.frames_pane
+        source = app.query_one("#view-source", LineView)
+        assert app.query_one(TabbedContent).active == "tab-source"
+        assert source.cursor == app.frame.line - 1
+        assert "product->unit_price" in source.plain(source.cursor)
+        assert source.cursor in range(source.scroll_offset.y, source.scroll_offset.y + source.size.height)
+        # the signal block sits right under the faulting frame
+        assert "SIGSEGV SEGV_MAPERR at 0x10" in app.frames_pane._line(1).plain
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_moving_in_frames_updates_variables_and_source(sample_crash, size):
+    app = make_app(sample_crash)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "j")   # past the signal block to frame 1
+        await pilot.pause()
+        assert app.frame.function == "restock_value"
+        names = [node.data[1].name for node in app.variables_pane.root.children]
+        assert "shelf" in names and "total" in names
+        source = app.query_one("#view-source", LineView)
+        assert "price_of(shelf, slot, 10)" in source.plain(source.cursor)
+        await pilot.press("d")
+        assert app.frame.function == "price_of"
+        await pilot.press("u", "u")
+        assert app.frame.function == "pricing_worker"
+        await pilot.press("g")
+        assert app.frame.index == 0
+        await pilot.press("G")
+        assert app.frame.index == app.thread.frames[-1].index
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_pane_keys_and_maximize(sample_crash, size):
+    app = make_app(sample_crash)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("1")
+        assert app.focused is app.threads_pane
+        await pilot.press("3")
+        assert app.focused is app.variables_pane
+        await pilot.press("4")
+        assert app.focused.id == "view-source"
+        await pilot.press("2")
+        assert app.focused is app.frames_pane
+        await pilot.press("tab")
+        assert app.focused is not app.frames_pane
+        await pilot.press("2", "M")
+        await pilot.pause()
+        assert app.screen.maximized is app.frames_pane
+        assert app.frames_pane.size.height >= size[1] - 4
+        await pilot.press("M")
+        assert app.screen.maximized is None
+
+
+async def test_threads_group_and_switch(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.threads_pane
+        assert pane._line(0).plain.strip().startswith("F")
+        groups = [row for row in pane.rows if row[1] is None]
+        assert groups and len(groups[0][0].threads) == 4      # four identical order workers
+        await pilot.press("1", "G", "enter")
+        await pilot.pause()
+        assert pane.count == 3 + 4
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.thread in groups[0][0].threads
+        assert app.frame is app.thread.frames[0]
+
+
+@pytest.mark.parametrize("tab", [t for t, _ in TABS])
+async def test_every_tab_shows_its_content(sample_crash, tab):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.query_one(TabbedContent).active = f"tab-{tab}"
+        await pilot.pause()
+        view = app.query_one(f"#view-{tab}", LineView)
+        assert view.count >= 1
+        text = "\n".join(view.text_lines()[:400])
+        expected = {
+            "source": "double price = product->unit_price",
+            "disassembly": "<- faulting instruction",
+            "registers": "rip",
+            "memory": "stack",
+            "map": "r-xp",
+            "modules": "libc.so.6",
+            "classifiers": "segv",
+            "annotations": "no annotations",
+            "attributes": "application",
+            "system": "pid",
+            "kernel": "no kernel frames",
+        }[tab]
+        assert expected in text
+
+
+async def test_tab_keys_and_annotations_key(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tabs = app.query_one(TabbedContent)
+        await pilot.press("]")
+        assert tabs.active == "tab-disassembly"
+        await pilot.press("[", "[")
+        assert tabs.active == "tab-kernel"
+        await pilot.press("w")
+        assert tabs.active == "tab-annotations"
+        assert app.focused.id == "view-annotations"
+
+
+async def test_search_and_jump(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("4", "slash", *"restock_value", "enter")
+        await pilot.pause()
+        source = app.query_one("#view-source", LineView)
+        assert "restock_value" in source.plain(source.cursor)
+        first = source.cursor
+        await pilot.press("n")
+        assert source.cursor != first and "restock_value" in source.plain(source.cursor)
+        await pilot.press("N")
+        assert source.cursor == first
+        await pilot.press("colon", "5", "enter")
+        await pilot.pause()
+        assert source.cursor == 4          # source lines count from 1
+        await pilot.press("2", "colon", "3", "enter")
+        await pilot.pause()
+        assert app.frame.index == 3
+
+
+async def test_memory_follows_a_variable(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("3", "f")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "tab-memory"
+        memory = app.query_one("#view-memory", LineView)
+        shelf = app.frame.args[0]
+        row_start = int(memory.plain(memory.cursor).split()[0], 16)
+        assert row_start <= shelf.address < row_start + 16
+
+
+async def test_position_token_round_trip(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "j", "3", "y")
+        token = app.position().token()
+    assert token.startswith(f"{sample_crash.crashed_tid}/1/")
+    again = make_app(sample_crash, goto=parse_position(token))
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert again.frame.index == 1
+        selected = again.variables_pane.selected_variable()
+        assert selected is not None and "/".join(selected[1]) == "/".join(token.split("/")[2:])
+
+
+async def test_goto_into_a_struct_member(sample_crash):
+    tid = sample_crash.crashed_tid
+    app = make_app(sample_crash, goto=parse_position(f"{tid}/0/args/shelf/*shelf/aisle"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        var, path = app.variables_pane.selected_variable()
+        assert var.name == "aisle" and '"B4"' in var.value
+
+
+async def test_help_lists_every_key(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_view = app.screen.query_one("#help", LineView)
+        text = "\n".join(help_view.text_lines())
+        for key in ("M", "u", "d", "w", "y", "slash", "colon", "q", "ctrl+p", "j,down"):
+            assert key in text
+        await pilot.press("escape")
+        assert not app.screen.query("#help")
+
+
+async def test_keymap_from_config_rebinds(sample_crash):
+    app = make_app(sample_crash, keymap={"app.up": "U"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("U")
+        assert app.frame.function == "restock_value"
+
+
+@pytest.mark.parametrize("theme", ["hydra-light", "hydra-contrast"])
+async def test_themes_switch(sample_crash, theme):
+    app = make_app(sample_crash, theme=theme)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == theme
+        source = app.query_one("#view-source", LineView)
+        styled = source._line_fn(source.cursor)
+        assert any(span.style for span in styled.spans)
+
+
+async def test_resize_keeps_everything_reachable(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        for pane in (app.threads_pane, app.frames_pane, app.variables_pane):
+            assert pane.size.height >= 3 and pane.size.width >= 20
+        await pilot.press("q")
+    assert app.return_code in (0, None)

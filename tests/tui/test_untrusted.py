@@ -1,0 +1,51 @@
+"""Dump text is shown literally: no markup, no links, no terminal control bytes."""
+
+from __future__ import annotations
+
+from textual.widgets import TabbedContent
+
+from hydra.tui.lineview import LineView
+
+from .conftest import make_app
+
+ESC = "\x1b"
+
+
+def rendered(view: LineView) -> str:
+    return "\n".join(view.render_line(y).text for y in range(view.size.height))
+
+
+async def test_hostile_strings_render_literally(hostile_crash):
+    app = make_app(hostile_crash)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert app.is_running
+        frames = rendered(app.frames_pane)
+        assert "hostile[bold].c" in frames
+        threads = rendered(app.threads_pane)
+        assert "[b]x\\x1b[31m" in threads
+        source = app.query_one("#view-source", LineView)
+        shown = rendered(source)
+        assert "[@click=app.quit]" in shown and "arr[i]" in shown and "[/]" in shown
+        assert "\\x1b]0;pwned\\x07" in source._line_fn(1).plain
+        assert ESC not in "\n".join(source.text_lines())     # what "save pane as text" writes
+        # variables: struct members with markup-like and control strings
+        await pilot.press("2", "j", "j")
+        await pilot.pause()
+        tree = app.variables_pane
+        record = next(n for n in tree.root.children if n.data[1].name == "r")
+        record.expand()
+        await pilot.pause()
+        labels = [child.label.plain for child in record.children]
+        assert any('[red]alarm[/red]\\033]0;t\\a' in label for label in labels), labels
+        assert any("[@click=app.quit]quit[/] [$accent]x[/]" in label for label in labels), labels
+        # the whole screen, every tab: not one raw ESC or BEL reaches the terminal
+        for tab in ("source", "attributes", "system", "map", "modules"):
+            app.query_one(TabbedContent).active = f"tab-{tab}"
+            await pilot.pause()
+            screen = app.export_screenshot()
+            assert ESC not in screen and "\x07" not in screen
+        # clicking the fake link does nothing
+        await pilot.click("#view-source")
+        await pilot.pause()
+        assert app.is_running
