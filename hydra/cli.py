@@ -117,7 +117,7 @@ def _view(argv: list[str]) -> int:
 
     app = HydraApp(crash, source_name=os.path.basename(path), theme=theme, goto=goto,
                    keymap=config.keys, syntax=syntax, themes=themes)
-    app.run(mouse=not args.no_mouse)
+    app.run(mouse=not args.no_mouse, headless=bool(os.environ.get("HYDRA_EXIT_ON_READY")))
     return app.return_code or 0
 
 

@@ -29,6 +29,7 @@ HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offs
 MAX_INDEX_BYTES = 1 << 30
 MAX_BLOB_BYTES = 1 << 31
 VARIABLE_CHUNK_BYTES = 1 << 20
+MEMORY_PIECE_BYTES = 1 << 20
 
 
 def is_snapshot(path: str) -> bool:
@@ -75,6 +76,12 @@ def _registers_in(raw) -> dict[str, int]:
         if isinstance(value, int):
             out[str(name)] = value
     return out
+
+
+def _pieces(start: int, data: bytes):
+    """Memory in 1 MiB pieces: a viewer decompresses only the pieces it shows."""
+    for offset in range(0, len(data), MEMORY_PIECE_BYTES):
+        yield start + offset, data[offset : offset + MEMORY_PIECE_BYTES]
 
 
 def _frame_out(frame: Frame, register_sets: dict[int, int], register_list: list) -> dict:
@@ -172,7 +179,9 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
             for m in crash.modules
         ],
         "memory_map": [[e.start, e.end, e.perms, e.offset, e.path] for e in crash.memory_map],
-        "memory": [[r.start, r.size, r.kind, blobs.put(r.data)] for r in crash.memory.regions],
+        "memory": [[start, len(piece), region.kind, blobs.put(piece)]
+                   for region in crash.memory.regions
+                   for start, piece in _pieces(region.start, region.data)],
         "sources": [[s.path, blobs.put(s.text.encode("utf-8", "surrogateescape"))]
                     for s in crash.sources.values()],
         "globals": [_variable_out(v) for v in crash.globals],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static, TabbedContent, TabPane, Tree
+from textual.widgets import Input, Static, Tab, Tabs, Tree
 
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.model.position import Position, parse_position
@@ -92,8 +93,7 @@ class HydraApp(App):
     #frames, #side { width: 3fr; }
     ThreadsPane, FramesPane, VariablesPane, #side { border: round $panel; }
     ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within { border: round $accent; }
-    #side LineView { height: 1fr; border: none; }
-    TabbedContent ContentSwitcher { height: 1fr; }
+    #side-view { height: 1fr; border: none; }
     #prompt { dock: bottom; display: none; }
     #prompt.visible { display: block; }
     """
@@ -129,10 +129,10 @@ class HydraApp(App):
         self.goto = goto
         self.search_pattern: re.Pattern | None = None
         self.last_pane: str = "frames"
+        self.memory_address: int | None = None   # where the Memory tab was sent
         self.hexdump = lines.HexDump(crash)
         self.source_cache: dict = {}
         self.syntax = syntax or {}
-        self._stale: set[str] = set()
         self._keymap = keymap or {}
         for custom in (themes or {}).values():
             self.register_theme(custom)
@@ -147,10 +147,10 @@ class HydraApp(App):
         yield Static(id="rule-frame", classes="rule", markup=False)
         with Horizontal(id="bottom"):
             yield VariablesPane(self.crash, id="variables")
-            with TabbedContent(id="side"):
-                for tab_id, title in TABS:
-                    with TabPane(title, id=f"tab-{tab_id}"):
-                        yield LineView(id=f"view-{tab_id}")
+            # one view under a row of tabs: each tab fills it with its own lines when shown
+            with Vertical(id="side"):
+                yield Tabs(*[Tab(title, id=f"tab-{tab_id}") for tab_id, title in TABS], id="side-tabs")
+                yield LineView(id="side-view")
         yield Static(id="rule-context", classes="rule", markup=False)
         yield Input(id="prompt")
 
@@ -175,6 +175,7 @@ class HydraApp(App):
         self.frames_pane.border_title = "2 Frames"
         self.variables_pane.border_title = "3 Variables"
         self.query_one("#side").border_title = "4"
+        self.query_one(Tabs).can_focus = False   # tab keys move between the four panes
         process = self.crash.process
         captured = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(process.capture_time)) \
             if process.capture_time else "unknown time"
@@ -189,6 +190,13 @@ class HydraApp(App):
         if self.goto is not None:
             self.apply_position(self.goto)
 
+    def on_ready(self) -> None:
+        # the start-up benchmark: the time of the first painted screen goes to this file
+        marker = os.environ.get("HYDRA_EXIT_ON_READY")
+        if marker:
+            Path(marker).write_text(repr(time.time()))
+            self.exit()
+
     # ---- selection
     def select_thread(self, thread: Thread, frame_index: int | None = None) -> None:
         self.thread = thread
@@ -201,34 +209,50 @@ class HydraApp(App):
 
     def select_frame(self, frame: Frame | None) -> None:
         self.frame = frame
+        self.memory_address = None
         self.variables_pane.show(frame)
         self._update_rules()
-        self._stale = {tab for tab, _ in TABS}
-        self._refresh_tab(self._active_tab())
+        self._show_tab(self._active_tab())
 
     def _update_rules(self, context: Text | str | None = None) -> None:
         frame, thread = self.frame, self.thread
         if context is None:
-            if frame is not None and thread is not None:
-                instruction = code.instruction_at(self.crash, frame.pc)
-                rule = assemble(f"thread {thread.tid} · #{frame.index} ",
-                                (lines.short_path(frame.module) or "?", "bold"),
-                                f" pc 0x{frame.pc:x}" + (f" sp 0x{frame.sp:x}" if frame.sp else ""),
-                                " => ", (instruction or "(no code at pc)", "bold"), (f"  {frame.trust}", "dim"))
-            else:
-                rule = Text("no frame")
-            self.query_one("#rule-frame", Static).update(rule)
+            self.query_one("#rule-frame", Static).update(self._frame_rule(instruction=None))
+            # decoding the instruction loads capstone: after the first paint, not before it
+            self.call_after_refresh(self._show_instruction, frame)
         self.query_one("#rule-context", Static).update(context or "")
 
+    def _frame_rule(self, instruction: str | None) -> Text:
+        frame, thread = self.frame, self.thread
+        if frame is None or thread is None:
+            return Text("no frame")
+        return assemble(f"thread {thread.tid} · #{frame.index} ", (lines.short_path(frame.module) or "?", "bold"),
+                        f" pc 0x{frame.pc:x}" + (f" sp 0x{frame.sp:x}" if frame.sp else ""),
+                        " => ", (instruction or "…", "bold"), (f"  {frame.trust}", "dim"))
+
+    def _show_instruction(self, frame: Frame | None) -> None:
+        if frame is None or frame is not self.frame:
+            return
+        instruction = code.instruction_at(self.crash, frame.pc) or "(no code at pc)"
+        self.query_one("#rule-frame", Static).update(self._frame_rule(instruction))
+
+    @property
+    def side_view(self) -> LineView:
+        return self.query_one("#side-view", LineView)
+
     def _active_tab(self) -> str:
-        active = self.query_one(TabbedContent).active or "tab-source"
+        active = self.query_one(Tabs).active or "tab-source"
         return active.removeprefix("tab-")
 
-    def _refresh_tab(self, tab: str) -> None:
-        if tab not in self._stale:
-            return
-        self._stale.discard(tab)
-        view = self.query_one(f"#view-{tab}", LineView)
+    def set_tab(self, tab: str) -> None:
+        tabs = self.query_one(Tabs)
+        if tabs.active != f"tab-{tab}":
+            tabs.active = f"tab-{tab}"     # Tabs.TabActivated shows it
+        else:
+            self._show_tab(tab)
+
+    def _show_tab(self, tab: str) -> None:
+        view = self.side_view
         crash, frame, thread = self.crash, self.frame, self.thread
         faulting = bool(thread and thread.crashed and frame is not None and thread.frames
                         and frame.index == thread.frames[0].index)
@@ -242,7 +266,7 @@ class HydraApp(App):
         elif tab == "registers":
             content = lines.registers(crash, frame, thread)
         elif tab == "memory":
-            content = self.hexdump.lines(self._focus_address())
+            content = self.hexdump.lines(self.memory_address or self._focus_address())
         elif tab == "map":
             content = lines.memory_map(crash, self._focus_address())
         elif tab == "modules":
@@ -289,16 +313,16 @@ class HydraApp(App):
             var, path = selected
             where = f" at 0x{var.address:x}" if var.address is not None else ""
             self._update_rules(assemble((var.type, "dim"), " ", ("/".join(path), "bold"), where))
-            self._stale |= {"memory", "map"}
-            self._refresh_tab(self._active_tab())
+            if self._active_tab() in ("memory", "map"):
+                self._show_tab(self._active_tab())
 
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self._refresh_tab(self._active_tab())
+    @on(Tabs.TabActivated, "#side-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        self._show_tab(self._active_tab())
 
-    @on(LineView.Activated, "#view-annotations")
+    @on(LineView.Activated, "#side-view")
     def _annotation_chosen(self, event: LineView.Activated) -> None:
-        if not self.crash.annotations or event.index >= len(self.crash.annotations):
+        if self._active_tab() != "annotations" or not self.crash.annotations or event.index >= len(self.crash.annotations):
             return
         annotation = self.crash.annotations[event.index]
         path = annotation.variable.split("/") if annotation.variable else []
@@ -335,7 +359,7 @@ class HydraApp(App):
         if self.screen.maximized is not None:
             self.screen.minimize()
         if pane == "side":
-            self.query_one(f"#view-{self._active_tab()}", LineView).focus()
+            self.side_view.focus()
         else:
             self.query_one(f"#{pane}").focus()
 
@@ -353,13 +377,12 @@ class HydraApp(App):
         self.frames_pane.move_frame(-1)
 
     def action_annotations(self) -> None:
-        self.query_one(TabbedContent).active = "tab-annotations"
+        self.set_tab("annotations")
         self.action_focus_pane("side")
 
     def action_next_tab(self, step: int) -> None:
-        ids = [f"tab-{tab}" for tab, _ in TABS]
-        tabs = self.query_one(TabbedContent)
-        tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+        ids = [tab for tab, _ in TABS]
+        self.set_tab(ids[(ids.index(self._active_tab()) + step) % len(ids)])
 
     def action_copy_position(self) -> None:
         token = self.position().token()
@@ -370,7 +393,7 @@ class HydraApp(App):
         rows = []
         seen = set()
         widgets = [self, self.threads_pane, self.frames_pane, self.variables_pane,
-                   self.query_one("#view-source", LineView)]
+                   self.side_view]
         keymap = self._keymap
         for widget in widgets:
             for binding in widget.BINDINGS:
@@ -418,7 +441,7 @@ class HydraApp(App):
 
     def _current_view(self):
         if self.last_pane == "side":
-            return self.query_one(f"#view-{self._active_tab()}", LineView)
+            return self.side_view
         return self.query_one(f"#{self.last_pane}")
 
     def action_search_next(self, forward: bool) -> None:
@@ -480,15 +503,13 @@ class HydraApp(App):
         self.goto_address(address)
 
     def goto_address(self, address: int) -> None:
-        row = self.hexdump.row_of(address)
-        self.query_one(TabbedContent).active = "tab-memory"
-        self._refresh_tab("memory")
-        view = self.query_one("#view-memory", LineView)
-        if row is None:
+        if self.hexdump.row_of(address) is None:
             self._update_rules(assemble(f"0x{address:x} ", ("was not captured", "bold")))
             return
-        view.call_after_refresh(view.center_on, row)
-        view.focus()
+        self.memory_address = address
+        self.set_tab("memory")
+        self._show_tab("memory")
+        self.side_view.focus()
 
     def action_follow_variable(self) -> None:
         selected = self.variables_pane.selected_variable()
@@ -509,6 +530,5 @@ class HydraApp(App):
         self.theme = name
 
     def watch_theme(self, name: str) -> None:
-        self._stale.add("source")
-        if self.is_mounted:
-            self._refresh_tab(self._active_tab())
+        if self.is_mounted and self._active_tab() == "source":
+            self._show_tab("source")

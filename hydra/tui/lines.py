@@ -175,15 +175,24 @@ class HexDump:
         self.memory = crash.memory
         self.starts: list[int] = []    # first row index of each region
         self.rows = 0
-        for region in self.memory.regions:
+        regions = self.memory.regions
+        for position, region in enumerate(regions):
             self.starts.append(self.rows)
-            self.rows += (region.size + self.ROW - 1) // self.ROW + 1   # + a gap line
+            self.rows += (region.size + self.ROW - 1) // self.ROW
+            if not self._continues(position):
+                self.rows += 1             # a gap line before the next region
+
+    def _continues(self, position: int) -> bool:
+        """Whether the next region starts where this one ends (a region stored in pieces)."""
+        regions = self.memory.regions
+        return (position + 1 < len(regions) and regions[position + 1].start == regions[position].end
+                and regions[position].size % self.ROW == 0)
 
     def locate(self, index: int):
         position = bisect.bisect_right(self.starts, index) - 1
         region = self.memory.regions[position]
         row = index - self.starts[position]
-        return region, row
+        return region, row, position
 
     def row_of(self, address: int) -> int | None:
         region = self.memory.region_at(address)
@@ -193,7 +202,7 @@ class HexDump:
         return self.starts[position] + (address - region.start) // self.ROW
 
     def line(self, index: int) -> Text:
-        region, row = self.locate(index)
+        region, row, position = self.locate(index)
         if row * self.ROW >= region.size:
             return Text(f"  -- end of {region.kind} region; next captured address below --", style="dim")
         address = region.start + row * self.ROW
@@ -201,7 +210,11 @@ class HexDump:
         hex_part = " ".join(f"{b:02x}" for b in data).ljust(self.ROW * 3 - 1)
         text_part = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
         return Text.assemble((f"{address:016x}", "bold"), "  ", hex_part, "  ", (text_part, "dim"),
-                             (f"  {region.kind}" if row == 0 else "", "italic dim"), end="")
+                             (f"  {region.kind}" if row == 0 and not self._follows(position) else "",
+                              "italic dim"), end="")
+
+    def _follows(self, position: int) -> bool:
+        return position > 0 and self._continues(position - 1)
 
     def lines(self, address: int | None = None) -> Lines:
         if not self.rows:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import TabbedContent
 
 from hydra.model.position import parse_position
 from hydra.tui.app import TABS
@@ -22,8 +21,8 @@ async def test_opens_on_the_faulting_frame_with_source(sample_crash, size):
         assert app.thread.tid == sample_crash.crashed_tid
         assert app.frame.function == "price_of"
         assert app.focused is app.frames_pane
-        source = app.query_one("#view-source", LineView)
-        assert app.query_one(TabbedContent).active == "tab-source"
+        source = app.side_view
+        assert app._active_tab() == "source"
         assert source.cursor == app.frame.line - 1
         assert "product->unit_price" in source.plain(source.cursor)
         assert source.cursor in range(source.scroll_offset.y, source.scroll_offset.y + source.size.height)
@@ -41,7 +40,7 @@ async def test_moving_in_frames_updates_variables_and_source(sample_crash, size)
         assert app.frame.function == "restock_value"
         names = [node.data[1].name for node in app.variables_pane.root.children]
         assert "shelf" in names and "total" in names
-        source = app.query_one("#view-source", LineView)
+        source = app.side_view
         assert "price_of(shelf, slot, 10)" in source.plain(source.cursor)
         await pilot.press("d")
         assert app.frame.function == "price_of"
@@ -63,7 +62,7 @@ async def test_pane_keys_and_maximize(sample_crash, size):
         await pilot.press("3")
         assert app.focused is app.variables_pane
         await pilot.press("4")
-        assert app.focused.id == "view-source"
+        assert app.focused.id == "side-view"
         await pilot.press("2")
         assert app.focused is app.frames_pane
         await pilot.press("tab")
@@ -98,9 +97,9 @@ async def test_every_tab_shows_its_content(sample_crash, tab):
     app = make_app(sample_crash)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.query_one(TabbedContent).active = f"tab-{tab}"
+        app.set_tab(tab)
         await pilot.pause()
-        view = app.query_one(f"#view-{tab}", LineView)
+        view = app.side_view
         assert view.count >= 1
         text = "\n".join(view.text_lines()[:400])
         expected = {
@@ -123,14 +122,13 @@ async def test_tab_keys_and_annotations_key(sample_crash):
     app = make_app(sample_crash)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        tabs = app.query_one(TabbedContent)
         await pilot.press("]")
-        assert tabs.active == "tab-disassembly"
+        assert app._active_tab() == "disassembly"
         await pilot.press("[", "[")
-        assert tabs.active == "tab-kernel"
+        assert app._active_tab() == "kernel"
         await pilot.press("w")
-        assert tabs.active == "tab-annotations"
-        assert app.focused.id == "view-annotations"
+        assert app._active_tab() == "annotations"
+        assert app.focused.id == "side-view"
 
 
 async def test_search_and_jump(sample_crash):
@@ -139,7 +137,7 @@ async def test_search_and_jump(sample_crash):
         await pilot.pause()
         await pilot.press("4", "slash", *"restock_value", "enter")
         await pilot.pause()
-        source = app.query_one("#view-source", LineView)
+        source = app.side_view
         assert "restock_value" in source.plain(source.cursor)
         first = source.cursor
         await pilot.press("n")
@@ -160,8 +158,8 @@ async def test_memory_follows_a_variable(sample_crash):
         await pilot.pause()
         await pilot.press("3", "f")
         await pilot.pause()
-        assert app.query_one(TabbedContent).active == "tab-memory"
-        memory = app.query_one("#view-memory", LineView)
+        assert app._active_tab() == "memory"
+        memory = app.side_view
         shelf = app.frame.args[0]
         row_start = int(memory.plain(memory.cursor).split()[0], 16)
         assert row_start <= shelf.address < row_start + 16
@@ -219,7 +217,7 @@ async def test_themes_switch(sample_crash, theme):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.theme == theme
-        source = app.query_one("#view-source", LineView)
+        source = app.side_view
         styled = source._line_fn(source.cursor)
         assert any(span.style for span in styled.spans)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual.widgets import TabbedContent
 
 from hydra.tui.lineview import LineView
 
@@ -24,7 +23,7 @@ async def test_hostile_strings_render_literally(hostile_crash):
         assert "hostile[bold].c" in frames
         threads = rendered(app.threads_pane)
         assert "[b]x\\x1b[31m" in threads
-        source = app.query_one("#view-source", LineView)
+        source = app.side_view
         shown = rendered(source)
         assert "[@click=app.quit]" in shown and "arr[i]" in shown and "[/]" in shown
         assert "\\x1b]0;pwned\\x07" in source._line_fn(1).plain
@@ -41,11 +40,11 @@ async def test_hostile_strings_render_literally(hostile_crash):
         assert any("[@click=app.quit]quit[/] [$accent]x[/]" in label for label in labels), labels
         # the whole screen, every tab: not one raw ESC or BEL reaches the terminal
         for tab in ("source", "attributes", "system", "map", "modules"):
-            app.query_one(TabbedContent).active = f"tab-{tab}"
+            app.set_tab(tab)
             await pilot.pause()
             screen = app.export_screenshot()
             assert ESC not in screen and "\x07" not in screen
         # clicking the fake link does nothing
-        await pilot.click("#view-source")
+        await pilot.click("#side-view")
         await pilot.pause()
         assert app.is_running
