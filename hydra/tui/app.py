@@ -121,7 +121,9 @@ class HydraApp(App):
     def __init__(self, crash: Crash, *, source_name: str = "", theme: str | None = None,
                  goto: Position | None = None, keymap: dict[str, str] | None = None,
                  syntax: dict[str, dict[str, str]] | None = None, themes=None):
-        super().__init__()
+        # NO_COLOR (set by -m too): Textual greys colours out unless it draws with the
+        # terminal's own palette, in which case it drops them, as no-color.org asks
+        super().__init__(ansi_color=bool(os.environ.get("NO_COLOR")))
         self.crash = crash
         self.source_name = source_name
         self.thread: Thread | None = None

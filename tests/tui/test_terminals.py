@@ -1,0 +1,75 @@
+"""The real program in a real terminal (tmux), under the TERM values people use over SSH."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_snapshots" / "default.hsnap"
+HYDRA = str(Path(sys.executable).with_name("hydra"))
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+@pytest.fixture
+def session():
+    if shutil.which("tmux") is None:
+        raise RuntimeError("tmux is needed for the terminal tests (apt-get install tmux)")
+    name = f"hydra-{uuid.uuid4().hex[:8]}"
+    yield name
+    tmux("kill-session", "-t", name)
+
+
+def start(session: str, command: str, size=(80, 24)) -> None:
+    tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]))
+    tmux("send-keys", "-t", session, command, "Enter")
+
+
+def wait_for(session: str, text: str, timeout: float = 15, escapes: bool = False) -> str:
+    deadline = time.time() + timeout
+    screen = ""
+    while time.time() < deadline:
+        screen = tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", session)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared:\n{screen}")
+
+
+@pytest.mark.parametrize("term", ["xterm-256color", "tmux-256color", "screen-256color", "screen"])
+def test_opens_and_quits_under_each_term(session, term):
+    start(session, f"TERM={term} {HYDRA} {SAMPLE}; echo EXITED=$?")
+    screen = wait_for(session, "double price = product->unit_price")
+    assert "price_of" in screen and "SIGSEGV SEGV_MAPERR" in screen and "2 Frames" in screen
+    tmux("send-keys", "-t", session, "q")
+    wait_for(session, "EXITED=0")
+
+
+def test_resizing_redraws(session):
+    start(session, f"{HYDRA} {SAMPLE}", size=(120, 40))
+    wait_for(session, "2 Frames")
+    tmux("resize-window", "-t", session, "-x", "80", "-y", "24")
+    time.sleep(1.0)
+    screen = wait_for(session, "2 Frames")
+    assert max(len(line) for line in screen.splitlines()) <= 80
+    assert "3 Variables" in screen
+
+
+@pytest.mark.parametrize("how", ["-m", "NO_COLOR=1"])
+def test_monochrome_has_no_colours(session, how):
+    command = f"{HYDRA} -m {SAMPLE}" if how == "-m" else f"NO_COLOR=1 {HYDRA} {SAMPLE}"
+    start(session, "TERM=xterm-256color COLORTERM=truecolor " + command)
+    screen = wait_for(session, "double price", escapes=True)
+    for colour in ("38;5;", "48;5;", "38;2;", "48;2;"):
+        assert colour not in screen
+    plain = tmux("capture-pane", "-p", "-t", session)
+    assert "▶" in plain and " F " in plain      # markers that do not rely on colour
