@@ -31,7 +31,8 @@ def session():
 
 def start(session: str, command: str, size=(80, 24)) -> None:
     tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]))
-    tmux("send-keys", "-t", session, command, "Enter")
+    # the test runner exports COLUMNS and LINES, which would pin the program's size
+    tmux("send-keys", "-t", session, f"unset COLUMNS LINES; {command}", "Enter")
 
 
 def wait_for(session: str, text: str, timeout: float = 15, escapes: bool = False) -> str:
@@ -56,7 +57,8 @@ def test_opens_and_quits_under_each_term(session, term):
 
 def test_resizing_redraws(session):
     start(session, f"{HYDRA} {SAMPLE}", size=(120, 40))
-    wait_for(session, "2 Frames")
+    wait_for(session, "double price = product->unit_price")
+    time.sleep(1.0)   # a resize before the app has settled is not what this tests
     tmux("resize-window", "-t", session, "-x", "80", "-y", "24")
     time.sleep(1.0)
     screen = wait_for(session, "2 Frames")
