@@ -232,3 +232,72 @@ async def test_resize_keeps_everything_reachable(sample_crash):
             assert pane.size.height >= 3 and pane.size.width >= 20
         await pilot.press("q")
     assert app.return_code in (0, None)
+
+
+async def test_command_palette_goes_to_a_frame(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"frame #2 pricing")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.frame.function == "pricing_worker"
+
+
+async def test_annotation_enter_jumps_to_its_owner(sample_crash):
+    import copy
+
+    from hydra.model.crash import Annotation
+
+    crash = copy.copy(sample_crash)
+    crash.annotations = [Annotation("quantity is suspicious", "warning", tid=sample_crash.crashed_tid,
+                                    frame=0, variable="args/quantity")]
+    app = make_app(crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "j")         # somewhere else first
+        await pilot.press("w")
+        await pilot.pause()
+        assert "quantity is suspicious" in app.side_view.plain(0)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.frame.index == 0
+        var, path = app.variables_pane.selected_variable()
+        assert var.name == "quantity"
+        assert "quantity is suspicious" in str(app.variables_pane.cursor_node.label)
+
+
+def test_user_config_and_theme(tmp_path, monkeypatch):
+    from hydra.tui.config import load_config
+    from hydra.tui.themes import load_themes
+
+    folder = tmp_path / "hydra"
+    (folder / "themes").mkdir(parents=True)
+    (folder / "config.toml").write_text('theme = "mine"\n[keys]\n"app.quit" = "x"\n')
+    (folder / "themes" / "mine.toml").write_text('name = "mine"\nprimary = "#ff8800"\n[syntax]\nkeyword = "#00ff00"\n')
+    (folder / "themes" / "broken.toml").write_text("primary = [\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config = load_config()
+    assert config.theme == "mine" and config.keys == {"app.quit": "x"}
+    themes, syntax, problems = load_themes()
+    assert "mine" in themes and syntax["mine"]["keyword"] == "#00ff00"
+    assert {"hydra-dark", "hydra-light", "hydra-contrast"} <= set(themes)
+    assert any("broken.toml" in problem for problem in problems)
+
+
+def test_a_core_opens_in_the_ui(crashed, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    program = crashed("null_deref.c", "-O0")
+    marker = tmp_path / "painted"
+    result = subprocess.run([str(Path(sys.executable).with_name("hydra")), program.core],
+                            env={**os.environ, "HYDRA_EXIT_ON_READY": str(marker)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert marker.exists()
