@@ -36,3 +36,9 @@ def test_cli_import_is_light():
 def test_reading_a_snapshot_needs_no_capture_engine():
     modules = loaded_after("import hydra.snapshot, hydra.report.backtrace")
     assert not {m for m in modules if m.split(".")[0] in ("drgn", "_drgn", "elftools", "capstone")}
+
+
+def test_the_ui_reads_the_model_and_parses_no_files():
+    modules = loaded_after("import hydra.tui.app")
+    assert not {m for m in modules if m.startswith("hydra.capture")}
+    assert not {m for m in modules if m.split(".")[0] in ("drgn", "_drgn", "elftools", "capstone")}

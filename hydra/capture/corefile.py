@@ -12,7 +12,7 @@ import stat
 import struct
 from dataclasses import dataclass, field
 
-from hydra.capture.arch import ARCHITECTURES, Architecture, machine_name
+from hydra.model.arch import ARCHITECTURES, Architecture, machine_name
 from hydra.model.errors import BadInput
 
 ET_CORE = 4

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import drgn
 
-from hydra.capture.arch import Architecture
+from hydra.model.arch import Architecture
 
 ENGINE_CHUNK = 1000          # a drgn walk this long may have been cut short by drgn
 INNER_FRAMES = 2000          # physical frames kept at the inside of a deep stack

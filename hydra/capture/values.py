@@ -22,7 +22,7 @@ class Limits:
     pointer_depth: int = 1          # pointer hops followed below a variable
     nesting: int = 8                # struct/array levels expanded in place
     children: int = 200             # members or elements kept per node
-    string_bytes: int = 200         # characters shown for a char * value
+    string_bytes: int = 4096        # bytes kept of a char * string (the UI pages through them)
     nodes_per_frame: int = 4000
     object_budget: int = 8 << 20    # bytes of pointed-to objects kept overall
 

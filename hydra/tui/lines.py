@@ -4,12 +4,12 @@ lines are produced when they are drawn."""
 from __future__ import annotations
 
 import bisect
-import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
 from rich.text import Text
 
+from hydra.model.arch import BY_NAME
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.tui.safe import assemble, safe
 
@@ -63,8 +63,6 @@ def registers(crash: Crash, frame: Frame | None, thread: Thread | None) -> Lines
     values = dict(frame.registers if frame and frame.registers else (thread.registers if thread else {}))
     if not values:
         return message("no registers for this frame")
-    from hydra.capture.arch import BY_NAME  # a table of names; imports nothing heavy
-
     arch = BY_NAME.get(crash.process.architecture)
     order = list(arch.display_order) if arch else []
     names = [n for n in order if n in values] + sorted(n for n in values if n not in order)

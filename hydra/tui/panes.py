@@ -13,7 +13,9 @@ from hydra.tui.lineview import LineView
 from hydra.tui.lines import short_path
 from hydra.tui.safe import assemble, safe
 
-PAGE = 100   # children shown at a time under a large array or struct
+PAGE = 100          # children shown at a time under a large array or struct
+TEXT_PAGE = 256     # characters a long string shows per page
+LABEL_VALUE = 160   # characters of a value shown in its label
 
 
 class ThreadsPane(LineView):
@@ -202,7 +204,10 @@ class VariablesPane(Tree):
     def label(self, var: Variable) -> Text:
         name = f"({var.name})" if var.kind == "arg" else var.name
         value_style = "italic dim" if var.note else ""
-        parts = [(name, "bold"), " ", (var.type, "dim"), " = ", (var.value, value_style)]
+        value = var.value
+        if len(value) > LABEL_VALUE:
+            value = value[:LABEL_VALUE] + f"… ({len(var.value)} characters; expand for pages)"
+        parts = [(name, "bold"), " ", (var.type, "dim"), " = ", (value, value_style)]
         annotations = [a for a in self.crash.annotations if self.frame is not None
                        and a.frame == self.frame.index and a.variable and a.variable.endswith(var.name)]
         for annotation in annotations:
@@ -210,7 +215,7 @@ class VariablesPane(Tree):
         return assemble(*parts)
 
     def _add(self, parent: TreeNode, var: Variable, path: tuple[str, ...]) -> TreeNode:
-        expandable = bool(var.children) or var.omitted > 0
+        expandable = bool(var.children) or var.omitted > 0 or len(var.value) > LABEL_VALUE
         if expandable:
             node = parent.add(self.label(var), data=("var", var, path, 0), allow_expand=True)
         else:
@@ -226,6 +231,12 @@ class VariablesPane(Tree):
 
     def _load_page(self, node: TreeNode, start: int) -> None:
         _kind, var, path, _ = node.data
+        if not var.children and len(var.value) > LABEL_VALUE:
+            # a long string: its text in pages, each saying where it starts
+            for offset in range(0, len(var.value), TEXT_PAGE):
+                piece = var.value[offset : offset + TEXT_PAGE]
+                node.add_leaf(assemble((f"[{offset}:{offset + len(piece)}] ", "dim"), (piece, "")))
+            return
         children = var.children[start : start + PAGE]
         for child in children:
             self._add(node, child, path + (child.name,))

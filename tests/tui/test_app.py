@@ -92,10 +92,11 @@ async def test_threads_group_and_switch(sample_crash):
         assert app.frame is app.thread.frames[0]
 
 
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("tab", [t for t, _ in TABS])
-async def test_every_tab_shows_its_content(sample_crash, tab):
+async def test_every_tab_shows_its_content(sample_crash, tab, size):
     app = make_app(sample_crash)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         app.set_tab(tab)
         await pilot.pause()
@@ -301,3 +302,23 @@ def test_a_core_opens_in_the_ui(crashed, tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert marker.exists()
+
+
+async def test_long_strings_page(sample_crash):
+    import copy
+
+    from hydra.model.crash import Variable
+
+    crash = copy.deepcopy(sample_crash)
+    frame = crash.crashed_thread.frames[0]
+    text = '"' + "x" * 1000 + '"'
+    frame.locals = frame.locals + [Variable("message", "const char *", "0x1000 " + text)]
+    app = make_app(crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        node = next(n for n in app.variables_pane.root.children if n.data[1].name == "message")
+        assert "1009 characters" in node.label.plain
+        node.expand()
+        await pilot.pause()
+        pages = [child.label.plain for child in node.children]
+        assert len(pages) == 4 and pages[1].startswith("[256:512]")
