@@ -8,7 +8,6 @@ libdw indexes lazily, so each lookup costs one CU scan in C, not a walk of all D
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import glob
 import os
 import re
@@ -59,9 +58,7 @@ def _load_libdw():
         candidates += sorted(glob.glob(os.path.join(libs, "libdw-*.so*")))
     except ImportError:
         pass
-    system = ctypes.util.find_library("dw")
-    if system:
-        candidates.append(system)
+    candidates.append("libdw.so.1")
     for candidate in candidates:
         try:
             lib = ctypes.CDLL(candidate)

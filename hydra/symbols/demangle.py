@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import re
 import threading
@@ -17,9 +16,13 @@ def _cxa_demangle():
     global _runtime, _tried
     with _lock:   # capture demangles from several threads
         if not _tried:
-            for name in ("libstdc++.so.6", ctypes.util.find_library("stdc++"), "libc++.so.1"):
-                if not name:
-                    continue
+            for name in ("libstdc++.so.6", "libc++.so.1", "stdc++"):
+                if name == "stdc++":
+                    from ctypes import util   # slow to import; only when the usual names fail
+
+                    name = util.find_library(name)
+                    if not name:
+                        continue
                 try:
                     lib = ctypes.CDLL(name)
                     function = lib.__cxa_demangle
