@@ -6,14 +6,12 @@ hostile core gives a BadInput naming the problem rather than a traceback.
 
 from __future__ import annotations
 
-import mmap
-import os
-import stat
 import struct
 from dataclasses import dataclass, field
 
 from hydra.model.arch import ARCHITECTURES, Architecture, machine_name
 from hydra.model.errors import BadInput
+from hydra.model.files import map_input
 
 ET_CORE = 4
 PT_LOAD = 1
@@ -103,25 +101,9 @@ def _cstr(raw: bytes) -> str:
 
 
 def read_core(path: str) -> CoreInfo:
+    data, size = map_input(path, "a core file")
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise BadInput(path, "no such file") from None
-    except OSError as error:
-        raise BadInput(path, f"cannot read: {error.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadInput(path, "is a directory, not a core file")
-    try:
-        with open(path, "rb") as handle:
-            if st.st_size == 0:
-                raise BadInput(path, "empty file, not a core file")
-            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except PermissionError:
-        raise BadInput(path, "permission denied") from None
-    except OSError as error:
-        raise BadInput(path, f"cannot read: {error.strerror or error}") from None
-    try:
-        return _parse(path, data, st.st_size)
+        return _parse(path, data, size)
     finally:
         data.close()
 

@@ -7,9 +7,7 @@ the mapped file when something asks for it.
 
 from __future__ import annotations
 
-import mmap
 import os
-import stat
 import struct
 import tempfile
 import zlib
@@ -17,6 +15,7 @@ import zlib
 import msgpack
 
 from hydra.model import BadInput
+from hydra.model.files import map_input
 from hydra.model.crash import (
     Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
     Variable,
@@ -228,29 +227,16 @@ class _Blobs:
 
 
 def read_snapshot(path: str) -> Crash:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise BadInput(path, "no such file") from None
-    except OSError as error:
-        raise BadInput(path, f"cannot read: {error.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadInput(path, "is a directory, not a snapshot")
-    try:
-        handle = open(path, "rb")
-    except OSError as error:
-        raise BadInput(path, f"cannot read: {error.strerror}") from None
-    with handle:
-        if st.st_size < HEADER.size:
-            raise BadInput(path, "not a Hydra snapshot (too short)")
-        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    data, size = map_input(path, "a Hydra snapshot")
+    if size < HEADER.size:
+        raise BadInput(path, "not a Hydra snapshot (too short)")
     magic, major, minor, _flags, offset, length, raw_length = HEADER.unpack_from(data, 0)
     if magic != MAGIC:
         raise BadInput(path, "not a Hydra snapshot")
     if major > FORMAT_VERSION[0]:
         raise BadInput(path, f"snapshot format {major}.{minor} is newer than this Hydra reads "
                              f"({FORMAT_VERSION[0]}.x); upgrade Hydra")
-    if offset < HEADER.size or offset + length > st.st_size or raw_length > MAX_INDEX_BYTES:
+    if offset < HEADER.size or offset + length > size or raw_length > MAX_INDEX_BYTES:
         raise BadInput(path, "truncated or corrupt snapshot: the index lies outside the file")
     try:
         raw = zlib.decompressobj().decompress(data[offset : offset + length], raw_length)
@@ -258,7 +244,7 @@ def read_snapshot(path: str) -> Crash:
     except (zlib.error, ValueError, msgpack.UnpackException) as error:
         raise BadInput(path, f"corrupt snapshot index: {error}") from None
     try:
-        return _crash(document, _Blobs(path, data, st.st_size))
+        return _crash(document, _Blobs(path, data, size))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise BadInput(path, f"corrupt snapshot: {type(error).__name__} {error}") from None
 

@@ -19,6 +19,17 @@ from textual.strip import Strip
 LineFunction = Callable[[int], Text]
 
 
+class LineMessage(Message):
+    def __init__(self, view: "LineView", index: int):
+        super().__init__()
+        self.view = view
+        self.index = index
+
+    @property
+    def control(self) -> "LineView":
+        return self.view
+
+
 class LineView(ScrollView, can_focus=True):
     """Lines come from a function (index -> Text), asked only for the lines shown."""
 
@@ -43,25 +54,11 @@ class LineView(ScrollView, can_focus=True):
 
     cursor = reactive(0, always_update=True)
 
-    class Moved(Message):
-        def __init__(self, view: "LineView", index: int):
-            super().__init__()
-            self.view = view
-            self.index = index
+    class Moved(LineMessage):
+        """The cursor moved to `index`."""
 
-        @property
-        def control(self) -> "LineView":
-            return self.view
-
-    class Activated(Message):
-        def __init__(self, view: "LineView", index: int):
-            super().__init__()
-            self.view = view
-            self.index = index
-
-        @property
-        def control(self) -> "LineView":
-            return self.view
+    class Activated(LineMessage):
+        """Enter on the line at `index`."""
 
     def __init__(self, *, marker: bool = True, **kwargs):
         super().__init__(**kwargs)

@@ -1,0 +1,30 @@
+"""Opening an input file for reading, with one clear BadInput for every way that fails."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+
+
+def map_input(path: str, what: str) -> tuple[mmap.mmap, int]:
+    """The file mapped read-only, and its size. `what` names the expected kind in errors."""
+    from hydra.model.errors import BadInput
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise BadInput(path, "no such file") from None
+    except OSError as error:
+        raise BadInput(path, f"cannot read: {error.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise BadInput(path, f"is a directory, not {what}")
+    if st.st_size == 0:
+        raise BadInput(path, f"empty file, not {what}")
+    try:
+        with open(path, "rb") as handle:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), st.st_size
+    except PermissionError:
+        raise BadInput(path, "permission denied") from None
+    except (OSError, ValueError) as error:
+        raise BadInput(path, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
