@@ -32,8 +32,8 @@ from hydra.symbols.demangle import function_name
 
 # code bytes kept around pcs: the faulting instruction with context on both sides,
 # and for callers the instructions leading up to the call
-TOP_CODE_CONTEXT = (256, 256)
-CALLER_CODE_CONTEXT = (160, 32)
+TOP_CODE_CONTEXT = (192, 128)
+CALLER_CODE_CONTEXT = (96, 16)
 STACK_RED_ZONE = 128
 STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that

@@ -25,6 +25,7 @@ class Limits:
     string_bytes: int = 4096        # bytes kept of a char * string (the UI pages through them)
     nodes_per_frame: int = 4000
     object_budget: int = 8 << 20    # bytes of pointed-to objects kept overall
+    target_bytes: int = 1024        # larger pointed-to objects are not expanded (runtime internals)
 
 
 @dataclass
@@ -170,7 +171,7 @@ class ValueReader:
             size = drgn.sizeof(target)
         except Exception:
             return
-        if self.object_bytes + size > self.limits.object_budget:
+        if size > self.limits.target_bytes or self.object_bytes + size > self.limits.object_budget:
             var.omitted = 1
             return
         try:

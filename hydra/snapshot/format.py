@@ -58,8 +58,9 @@ def _variable_out(var: Variable) -> list:
 
 
 def _registers_out(registers: dict[str, int]) -> dict:
-    # vector registers are wider than msgpack integers: store those as hex text
-    return {name: value if 0 <= value < 1 << 64 else hex(value) for name, value in registers.items()}
+    # vector registers are wider than msgpack integers: those are little-endian bytes
+    return {name: value if 0 <= value < 1 << 64 else value.to_bytes((value.bit_length() + 7) // 8, "little")
+            for name, value in registers.items()}
 
 
 def _registers_in(raw) -> dict[str, int]:
@@ -67,11 +68,8 @@ def _registers_in(raw) -> dict[str, int]:
         return {}
     out = {}
     for name, value in raw.items():
-        if isinstance(value, str):
-            try:
-                value = int(value, 16)
-            except ValueError:
-                continue
+        if isinstance(value, bytes) and len(value) <= 64:
+            value = int.from_bytes(value, "little")
         if isinstance(value, int):
             out[str(name)] = value
     return out
