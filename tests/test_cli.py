@@ -195,3 +195,46 @@ def test_ui_refuses_bad_input_before_drawing(tmp_path, args, name):
     sample = Path(__file__).resolve().parents[1] / "sample_snapshots" / "default.hsnap"
     argv = [a.format(bad=bad, sample=sample) for a in args]
     assert_bad_input(run(*argv), name.format(bad=bad))
+
+
+def _mutations(data: bytes, seed: int) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    out = bytearray(data)
+    # the ELF header, program headers and notes are where a size field can lie
+    hot = min(len(out), 64 + 56 * 64 + 8192)
+    for _ in range(rng.randint(1, 24)):
+        position = rng.randrange(0, hot) if rng.random() < 0.8 else rng.randrange(0, len(out))
+        out[position] = rng.randrange(256)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("seed", range(int(__import__("os").environ.get("HYDRA_FUZZ_CASES", "12"))))
+def test_corrupted_cores_never_crash_hydra(crashed, tmp_path, seed):
+    program = crashed("null_deref.c", "-O0")
+    core = tmp_path / f"mutant{seed}.core"
+    core.write_bytes(_mutations(Path(program.core).read_bytes(), seed))
+    result = run("bt", core, "--json")
+    assert result.returncode in (0, 2), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if result.returncode == 2:
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("seed", range(int(__import__("os").environ.get("HYDRA_FUZZ_CASES", "12"))))
+def test_corrupted_snapshots_never_crash_hydra(crashed, tmp_path, seed):
+    program = crashed("null_deref.c", "-O0")
+    good = tmp_path / "good.hsnap"
+    assert run("snap", program.core, "-o", good).returncode == 0
+    import random
+
+    rng = random.Random(seed)
+    data = bytearray(good.read_bytes())
+    for _ in range(rng.randint(1, 8)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    mutant = tmp_path / "mutant.hsnap"
+    mutant.write_bytes(bytes(data))
+    result = run("bt", mutant, *(["--json", "--full"] if seed % 2 else ["--full"]))
+    assert result.returncode in (0, 2), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -315,7 +315,7 @@ class _FrameWalker:
             drgn_thread = self.prog.thread(core_thread.tid)
             thread.name = drgn_thread.name
             walk = self.unwinder.walk(drgn_thread)
-        except (LookupError, ValueError, drgn.FaultError) as error:
+        except Exception as error:  # a corrupt core surfaces as any of drgn's errors
             thread.unwind_note = f"cannot unwind: {error}"
             return thread, None
         thread.unwind_note = walk.note
@@ -545,7 +545,7 @@ def _read_available(prog: drgn.Program, start: int, end: int) -> list[tuple[int,
     """Read [start, end) in page-aligned pieces, skipping what the core does not hold."""
     try:
         return [(start, prog.read(start, end - start))]
-    except drgn.FaultError:
+    except (drgn.FaultError, OSError):   # OSError: a segment pointing outside a corrupt core
         pass
     pieces: list[tuple[int, bytes]] = []
     cursor = start
@@ -555,7 +555,7 @@ def _read_available(prog: drgn.Program, start: int, end: int) -> list[tuple[int,
         step = min(end, (cursor & ~0xFFF) + 0x1000) - cursor
         try:
             chunk = prog.read(cursor, step)
-        except drgn.FaultError:
+        except (drgn.FaultError, OSError):
             if run:
                 pieces.append((run_start, bytes(run)))
                 run = bytearray()

@@ -239,18 +239,35 @@ def read_snapshot(path: str) -> Crash:
     try:
         raw = zlib.decompressobj().decompress(data[offset : offset + length], raw_length)
         document = msgpack.unpackb(raw, raw=False, strict_map_key=False)
-    except (zlib.error, ValueError, msgpack.UnpackException) as error:
+    except Exception as error:  # msgpack reports bad data with several exception types
         raise BadInput(path, f"corrupt snapshot index: {error}") from None
     try:
         return _crash(document, _Blobs(path, data, size))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
         raise BadInput(path, f"corrupt snapshot: {type(error).__name__} {error}") from None
 
 
-def _variable_in(raw) -> Variable:
+def _text(value) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _optional_text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _number(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _variable_in(raw, depth: int = 0) -> Variable:
     name, type_, value, kind, address, size, note, children, omitted = raw
-    return Variable(name=name, type=type_, value=value, kind=kind, address=address, size=size,
-                    note=note, children=[_variable_in(c) for c in children], omitted=omitted)
+    if depth > 64 or not isinstance(children, list):
+        children = []
+    return Variable(name=_text(name), type=_text(type_), value=_text(value), kind=_text(kind) or "local",
+                    address=_number(address), size=_number(size),
+                    note=note if isinstance(note, str) else None,
+                    children=[_variable_in(c, depth + 1) for c in children],
+                    omitted=_number(omitted) or 0)
 
 
 def _crash(doc: dict, blobs: _Blobs) -> Crash:
@@ -269,10 +286,13 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
     chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
     for raw_thread in doc["threads"]:
+        if not isinstance(raw_thread["tid"], int):
+            raise ValueError("a thread without a number")
         thread = Thread(
-            tid=raw_thread["tid"], name=raw_thread.get("name"), state=raw_thread.get("state") or "?",
+            tid=raw_thread["tid"], name=_optional_text(raw_thread.get("name")),
+            state=_optional_text(raw_thread.get("state")) or "?",
             crashed=bool(raw_thread.get("crashed")), registers=_registers_in(raw_thread.get("registers")),
-            unwind_note=raw_thread.get("unwind_note"),
+            unwind_note=_optional_text(raw_thread.get("unwind_note")),
             elided_frames=raw_thread.get("elided_frames") or 0,
             elided_after=raw_thread.get("elided_after"),
             kernel_frames=list(raw_thread.get("kernel_frames") or []),
@@ -281,13 +301,17 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
         load_variables = _thread_variables(chunk_loaders[chunk], position)
         for position, raw_frame in enumerate(raw_thread["frames"]):
             registers_index = raw_frame.get("registers")
+            if not isinstance(raw_frame["index"], int) or not isinstance(raw_frame["pc"], int):
+                raise ValueError("a frame without a number or pc")
             frame = Frame(
-                index=raw_frame["index"], pc=raw_frame["pc"], function=raw_frame.get("function"),
-                file=raw_frame.get("file"), line=raw_frame.get("line"), column=raw_frame.get("column"),
-                module=raw_frame.get("module"), module_offset=raw_frame.get("module_offset"),
-                inline=bool(raw_frame.get("inline")), trust=raw_frame.get("trust") or "cfi",
-                sp=raw_frame.get("sp"), cfa=raw_frame.get("cfa"), symbol=raw_frame.get("symbol"),
-                symbol_offset=raw_frame.get("symbol_offset"),
+                index=raw_frame["index"], pc=raw_frame["pc"], function=_optional_text(raw_frame.get("function")),
+                file=_optional_text(raw_frame.get("file")), line=_number(raw_frame.get("line")),
+                column=_number(raw_frame.get("column")), module=_optional_text(raw_frame.get("module")),
+                module_offset=_number(raw_frame.get("module_offset")),
+                inline=bool(raw_frame.get("inline")), trust=_optional_text(raw_frame.get("trust")) or "cfi",
+                sp=_number(raw_frame.get("sp")), cfa=_number(raw_frame.get("cfa")),
+                symbol=_optional_text(raw_frame.get("symbol")),
+                symbol_offset=_number(raw_frame.get("symbol_offset")),
                 registers=register_sets[registers_index] if isinstance(registers_index, int)
                 and 0 <= registers_index < len(register_sets) else {},
             )
@@ -324,7 +348,7 @@ def _chunk(load):
         if not cache:
             try:
                 cache.append(msgpack.unpackb(load(), raw=False, strict_map_key=False))
-            except (ValueError, msgpack.UnpackException):
+            except Exception:   # a corrupt chunk: its threads show no variables
                 cache.append([])
         return cache[0]
 
@@ -341,7 +365,7 @@ def _thread_variables(load_chunk, position: int):
             try:
                 data = packed.data if isinstance(packed, msgpack.ExtType) else b""
                 cache.append(msgpack.unpackb(data, raw=False, strict_map_key=False) if data else [])
-            except (ValueError, msgpack.UnpackException):
+            except Exception:
                 cache.append([])
         return cache[0]
 
@@ -356,7 +380,7 @@ def _frame_variables(load_thread, position: int):
         try:
             args, local_vars = frames[position]
             return [_variable_in(v) for v in args], [_variable_in(v) for v in local_vars]
-        except (TypeError, ValueError):
+        except Exception:   # a corrupt entry: the frame shows no variables
             return [], []
 
     return load
