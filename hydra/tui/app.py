@@ -68,6 +68,13 @@ class HydraCommands(Provider):
             for frame in app.thread.frames:
                 candidates.append((f"frame #{frame.index} {frame.display_name}",
                                    lambda f=frame: app.frames_pane.goto_frame(f.index)))
+        seen = set()
+        for thread in app.crash.threads:
+            for frame in thread.frames:
+                if frame.function and frame.function not in seen:
+                    seen.add(frame.function)
+                    candidates.append((f"symbol {frame.function}",
+                                       lambda t=thread, f=frame: app.select_thread(t, f.index)))
         for name in sorted(app.available_themes):
             candidates.append((f"theme {name}", lambda n=name: app.set_theme(n)))
         candidates.append(("save current pane as text", app.action_save_pane))

@@ -75,9 +75,10 @@ async def test_pane_keys_and_maximize(sample_crash, size):
         assert app.screen.maximized is None
 
 
-async def test_threads_group_and_switch(sample_crash):
+@pytest.mark.parametrize("size", SIZES)
+async def test_threads_group_and_switch(sample_crash, size):
     app = make_app(sample_crash)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         pane = app.threads_pane
         assert pane._line(0).plain.strip().startswith("F")
@@ -132,9 +133,10 @@ async def test_tab_keys_and_annotations_key(sample_crash):
         assert app.focused.id == "side-view"
 
 
-async def test_search_and_jump(sample_crash):
+@pytest.mark.parametrize("size", SIZES)
+async def test_search_and_jump(sample_crash, size):
     app = make_app(sample_crash)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("4", "slash", *"restock_value", "enter")
         await pilot.pause()
@@ -153,9 +155,10 @@ async def test_search_and_jump(sample_crash):
         assert app.frame.index == 3
 
 
-async def test_memory_follows_a_variable(sample_crash):
+@pytest.mark.parametrize("size", SIZES)
+async def test_memory_follows_a_variable(sample_crash, size):
     app = make_app(sample_crash)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("3", "f")
         await pilot.pause()
@@ -190,9 +193,10 @@ async def test_goto_into_a_struct_member(sample_crash):
         assert var.name == "aisle" and '"B4"' in var.value
 
 
-async def test_help_lists_every_key(sample_crash):
+@pytest.mark.parametrize("size", SIZES)
+async def test_help_lists_every_key(sample_crash, size):
     app = make_app(sample_crash)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
@@ -235,9 +239,10 @@ async def test_resize_keeps_everything_reachable(sample_crash):
     assert app.return_code in (0, None)
 
 
-async def test_command_palette_goes_to_a_frame(sample_crash):
+@pytest.mark.parametrize("size", SIZES)
+async def test_command_palette_goes_to_a_frame(sample_crash, size):
     app = make_app(sample_crash)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -322,3 +327,17 @@ async def test_long_strings_page(sample_crash):
         await pilot.pause()
         pages = [child.label.plain for child in node.children]
         assert len(pages) == 4 and pages[1].startswith("[256:512]")
+
+
+async def test_command_palette_finds_a_symbol_in_another_thread(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"symbol order_worker")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.frame.function == "order_worker"
+        assert app.thread.tid != sample_crash.crashed_tid
