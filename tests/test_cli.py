@@ -29,7 +29,7 @@ def assert_bad_input(result, name):
 
 def test_snap_writes_beside_cwd_and_bt_reads_it(crashed, tmp_path):
     program = crashed("null_deref.c", "-O0")
-    result = run("snap", program.core, "--kv", "build=1234", "--global", "never", cwd=tmp_path,
+    result = run("snap", program.core, "--kv", "build=1234", "--global", "lock", "--global", "nonesuch", cwd=tmp_path,
                  env={"HYDRA_ATTRIBUTES": "team=storage\n# comment\n"})
     assert result.returncode == 0, result.stderr
     snapshot = tmp_path / (Path(program.core).name + ".hsnap")
@@ -49,6 +49,9 @@ def test_snap_writes_beside_cwd_and_bt_reads_it(crashed, tmp_path):
     assert document["attributes"]["team"] == "storage"
     assert document["attributes"]["uname.sysname"] == "Linux"
     assert "segv" in document["classifiers"]
+    assert [g["name"] for g in document["globals"]] == ["lock"]
+    assert document["globals"][0]["type"] == "pthread_mutex_t"
+    assert "--global nonesuch" in result.stderr
 
 
 def test_bt_on_a_core_matches_bt_on_its_snapshot(crashed, tmp_path):

@@ -99,9 +99,8 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
     walker.close()
 
     for name in options.globals:
-        try:
-            obj = prog.variable(name)
-        except (LookupError, ValueError):
+        obj = _global_variable(prog, name, crash)
+        if obj is None:
             crash.warnings.append(f"--global {name}: no such variable in the debug info")
             continue
         crash.globals.append(reader.variable(name, obj, "global"))
@@ -120,6 +119,26 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
         crash.classifiers.append(Classifier(SIGNAL_CLASSES[crash.signal.name], crash.signal.name))
     crash.system["capture_seconds"] = round(time.time() - started, 3)
     return crash
+
+
+def _global_variable(prog: drgn.Program, name: str, crash: Crash):
+    """`NAME` or `FILE:NAME`. A bare name prefers the program's own definition, looked up
+    in the source files its frames are in, over a library's variable of the same name."""
+    filename, _, bare = name.rpartition(":") if ":" in name and "::" not in name else ("", "", name)
+    executable = crash.process.executable
+    files = [filename] if filename else list(dict.fromkeys(
+        f.file for t in crash.threads for f in t.frames if f.file and f.module == executable))
+    for source in files:
+        try:
+            return prog.variable(bare, source)
+        except (LookupError, ValueError):
+            continue
+    if filename:
+        return None
+    try:
+        return prog.variable(bare)
+    except (LookupError, ValueError):
+        return None
 
 
 def _check_executable(exe: str, info: CoreInfo) -> None:

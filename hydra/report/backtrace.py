@@ -132,6 +132,7 @@ def format_json(crash: Crash, full: bool = False, tid: int | None = None) -> dic
              "has_symbols": m.has_symbols, "debug_file": m.debug_file}
             for m in crash.modules
         ],
+        "globals": [variable_json(v) for v in crash.globals],
         "classifiers": [c.name for c in crash.classifiers],
         "annotations": [
             {"text": a.text, "severity": a.severity, "tid": a.tid, "frame": a.frame, "variable": a.variable}

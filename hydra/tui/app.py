@@ -139,6 +139,8 @@ class HydraApp(App):
         self.search_pattern: re.Pattern | None = None
         self.last_pane: str = "frames"
         self.memory_address: int | None = None   # where the Memory tab was sent
+        self.register_address: int | None = None  # the value of the register selected last
+        self._register_names: list[str] = []
         self.hexdump = lines.HexDump(crash)
         self.source_cache: dict = {}
         self.syntax = syntax or {}
@@ -219,6 +221,7 @@ class HydraApp(App):
     def select_frame(self, frame: Frame | None) -> None:
         self.frame = frame
         self.memory_address = None
+        self.register_address = None
         self.variables_pane.show(frame)
         self._update_rules()
         self._show_tab(self._active_tab())
@@ -274,6 +277,7 @@ class HydraApp(App):
             content = code.disassembly_lines(crash, frame, faulting)
         elif tab == "registers":
             content = lines.registers(crash, frame, thread)
+            self._register_names = content.payload
         elif tab == "memory":
             content = self.hexdump.lines(self.memory_address or self._focus_address())
         elif tab == "map":
@@ -294,9 +298,13 @@ class HydraApp(App):
         view.call_after_refresh(view.center_on, content.cursor)
 
     def _focus_address(self) -> int | None:
-        selected = self.variables_pane.selected_variable() if self.variables_pane.has_focus else None
+        """The address the Memory and Map tabs follow: the selected variable, else the
+        register last selected in the Registers tab, else the frame's stack pointer."""
+        selected = self.variables_pane.selected_variable() if self.last_pane == "variables" else None
         if selected and selected[0].address is not None:
             return selected[0].address
+        if self.register_address is not None:
+            return self.register_address
         return self.frame.sp if self.frame is not None else None
 
     def syntax_styles(self) -> dict[str, str]:
@@ -324,6 +332,18 @@ class HydraApp(App):
             self._update_rules(assemble((var.type, "dim"), " ", ("/".join(path), "bold"), where))
             if self._active_tab() in ("memory", "map"):
                 self._show_tab(self._active_tab())
+
+    @on(LineView.Moved, "#side-view")
+    def _side_moved(self, event: LineView.Moved) -> None:
+        if self._active_tab() == "registers" and self.frame is not None and self.side_view.has_focus:
+            names = self._register_names
+            if event.index < len(names):
+                self.register_address = (self.frame.registers or {}).get(names[event.index]) or \
+                    (self.thread.registers.get(names[event.index]) if self.thread else None)
+                label = lines.region_label(self.crash, self.register_address or 0)
+                self._update_rules(assemble((names[event.index], "bold"), f" = 0x{self.register_address or 0:x} ",
+                                            (label or "(not an address in the map)", "dim"),
+                                            ("   the Map and Memory tabs follow it", "dim")))
 
     @on(Tabs.TabActivated, "#side-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:

@@ -341,3 +341,22 @@ async def test_command_palette_finds_a_symbol_in_another_thread(sample_crash):
         await pilot.pause()
         assert app.frame.function == "order_worker"
         assert app.thread.tid != sample_crash.crashed_tid
+
+
+async def test_map_follows_the_selected_register(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.set_tab("registers")
+        await pilot.press("4")
+        await pilot.pause()
+        names = app._register_names
+        await pilot.press(*["j"] * names.index("rsp"))
+        await pilot.pause()
+        rsp = app.frame.registers["rsp"]
+        assert app.register_address == rsp
+        await pilot.press("]", "]")          # Memory, then Map
+        await pilot.pause()
+        assert app._active_tab() == "map"
+        start, end = [int(part, 16) for part in app.side_view.plain(app.side_view.cursor).split()[0].split("-")]
+        assert start <= rsp < end
