@@ -240,17 +240,22 @@ async def test_resize_keeps_everything_reachable(sample_crash):
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_command_palette_goes_to_a_frame(sample_crash, size):
+@pytest.mark.parametrize("query,function,other_thread", [
+    ("frame #2 pricing", "pricing_worker", False),    # a frame of the current thread
+    ("symbol order_worker", "order_worker", True),   # a function in another thread
+])
+async def test_command_palette_goes_to_a_frame(sample_crash, size, query, function, other_thread):
     app = make_app(sample_crash)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"frame #2 pricing")
+        await pilot.press(*query)
         await pilot.pause(0.5)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.frame.function == "pricing_worker"
+        assert app.frame.function == function
+        assert (app.thread.tid != sample_crash.crashed_tid) == other_thread
 
 
 async def test_annotation_enter_jumps_to_its_owner(sample_crash):
@@ -327,20 +332,6 @@ async def test_long_strings_page(sample_crash):
         await pilot.pause()
         pages = [child.label.plain for child in node.children]
         assert len(pages) == 4 and pages[1].startswith("[256:512]")
-
-
-async def test_command_palette_finds_a_symbol_in_another_thread(sample_crash):
-    app = make_app(sample_crash)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"symbol order_worker")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.frame.function == "order_worker"
-        assert app.thread.tid != sample_crash.crashed_tid
 
 
 async def test_map_follows_the_selected_register(sample_crash):
