@@ -11,6 +11,7 @@ import os
 import struct
 import tempfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
 
@@ -42,14 +43,28 @@ def is_snapshot(path: str) -> bool:
 # ---------------------------------------------------------------- writing
 
 class _BlobWriter:
+    """Blobs are compressed on two threads while the index is being built (zlib runs
+    without the interpreter lock), then written in order; references are filled in then."""
+
     def __init__(self, handle):
         self.handle = handle
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.pending: list[tuple[list[int], object]] = []
 
     def put(self, data: bytes) -> list[int]:
-        compressed = zlib.compress(data, 6)
-        offset = self.handle.tell()
-        self.handle.write(compressed)
-        return [offset, len(compressed), len(data)]
+        reference = [0, 0, len(data)]
+        self.pending.append((reference, self.pool.submit(zlib.compress, data, 6)))
+        return reference
+
+    def finish(self) -> None:
+        try:
+            for reference, job in self.pending:
+                compressed = job.result()
+                reference[0] = self.handle.tell()
+                reference[1] = len(compressed)
+                self.handle.write(compressed)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _variable_out(var: Variable) -> list:
@@ -103,7 +118,10 @@ def write_snapshot(crash: Crash, path: str) -> int:
         with os.fdopen(fd, "wb") as handle:
             handle.write(b"\0" * HEADER.size)
             blobs = _BlobWriter(handle)
-            document = _document(crash, blobs)
+            try:
+                document = _document(crash, blobs)
+            finally:
+                blobs.finish()
             raw = msgpack.packb(document, use_bin_type=True)
             index = zlib.compress(raw, 6)
             offset = handle.tell()
