@@ -13,11 +13,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Tab, Tabs, Tree
 
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.model.position import Position, parse_position
+from hydra.model.text import printable
 from hydra.tui import code, lines
 from hydra.tui.lineview import LineView
 from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
@@ -84,7 +86,9 @@ class HydraCommands(Provider):
         for label, callback in candidates:
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), callback, text=label)
+                # Matcher.highlight parses its text as markup: dump names are shown plain
+                shown = printable(label)
+                yield Hit(score, Content(shown), callback, text=shown)
 
 
 class HydraApp(App):

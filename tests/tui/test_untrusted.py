@@ -48,3 +48,22 @@ async def test_hostile_strings_render_literally(hostile_crash):
         await pilot.click("#side-view")
         await pilot.pause()
         assert app.is_running
+
+
+async def test_command_palette_shows_names_literally(hostile_crash):
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
+    app = make_app(hostile_crash)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"thread")
+        await pilot.pause(0.6)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        options = palette.query_one(OptionList)
+        shown = "\n".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
+        assert "[b]x\\x1b[31m" in shown
+        assert ESC not in app.export_screenshot()
