@@ -8,9 +8,7 @@ usage: python sample_snapshots/regenerate.py   (or `make samples`)
 
 from __future__ import annotations
 
-import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile

@@ -26,7 +26,7 @@ from hydra.model import BadInput
 from hydra.model.crash import (
     Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable, SourceFile,
 )
-from hydra.model.memory import Memory, MemoryRegion
+from hydra.model.memory import MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
 from hydra.symbols.demangle import function_name
 

@@ -18,12 +18,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Tab, Tabs, Tree
 
 from hydra.model.crash import Crash, Frame, Thread
-from hydra.model.position import Position, parse_position
+from hydra.model.position import Position
 from hydra.model.text import printable
 from hydra.tui import code, lines
 from hydra.tui.lineview import LineView
 from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
-from hydra.tui.safe import assemble, safe
+from hydra.tui.safe import assemble
 
 TABS = [
     ("source", "Source"), ("disassembly", "Disasm"), ("registers", "Regs"), ("memory", "Memory"),
@@ -231,7 +231,7 @@ class HydraApp(App):
         self._show_tab(self._active_tab())
 
     def _update_rules(self, context: Text | str | None = None) -> None:
-        frame, thread = self.frame, self.thread
+        frame = self.frame
         if context is None:
             self.query_one("#rule-frame", Static).update(self._frame_rule(instruction=None))
             # decoding the instruction loads capstone: after the first paint, not before it

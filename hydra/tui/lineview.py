@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size

@@ -11,7 +11,7 @@ from hydra.model.crash import Crash, Frame, Thread, Variable
 from hydra.model.grouping import ThreadGroup, group_threads
 from hydra.tui.lineview import LineView
 from hydra.tui.lines import short_path
-from hydra.tui.safe import assemble, safe
+from hydra.tui.safe import assemble
 
 PAGE = 100          # children shown at a time under a large array or struct
 TEXT_PAGE = 256     # characters a long string shows per page
