@@ -190,12 +190,20 @@ class ValueReader:
             target_var.size, target_var.note, target_var.children, target_var.omitted))
 
     def _read_short(self, address: int) -> bytes | None:
+        """A string that runs into unreadable memory: read as far as memory goes, in steps
+        that halve where a read fails (a mapping can end inside a page)."""
         out = b""
-        for _ in range(self.limits.string_bytes + 1):
+        limit = self.limits.string_bytes + 1
+        step = 0x1000
+        while len(out) < limit:
+            cursor = address + len(out)
+            size = min(step, limit - len(out), 0x1000 - (cursor & 0xFFF))
             try:
-                out += self.prog.read(address + len(out), 1)
+                out += self.prog.read(cursor, size)
             except drgn.FaultError:
-                break
+                if size == 1:
+                    break
+                step = max(1, size // 2)
         return out or None
 
     def _record(self, obj: drgn.Object) -> None:

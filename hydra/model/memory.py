@@ -56,9 +56,6 @@ class Memory:
                 return region
         return None
 
-    def contains(self, address: int, size: int = 1) -> bool:
-        return self.read(address, size) is not None
-
     def read(self, address: int, size: int) -> bytes | None:
         """The bytes at [address, address+size), or None when any of them were not captured."""
         if size < 0:
@@ -113,7 +110,3 @@ class Memory:
             out += chunk
             cursor += len(chunk)
         return bytes(out) if out else None
-
-    @property
-    def total_size(self) -> int:
-        return sum(region.size for region in self.regions)

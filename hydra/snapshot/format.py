@@ -32,14 +32,6 @@ VARIABLE_CHUNK_BYTES = 1 << 20
 MEMORY_PIECE_BYTES = 1 << 20
 
 
-def is_snapshot(path: str) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(len(MAGIC)) == MAGIC
-    except OSError:
-        return False
-
-
 # ---------------------------------------------------------------- writing
 
 class _BlobWriter:
