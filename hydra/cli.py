@@ -27,6 +27,9 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an attribute to store in the snapshot (repeatable)")
     parser.add_argument("--global", dest="globals", action="append", default=[], metavar="NAME",
                         help="a global variable to capture (repeatable)")
+    parser.add_argument("--symbols", action="append", default=[], metavar="DIR",
+                        help="minidumps: a folder of Breakpad .sym files (symbol-server layout) or "
+                             "ELF files (repeatable; also HYDRA_SYMBOL_PATH and the config's `symbols`)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,13 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    snap = commands.add_parser("snap", help="capture a core into a self-contained snapshot")
-    snap.add_argument("core", metavar="CORE")
+    snap = commands.add_parser("snap", help="capture a core or a minidump into a self-contained snapshot")
+    snap.add_argument("core", metavar="CORE", help="a core file or a minidump")
     snap.add_argument("-o", "--output", metavar="OUT.hsnap")
     _capture_arguments(snap)
 
     bt = commands.add_parser("bt", help="print every thread's backtrace")
-    bt.add_argument("file", metavar="FILE", help="a snapshot or a core")
+    bt.add_argument("file", metavar="FILE", help="a snapshot, a core or a minidump")
     bt.add_argument("--json", action="store_true", help="print JSON")
     bt.add_argument("--full", action="store_true", help="add arguments' and locals' values")
     bt.add_argument("--thread", type=int, metavar="TID", help="only this thread")
@@ -67,7 +70,8 @@ def _view_parser() -> argparse.ArgumentParser:
         prog="hydra", description="Post-mortem debugger for native programs. "
         "Commands: hydra snap CORE, hydra bt FILE (see hydra snap --help).")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
-    parser.add_argument("file", nargs="?", metavar="FILE", help="a snapshot or a core (default: the bundled sample)")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="a snapshot, a core or a minidump (default: the bundled sample)")
     parser.add_argument("--theme", metavar="NAME", help="hydra-dark, hydra-light, hydra-contrast, or a theme of yours")
     parser.add_argument("-m", "--monochrome", action="store_true", help="no colour (also when NO_COLOR is set)")
     parser.add_argument("--goto", metavar="POSITION", help="open at a position copied with y")
@@ -97,10 +101,12 @@ def _view(argv: list[str]) -> int:
     kind = detect(path)
     if kind == "core":
         print(f"hydra: capturing {path} ...", file=sys.stderr)
-    crash = open_crash(path, _capture_options(args) if kind == "core" else None)
+    crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols)
+    for warning in crash.warnings[:20]:
+        print(f"hydra: warning: {warning}", file=sys.stderr)
     if args.monochrome:
         os.environ["NO_COLOR"] = "1"
-    from hydra.tui.config import load_config
+    from hydra.config import load_config
     from hydra.tui.themes import load_themes
 
     config = load_config()
@@ -129,9 +135,10 @@ def _run(argv: list[str]) -> int:
     from hydra.loader import detect, open_crash
 
     if args.command == "snap":
-        if detect(args.core) != "core":
-            raise BadInput(args.core, "not an ELF core file")
-        crash = open_crash(args.core, _capture_options(args))
+        kind = detect(args.core)
+        if kind not in ("core", "minidump"):
+            raise BadInput(args.core, "not an ELF core file or a minidump")
+        crash = open_crash(args.core, _capture_options(args) if kind == "core" else None, args.symbols)
         _warn(crash)
         from hydra.snapshot.format import write_snapshot
 
@@ -143,7 +150,7 @@ def _run(argv: list[str]) -> int:
         except OSError as error:
             raise BadInput(output, f"cannot write: {error.strerror or error}") from None
         ratio = ""
-        if crash.process.core_size:
+        if crash.process.core_size and crash.origin == "core":
             on_disk = os.stat(args.core).st_blocks * 512 or crash.process.core_size
             ratio = (f" ({100.0 * size / crash.process.core_size:.1f}% of the core, "
                      f"{100.0 * size / on_disk:.1f}% of its {on_disk // 1024} KiB on disk)")
@@ -152,7 +159,7 @@ def _run(argv: list[str]) -> int:
 
     if args.command == "bt":
         options = _capture_options(args) if detect(args.file) == "core" else None
-        crash = open_crash(args.file, options)
+        crash = open_crash(args.file, options, args.symbols)
         _warn(crash)
         from hydra.report.backtrace import format_json, format_text
 

@@ -1,4 +1,4 @@
-"""Open any crash file Hydra understands into the model: a snapshot or a core."""
+"""Open any crash file Hydra understands into the model: a snapshot, a core or a minidump."""
 
 from __future__ import annotations
 
@@ -12,27 +12,31 @@ def detect(path: str) -> str:
         if os.path.isdir(path):
             raise BadInput(path, "is a directory, not a snapshot or core file")
         with open(path, "rb") as handle:
-            head = handle.read(18)
+            head = handle.read(4096)
     except FileNotFoundError:
         raise BadInput(path, "no such file") from None
     except PermissionError:
         raise BadInput(path, "permission denied") from None
     except OSError as error:
         raise BadInput(path, f"cannot read: {error.strerror or error}") from None
-    from hydra.snapshot.format import MAGIC
+    from hydra.snapshot import MAGIC
 
     if head.startswith(MAGIC):
         return "snapshot"
     if head.startswith(b"\x7fELF"):
         return "core"
-    if head.startswith(b"MDMP"):
+    if head.startswith((b"MDMP", b"PMDM")):
         return "minidump"
     if not head:
-        raise BadInput(path, "empty file, not a snapshot or core file")
-    raise BadInput(path, "not a Hydra snapshot or an ELF core file")
+        raise BadInput(path, "empty file, not a snapshot, core or minidump")
+    if b"BEGIN BREAKPAD MICRODUMP" in head:
+        raise BadInput(path, "a Breakpad microdump (an Android log), not a minidump; not supported")
+    raise BadInput(path, "not a Hydra snapshot, an ELF core file or a minidump")
 
 
-def open_crash(path: str, capture_options=None) -> Crash:
+def open_crash(path: str, capture_options=None, symbol_dirs: list[str] | None = None) -> Crash:
+    """capture_options apply to cores; symbol_dirs (with HYDRA_SYMBOL_PATH and the config's
+    `symbols`) to minidumps."""
     kind = detect(path)
     if kind == "snapshot":
         from hydra.snapshot.format import read_snapshot
@@ -44,4 +48,7 @@ def open_crash(path: str, capture_options=None) -> Crash:
         except ImportError as error:
             raise BadInput(path, f"capturing a core needs the capture engine (drgn, Linux): {error}") from None
         return capture_core(path, capture_options)
-    raise BadInput(path, "minidumps are not supported yet")
+    from hydra.minidump.opener import open_minidump
+    from hydra.symbols.locate import symbol_directories
+
+    return open_minidump(path, symbol_directories(symbol_dirs or []))

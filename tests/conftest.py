@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
+import sys
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,4 +98,4 @@ def _quiet_environment(monkeypatch):
 
 
 def hydra_command() -> list[str]:
-    return [os.path.join(os.path.dirname(os.path.realpath(__import__("sys").executable)), "hydra")]
+    return [sys.executable, "-m", "hydra"]

@@ -17,8 +17,8 @@ import drgn
 
 from hydra.capture import attributes as attrs
 from hydra.capture.corefile import CoreInfo, read_core
-from hydra.capture.elffile import open_image
-from hydra.capture.scopes import DebugFile, FunctionScope
+from hydra.symbols.elffile import open_image
+from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.capture.sources import parse_source_maps, read_source
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, describe_error

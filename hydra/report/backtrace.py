@@ -113,6 +113,7 @@ def format_json(crash: Crash, full: bool = False, tid: int | None = None) -> dic
             "code_name": signal.code_name, "address": signal.address,
         },
         "crashed_tid": crash.crashed_tid,
+        **({"crash_reason": crash.attributes["crash_reason"]} if "crash_reason" in crash.attributes else {}),
         "process": {
             "pid": crash.process.pid, "command_line": crash.process.command_line,
             "executable": crash.process.executable, "architecture": crash.process.architecture,
@@ -129,7 +130,8 @@ def format_json(crash: Crash, full: bool = False, tid: int | None = None) -> dic
         ],
         "modules": [
             {"path": m.path, "base": m.base, "size": m.size, "build_id": m.build_id,
-             "has_symbols": m.has_symbols, "debug_file": m.debug_file}
+             "has_symbols": m.has_symbols, "debug_file": m.debug_file,
+             **({"debug_id": m.debug_id} if m.debug_id else {})}
             for m in crash.modules
         ],
         "globals": [variable_json(v) for v in crash.globals],

@@ -23,7 +23,7 @@ from hydra.model.crash import (
 )
 from hydra.model.memory import Memory, MemoryRegion
 
-MAGIC = b"HYDRASNP"
+from hydra.snapshot import MAGIC
 FORMAT_VERSION = (1, 0)
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 MAX_INDEX_BYTES = 1 << 30

@@ -100,7 +100,7 @@ def modules(crash: Crash) -> Lines:
     for module in crash.modules:
         symbols = Text("debug info", style="green") if module.has_symbols else Text("MISSING symbols", style="bold red")
         texts.append(Text.assemble(safe(f"{module.base:016x} {module.size:>10x} "), symbols, " ",
-                                   safe(module.build_id or "no build-id", DIM), " ", safe(module.path),
+                                   safe(module.build_id or module.debug_id or "no build-id", DIM), " ", safe(module.path),
                                    end=""))
     return from_texts(texts)
 

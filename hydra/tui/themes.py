@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tomllib
 from pathlib import Path
 
 from textual.theme import Theme
 
+from hydra.config import config_dir
+
 # Syntax colours are part of a theme: [syntax] keyword = "#..." and so on.
 SYNTAX_ROLES = ("keyword", "string", "number", "comment", "function", "type", "preproc", "operator")
 THEME_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground",
                 "background", "surface", "panel", "boost")
-
-
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "hydra"
 
 
 def theme_dirs() -> list[Path]:

@@ -282,7 +282,7 @@ async def test_annotation_enter_jumps_to_its_owner(sample_crash):
 
 
 def test_user_config_and_theme(tmp_path, monkeypatch):
-    from hydra.tui.config import load_config
+    from hydra.config import load_config
     from hydra.tui.themes import load_themes
 
     folder = tmp_path / "hydra"

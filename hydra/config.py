@@ -1,6 +1,7 @@
 """The user's config file: ~/.config/hydra/config.toml.
 
     theme = "hydra-light"
+    symbols = ["~/symbols", "/srv/breakpad"]   # .sym folders, searched after --symbols
     [keys]            # binding id = keys, as listed by `?`
     "app.quit" = "q,ctrl+q"
     "line.down" = "j,down,ctrl+n"
@@ -8,16 +9,22 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from hydra.tui.themes import config_dir
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "hydra"
 
 
 @dataclass
 class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    symbols: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -33,6 +40,11 @@ def load_config() -> Config:
         return config
     if isinstance(data.get("theme"), str):
         config.theme = data["theme"]
+    symbols = data.get("symbols") or []
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    if isinstance(symbols, list):
+        config.symbols = [os.path.expanduser(str(s)) for s in symbols if isinstance(s, str)]
     keys = data.get("keys") or {}
     if isinstance(keys, dict):
         config.keys = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}

@@ -26,6 +26,8 @@ DW_TAG_lexical_block = 0x0B
 DW_TAG_try_block = 0x32
 DW_TAG_catch_block = 0x25
 DW_AT_abstract_origin = 0x31
+DW_AT_call_file = 0x58
+DW_AT_call_line = 0x59
 DW_AT_specification = 0x47
 DW_AT_linkage_name = 0x6E
 DW_AT_MIPS_linkage_name = 0x2007
@@ -95,6 +97,24 @@ def _load_libdw():
         lib.dwarf_srclang.argtypes = [_DieP]
         lib.dwarf_haspc.restype = ctypes.c_int
         lib.dwarf_haspc.argtypes = [_DieP, ctypes.c_uint64]
+        lib.dwarf_getsrc_die.restype = ctypes.c_void_p
+        lib.dwarf_getsrc_die.argtypes = [_DieP, ctypes.c_uint64]
+        lib.dwarf_lineno.restype = ctypes.c_int
+        lib.dwarf_lineno.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]
+        lib.dwarf_lineaddr.restype = ctypes.c_int
+        lib.dwarf_lineaddr.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]
+        lib.dwarf_linesrc.restype = ctypes.c_char_p
+        lib.dwarf_linesrc.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        lib.dwarf_formudata.restype = ctypes.c_int
+        lib.dwarf_formudata.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_uint64)]
+        lib.dwarf_diecu.restype = _DieP
+        lib.dwarf_diecu.argtypes = [_DieP, _DieP, ctypes.c_void_p, ctypes.c_void_p]
+        lib.dwarf_getsrcfiles.restype = ctypes.c_int
+        lib.dwarf_getsrcfiles.argtypes = [_DieP, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]
+        lib.dwarf_filesrc.restype = ctypes.c_char_p
+        lib.dwarf_filesrc.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
+        lib.dwarf_entrypc.restype = ctypes.c_int
+        lib.dwarf_entrypc.argtypes = [_DieP, ctypes.POINTER(ctypes.c_uint64)]
         return lib
     return None
 
@@ -121,6 +141,9 @@ class FunctionScope:
     linkage_name: str | None
     parameters: list[str]
     inlined: bool
+    call_file: str | None = None    # where an inlined function was called from
+    call_line: int | None = None
+    entry: int | None = None        # the scope's entry address
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -196,12 +219,58 @@ class DebugFile:
             _libc.free(chain)
 
     def _scope(self, die: _Die, tag: int) -> FunctionScope:
-        return FunctionScope(
+        scope = FunctionScope(
             name=self._qualified_name(die),
             linkage_name=self._linkage_name(die),
             parameters=self._parameters(die),
             inlined=tag == DW_TAG_inlined_subroutine,
         )
+        entry = ctypes.c_uint64()
+        if self.lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
+            scope.entry = entry.value
+        if scope.inlined:
+            scope.call_line = self._udata(die, DW_AT_call_line)
+            index = self._udata(die, DW_AT_call_file)
+            if index is not None:
+                scope.call_file = self._file_name(die, index)
+        return scope
+
+    def _udata(self, die: _Die, code: int) -> int | None:
+        attribute = _Attribute()
+        value = ctypes.c_uint64()
+        if self.lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)) and \
+                self.lib.dwarf_formudata(ctypes.byref(attribute), ctypes.byref(value)) == 0:
+            return value.value
+        return None
+
+    def _file_name(self, die: _Die, index: int) -> str | None:
+        cu = _Die()
+        if not self.lib.dwarf_diecu(ctypes.byref(die), ctypes.byref(cu), None, None):
+            return None
+        files = ctypes.c_void_p()
+        count = ctypes.c_size_t()
+        if self.lib.dwarf_getsrcfiles(ctypes.byref(cu), ctypes.byref(files), ctypes.byref(count)) != 0:
+            return None
+        if index >= count.value:
+            return None
+        return _text(self.lib.dwarf_filesrc(files, index, None, None))
+
+    def source_line(self, address: int) -> tuple[str | None, int | None, int | None]:
+        """(file, line, address where the line starts) at a file-relative address."""
+        if not self.dwarf:
+            return None, None, None
+        lib = self.lib
+        cu = _Die()
+        if not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
+            return None, None, None
+        line = lib.dwarf_getsrc_die(ctypes.byref(cu), address)
+        if not line:
+            return None, None, None
+        number = ctypes.c_int()
+        start = ctypes.c_uint64()
+        lib.dwarf_lineno(line, ctypes.byref(number))
+        lib.dwarf_lineaddr(line, ctypes.byref(start))
+        return _text(lib.dwarf_linesrc(line, None, None)), number.value or None, start.value
 
     def _parameters(self, die: _Die) -> list[str]:
         lib = self.lib

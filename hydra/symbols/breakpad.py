@@ -1,0 +1,393 @@
+"""Breakpad `.sym` files, parsed once into an indexed cache that later opens read lazily.
+
+The cache is one file: sorted address arrays (read in place through a memory map, searched
+by bisection) and msgpack records, one per FUNC, PUBLIC, STACK CFI or STACK WIN entry, that
+are decoded only when an address falls in them. So a second open costs a few page reads,
+whatever the size of the `.sym` file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import mmap
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+
+import msgpack
+
+CACHE_MAGIC = b"HYDRASYM"
+CACHE_VERSION = 4
+SECTIONS = ("func", "public", "cfi", "win4", "win0", "file", "origin")
+MAX_LINE = 1 << 20            # longer lines are hostile or broken; skipped
+
+
+@dataclass
+class SymbolFrame:
+    """One (possibly inlined) function at an address, innermost first."""
+
+    function: str
+    function_base: int
+    file: str | None
+    line: int | None
+    line_base: int | None
+    inline: bool
+
+
+@dataclass
+class WindowsFrameInfo:
+    type: int
+    prologue: int
+    epilogue: int
+    parameter_size: int
+    saved_register_size: int
+    local_size: int
+    max_stack_size: int
+    allocates_base_pointer: bool
+    program: str
+
+
+class SymbolFile:
+    """A `.sym` file's content as read from its cache."""
+
+    def __init__(self, path: str):
+        with open(path, "rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self.path = path
+        if self._map[:8] != CACHE_MAGIC:
+            raise ValueError("not a symbol cache")
+        version, meta_offset, meta_size = struct.unpack_from("<IQQ", self._map, 8)
+        if version != CACHE_VERSION or meta_offset + meta_size > len(self._map):
+            raise ValueError("symbol cache of another version")
+        meta = msgpack.unpackb(self._map[meta_offset : meta_offset + meta_size])
+        self.module = meta["module"]
+        self.debug_id = meta["debug_id"]
+        self.os = meta["os"]
+        self.arch = meta["arch"]
+        self.old_inline = meta["old_inline"]
+        self.warnings: list[str] = meta["warnings"]
+        self._sections = {}
+        for name in SECTIONS:
+            offset, count = meta["sections"][name]
+            starts = memoryview(self._map)[offset : offset + 8 * count].cast("Q")
+            rows = memoryview(self._map)[offset + 8 * count : offset + 32 * count].cast("Q")
+            self._sections[name] = (starts, rows)
+        self.has_functions = bool(len(self._sections["func"][0]) or len(self._sections["public"][0]))
+        self._decoded: dict[tuple[str, int], object] = {}
+
+    def _find(self, section: str, address: int, contained: bool = True):
+        starts, rows = self._sections[section]
+        index = bisect.bisect_right(starts, address) - 1
+        if index < 0:
+            return None
+        end = rows[3 * index]
+        if contained and not address < end:
+            return None
+        return self._record(section, index)
+
+    def _record(self, section: str, index: int):
+        key = (section, index)
+        if key not in self._decoded:
+            _starts, rows = self._sections[section]
+            offset, size = rows[3 * index + 1], rows[3 * index + 2]
+            self._decoded[key] = msgpack.unpackb(self._map[offset : offset + size], strict_map_key=False)
+        return self._decoded[key]
+
+    def _exact(self, section: str, key: int):
+        starts, _rows = self._sections[section]
+        index = bisect.bisect_left(starts, key)
+        if index < len(starts) and starts[index] == key:
+            return self._record(section, index)
+        return None
+
+    def file_name(self, number: int) -> str | None:
+        return self._exact("file", number)
+
+    def origin_name(self, number: int) -> str:
+        name = self._exact("origin", number) or "<name omitted>"
+        if self.old_inline:
+            head, _, rest = name.partition(" ")
+            if head.isdigit() and rest:
+                return rest
+        return name
+
+    def symbolize(self, address: int) -> list[SymbolFrame]:
+        """The function (and the functions inlined into it) at a module-relative address."""
+        func = self._find("func", address)
+        if func is None:
+            public = self._find("public", address, contained=False)
+            starts, _rows = self._sections["func"]
+            below = bisect.bisect_right(starts, address) - 1
+            # a PUBLIC symbol ends where the next function begins
+            if public is None or (below >= 0 and public[0] <= starts[below]):
+                return []
+            return [SymbolFrame(public[1], public[0], None, None, None, False)]
+        base, _size, _params, name, lines, inlines = func
+        file = line = line_base = None
+        for at in range(0, len(lines), 4):
+            if lines[at] <= address < lines[at] + lines[at + 1]:
+                line_base, line, file = lines[at], lines[at + 2], self.file_name(lines[at + 3])
+                break
+        chain = []      # (depth, call_line, call_file, origin, range start)
+        for depth, call_line, call_file, origin, ranges in inlines:
+            for at in range(0, len(ranges), 2):
+                if ranges[at] <= address < ranges[at] + ranges[at + 1]:
+                    chain.append((depth, call_line, call_file, origin, ranges[at]))
+                    break
+        chain.sort()
+        frames: list[SymbolFrame] = []
+        current_file, current_line, current_base = file, line, line_base
+        for depth, call_line, call_file, origin, start in reversed(chain):
+            frames.append(SymbolFrame(self.origin_name(origin), start, current_file, current_line,
+                                      current_base, True))
+            if call_file is not None:
+                current_file = self.file_name(call_file)
+            current_line, current_base = call_line, None
+        frames.append(SymbolFrame(name, base, current_file, current_line, current_base, False))
+        return frames
+
+    def parameter_size(self, address: int) -> int | None:
+        func = self._find("func", address)
+        return func[2] if func is not None else None
+
+    def cfi_rules(self, address: int) -> str | None:
+        """The STACK CFI rules in force at address: the INIT rules overlaid by the deltas."""
+        record = self._find("cfi", address)
+        if record is None:
+            return None
+        rules = record[1]
+        for at in range(0, len(record[2]), 2):
+            if record[2][at] <= address:
+                rules += " " + record[2][at + 1]
+        return rules
+
+    def windows_frame_info(self, address: int) -> WindowsFrameInfo | None:
+        for section in ("win4", "win0"):
+            record = self._find(section, address)
+            if record is not None:
+                return WindowsFrameInfo(*record)
+        return None
+
+    def close(self) -> None:
+        self._sections.clear()
+        self._map.close()
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def _hex(text: str) -> int:
+    value = int(text, 16)
+    if value < 0 or value >> 64:
+        raise ValueError("number out of range")
+    return value
+
+
+def _number(text: str) -> int:
+    value = int(text)
+    if value < 0 or value >> 64:
+        raise ValueError("number out of range")
+    return value
+
+
+class _Builder:
+    def __init__(self, out):
+        self.out = out
+        self.rows: dict[str, list[tuple[int, int, int, int]]] = {name: [] for name in SECTIONS}
+        self.func = None
+        self.cfi = None
+        self.warnings: list[str] = []
+        self.bad_lines = 0
+        self.module = {"os": None, "arch": None, "debug_id": None, "module": None}
+        self.inline_formats = set()
+
+    def record(self, section: str, start: int, end: int, value) -> None:
+        blob = msgpack.packb(value)
+        offset = self.out.tell()
+        self.out.write(blob)
+        self.rows[section].append((start, end, offset, len(blob)))
+
+    def end_func(self) -> None:
+        if self.func is not None:
+            base, size = self.func[0], self.func[1]
+            self.record("func", base, base + size, self.func)
+            self.func = None
+
+    def end_cfi(self) -> None:
+        if self.cfi is not None:
+            self.record("cfi", self.cfi[0], self.cfi[0] + self.cfi[3], self.cfi[:3])
+            self.cfi = None
+
+    def line(self, text: str, number: int) -> None:
+        if not text:
+            return
+        first = text[0]
+        if first in "0123456789abcdef" and self.func is not None:
+            addr, size, line, file = text.split(" ", 3)
+            self.func[4].extend((_hex(addr), _hex(size), _number(line), _number(file)))
+            return
+        keyword, _, rest = text.partition(" ")
+        if keyword == "FUNC":
+            self.end_func()
+            fields = rest.split(" ", 3)
+            if fields[0] == "m":
+                fields = rest.split(" ", 4)[1:]
+            addr, size, params, name = fields[0], fields[1], fields[2], fields[3] if len(fields) > 3 else ""
+            self.func = [_hex(addr), _hex(size), _hex(params), name, [], []]
+        elif keyword == "INLINE":
+            if self.func is None:
+                raise ValueError("INLINE outside a FUNC")
+            fields = rest.split()
+            if len(fields) % 2 == 0:    # <depth> <call line> <call file> <origin> (<addr> <size>)+
+                depth, call_line, call_file, origin = (_number(v) for v in fields[:4])
+                ranges = [_hex(value) for value in fields[4:]]
+                self.inline_formats.add("new")
+            else:                       # old: <depth> <call line> <origin> (<addr> <size>)+
+                depth, call_line, origin = (_number(v) for v in fields[:3])
+                call_file = None
+                ranges = [_hex(value) for value in fields[3:]]
+                self.inline_formats.add("old")
+            if not ranges:
+                raise ValueError("INLINE without address ranges")
+            self.func[5].append([depth, call_line, call_file, origin, ranges])
+        elif keyword == "PUBLIC":
+            self.end_func()
+            fields = rest.split(" ", 2)
+            if fields[0] == "m":
+                fields = rest.split(" ", 3)[1:]
+            addr, params = _hex(fields[0]), _hex(fields[1])
+            self.record("public", addr, addr, [addr, fields[2] if len(fields) > 2 else "", params])
+        elif keyword == "STACK":
+            self.end_func()
+            kind, _, rest = rest.partition(" ")
+            if kind == "CFI":
+                if rest.startswith("INIT "):
+                    self.end_cfi()
+                    addr, size, rules = rest[5:].split(" ", 2)
+                    self.cfi = [_hex(addr), rules, [], _hex(size)]
+                elif self.cfi is not None:
+                    addr, rules = rest.split(" ", 1)
+                    self.cfi[2].extend((_hex(addr), rules))
+            elif kind == "WIN":
+                fields = rest.split(" ", 10)
+                kind_number = _hex(fields[0])
+                rva, code_size = _hex(fields[1]), _hex(fields[2])
+                values = [_hex(value) for value in fields[3:9]]
+                has_program = fields[9] != "0"
+                tail = fields[10] if len(fields) > 10 else ""
+                info = [kind_number, *values[:6], False if has_program else tail.strip() not in ("", "0"),
+                        tail if has_program else ""]
+                if kind_number in (0, 4):
+                    self.record(f"win{kind_number}", rva, rva + code_size, info)
+        elif keyword == "FILE":
+            self.end_func()
+            number, name = rest.split(" ", 1)
+            self.record("file", _number(number), _number(number) + 1, name)
+        elif keyword == "INLINE_ORIGIN":
+            number, name = rest.split(" ", 1)
+            self.record("origin", _number(number), _number(number) + 1, name)
+        elif keyword == "MODULE":
+            fields = rest.split(" ", 3)
+            if len(fields) == 4:
+                self.module.update(os=fields[0], arch=fields[1], debug_id=fields[2], module=fields[3])
+        elif keyword == "INFO":
+            pass
+        else:
+            raise ValueError(f"unknown record {keyword[:20]!r}")
+
+    def finish(self) -> None:
+        self.end_func()
+        self.end_cfi()
+
+
+def build_cache(sym_path: str, cache_path: str) -> None:
+    """Parse a `.sym` file into a cache file (written atomically)."""
+    directory = os.path.dirname(cache_path) or "."
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".sym-", dir=directory)
+    try:
+        with os.fdopen(handle, "w+b") as out:
+            out.write(CACHE_MAGIC + b"\0" * 20)
+            builder = _Builder(out)
+            with open(sym_path, "rb") as source:
+                for number, raw in enumerate(source, 1):
+                    if len(raw) > MAX_LINE:
+                        builder.bad_lines += 1
+                        continue
+                    try:
+                        builder.line(raw.rstrip(b"\r\n").decode("utf-8", "replace"), number)
+                    except (ValueError, IndexError) as error:
+                        builder.bad_lines += 1
+                        if builder.bad_lines <= 3:
+                            builder.warnings.append(f"line {number}: {error}")
+            builder.finish()
+            if builder.bad_lines > 3:
+                builder.warnings.append(f"{builder.bad_lines} lines could not be read in all")
+            sections = {}
+            for name in SECTIONS:
+                rows = sorted(builder.rows[name])
+                if name in ("func", "cfi", "win4", "win0"):
+                    rows = _without_overlaps(rows)
+                offset = out.tell()
+                out.write(struct.pack(f"<{len(rows)}Q", *(row[0] for row in rows)))
+                flat = [value for row in rows for value in row[1:]]
+                out.write(struct.pack(f"<{len(flat)}Q", *flat))
+                sections[name] = (offset, len(rows))
+            meta = dict(builder.module, sections=sections, warnings=builder.warnings,
+                        old_inline="old" in builder.inline_formats)
+            blob = msgpack.packb(meta)
+            meta_offset = out.tell()
+            out.write(blob)
+            out.seek(8)
+            out.write(struct.pack("<IQQ", CACHE_VERSION, meta_offset, len(blob)))
+        os.replace(temporary, cache_path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _without_overlaps(rows: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Bisection needs disjoint ranges; Breakpad keeps the first of overlapping ones."""
+    kept: list[tuple[int, int, int, int]] = []
+    for row in rows:
+        if kept and row[0] < kept[-1][1]:
+            continue
+        kept.append(row)
+    return kept
+
+
+def cache_directory() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hydra", "symbols")
+
+
+def open_symbols(sym_path: str) -> SymbolFile:
+    """The cached form of a `.sym` file, built on first use.
+
+    The cache key is the file's path, size and modification time, so an edited or replaced
+    `.sym` file is parsed again. When the cache directory is not writable the cache is built
+    in a temporary directory and used once.
+    """
+    st = os.stat(sym_path)
+    key = hashlib.sha256(f"{os.path.abspath(sym_path)}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
+    cache_path = os.path.join(cache_directory(), key[:2], key + ".hsym")
+    try:
+        return SymbolFile(cache_path)
+    except (OSError, ValueError, KeyError, TypeError, struct.error, msgpack.UnpackException):
+        pass
+    try:
+        build_cache(sym_path, cache_path)
+        return SymbolFile(cache_path)
+    except OSError:
+        scratch = tempfile.mkdtemp(prefix="hydra-sym-")
+        path = os.path.join(scratch, "symbols.hsym")
+        build_cache(sym_path, path)
+        symbols = SymbolFile(path)
+        os.unlink(path)
+        os.rmdir(scratch)
+        return symbols

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Minidump benchmark: `hydra bt --json` against Breakpad's minidump_stackwalk and
+rust-minidump's minidump-stackwalk on every shared dump, and the symbol cache on a large
+.sym file.
+
+Whole processes, median of N runs, wall seconds and peak RSS (from wait4).
+
+  --breakpad PATH        minidump_stackwalk (see ../shared/notes/minidump.md for building it)
+  --rust-minidump PATH   minidump-stackwalk (rust-minidump's CLI)
+  --large-sym FILE.sym   a large .sym file (e.g. `dump_syms large > large.sym` on the large_cpp
+                         benchmark binary): measures the first open, which builds the cache,
+                         and later opens of a dump whose stack points into that module
+
+usage: minidump_bench.py [--runs N] [--data DIR] [--breakpad PATH] [--rust-minidump PATH] [--large-sym FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import struct
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from capture_bench import measure, median_of  # noqa: E402
+
+from tests.minidump.conftest import data_root  # noqa: E402
+
+HYDRA = [sys.executable, "-m", "hydra"]
+
+
+def symbols_for(relative: str, data: Path) -> Path:
+    return data / ("breakpad/symbols" if relative.startswith("breakpad") else "symbolic/symbols")
+
+
+def compare(data: Path, runs: int, breakpad: str | None, rust: str | None) -> list[float]:
+    print(f"{'dump':<48} {'hydra':>14} {'breakpad':>14} {'rust-minidump':>14} {'vs rust':>8}")
+    ratios = []
+    for path in sorted(data.rglob("*.dmp")):
+        if "microdumps" in path.parts:
+            continue
+        relative = str(path.relative_to(data))
+        symbols = str(symbols_for(relative, data))
+        ours = median_of(HYDRA + ["bt", "--json", str(path), "--symbols", symbols], runs)
+        cells = [f"{ours[0]:.3f}s {ours[1]:4.0f}MB"]
+        theirs = {}
+        for name, command in (("breakpad", [breakpad, str(path), symbols] if breakpad else None),
+                              ("rust", [rust, "--json", "--symbols-path", symbols, str(path)] if rust else None)):
+            if command is None:
+                cells.append("-")
+                continue
+            try:
+                theirs[name] = median_of(command, runs)
+                cells.append(f"{theirs[name][0]:.3f}s {theirs[name][1]:4.0f}MB")
+            except RuntimeError:
+                cells.append("failed")
+        ratio = ours[0] / theirs["rust"][0] if "rust" in theirs else None
+        if ratio:
+            ratios.append(ratio)
+        print(f"{relative:<48} {cells[0]:>14} {cells[1]:>14} {cells[2]:>14} {f'{ratio:.1f}x' if ratio else '-':>8}")
+    if ratios:
+        print(f"hydra / rust-minidump: median {statistics.median(ratios):.1f}x, worst {max(ratios):.1f}x")
+    return ratios
+
+
+def large_symbols(sym: Path, runs: int) -> None:
+    """A dump whose stack returns into 64 functions of the large module, opened with its .sym."""
+    from tests.minidump import builder
+
+    with open(sym, "rb") as handle:
+        module_line = handle.readline().decode().split()
+    debug_id, name = module_line[3], " ".join(module_line[4:])
+    functions = []
+    with open(sym, "rb") as handle:
+        for raw in handle:
+            if raw.startswith(b"FUNC "):
+                fields = raw.split()
+                if fields[1] == b"m":
+                    fields = fields[1:]
+                functions.append(int(fields[1], 16))
+    picks = functions[:: max(1, len(functions) // 64)][:64]
+    work = Path(tempfile.mkdtemp(prefix="hydra-sym-bench-"))
+    try:
+        folder = work / "symbols" / name / debug_id
+        folder.mkdir(parents=True)
+        os.symlink(sym, folder / f"{name}.sym")
+        data = bytearray(builder.linux_crash())
+        stack_at = data.index(struct.pack("<Q", builder.CODE + 0x1234))
+        for index, offset in enumerate(picks):     # return addresses into the large module
+            struct.pack_into("<Q", data, stack_at + 8 * index, builder.CODE + offset + 4)
+        data = data.replace(bytes.fromhex("f1c3bcc0279865fe3058404b2831d9e64135386c"),
+                            _build_id_for(debug_id))
+        size_at = data.index(struct.pack("<QI", builder.CODE, 0x10000))
+        struct.pack_into("<I", data, size_at + 8, 0x7FFFFFF0)
+        dump = work / "large.dmp"
+        dump.write_bytes(bytes(data))
+        env_cache = work / "cache"
+        os.environ["XDG_CACHE_HOME"] = str(env_cache)
+        command = HYDRA + ["bt", "--json", str(dump), "--symbols", str(work / "symbols")]
+        first = measure(command)
+        later = median_of(command, runs)
+        cache_size = sum(p.stat().st_size for p in env_cache.rglob("*.hsym"))
+        print(f"large .sym: {sym.stat().st_size / 1e6:.0f} MB, {len(functions)} functions, cache {cache_size / 1e6:.0f} MB")
+        print(f"  first open (parse and build the cache): {first[0]:.2f} s, {first[1]:.0f} MB")
+        print(f"  later opens (cache):                    {later[0]:.3f} s, {later[1]:.0f} MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _build_id_for(debug_id: str) -> bytes:
+    """A 20-byte build-id whose Breakpad debug id is debug_id (the GUID fields swapped back)."""
+    guid = bytes.fromhex(debug_id[:32])
+    head = guid[:4][::-1] + guid[4:6][::-1] + guid[6:8][::-1] + guid[8:16]
+    return head + b"\0" * 4
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=data_root())
+    parser.add_argument("--breakpad")
+    parser.add_argument("--rust-minidump")
+    parser.add_argument("--large-sym", type=Path)
+    args = parser.parse_args()
+    if args.data is None:
+        print("no minidump data: pass --data ../shared/data/minidumps", file=sys.stderr)
+        return 2
+    os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="hydra-bench-cache-"))
+    compare(args.data, args.runs, args.breakpad, args.rust_minidump)
+    if args.large_sym:
+        large_symbols(args.large_sym.resolve(), args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

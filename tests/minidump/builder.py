@@ -1,0 +1,73 @@
+"""Minidumps made to order, for inputs no real writer produces (broken and hostile ones)."""
+
+from __future__ import annotations
+
+import struct
+
+THREAD_LIST, MODULE_LIST, MEMORY_LIST, EXCEPTION, SYSTEM_INFO, THREAD_NAMES = 3, 4, 5, 6, 7, 24
+
+STACK = 0x7FFF0000
+CODE = 0x400000
+
+
+def amd64_context(rip: int, rsp: int, rbp: int = 0, size: int = 1232) -> bytes:
+    raw = bytearray(max(size, 256))
+    struct.pack_into("<I", raw, 48, 0x10000F)
+    struct.pack_into("<QQQ", raw, 120 + 8 * 4, rsp, rbp, 0)   # rsp, rbp, rsi
+    struct.pack_into("<Q", raw, 248, rip)
+    return bytes(raw[:size])
+
+
+def utf16(text: str) -> bytes:
+    encoded = text.encode("utf-16-le")
+    return struct.pack("<I", len(encoded)) + encoded + b"\0\0"
+
+
+class Builder:
+    """Streams are laid out after the directory; locations are fixed up as they are placed."""
+
+    def __init__(self):
+        self.blobs = bytearray()
+        self.streams: list[tuple[int, int, int]] = []     # (type, rva, size)
+        self.base = 0
+
+    def place(self, data: bytes) -> int:
+        rva = self.base + len(self.blobs)
+        self.blobs += data
+        while len(self.blobs) % 8:
+            self.blobs += b"\0"
+        return rva
+
+    def stream(self, kind: int, data: bytes) -> None:
+        self.streams.append((kind, self.place(data), len(data)))
+
+    def build(self, directory_count: int | None = None, directory_rva: int | None = None) -> bytes:
+        count = len(self.streams)
+        directory = b"".join(struct.pack("<III", k, size, rva) for k, rva, size in self.streams)
+        header = struct.pack("<4sIIIIIQ", b"MDMP", 0xA793, count if directory_count is None else directory_count,
+                             32 if directory_rva is None else directory_rva, 0, 1700000000, 0)
+        return header + directory + bytes(self.blobs)
+
+
+def linux_crash(thread_name: str = "worker", context_size: int = 1232, thread_count: int | None = None) -> bytes:
+    """One amd64 Linux thread that faulted at 0x10 in a module, with 4 KiB of stack."""
+    builder = Builder()
+    builder.base = 32 + 12 * 6     # header and six directory entries
+    stack = bytearray(4096)
+    struct.pack_into("<Q", stack, 64, CODE + 0x1234)    # a return address for the scan
+    stack_rva = builder.place(bytes(stack))
+    context_rva = builder.place(amd64_context(CODE + 0x100, STACK, STACK + 0x800, context_size))
+    name_rva = builder.place(utf16("/usr/bin/app"))
+    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex("f1c3bcc0279865fe3058404b2831d9e64135386c"))
+    thread_name_rva = builder.place(utf16(thread_name))
+    system = struct.pack("<HHHBBIIIIIHH", 9, 6, 0x4601, 4, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24)
+    builder.stream(SYSTEM_INFO, system)
+    thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, context_size, context_rva)
+    builder.stream(THREAD_LIST, struct.pack("<I", 1 if thread_count is None else thread_count) + thread)
+    builder.stream(THREAD_NAMES, struct.pack("<I", 1) + struct.pack("<IQ", 42, thread_name_rva))
+    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
+    builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
+    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
+    exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", context_size, context_rva)
+    builder.stream(EXCEPTION, exception)
+    return builder.build()

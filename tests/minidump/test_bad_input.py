@@ -1,0 +1,118 @@
+"""Broken and hostile minidumps: what is usable shows, with warnings; nothing else escapes."""
+
+from __future__ import annotations
+
+import os
+import random
+import struct
+import subprocess
+
+import pytest
+
+from hydra.minidump.opener import open_minidump
+from hydra.model.errors import BadInput
+from tests.conftest import hydra_command
+from tests.minidump import builder
+
+
+def write(tmp_path, data: bytes, name: str = "crash.dmp") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_the_built_dump_is_whole(tmp_path):
+    crash = open_minidump(write(tmp_path, builder.linux_crash()), [])
+    assert not crash.warnings
+    thread = crash.crashed_thread
+    assert thread.tid == 42 and thread.name == "worker"
+    assert crash.attributes["crash_reason"] == "SIGSEGV / SEGV_MAPERR" and crash.signal.address == 0x10
+    assert [f.trust for f in thread.frames] == ["context", "scan"]
+    assert thread.frames[1].pc == builder.CODE + 0x1234
+    assert crash.modules[0].debug_id == "C0BCC3F19827FE653058404B2831D9E60"
+    assert "app (C0BCC3F19827FE653058404B2831D9E60)" in crash.attributes["_missing_symbols"]
+
+
+def test_context_of_the_wrong_size(tmp_path):
+    crash = open_minidump(write(tmp_path, builder.linux_crash(context_size=100)), [])
+    assert any("context is 100 bytes" in w for w in crash.warnings)
+    assert crash.threads and not crash.crashed_thread.frames
+    assert crash.modules and crash.attributes["crash_reason"]
+
+
+def test_counts_larger_than_the_stream(tmp_path):
+    crash = open_minidump(write(tmp_path, builder.linux_crash(thread_count=0xFFFFFFF)), [])
+    assert any("ThreadList says 268435455 entries" in w for w in crash.warnings)
+    assert len(crash.threads) == 1
+
+
+def test_directory_entry_outside_the_file(tmp_path):
+    data = bytearray(builder.linux_crash())
+    struct.pack_into("<III", data, 32 + 12 * 4, 5, 0x7FFFFFFF, 0x7FFFFFF0)   # the MemoryList entry
+    crash = open_minidump(write(tmp_path, bytes(data)), [])
+    assert any("MemoryList stream" in w and "past the end" in w for w in crash.warnings)
+    assert crash.modules and crash.threads
+
+
+def test_streams_that_overlap(tmp_path):
+    data = bytearray(builder.linux_crash())
+    _kind, size, rva = struct.unpack_from("<III", data, 32 + 12 * 3)       # the module list
+    struct.pack_into("<III", data, 32 + 12 * 2, 24, size, rva)              # thread names on top of it
+    crash = open_minidump(write(tmp_path, bytes(data)), [])
+    assert any("overlap" in w for w in crash.warnings)
+    assert crash.modules
+
+
+def test_directory_past_the_end_is_one_clear_error(tmp_path):
+    data = builder.linux_crash()
+    broken = data[:8] + struct.pack("<II", 6, len(data) + 100) + data[16:]
+    with pytest.raises(BadInput, match="directory"):
+        open_minidump(write(tmp_path, broken), [])
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"MDMP\x93\xa7", "truncated minidump"),
+    (b"MDMP" + b"\0" * 40, "unknown minidump version"),
+    (b"PMDM" + b"\0" * 40, "big-endian"),
+])
+def test_cli_says_one_line_and_exits_2(tmp_path, data, message):
+    path = write(tmp_path, data)
+    done = subprocess.run(hydra_command() + ["bt", path], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and message in done.stderr and path in done.stderr
+
+
+def test_hostile_names_reach_the_terminal_escaped(tmp_path):
+    path = write(tmp_path, builder.linux_crash(thread_name="[bold red]x\x1b[2J\x07"))
+    done = subprocess.run(hydra_command() + ["bt", path], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert '"[bold red]x\\x1b[2J\\x07"' in done.stdout
+
+
+def test_fuzzed_shared_dumps(dumps, tmp_path):
+    """Truncations, flipped bytes and overwritten headers of every shared dump."""
+    cases = int(os.environ.get("HYDRA_FUZZ_CASES", "12"))
+    rng = random.Random(4)
+    paths = sorted(p for p in dumps.rglob("*.dmp") if "microdumps" not in p.parts)
+    for index in range(cases * 4):
+        source = paths[index % len(paths)].read_bytes()
+        data = bytearray(source)
+        mode = index % 3
+        if mode == 0:
+            data = data[: rng.randrange(0, len(data))]
+        elif mode == 1:
+            for _ in range(rng.randrange(1, 40)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            for _ in range(rng.randrange(1, 8)):
+                at = rng.randrange(0, min(len(data), 4096))
+                data[at : at + 4] = rng.randbytes(4)
+        path = write(tmp_path, bytes(data), f"fuzz{index}.dmp")
+        try:
+            crash = open_minidump(path, [str(dumps / "breakpad/symbols")])
+        except BadInput:
+            continue
+        for thread in crash.threads:
+            assert len(thread.frames) <= 1024

@@ -1,0 +1,123 @@
+"""Breakpad .sym files: every record kind, lenient reading, hostile lines, the on-disk cache."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hydra.symbols import breakpad
+from hydra.symbols.breakpad import open_symbols
+
+SYM = """MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 app
+INFO CODE_ID 67452301AB89EFCD
+FILE 0 /src/app.c
+FILE 1 /src/inl.h
+INLINE_ORIGIN 0 helper_inlined
+FUNC 1000 40 0 outer_function
+INLINE 0 12 0 0 1010 10
+1000 10 10 0
+1010 10 3 1
+1020 20 14 0
+FUNC m 2000 10 8 folded one
+2000 10 20 0
+PUBLIC 3000 0 public_symbol
+PUBLIC m 3100 4 other_public
+STACK CFI INIT 1000 40 .cfa: $rsp 8 + .ra: .cfa -8 + ^
+STACK CFI 1001 .cfa: $rsp 16 + $rbp: .cfa -16 + ^
+STACK WIN 4 1000 40 5 0 8 4 10 0 1 $T0 $ebp = $eip $T0 4 + ^ =
+STACK WIN 0 2000 10 1 0 4 0 0 0 0 1
+FUNC 4000 10 0 last_without_newline
+4000 10 99 0"""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def write(tmp_path, text: str, name: str = "app.sym") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    return str(path)
+
+
+def test_records(tmp_path):
+    symbols = open_symbols(write(tmp_path, SYM))
+    assert (symbols.module, symbols.debug_id, symbols.os, symbols.arch) == (
+        "app", "0123456789ABCDEF0123456789ABCDEF0", "Linux", "x86_64")
+    inner, outer = symbols.symbolize(0x1014)
+    assert (inner.function, inner.file, inner.line, inner.inline, inner.function_base) == (
+        "helper_inlined", "/src/inl.h", 3, True, 0x1010)
+    assert (outer.function, outer.file, outer.line, outer.inline, outer.function_base) == (
+        "outer_function", "/src/app.c", 12, False, 0x1000)
+    [plain] = symbols.symbolize(0x1025)
+    assert (plain.function, plain.line, plain.line_base) == ("outer_function", 14, 0x1020)
+    assert symbols.symbolize(0x2004)[0].function == "folded one"
+    assert symbols.parameter_size(0x2004) == 8
+    assert symbols.symbolize(0x3050)[0].function == "public_symbol"
+    assert symbols.symbolize(0x3104)[0].function == "other_public"
+    assert symbols.symbolize(0x4004)[0].line == 99             # the last line had no newline
+    assert symbols.symbolize(0x500) == []
+
+
+def test_public_symbols_end_at_the_next_function(tmp_path):
+    symbols = open_symbols(write(tmp_path, "PUBLIC 100 0 early\nFUNC 200 10 0 f\n200 10 1 0\n"))
+    assert symbols.symbolize(0x150)[0].function == "early"
+    assert symbols.symbolize(0x250) == []                      # past f, and early ended at f
+
+
+def test_cfi_rules_overlay(tmp_path):
+    symbols = open_symbols(write(tmp_path, SYM))
+    assert symbols.cfi_rules(0x1000) == ".cfa: $rsp 8 + .ra: .cfa -8 + ^"
+    assert symbols.cfi_rules(0x1005).endswith(".cfa: $rsp 16 + $rbp: .cfa -16 + ^")
+    assert symbols.cfi_rules(0x1040) is None
+
+
+def test_windows_frame_info(tmp_path):
+    symbols = open_symbols(write(tmp_path, SYM))
+    data = symbols.windows_frame_info(0x1004)
+    assert (data.type, data.parameter_size, data.saved_register_size, data.local_size) == (4, 8, 4, 0x10)
+    assert data.program.startswith("$T0 $ebp =")
+    fpo = symbols.windows_frame_info(0x2004)
+    assert fpo.type == 0 and fpo.allocates_base_pointer and fpo.program == ""
+
+
+def test_windows_line_endings_and_old_inline_records(tmp_path):
+    text = ("MODULE windows x86 ABC0 a.pdb\r\nFILE 0 c:\\a.cc\r\nINLINE_ORIGIN 0 0 inl()\r\n"
+            "FUNC 10 20 0 f\r\nINLINE 0 7 0 14 4\r\n10 20 5 0\r\n")
+    symbols = open_symbols(write(tmp_path, text))
+    inner, outer = symbols.symbolize(0x15)
+    assert (inner.function, inner.line, outer.function, outer.line, outer.file) == ("inl()", 5, "f", 7, "c:\\a.cc")
+
+
+def test_hostile_lines_are_skipped_with_a_warning(tmp_path):
+    hostile = ("FUNC zz 10 0 bad\nINLINE 0\nSTACK WIN 4\nFUNC 10 ffffffffffffffffffff 0 huge\n"
+               "GARBAGE\n" + "X" * (2 << 20) + "\nFUNC 100 10 0 good\n100 10 1 0\n\x00\xff\n")
+    symbols = open_symbols(write(tmp_path, hostile))
+    assert symbols.symbolize(0x104)[0].function == "good"
+    assert symbols.warnings and any("could not be read" in w or "line" in w for w in symbols.warnings)
+
+
+def test_a_second_open_reads_the_cache(tmp_path, monkeypatch):
+    path = write(tmp_path, SYM)
+    open_symbols(path)
+    built = []
+    monkeypatch.setattr(breakpad, "build_cache", lambda *a: built.append(a))
+    again = open_symbols(path)
+    assert built == [] and again.symbolize(0x1025)[0].line == 14
+
+
+def test_an_edited_sym_file_is_parsed_again(tmp_path):
+    path = write(tmp_path, SYM)
+    assert open_symbols(path).symbolize(0x4004)[0].function == "last_without_newline"
+    write(tmp_path, SYM.replace("last_without_newline", "renamed_function"))
+    os.utime(path, (1, 1))
+    assert open_symbols(path).symbolize(0x4004)[0].function == "renamed_function"
+
+
+def test_unwritable_cache_still_works(tmp_path, monkeypatch):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert open_symbols(write(tmp_path, SYM)).symbolize(0x1025)[0].function == "outer_function"
