@@ -19,8 +19,9 @@ def loaded_after(statement: str) -> set[str]:
 
 
 @pytest.mark.parametrize("module", [
-    "hydra.model", "hydra.snapshot", "hydra.capture.engine", "hydra.symbols.demangle",
-    "hydra.report.backtrace", "hydra.loader",
+    "hydra.model", "hydra.snapshot.format", "hydra.capture.engine", "hydra.symbols.demangle",
+    "hydra.report.backtrace", "hydra.loader", "hydra.minidump.opener", "hydra.symbols.breakpad",
+    "hydra.symbols.locate", "hydra.symbols.elfsymbols", "hydra.config",
 ])
 def test_core_layers_do_not_import_the_ui(module):
     modules = loaded_after(f"import {module}")
@@ -34,11 +35,17 @@ def test_cli_import_is_light():
 
 
 def test_reading_a_snapshot_needs_no_capture_engine():
-    modules = loaded_after("import hydra.snapshot, hydra.report.backtrace")
+    modules = loaded_after("import hydra.snapshot.format, hydra.report.backtrace")
     assert not {m for m in modules if m.split(".")[0] in ("drgn", "_drgn", "elftools", "capstone")}
 
 
 def test_the_ui_reads_the_model_and_parses_no_files():
     modules = loaded_after("import hydra.tui.app")
-    assert not {m for m in modules if m.startswith("hydra.capture")}
+    assert not {m for m in modules if m.startswith(("hydra.capture", "hydra.minidump", "hydra.symbols.breakpad"))}
     assert not {m for m in modules if m.split(".")[0] in ("drgn", "_drgn", "elftools", "capstone")}
+
+
+def test_minidumps_need_no_capture_engine():
+    modules = loaded_after("import hydra.minidump.opener")
+    assert not {m for m in modules if m.split(".")[0] in ("drgn", "_drgn", "capstone")}
+    assert not {m for m in modules if m.startswith("hydra.capture")}
