@@ -13,7 +13,7 @@ import sys
 from hydra import __version__
 from hydra.model.errors import BadInput
 
-COMMANDS = ("snap", "bt")
+COMMANDS = ("snap", "bt", "fingerprint")
 
 
 def _capture_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,9 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an attribute to store in the snapshot (repeatable)")
     parser.add_argument("--global", dest="globals", action="append", default=[], metavar="NAME",
                         help="a global variable to capture (repeatable)")
+    parser.add_argument("--rules", metavar="FILE",
+                        help="fingerprint rules to use before the defaults (also the config's `fingerprint_rules`)")
+    parser.add_argument("--no-analysis", action="store_true", help="skip classifiers, annotations and the fingerprint")
     parser.add_argument("--symbols", action="append", default=[], metavar="DIR",
                         help="minidumps: a folder of Breakpad .sym files (symbol-server layout) or "
                              "ELF files (repeatable; also HYDRA_SYMBOL_PATH and the config's `symbols`)")
@@ -48,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--full", action="store_true", help="add arguments' and locals' values")
     bt.add_argument("--thread", type=int, metavar="TID", help="only this thread")
     _capture_arguments(bt)
+
+    fingerprint = commands.add_parser("fingerprint", help="group crashes by fingerprint")
+    fingerprint.add_argument("files", nargs="+", metavar="FILE", help="snapshots, cores and minidumps")
+    fingerprint.add_argument("--json", action="store_true", help="print JSON")
+    _capture_arguments(fingerprint)
     return parser
 
 
@@ -55,7 +63,14 @@ def _capture_options(args):
     from hydra.capture.engine import CaptureOptions
 
     return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
-                          source_maps=args.source_map, kv=args.kv, globals=args.globals)
+                          source_maps=args.source_map, kv=args.kv, globals=args.globals,
+                          rules=rules_file(args), analysis=not args.no_analysis)
+
+
+def rules_file(args) -> str | None:
+    from hydra.config import load_config
+
+    return args.rules or load_config().fingerprint_rules
 
 
 def _warn(crash) -> None:
@@ -101,7 +116,8 @@ def _view(argv: list[str]) -> int:
     kind = detect(path)
     if kind == "core":
         print(f"hydra: capturing {path} ...", file=sys.stderr)
-    crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols)
+    crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
+                       rules_file(args), not args.no_analysis)
     for warning in crash.warnings[:20]:
         print(f"hydra: warning: {warning}", file=sys.stderr)
     if args.monochrome:
@@ -138,7 +154,8 @@ def _run(argv: list[str]) -> int:
         kind = detect(args.core)
         if kind not in ("core", "minidump"):
             raise BadInput(args.core, "not an ELF core file or a minidump")
-        crash = open_crash(args.core, _capture_options(args) if kind == "core" else None, args.symbols)
+        crash = open_crash(args.core, _capture_options(args) if kind == "core" else None, args.symbols,
+                           rules_file(args), not args.no_analysis)
         _warn(crash)
         from hydra.snapshot.format import write_snapshot
 
@@ -157,9 +174,12 @@ def _run(argv: list[str]) -> int:
         print(f"hydra: wrote {output}: {size} bytes{ratio}", file=sys.stderr)
         return 0
 
+    if args.command == "fingerprint":
+        return _fingerprint(args)
+
     if args.command == "bt":
         options = _capture_options(args) if detect(args.file) == "core" else None
-        crash = open_crash(args.file, options, args.symbols)
+        crash = open_crash(args.file, options, args.symbols, rules_file(args), not args.no_analysis)
         _warn(crash)
         from hydra.report.backtrace import format_json, format_text
 
@@ -172,6 +192,39 @@ def _run(argv: list[str]) -> int:
             sys.stdout.write(format_text(crash, args.full, args.thread))
         return 0
     return 2
+
+
+def _fingerprint(args) -> int:
+    from hydra.analysis.fingerprint import RulesError, fingerprint, load_rules
+    from hydra.loader import detect, open_crash
+    from hydra.model.text import printable
+    from hydra.report.buckets import buckets_json, crash_time, format_buckets, group
+
+    rules_path = rules_file(args)
+    try:
+        rules = load_rules(rules_path)
+    except RulesError as error:
+        raise BadInput(rules_path or "rules", str(error)) from None
+    entries = []
+    failed = 0
+    for path in args.files:
+        try:
+            kind = detect(path)
+            crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
+                               rules_path, True)
+        except BadInput as error:
+            print(f"hydra: {printable(error.path)}: {printable(error.reason)}", file=sys.stderr)
+            failed += 1
+            continue
+        digest, frames = fingerprint(crash, rules)
+        entries.append((path, digest, frames, crash_time(crash, path, kind)))
+    buckets = group(entries)
+    if args.json:
+        json.dump(buckets_json(buckets), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_buckets(buckets))
+    return 2 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

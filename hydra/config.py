@@ -2,6 +2,7 @@
 
     theme = "hydra-light"
     symbols = ["~/symbols", "/srv/breakpad"]   # .sym folders, searched after --symbols
+    fingerprint_rules = "~/crash.rules"        # used before the default fingerprint rules
     [keys]            # binding id = keys, as listed by `?`
     "app.quit" = "q,ctrl+q"
     "line.down" = "j,down,ctrl+n"
@@ -25,6 +26,7 @@ class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
     symbols: list[str] = field(default_factory=list)
+    fingerprint_rules: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -40,6 +42,8 @@ def load_config() -> Config:
         return config
     if isinstance(data.get("theme"), str):
         config.theme = data["theme"]
+    if isinstance(data.get("fingerprint_rules"), str):
+        config.fingerprint_rules = os.path.expanduser(data["fingerprint_rules"])
     symbols = data.get("symbols") or []
     if isinstance(symbols, str):
         symbols = [symbols]

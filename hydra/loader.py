@@ -34,7 +34,8 @@ def detect(path: str) -> str:
     raise BadInput(path, "not a Hydra snapshot, an ELF core file or a minidump")
 
 
-def open_crash(path: str, capture_options=None, symbol_dirs: list[str] | None = None) -> Crash:
+def open_crash(path: str, capture_options=None, symbol_dirs: list[str] | None = None,
+               rules: str | None = None, analysis: bool = True) -> Crash:
     """capture_options apply to cores; symbol_dirs (with HYDRA_SYMBOL_PATH and the config's
     `symbols`) to minidumps."""
     kind = detect(path)
@@ -51,4 +52,4 @@ def open_crash(path: str, capture_options=None, symbol_dirs: list[str] | None = 
     from hydra.minidump.opener import open_minidump
     from hydra.symbols.locate import symbol_directories
 
-    return open_minidump(path, symbol_directories(symbol_dirs or []))
+    return open_minidump(path, symbol_directories(symbol_dirs or []), rules, analysis)

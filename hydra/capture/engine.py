@@ -49,6 +49,8 @@ class CaptureOptions:
     globals: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
     variables: bool = True
+    rules: str | None = None          # a fingerprint rules file, before the defaults
+    analysis: bool = True
 
 
 def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
@@ -63,6 +65,10 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
         raise BadInput(path, str(error)) from None
     if options.exe:
         _check_executable(options.exe, info)
+    if options.analysis:
+        from hydra.analysis import start_discovery
+
+        start_discovery()
 
     logging.getLogger("drgn").setLevel(logging.CRITICAL)
     # drgn plugins are for interactive drgn; capture does not scan for them
@@ -117,6 +123,11 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
         crash.attributes["_missing_symbols"] = ",".join(m.path for m in missing)
     if crash.signal and crash.signal.name in SIGNAL_CLASSES:
         crash.classifiers.append(Classifier(SIGNAL_CLASSES[crash.signal.name], crash.signal.name))
+    if options.analysis:
+        from hydra.analysis import analyze
+
+        analyze(crash, read=lambda address, size: prog.read(address, size),
+                symbol=lambda name: prog.symbol(name).address, rules_file=options.rules)
     crash.system["capture_seconds"] = round(time.time() - started, 3)
     return crash
 

@@ -21,7 +21,8 @@ MEM_COMMIT = 0x1000
 MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\s+\d+\s*(.*)$")
 
 
-def open_minidump(path: str, symbol_dirs: list[str] | None = None) -> Crash:
+def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | None = None,
+                  analysis: bool = True) -> Crash:
     dump = read_minidump(path)
     crash = Crash(origin="minidump")
     crash.warnings += dump.warnings
@@ -68,6 +69,10 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None) -> Crash:
         crash.threads.append(thread)
     if crash.crashed_tid is not None and crash.thread(crash.crashed_tid) is None:
         crash.warnings.append(f"the crashing thread {crash.crashed_tid} is not in the thread list")
+    if analysis:
+        from hydra.analysis import analyze
+
+        analyze(crash, rules_file=rules)
     return crash
 
 
@@ -145,9 +150,7 @@ def _memory_map(dump: Dump, crash: Crash) -> list[MapEntry]:
         module = crash.module_at(info.base)
         entries.append(MapEntry(info.base, info.base + info.size, PROTECTIONS.get(info.protect & 0xFF, "???"),
                                 0, module.path if module else None))
-    if not entries:
-        entries = [MapEntry(m.base, m.base + m.size, "r-x", 0, m.path) for m in crash.modules]
-    return sorted(entries, key=lambda e: e.start)
+    return sorted(entries, key=lambda e: e.start)     # empty when the dump does not say
 
 
 def _exception(dump: Dump, crash: Crash, platform: int, architecture: int, pointer_size: int) -> None:
@@ -164,7 +167,9 @@ def _exception(dump: Dump, crash: Crash, platform: int, architecture: int, point
         kind = SIGNAL_CLASSES.get(name)
     else:
         detail = reason.split(" / ", 1)[1] if " / " in reason else None
-        crash.signal = Signal(record.code, first, record.flags, detail, address)
+        # only memory faults carry a data address; for the rest it is where the code was
+        faulted = first.startswith(("EXCEPTION_ACCESS_VIOLATION", "EXCEPTION_IN_PAGE_ERROR", "EXC_BAD_ACCESS"))
+        crash.signal = Signal(record.code, first, record.flags, detail, address if faulted else None)
         kind = REASON_CLASSES.get(first)
     if kind:
         crash.classifiers.append(Classifier(kind, reason))

@@ -51,11 +51,37 @@ def frame_line(frame: Frame, starts_physical_frame: bool = True) -> str:
     return " ".join(parts)
 
 
+def analysis_lines(crash: Crash) -> list[str]:
+    lines = []
+    if crash.classifiers:
+        lines.append("Classifiers: " + ", ".join(printable(c.name) for c in crash.classifiers))
+    severity = crash.attributes.get("severity")
+    if severity:
+        lines.append(f"Severity: {printable(severity)} ({printable(crash.attributes.get('severity.rule', ''))})")
+    fingerprint = crash.attributes.get("fingerprint")
+    if fingerprint:
+        lines.append(f"Fingerprint: {printable(fingerprint)}  [{printable(crash.attributes.get('fingerprint.frames', ''))}]")
+    for annotation in crash.annotations:
+        owner = []
+        if annotation.tid is not None:
+            owner.append(f"thread {annotation.tid}")
+        if annotation.frame is not None:
+            owner.append(f"frame #{annotation.frame}")
+        if annotation.variable:
+            owner.append(printable(annotation.variable))
+        suffix = f" ({', '.join(owner)})" if owner else ""
+        lines.append(f"  {annotation.severity}: {printable(annotation.text)}{suffix}")
+    return lines
+
+
 def format_text(crash: Crash, full: bool = False, tid: int | None = None) -> str:
     lines: list[str] = []
     heading = signal_line(crash)
     if heading:
-        lines += [heading, ""]
+        lines += [heading]
+    lines += analysis_lines(crash)
+    if lines:
+        lines.append("")
     for thread in ordered_threads(crash, tid):
         name = f' "{printable(thread.name)}"' if thread.name else ""
         state = " (crashed)" if thread.crashed else ""
@@ -136,8 +162,13 @@ def format_json(crash: Crash, full: bool = False, tid: int | None = None) -> dic
         ],
         "globals": [variable_json(v) for v in crash.globals],
         "classifiers": [c.name for c in crash.classifiers],
+        "classifier_details": {c.name: c.detail for c in crash.classifiers},
+        "severity": crash.attributes.get("severity"),
+        "fingerprint": {"hash": crash.attributes.get("fingerprint"),
+                        "frames": [f for f in crash.attributes.get("fingerprint.frames", "").split(" | ") if f]},
         "annotations": [
-            {"text": a.text, "severity": a.severity, "tid": a.tid, "frame": a.frame, "variable": a.variable}
+            {"text": a.text, "severity": a.severity, "source": a.source, "tid": a.tid, "frame": a.frame,
+             "variable": a.variable}
             for a in crash.annotations
         ],
         "attributes": dict(crash.attributes),

@@ -42,6 +42,22 @@ _libc.free.argtypes = [ctypes.c_void_p]
 _RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
 
 
+@functools.lru_cache(maxsize=1024)
+def demangle_type(mangled: str) -> str | None:
+    """A type's mangled name as std::type_info holds it (`St13runtime_error`), demangled."""
+    function = _cxa_demangle()
+    if function is None or not mangled:
+        return None
+    status = ctypes.c_int()
+    result = function(mangled.lstrip("*").encode(), None, None, ctypes.byref(status))
+    if status.value != 0 or not result:
+        return None
+    try:
+        return ctypes.string_at(result).decode("utf-8", "replace")
+    finally:
+        _libc.free(result)
+
+
 @functools.lru_cache(maxsize=65536)
 def demangle(symbol: str) -> str:
     """The demangled name with its parameter list, or the symbol itself."""

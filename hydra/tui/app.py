@@ -226,7 +226,7 @@ class HydraApp(App):
         self.frame = frame
         self.memory_address = None
         self.register_address = None
-        self.variables_pane.show(frame)
+        self.variables_pane.show(frame, self.thread)
         self._update_rules()
         self._show_tab(self._active_tab())
 

@@ -82,7 +82,7 @@ def registers(crash: Crash, frame: Frame | None, thread: Thread | None) -> Lines
 
 def memory_map(crash: Crash, address: int | None) -> Lines:
     if not crash.memory_map:
-        return message("the snapshot has no memory map")
+        return message("no memory map: the crash file does not hold one")
     texts = []
     cursor = 0
     for index, entry in enumerate(crash.memory_map):
@@ -134,7 +134,10 @@ def classifiers(crash: Crash) -> Lines:
     items = [(c.name, c.detail) for c in crash.classifiers]
     severity = crash.attributes.get("severity")
     if severity:
-        items.append(("severity", severity))
+        items.append(("severity", f"{severity} ({crash.attributes.get('severity.rule', '')})"))
+    if crash.attributes.get("fingerprint"):
+        items.append(("fingerprint", crash.attributes["fingerprint"]))
+        items.append(("fingerprint frames", crash.attributes.get("fingerprint.frames", "")))
     return key_values(items, "no classifiers")
 
 

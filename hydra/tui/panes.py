@@ -186,9 +186,11 @@ class VariablesPane(Tree):
         self.show_root = False
         self.guide_depth = 2
         self.frame: Frame | None = None
+        self.thread: Thread | None = None
 
-    def show(self, frame: Frame | None) -> None:
+    def show(self, frame: Frame | None, thread: Thread | None = None) -> None:
         self.frame = frame
+        self.thread = thread
         self.clear()
         if frame is None:
             return
@@ -208,8 +210,10 @@ class VariablesPane(Tree):
         if len(value) > LABEL_VALUE:
             value = value[:LABEL_VALUE] + f"… ({len(var.value)} characters; expand for pages)"
         parts = [(name, "bold"), " ", (var.type, "dim"), " = ", (value, value_style)]
-        annotations = [a for a in self.crash.annotations if self.frame is not None
-                       and a.frame == self.frame.index and a.variable and a.variable.endswith(var.name)]
+        thread = self.thread
+        annotations = [a for a in self.crash.annotations if self.frame is not None and a.frame == self.frame.index
+                       and a.variable and a.variable.rsplit("/", 1)[-1] == var.name
+                       and (a.tid is None or thread is None or a.tid == thread.tid)]
         for annotation in annotations:
             parts += ["  ◀ ", (annotation.text, "bold")]
         return assemble(*parts)

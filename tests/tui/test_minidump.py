@@ -21,7 +21,7 @@ def minidump_crash():
 @pytest.mark.parametrize("tab, expected", [
     ("registers", "eip"),
     ("memory", "stack"),
-    ("map", "test_app.exe"),
+    ("map", "no memory map"),
     ("modules", "36515FB5D04345E491F672FA2E2878C02"),
     ("attributes", "EXCEPTION_ACCESS_VIOLATION_WRITE"),
     ("classifiers", "segv"),

@@ -1,0 +1,90 @@
+"""Analysis: classifiers, annotations, severity and a fingerprint for a crash.
+
+Runs at capture time for cores (with the whole core's memory to read) and at open time for
+minidumps. Built-in analyzers use the same API (`hydra.analysis.api`) as plug-ins found
+through the `hydra.analyzers` entry-point group.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from hydra.analysis.api import AnalysisContext, Reader, SymbolLookup
+
+ENTRY_POINT_GROUP = "hydra.analyzers"
+
+
+def builtin_analyzers() -> list[tuple[str, Callable[[AnalysisContext], None]]]:
+    from hydra.analysis import aborts, evidence, faults, severity
+
+    return [
+        ("fault", faults.analyze_fault),
+        ("abort", aborts.analyze_aborts),
+        ("heap", evidence.analyze_heap),
+        ("aliases", evidence.analyze_aliases),
+        ("arguments", evidence.analyze_arguments),
+        ("bit-flips", evidence.analyze_bit_flips),
+        ("deadlock", evidence.analyze_deadlock),
+        ("severity", severity.analyze_severity),
+    ]
+
+
+_discovery: dict[str, object] = {}
+
+
+def start_discovery() -> None:
+    """Look for plug-ins in the background: reading every installed package's entry points
+    costs tens of milliseconds, which a capture can spend in drgn meanwhile."""
+    if "thread" in _discovery:
+        return
+
+    def discover():
+        from importlib.metadata import entry_points
+
+        try:
+            _discovery["entries"] = list(entry_points(group=ENTRY_POINT_GROUP))
+        except Exception as error:
+            _discovery["error"] = error
+
+    thread = threading.Thread(target=discover, name="hydra-plugins", daemon=True)
+    _discovery["thread"] = thread
+    thread.start()
+
+
+def plugin_analyzers(warnings: list[str]) -> list[tuple[str, Callable[[AnalysisContext], None]]]:
+    start_discovery()
+    _discovery["thread"].join()      # type: ignore[attr-defined]
+    if "error" in _discovery:
+        warnings.append(f"analyzer plug-ins: cannot list them: {_discovery['error']}")
+    found = []
+    for entry in _discovery.get("entries", []):     # type: ignore[union-attr]
+        try:
+            found.append((entry.name, entry.load()))
+        except Exception as error:    # a broken plug-in must not stop the crash from opening
+            warnings.append(f"analyzer {entry.name}: cannot load: {type(error).__name__}: {error}")
+    return found
+
+
+def analyze(crash, read: Reader | None = None, symbol: SymbolLookup | None = None,
+            rules_file: str | None = None) -> None:
+    """Add classifiers, annotations and attributes (severity, fingerprint) to crash."""
+    from hydra.analysis.fingerprint import RulesError, fingerprint, load_rules
+
+    started = time.perf_counter()
+    context = AnalysisContext(crash, read, symbol)
+    for name, analyzer in builtin_analyzers() + plugin_analyzers(crash.warnings):
+        try:
+            analyzer(context)
+        except Exception as error:    # one failing analyzer costs its findings, not the crash
+            crash.warnings.append(f"analyzer {name} failed: {type(error).__name__}: {error}")
+    try:
+        rules = load_rules(rules_file)
+    except RulesError as error:
+        crash.warnings.append(f"fingerprint rules: {error}; using the defaults")
+        rules = load_rules(None)
+    digest, frames = fingerprint(crash, rules)
+    crash.attributes["fingerprint"] = digest
+    crash.attributes["fingerprint.frames"] = " | ".join(frames)
+    crash.system["analysis_seconds"] = round(time.perf_counter() - started, 4)

@@ -1,0 +1,187 @@
+"""Crash fingerprints: a small state machine over the faulting thread's frames, driven by a
+plain-text rules file, hashed with SHA-256.
+
+Rules file: one rule a line, `#` starts a comment, patterns are Python regular expressions
+matched against the whole name:
+
+    rename PATTERN => REPLACEMENT   rewrite function names (re.sub with \\1 groups), in order
+    templates                       collapse template arguments: `f<int, std::less<int>>` -> `f<T>`
+    skip PATTERN                    leave out frames whose function matches
+    skip-module PATTERN             leave out frames whose module's file name matches
+    skip-unnamed-module PATTERN     leave out frames without a function name in those modules
+    stop PATTERN                    end the walk at a frame whose function matches (not used)
+    stop-after PATTERN              end the walk after using a frame whose function matches
+    detail function|file|line [PATTERN]
+                                    what a frame contributes: its function; and its file's
+                                    name; and its line. With PATTERN, only for those functions.
+    frames N                        use at most N frames
+
+The walk, innermost frame first: rename; skip; stop; take the frame at its detail (a frame
+without a function is `module+0xoffset`); merge it with the previous one when equal
+(recursion); stop after N frames. The fingerprint is the SHA-256 of the crash's class
+(segv, abort, ..., with the specific classes that tell bugs apart: assert, double-free, ...)
+and the frames taken, one per line. User rules come before the default
+ones, so they win: the first matching skip/stop/detail rule applies, every rename runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_RULES = Path(__file__).with_name("default.rules")
+# Classes that tell bugs in the same frames apart (an assert and a double free in one function)
+# and that do not vary between runs of one bug, as wild addresses do.
+SPECIFIC_CLASSES = {"assert", "double-free", "invalid-free", "heap-corruption", "stack-smashing", "fortify",
+                    "uncaught-exception", "stack-overflow", "divide-by-zero", "deadlock", "use-after-free"}
+MAX_TEMPLATE_DEPTH = 64
+
+
+class RulesError(ValueError):
+    pass
+
+
+@dataclass
+class Rules:
+    renames: list[tuple[re.Pattern, str]] = field(default_factory=list)
+    skips: list[re.Pattern] = field(default_factory=list)
+    skip_modules: list[re.Pattern] = field(default_factory=list)
+    skip_unnamed: list[re.Pattern] = field(default_factory=list)
+    stops: list[re.Pattern] = field(default_factory=list)
+    stops_after: list[re.Pattern] = field(default_factory=list)
+    details: list[tuple[re.Pattern | None, str]] = field(default_factory=list)
+    frames: int | None = None
+    templates: bool = False
+
+    def extend(self, other: Rules) -> Rules:
+        return Rules(self.renames + other.renames, self.skips + other.skips,
+                     self.skip_modules + other.skip_modules, self.skip_unnamed + other.skip_unnamed,
+                     self.stops + other.stops,
+                     self.stops_after + other.stops_after, self.details + other.details,
+                     self.frames if self.frames is not None else other.frames,
+                     self.templates or other.templates)
+
+
+def parse_rules(text: str, origin: str = "rules") -> Rules:
+    rules = Rules()
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("rename") else raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.partition(" ")
+        rest = rest.strip()
+        try:
+            if keyword == "rename":
+                pattern, arrow, replacement = rest.partition(" => ")
+                if not arrow:
+                    raise RulesError("rename needs `PATTERN => REPLACEMENT`")
+                rules.renames.append((re.compile(pattern.strip()), replacement.strip()))
+            elif keyword == "templates" and not rest:
+                rules.templates = True
+            elif keyword in ("skip", "skip-module", "skip-unnamed-module", "stop", "stop-after") and rest:
+                target = {"skip": rules.skips, "skip-module": rules.skip_modules, "stop": rules.stops,
+                          "skip-unnamed-module": rules.skip_unnamed, "stop-after": rules.stops_after}[keyword]
+                target.append(re.compile(rest))
+            elif keyword == "detail":
+                level, _, pattern = rest.partition(" ")
+                if level not in ("function", "file", "line"):
+                    raise RulesError("detail is function, file or line")
+                rules.details.append((re.compile(pattern.strip()) if pattern.strip() else None, level))
+            elif keyword == "frames" and rest.isdigit() and int(rest) > 0:
+                rules.frames = int(rest)
+            else:
+                raise RulesError(f"not a rule: {line[:60]!r}")
+        except re.error as error:
+            raise RulesError(f"{origin}:{number}: bad pattern: {error}") from None
+        except RulesError as error:
+            raise RulesError(f"{origin}:{number}: {error}") from None
+    return rules
+
+
+def load_rules(user_file: str | None = None) -> Rules:
+    defaults = parse_rules(DEFAULT_RULES.read_text(), str(DEFAULT_RULES))
+    if not user_file:
+        return defaults
+    try:
+        text = Path(user_file).read_text()
+    except OSError as error:
+        raise RulesError(f"{user_file}: {error.strerror or error}") from None
+    return parse_rules(text, user_file).extend(defaults)
+
+
+def collapse_templates(name: str) -> str:
+    """Template arguments become `T`, outside parentheses and operator names' angle brackets."""
+    if "<" not in name or name.startswith("operator<"):
+        return name
+    out = []
+    depth = 0
+    for char in name:
+        if char == "<":
+            if depth == 0:
+                out.append("<T>")
+            depth = min(depth + 1, MAX_TEMPLATE_DEPTH)
+        elif char == ">" and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def normalize(name: str, rules: Rules) -> str:
+    for pattern, replacement in rules.renames:
+        changed = pattern.fullmatch(name)
+        if changed:
+            name = changed.expand(replacement)
+    if rules.templates:
+        name = collapse_templates(name)
+    return name
+
+
+def _matches(patterns: list[re.Pattern], text: str) -> bool:
+    return any(p.fullmatch(text) for p in patterns)
+
+
+def fingerprint_frames(thread, rules: Rules) -> list[str]:
+    taken: list[str] = []
+    limit = rules.frames or 3
+    for frame in thread.frames:
+        module = (frame.module or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if module and _matches(rules.skip_modules, module):
+            continue
+        name = normalize(frame.function, rules) if frame.function else ""
+        if not name and (not frame.module or _matches(rules.skip_unnamed, module)):
+            continue      # no name and no module: a wild pc, nothing stable to say
+        if name and _matches(rules.skips, name):
+            continue
+        if name and _matches(rules.stops, name):
+            break
+        if not name:
+            text = f"{module or '?'}+0x{frame.module_offset or 0:x}"
+        else:
+            level = next((lvl for pattern, lvl in rules.details if pattern is None or pattern.fullmatch(name)), "function")
+            text = name
+            if level in ("file", "line") and frame.file:
+                text += f" ({frame.file.replace(chr(92), '/').rsplit('/', 1)[-1]}"
+                text += f":{frame.line})" if level == "line" and frame.line else ")"
+        if not taken or taken[-1] != text:
+            taken.append(text)
+        if len(taken) >= limit or (name and _matches(rules.stops_after, name)):
+            break
+    return taken
+
+
+def fingerprint(crash, rules: Rules, thread=None) -> tuple[str, list[str]]:
+    """(hex digest, the frames that made it) for a crash."""
+    from hydra.analysis.faults import signal_class
+
+    if thread is None:
+        wanted = crash.attributes.get("_mod_faulting_tid", "")
+        thread = crash.thread(int(wanted)) if wanted.strip().isdigit() else None
+        thread = thread or crash.crashed_thread
+    frames = fingerprint_frames(thread, rules) if thread is not None else []
+    kinds = [signal_class(crash) or "none"]
+    kinds += sorted(c.name for c in crash.classifiers if c.name in SPECIFIC_CLASSES)
+    digest = hashlib.sha256("\n".join([f"class:{'/'.join(kinds)}"] + frames).encode()).hexdigest()
+    return digest, frames

@@ -1,0 +1,133 @@
+"""The faulting instruction: what it is, which memory it touched and through which registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CANONICAL_LOW = 0x0000800000000000
+CANONICAL_HIGH = 0xFFFF800000000000
+
+# capstone's x86 register names for sub-registers, mapped to the 64-bit register we hold
+_WIDE = {}
+for _name in ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp"):
+    for _form in (_name, "e" + _name, "r" + _name):
+        _WIDE[_form] = "r" + _name
+for _index in range(8, 16):
+    for _suffix in ("", "d", "w", "b"):
+        _WIDE[f"r{_index}{_suffix}"] = f"r{_index}"
+_WIDE.update(al="rax", bl="rbx", cl="rcx", dl="rdx", sil="rsi", dil="rdi", bpl="rbp", spl="rsp", rip="rip")
+_WIDE32 = {form: "e" + name for name in ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp", "ip")
+           for form in (name, "e" + name)}
+_WIDE32.update(al="eax", bl="ebx", cl="ecx", dl="edx", ah="eax", bh="ebx", ch="ecx", dh="edx")
+
+
+@dataclass
+class MemoryAccess:
+    address: int | None          # computed from the registers; None when one is unknown
+    size: int
+    write: bool
+    read: bool
+    base: str | None
+    index: str | None
+    scale: int
+    displacement: int
+    base_value: int | None = None
+
+
+@dataclass
+class Decoded:
+    address: int
+    text: str                    # "mov rax, qword ptr [rbx + 8]"
+    mnemonic: str
+    groups: set[str] = field(default_factory=set)    # call, jump, ret, int, ...
+    accesses: list[MemoryAccess] = field(default_factory=list)
+    registers: list[str] = field(default_factory=list)
+
+    @property
+    def is_call(self) -> bool:
+        return "call" in self.groups
+
+    @property
+    def is_branch(self) -> bool:
+        return "jump" in self.groups or "call" in self.groups or "ret" in self.groups
+
+    @property
+    def is_push(self) -> bool:
+        return self.mnemonic.startswith("push")
+
+    @property
+    def is_division(self) -> bool:
+        return self.mnemonic in ("div", "idiv")
+
+
+def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64) -> Decoded | None:
+    """The first instruction of code, at address, with its memory operands evaluated."""
+    try:
+        import capstone
+        from capstone import x86
+    except ImportError:
+        return None
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64 if bits == 64 else capstone.CS_MODE_32)
+    md.detail = True
+    try:
+        instruction = next(md.disasm(code, address), None)
+    except capstone.CsError:
+        return None
+    if instruction is None:
+        return None
+    wide = _WIDE if bits == 64 else _WIDE32
+    groups = {instruction.group_name(g) for g in instruction.groups}
+    decoded = Decoded(address, f"{instruction.mnemonic} {instruction.op_str}".strip(), instruction.mnemonic, groups)
+    try:
+        read_registers, _written = instruction.regs_access()
+        decoded.registers = sorted({wide.get(instruction.reg_name(r), instruction.reg_name(r)) for r in read_registers})
+    except capstone.CsError:
+        pass
+    for position, operand in enumerate(instruction.operands):
+        if operand.type != x86.X86_OP_MEM:
+            continue
+        memory = operand.mem
+        base = wide.get(instruction.reg_name(memory.base)) if memory.base else None
+        index = wide.get(instruction.reg_name(memory.index)) if memory.index else None
+        access = operand.access
+        write = bool(access & capstone.CS_AC_WRITE)
+        read = bool(access & capstone.CS_AC_READ) or not write
+        if position == 0 and decoded.mnemonic.startswith(("mov", "vmov", "stos", "rep mov", "rep stos")) \
+                and len(instruction.operands) > 1:
+            write, read = True, False     # a store, whatever capstone says of AVX-512 operands
+        if decoded.mnemonic.startswith(("lea", "nop")):
+            continue
+        value = memory.disp
+        known = True
+        base_value = None
+        if base == "rip" or base == "eip":
+            value += address + instruction.size
+        elif base:
+            base_value = registers.get(base)
+            known = known and base_value is not None
+            value += base_value or 0
+        if index:
+            index_value = registers.get(index)
+            known = known and index_value is not None
+            value += (index_value or 0) * memory.scale
+        segment = instruction.reg_name(memory.segment) if memory.segment else None
+        if segment in ("fs", "gs"):
+            base_of_segment = registers.get(f"{segment}_base")
+            known = known and base_of_segment is not None
+            value += base_of_segment or 0
+        mask = (1 << bits) - 1
+        decoded.accesses.append(MemoryAccess(value & mask if known else None, operand.size, write, read,
+                                             base, index, memory.scale, memory.disp, base_value))
+    if decoded.is_call or decoded.is_push:      # the implicit store of the return address
+        sp = registers.get("rsp" if bits == 64 else "esp")
+        if sp is not None:
+            decoded.accesses.append(MemoryAccess(sp - bits // 8, bits // 8, True, False, None, None, 1, -(bits // 8), sp))
+    if "ret" in groups:
+        sp = registers.get("rsp" if bits == 64 else "esp")
+        if sp is not None:
+            decoded.accesses.append(MemoryAccess(sp, bits // 8, False, True, None, None, 1, 0, sp))
+    return decoded
+
+
+def is_canonical(address: int) -> bool:
+    return address < CANONICAL_LOW or address >= CANONICAL_HIGH

@@ -1,0 +1,108 @@
+"""Each classifier on a real program that crashes that way (tests/programs/classes.c)."""
+
+from __future__ import annotations
+
+import pytest
+
+# mode: (build, classifiers that must be there, classifiers that must not, annotation text, severity rule)
+CASES = {
+    "null-read": ("O0", {"segv", "null-dereference", "read"}, {"write", "invalid-address"},
+                  "rax is NULL: the faulting operand is rax + 0x8; it holds `r`", "SourceAvNearNull"),
+    "null-write": ("O0", {"null-dereference", "write"}, {"read"}, "faulting instruction: movsd qword ptr [rax + 8]",
+                   "DestAvNearNull"),
+    "wild": ("O0", {"invalid-address", "read"}, {"null-dereference"},
+             "the faulting operand is 0x4141414141414149", "SourceAv"),
+    "unmapped": ("O0", {"invalid-address", "write"}, {"null-dereference"}, "rax = 0x100000000000", "DestAv"),
+    "exec": ("O0", {"exec", "invalid-address"}, {"read", "write"}, "alias of the fault address 0x1234000",
+             "SegFaultOnPc"),
+    "readonly": ("O0", {"write"}, {"null-dereference", "invalid-address"}, "is mapped r--p", "DestAv"),
+    "overflow": ("O0", {"stack-overflow"}, {"invalid-address", "null-dereference"}, "faulting instruction",
+                 "StackOverflow"),
+    "assert": ("O0", {"abort", "assert"}, {"segv"},
+               'assertion failed: balance >= 0 && "balance must not go negative" (main at', "AbortSignal"),
+    "abort": ("O0", {"abort"}, {"assert", "heap-corruption"}, None, "AbortSignal"),
+    "double-free": ("O0", {"abort", "double-free"}, {"heap-corruption"},
+                    "heap error: free(): double free detected in tcache 2", "HeapError"),
+    "invalid-free": ("O0", {"invalid-free"}, {"double-free"}, "heap error: free(): invalid pointer", "HeapError"),
+    "heap-corruption": ("O0", {"heap-corruption"}, {"double-free", "invalid-free"},
+                        "heap error: malloc(): corrupted top size", "HeapError"),
+    "smash": ("O0", {"stack-smashing"}, {"fortify"}, None, "StackGuard"),
+    "fortify": ("fortify", {"fortify"}, {"stack-smashing"}, None, "SafeFunctionCheck"),
+    "divide": ("O0", {"fpe", "divide-by-zero"}, set(), "faulting instruction: idiv", "FPE"),
+    "illegal": ("O0", {"illegal-instruction"}, set(), "faulting instruction: ud2", "BadInstruction"),
+    "breakpoint": ("O0", {"breakpoint"}, set(), "faulting instruction: int3", "TrapSignal"),
+    "bus": ("O0", {"bus-error", "write"}, set(), "faulting instruction: mov byte ptr [rax], 1", "DestAv"),
+    "use-after-free": ("O0", {"use-after-free", "exec"}, set(), "free (in a tcache bin): use after free",
+                       "SegFaultOnPc"),
+    "deadlock": ("O0", {"deadlock", "abort"}, set(), "waits for mutex", "AbortSignal"),
+    "memcpy-null": ("O0", {"null-dereference", "write"}, set(), "the destination 0x0 is not mapped", "DestAvNearNull"),
+}
+TIERS = {"SegFaultOnPc": "EXPLOITABLE", "DestAv": "EXPLOITABLE", "DestAvNearNull": "PROBABLY_EXPLOITABLE",
+         "HeapError": "PROBABLY_EXPLOITABLE", "StackGuard": "PROBABLY_EXPLOITABLE",
+         "BadInstruction": "PROBABLY_EXPLOITABLE"}
+
+
+@pytest.mark.parametrize("mode", sorted(CASES))
+def test_classifier(crashes, analyzed, mode):
+    build, present, absent, annotation, rule = CASES[mode]
+    crash = analyzed(crashes.core("classes.c", build, mode))
+    names = {c.name for c in crash.classifiers}
+    assert present <= names, names
+    assert not absent & names, names
+    texts = [a.text for a in crash.annotations]
+    if annotation:
+        assert any(annotation in t for t in texts), texts
+    assert crash.attributes["severity.rule"] == rule
+    assert crash.attributes["severity"] == TIERS.get(rule, "NOT_EXPLOITABLE")
+    assert not [w for w in crash.warnings if "analyzer" in w]
+
+
+def test_assert_message_parts(crashes, analyzed):
+    crash = analyzed(crashes.core("classes.c", "O0", "assert"))
+    assert crash.attributes["assertion"].startswith('balance >= 0 && "balance must not go negative" (main at ')
+    assert "classes.c:" in crash.attributes["assertion"]
+    annotation = next(a for a in crash.annotations if a.text.startswith("assertion failed"))
+    assert crash.crashed_thread.frames[annotation.frame].function == "main"
+
+
+def test_glibc_messages(crashes, analyzed):
+    smash = analyzed(crashes.core("classes.c", "O0", "smash"))
+    assert "stack smashing detected" in smash.attributes["abort_message"]
+    fortify = analyzed(crashes.core("classes.c", "fortify", "fortify"))
+    assert "buffer overflow detected" in fortify.attributes["abort_message"]
+    assert "buffer overflow detected" in next(c.detail for c in fortify.classifiers if c.name == "fortify")
+
+
+def test_uncaught_exception_type_and_message(crashes, analyzed):
+    crash = analyzed(crashes.core("exception.cpp", "O0"))
+    assert {"abort", "uncaught-exception"} <= {c.name for c in crash.classifiers}
+    assert crash.attributes["exception.type"] == "std::runtime_error"
+    assert crash.attributes["exception.what"] == "queue empty: no orders left"
+    annotation = next(a for a in crash.annotations if a.text.startswith("uncaught"))
+    assert "queue empty" in annotation.text
+    assert "pop" in crash.crashed_thread.frames[annotation.frame].function
+
+
+def test_deadlock_names_the_cycle(crashes, analyzed):
+    crash = analyzed(crashes.core("classes.c", "O0", "deadlock"))
+    detail = next(c.detail for c in crash.classifiers if c.name == "deadlock")
+    waiting = [t.tid for t in crash.threads if not t.crashed]
+    assert all(str(tid) in detail for tid in waiting)
+
+
+def test_the_faulting_register_is_tied_to_its_variable(crashes, analyzed):
+    crash = analyzed(crashes.core("classes.c", "O0", "null-read"))
+    annotation = next(a for a in crash.annotations if "is NULL" in a.text)
+    assert annotation.variable == "args/r" and annotation.frame == 0
+    assert crash.crashed_thread.frames[0].function == "read_weight"
+
+
+def test_analysis_survives_into_the_snapshot(crashes, analyzed, tmp_path):
+    from hydra.snapshot import read_snapshot, write_snapshot
+
+    crash = analyzed(crashes.core("classes.c", "O0", "double-free"))
+    write_snapshot(crash, str(tmp_path / "c.hsnap"))
+    again = read_snapshot(str(tmp_path / "c.hsnap"))
+    assert [c.name for c in again.classifiers] == [c.name for c in crash.classifiers]
+    assert [a.text for a in again.annotations] == [a.text for a in crash.annotations]
+    assert again.attributes["fingerprint"] == crash.attributes["fingerprint"]

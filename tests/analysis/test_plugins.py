@@ -1,0 +1,48 @@
+"""Analyzers from other packages, found through the `hydra.analyzers` entry points."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from tests.conftest import hydra_command
+
+PLUGIN = '''
+def tag(context):
+    thread = context.faulting_thread
+    context.classify("from-plugin", f"{len(thread.frames)} frames")
+    context.annotate("hello from a plug-in", tid=thread.tid, frame=0, source="example")
+    context.attribute("plugin.first_function", thread.frames[0].function or "")
+    context.attribute("plugin.saw_memory", str(context.read(thread.registers["rsp"], 8) is not None))
+
+
+def broken(context):
+    raise RuntimeError("this analyzer is broken")
+'''
+
+
+def install_plugin(folder) -> dict:
+    (folder / "hydra_example_plugin.py").write_text(PLUGIN)
+    info = folder / "hydra_example_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hydra-example-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[hydra.analyzers]\nexample = hydra_example_plugin:tag\nbroken = hydra_example_plugin:broken\n"
+        "missing = hydra_example_plugin:does_not_exist\n")
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+def test_plugin_runs_beside_the_builtins(crashes, tmp_path):
+    core = crashes.core("classes.c", "O0", "null-read")
+    done = subprocess.run(hydra_command() + ["bt", "--json", core], capture_output=True, text=True,
+                          timeout=120, env=install_plugin(tmp_path))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {"from-plugin", "null-dereference"} <= set(report["classifiers"])
+    assert report["attributes"]["plugin.first_function"] == "read_weight"
+    assert report["attributes"]["plugin.saw_memory"] == "True"
+    assert any(a["text"] == "hello from a plug-in" and a["source"] == "example" for a in report["annotations"])
+    warnings = "\n".join(report["warnings"])
+    assert "analyzer broken failed: RuntimeError: this analyzer is broken" in warnings
+    assert "analyzer missing: cannot load" in warnings
