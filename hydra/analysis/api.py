@@ -74,7 +74,7 @@ class AnalysisContext:
         except Exception:  # a reader of a damaged dump may fail any way; the answer is "unreadable"
             return None
         if data is not None and len(data) == size and self.evidence + size <= EVIDENCE_LIMIT:
-            if all(self.crash.memory.region_at(a) is None for a in (address, address + size - 1)):
+            if not self.crash.memory.overlaps(address, address + size):
                 self.crash.memory.add(MemoryRegion(address, size, kind="evidence", _data=bytes(data)))
                 self.evidence += size
         return data

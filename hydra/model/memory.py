@@ -48,6 +48,11 @@ class Memory:
         self.regions.insert(index, region)
         self._starts.insert(index, region.start)
 
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether any region holds a byte of [start, end)."""
+        index = bisect.bisect_left(self._starts, end)
+        return index > 0 and self.regions[index - 1].end > start
+
     def region_at(self, address: int) -> MemoryRegion | None:
         index = bisect.bisect_right(self._starts, address) - 1
         if index >= 0:
