@@ -35,8 +35,9 @@ _discovery: dict[str, object] = {}
 
 
 def start_discovery() -> None:
-    """Look for plug-ins in the background: reading every installed package's entry points
-    costs tens of milliseconds, which a capture can spend in drgn meanwhile."""
+    """Look for plug-ins (and load capstone) in the background: reading every installed
+    package's entry points and importing capstone cost tens of milliseconds, which a capture
+    spends in drgn meanwhile."""
     if "thread" in _discovery:
         return
 
@@ -47,6 +48,14 @@ def start_discovery() -> None:
             _discovery["entries"] = list(entry_points(group=ENTRY_POINT_GROUP))
         except Exception as error:
             _discovery["error"] = error
+        try:
+            import capstone  # noqa: F401  (the instruction analyzer's; slow to import)
+        except ImportError:
+            pass
+        from hydra.analysis import aborts, evidence, faults, severity  # noqa: F401
+        from hydra.analysis.fingerprint import default_rules
+
+        default_rules()
 
     thread = threading.Thread(target=discover, name="hydra-plugins", daemon=True)
     _discovery["thread"] = thread

@@ -26,6 +26,7 @@ ones, so they win: the first matching skip/stop/detail rule applies, every renam
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -100,8 +101,13 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
     return rules
 
 
+@functools.lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    return parse_rules(DEFAULT_RULES.read_text(), str(DEFAULT_RULES))
+
+
 def load_rules(user_file: str | None = None) -> Rules:
-    defaults = parse_rules(DEFAULT_RULES.read_text(), str(DEFAULT_RULES))
+    defaults = default_rules()
     if not user_file:
         return defaults
     try:

@@ -23,6 +23,10 @@ MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\
 
 def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | None = None,
                   analysis: bool = True) -> Crash:
+    if analysis:
+        from hydra.analysis import start_discovery
+
+        start_discovery()
     dump = read_minidump(path)
     crash = Crash(origin="minidump")
     crash.warnings += dump.warnings

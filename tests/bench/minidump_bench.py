@@ -20,7 +20,6 @@ import argparse
 import os
 import shutil
 import statistics
-import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from capture_bench import measure, median_of  # noqa: E402
+from capture_bench import measure, median_of, prepare_bytecode  # noqa: E402
 
 from tests.minidump.conftest import data_root  # noqa: E402
 
@@ -91,16 +90,11 @@ def large_symbols(sym: Path, runs: int) -> None:
         folder = work / "symbols" / name / debug_id
         folder.mkdir(parents=True)
         os.symlink(sym, folder / f"{name}.sym")
-        data = bytearray(builder.linux_crash())
-        stack_at = data.index(struct.pack("<Q", builder.CODE + 0x1234))
-        for index, offset in enumerate(picks):     # return addresses into the large module
-            struct.pack_into("<Q", data, stack_at + 8 * index, builder.CODE + offset + 4)
-        data = data.replace(bytes.fromhex("f1c3bcc0279865fe3058404b2831d9e64135386c"),
-                            _build_id_for(debug_id))
-        size_at = data.index(struct.pack("<QI", builder.CODE, 0x10000))
-        struct.pack_into("<I", data, size_at + 8, 0x7FFFFFF0)
+        data = builder.linux_crash(module=f"/opt/{name}", build_id=_build_id_for(debug_id).hex(),
+                                   module_size=0x7FFFFFF0,
+                                   return_addresses=tuple(builder.CODE + offset + 4 for offset in picks))
         dump = work / "large.dmp"
-        dump.write_bytes(bytes(data))
+        dump.write_bytes(data)
         env_cache = work / "cache"
         os.environ["XDG_CACHE_HOME"] = str(env_cache)
         command = HYDRA + ["bt", "--json", str(dump), "--symbols", str(work / "symbols")]
@@ -133,6 +127,7 @@ def main() -> int:
         print("no minidump data: pass --data ../shared/data/minidumps", file=sys.stderr)
         return 2
     os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="hydra-bench-cache-"))
+    prepare_bytecode()
     compare(args.data, args.runs, args.breakpad, args.rust_minidump)
     if args.large_sym:
         large_symbols(args.large_sym.resolve(), args.runs)

@@ -49,23 +49,30 @@ class Builder:
         return header + directory + bytes(self.blobs)
 
 
-def linux_crash(thread_name: str = "worker", context_size: int = 1232, thread_count: int | None = None) -> bytes:
-    """One amd64 Linux thread that faulted at 0x10 in a module, with 4 KiB of stack."""
+BUILD_ID = "f1c3bcc0279865fe3058404b2831d9e64135386c"
+
+
+def linux_crash(thread_name: str = "worker", context_size: int = 1232, thread_count: int | None = None,
+                module: str = "/usr/bin/app", build_id: str = BUILD_ID, module_size: int = 0x10000,
+                return_addresses: tuple[int, ...] = (CODE + 0x1234,)) -> bytes:
+    """One amd64 Linux thread that faulted at 0x10 in a module, with 4 KiB of stack holding
+    return addresses for the scan."""
     builder = Builder()
     builder.base = 32 + 12 * 6     # header and six directory entries
     stack = bytearray(4096)
-    struct.pack_into("<Q", stack, 64, CODE + 0x1234)    # a return address for the scan
+    for index, address in enumerate(return_addresses[:500]):
+        struct.pack_into("<Q", stack, 64 + 8 * index, address)
     stack_rva = builder.place(bytes(stack))
     context_rva = builder.place(amd64_context(CODE + 0x100, STACK, STACK + 0x800, context_size))
-    name_rva = builder.place(utf16("/usr/bin/app"))
-    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex("f1c3bcc0279865fe3058404b2831d9e64135386c"))
+    name_rva = builder.place(utf16(module))
+    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(build_id))
     thread_name_rva = builder.place(utf16(thread_name))
     system = struct.pack("<HHHBBIIIIIHH", 9, 6, 0x4601, 4, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24)
     builder.stream(SYSTEM_INFO, system)
     thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, context_size, context_rva)
     builder.stream(THREAD_LIST, struct.pack("<I", 1 if thread_count is None else thread_count) + thread)
     builder.stream(THREAD_NAMES, struct.pack("<I", 1) + struct.pack("<IQ", 42, thread_name_rva))
-    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
+    module = struct.pack("<QIIII", CODE, module_size, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
     builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
     builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
     exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", context_size, context_rva)
