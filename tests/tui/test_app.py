@@ -112,7 +112,7 @@ async def test_every_tab_shows_its_content(sample_crash, tab, size):
             "map": "r-xp",
             "modules": "libc.so.6",
             "classifiers": "segv",
-            "annotations": "no annotations",
+            "annotations": "faulting instruction: movsd",
             "attributes": "application",
             "system": "pid",
             "kernel": "no kernel frames",
