@@ -13,7 +13,7 @@ import sys
 from hydra import __version__
 from hydra.model.errors import BadInput
 
-COMMANDS = ("snap", "bt", "fingerprint")
+COMMANDS = ("snap", "bt", "fingerprint", "coresnap")
 
 
 def _capture_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    snap = commands.add_parser("snap", help="capture a core or a minidump into a self-contained snapshot")
-    snap.add_argument("core", metavar="CORE", help="a core file or a minidump")
+    snap = commands.add_parser("snap", help="capture a core, a minidump or a running process into a snapshot")
+    snap.add_argument("core", metavar="CORE", nargs="?", help="a core file or a minidump")
+    snap.add_argument("--pid", type=int, help="snapshot this running process (it is stopped for a moment)")
+    snap.add_argument("--env", action="store_true", help="with --pid: keep its environment variables (they may hold secrets)")
     snap.add_argument("-o", "--output", metavar="OUT.hsnap")
     _capture_arguments(snap)
 
@@ -56,6 +58,27 @@ def _parser() -> argparse.ArgumentParser:
     fingerprint.add_argument("files", nargs="+", metavar="FILE", help="snapshots, cores and minidumps")
     fingerprint.add_argument("--json", action="store_true", help="print JSON")
     _capture_arguments(fingerprint)
+
+    coresnap = commands.add_parser("coresnap", help="collect every crash on this machine as a snapshot")
+    actions = coresnap.add_subparsers(dest="action", required=True)
+
+    def archive_options(sub):
+        sub.add_argument("--dir", help="the archive (default: the config's [coresnap] dir)")
+        sub.add_argument("--config", help="the config file with the [coresnap] table")
+        return sub
+
+    archive_options(actions.add_parser("install", help="make the kernel pipe cores to hydra"))
+    archive_options(actions.add_parser("uninstall", help="restore the previous core_pattern"))
+    handle = archive_options(actions.add_parser("handle", help="what the kernel runs: the core on stdin"))
+    for name in ("pid", "tid", "signal", "time"):
+        handle.add_argument(name, type=int)
+    handle.add_argument("executable", help="%%E: the executable, with ! for /")
+    archive_options(actions.add_parser("list", help="the archive's entries"))
+    retry = archive_options(actions.add_parser("retry", help="make the snapshot of a pending entry again"))
+    retry.add_argument("id")
+    process = archive_options(actions.add_parser("process", help="the snapshot step of one entry"))
+    process.add_argument("id")
+    archive_options(actions.add_parser("purge", help="remove entries older than purge.age"))
     return parser
 
 
@@ -150,7 +173,12 @@ def _run(argv: list[str]) -> int:
 
     from hydra.loader import detect, open_crash
 
+    if args.command == "snap" and args.pid is not None:
+        return _snap_pid(args)
+
     if args.command == "snap":
+        if args.core is None:
+            raise BadInput("hydra snap", "give a core file, a minidump, or --pid PID")
         kind = detect(args.core)
         if kind not in ("core", "minidump"):
             raise BadInput(args.core, "not an ELF core file or a minidump")
@@ -177,6 +205,9 @@ def _run(argv: list[str]) -> int:
     if args.command == "fingerprint":
         return _fingerprint(args)
 
+    if args.command == "coresnap":
+        return _coresnap(args)
+
     if args.command == "bt":
         options = _capture_options(args) if detect(args.file) == "core" else None
         crash = open_crash(args.file, options, args.symbols, rules_file(args), not args.no_analysis)
@@ -190,6 +221,85 @@ def _run(argv: list[str]) -> int:
             sys.stdout.write("\n")
         else:
             sys.stdout.write(format_text(crash, args.full, args.thread))
+        return 0
+    return 2
+
+
+def _snap_pid(args) -> int:
+    from hydra.live.snapshot import snap_pid
+    from hydra.snapshot.format import write_snapshot
+
+    if args.core is not None:
+        raise BadInput(args.core, "give either a core or --pid, not both")
+    output = args.output or f"pid-{args.pid}.hsnap"
+    if os.path.isdir(output):
+        raise BadInput(output, "is a directory; give -o a file name")
+    crash = snap_pid(args.pid, _capture_options(args), args.env)
+    _warn(crash)
+    try:
+        size = write_snapshot(crash, output)
+    except OSError as error:
+        raise BadInput(output, f"cannot write: {error.strerror or error}") from None
+    print(f"hydra: wrote {output}: {size} bytes; process {args.pid} was stopped for "
+          f"{crash.system['stopped_seconds'] * 1000:.1f} ms", file=sys.stderr)
+    return 0
+
+
+def _coresnap(args) -> int:
+    from hydra.coresnap import handler
+    from hydra.coresnap.settings import load_settings
+
+    settings = load_settings(args.config, args.dir)
+    if args.action == "handle":
+        return handler.handle(settings, args.pid, args.tid, args.signal, args.time, args.executable, args.config)
+    for problem in settings.problems:
+        print(f"hydra: warning: {problem}", file=sys.stderr)
+    if args.action == "install":
+        from hydra.coresnap.install import install
+
+        try:
+            line, notes = install(settings.directory, args.config)
+        except PermissionError:
+            raise BadInput("/proc/sys/kernel/core_pattern", "permission denied (run as root)") from None
+        except ValueError as error:
+            raise BadInput(settings.directory, str(error)) from None
+        for note in notes:
+            print(f"hydra: note: {note}", file=sys.stderr)
+        print(f"hydra: core_pattern is now {line}", file=sys.stderr)
+        return 0
+    if args.action == "uninstall":
+        from hydra.coresnap.install import uninstall
+
+        try:
+            previous = uninstall(settings.directory)
+        except PermissionError:
+            raise BadInput("/proc/sys/kernel/core_pattern", "permission denied (run as root)") from None
+        print(f"hydra: core_pattern is {previous} again", file=sys.stderr)
+        return 0
+    if args.action == "list":
+        sys.stdout.write(handler.list_entries(settings))
+        return 0
+    if args.action == "process":
+        return handler.process(settings, args.id)
+    if args.action == "retry":
+        from hydra.coresnap.archive import Archive
+
+        archive = Archive(settings.directory)
+        entry = archive.find(args.id)
+        if entry is None:
+            raise BadInput(args.id, f"no such entry in {settings.directory}")
+        if not os.path.exists(entry.core):
+            raise BadInput(args.id, "its core is gone; nothing to retry")
+        status = handler.run_snapshot_step(entry, settings, archive, args.config)
+        entry = archive.find(args.id)
+        if status:
+            raise BadInput(args.id, f"still pending: {entry.error if entry else 'unknown error'}")
+        print(f"hydra: {args.id}: {entry.state}, {entry.snapshot}", file=sys.stderr)
+        return 0
+    if args.action == "purge":
+        removed = handler.purge(settings)
+        print(f"hydra: purged {len(removed)} entries" + (" (purge.disabled)" if settings.purge_disabled else ""),
+              file=sys.stderr)
         return 0
     return 2
 

@@ -1,0 +1,207 @@
+"""The crash collector, driven exactly as the kernel drives it: a real core on stdin and the
+core_pattern arguments (%P %I %s %t %E)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import hydra_command
+
+
+@pytest.fixture(scope="module")
+def core(crashed):
+    program = crashed("null_deref.c", "-O0")
+    return program
+
+
+def handle(archive: Path, core_path: str | None, pid: int, exe: str, data: bytes | None = None,
+           config: Path | None = None, env: dict | None = None, when: int | None = None) -> subprocess.CompletedProcess:
+    command = hydra_command() + ["coresnap", "handle", "--dir", str(archive)]
+    if config:
+        command += ["--config", str(config)]
+    command += [str(pid), str(pid), "11", str(when or int(time.time())), exe.replace("/", "!")]
+    stdin = data if data is not None else Path(core_path).read_bytes()
+    return subprocess.run(command, input=stdin, capture_output=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def entries(archive: Path) -> list[dict]:
+    found = []
+    for path in sorted((archive / "entries").glob("*/entry.json")):
+        found.append(json.loads(path.read_text()))
+    return found
+
+
+def test_one_crash_becomes_a_snapshot(core, tmp_path):
+    archive = tmp_path / "archive"
+    done = handle(archive, core.core, 4242, core.exe)
+    assert done.returncode == 0, done.stderr
+    [entry] = entries(archive)
+    assert entry["state"] == "done" and entry["error"] is None
+    assert entry["executable"] == core.exe and entry["size"] == os.path.getsize(core.core)
+    assert not (archive / "entries" / entry["id"] / "core").exists()          # keep_core is off
+    from hydra.snapshot import read_snapshot
+
+    crash = read_snapshot(entry["snapshot"])
+    assert crash.crashed_thread.frames[0].function == "lookup_price"
+    assert crash.attributes["coresnap.entry"] == entry["id"]
+    assert "stored the core" in (archive / "coresnap.log").read_text()
+    listing = subprocess.run(hydra_command() + ["coresnap", "list", "--dir", str(archive)], capture_output=True,
+                             text=True, timeout=60)
+    assert entry["id"] in listing.stdout and "done" in listing.stdout
+
+
+def test_ten_crashes_at_once(core, tmp_path):
+    archive = tmp_path / "archive"
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda i: handle(archive, core.core, 5000 + i, core.exe, when=1700000000), range(10)))
+    assert [r.returncode for r in results] == [0] * 10
+    found = entries(archive)
+    assert len(found) == 10 and {e["state"] for e in found} == {"done"}
+    assert len({e["id"] for e in found}) == 10
+    assert len(list((archive / "snapshots" / "default").glob("*.hsnap"))) == 10
+
+
+def test_full_disk_skips_and_says_so(core, tmp_path):
+    archive = tmp_path / "archive"
+    config = tmp_path / "config.toml"
+    config.write_text('[coresnap]\n[coresnap.dump]\nquota = 100\n')
+    done = handle(archive, core.core, 4343, core.exe, config=config)
+    assert done.returncode == 0
+    assert entries(archive) == []
+    log = (archive / "coresnap.log").read_text()
+    assert "skipped the core of pid 4343" in log and "dump.quota" in log
+
+
+def test_corrupt_core_stays_pending_then_retry(core, tmp_path):
+    archive = tmp_path / "archive"
+    done = handle(archive, None, 4444, core.exe, data=b"\x7fELF" + b"\0" * 100)
+    assert done.returncode == 1
+    [entry] = entries(archive)
+    assert entry["state"] == "pending" and "cannot read the core" in entry["error"]
+    # the core was damaged in transit; put the real one back and retry
+    (archive / "entries" / entry["id"] / "core").write_bytes(Path(core.core).read_bytes())
+    retry = subprocess.run(hydra_command() + ["coresnap", "retry", entry["id"], "--dir", str(archive)],
+                           capture_output=True, text=True, timeout=300)
+    assert retry.returncode == 0, retry.stderr
+    [entry] = entries(archive)
+    assert entry["state"] == "done" and entry["error"] is None
+
+
+def test_a_crashing_snapshot_step_keeps_the_core(core, tmp_path):
+    archive = tmp_path / "archive"
+    done = handle(archive, core.core, 4545, core.exe, env={"HYDRA_CORESNAP_FAULT": "snapshot"})
+    assert done.returncode == 1
+    [entry] = entries(archive)
+    assert entry["state"] == "pending" and "died of SIGSEGV" in entry["error"]
+    kept = archive / "entries" / entry["id"] / "core"
+    assert kept.read_bytes() == Path(core.core).read_bytes()
+    retry = subprocess.run(hydra_command() + ["coresnap", "retry", entry["id"], "--dir", str(archive)],
+                           capture_output=True, text=True, timeout=300)
+    assert retry.returncode == 0 and entries(archive)[0]["state"] == "done"
+
+
+def test_routes_keep_core_and_defaults_command(core, tmp_path):
+    archive = tmp_path / "archive"
+    defaults = tmp_path / "defaults.sh"
+    defaults.write_text("#!/bin/sh\necho team=pricing\necho program=$(basename \"$1\")\n")
+    defaults.chmod(0o755)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[coresnap]\nkeep_core = true\ndefaults_command = "{defaults}"\n'
+                      'route = ["pricing null_.*", "other nothing"]\n')
+    assert handle(archive, core.core, 4646, core.exe, config=config).returncode == 0
+    [entry] = entries(archive)
+    assert entry["route"] == "pricing" and "/snapshots/pricing/" in entry["snapshot"]
+    assert (archive / "entries" / entry["id"] / "core").exists()
+    from hydra.snapshot import read_snapshot
+
+    attributes = read_snapshot(entry["snapshot"]).attributes
+    assert attributes["team"] == "pricing" and attributes["program"] == os.path.basename(core.exe)
+
+
+def test_proc_facts_of_a_process_still_there(tmp_path, crashed):
+    """While the kernel dumps, /proc/PID still shows the process: a live process stands in."""
+    from conftest import PROGRAMS, compile_program
+    from hydra.live.corewriter import read_maps, write_core
+    from hydra.live.proc import process_figures
+    from hydra.live.ptrace import Stopped
+
+    exe = compile_program(PROGRAMS / "counter.c", tmp_path / "counter", ["-O0"])
+    process = subprocess.Popen([str(exe), "/dev/null"])
+    try:
+        for _ in range(200):
+            if len(os.listdir(f"/proc/{process.pid}/task")) == 4:
+                break
+            time.sleep(0.01)
+        with Stopped(process.pid) as stopped:
+            threads = [(t, *stopped.registers(t)) for t in sorted(stopped.tids, key=lambda t: (t != process.pid, t))]
+            write_core(str(tmp_path / "core"), process.pid, threads, read_maps(process.pid),
+                       process_figures(process.pid))
+        archive = tmp_path / "archive"
+        assert handle(archive, str(tmp_path / "core"), process.pid, str(exe)).returncode == 0
+    finally:
+        process.kill()
+        process.wait()
+    [entry] = entries(archive)
+    from hydra.snapshot import read_snapshot
+
+    crash = read_snapshot(entry["snapshot"])
+    assert {t.name for t in crash.threads} >= {"sleeper", "waiter", "spinner"}
+    assert any(t.kernel_frames for t in crash.threads)
+    assert crash.system["process"]["threads"] == "4" and crash.system["machine"]["memory_total"]
+
+
+def test_purge(core, tmp_path):
+    archive = tmp_path / "archive"
+    assert handle(archive, core.core, 4747, core.exe, when=1000).returncode == 0
+    assert handle(archive, core.core, 4748, core.exe).returncode == 0
+    config = tmp_path / "config.toml"
+    config.write_text('[coresnap]\n[coresnap.purge]\nage = "1d"\ndisabled = true\n')
+    subprocess.run(hydra_command() + ["coresnap", "purge", "--dir", str(archive), "--config", str(config)],
+                   check=True, capture_output=True, timeout=60)
+    assert len(entries(archive)) == 2
+    config.write_text('[coresnap]\n[coresnap.purge]\nage = "1d"\n')
+    subprocess.run(hydra_command() + ["coresnap", "purge", "--dir", str(archive), "--config", str(config)],
+                   check=True, capture_output=True, timeout=60)
+    assert [e["pid"] for e in entries(archive)] == [4748]
+
+
+@pytest.mark.skipif(os.environ.get("HYDRA_TEST_CORE_PATTERN") != "1",
+                    reason="changes the machine's core_pattern: set HYDRA_TEST_CORE_PATTERN=1 where that is allowed")
+def test_installed_in_the_kernel(tmp_path, crashed):
+    from conftest import PROGRAMS, compile_program
+
+    import tempfile
+
+    archive = Path(tempfile.mkdtemp(prefix="hy", dir="/tmp"))     # core_pattern holds 127 characters
+    before = Path("/proc/sys/kernel/core_pattern").read_text()
+    subprocess.run(hydra_command() + ["coresnap", "install", "--dir", str(archive)], check=True, timeout=60)
+    try:
+        exe = compile_program(PROGRAMS / "null_deref.c", tmp_path / "victim", ["-O0"])
+        import resource
+
+        subprocess.run([str(exe)], preexec_fn=lambda: resource.setrlimit(
+            resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)), timeout=60)
+        for _ in range(300):
+            if entries(archive) and entries(archive)[0]["state"] == "done":
+                break
+            time.sleep(0.1)
+    finally:
+        subprocess.run(hydra_command() + ["coresnap", "uninstall", "--dir", str(archive)], check=True, timeout=60)
+    assert Path("/proc/sys/kernel/core_pattern").read_text() == before
+    [entry] = entries(archive)
+    assert entry["state"] == "done" and entry["executable"] == str(exe)
+
+
+def test_install_refuses_a_line_the_kernel_would_cut(tmp_path):
+    from hydra.coresnap.install import handler_line
+
+    with pytest.raises(ValueError, match="kernel keeps 127"):
+        handler_line("/tmp/" + "x" * 120, None)

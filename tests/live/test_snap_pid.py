@@ -1,0 +1,121 @@
+"""`hydra snap --pid`: a running program snapshotted, and running on as before."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PROGRAMS, compile_program
+from tests.conftest import hydra_command
+
+STABLE = ("sleeper", "waiter", "spinner")      # threads whose state does not flicker
+
+
+@pytest.fixture(scope="module")
+def counter(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("counter")
+    exe = compile_program(PROGRAMS / "counter.c", folder / "counter", ["-O0"])
+    count_file = folder / "count.txt"
+    process = subprocess.Popen([str(exe), str(count_file)], env={**os.environ, "HYDRA_SECRET": "s3cret"})
+    for _ in range(200):
+        if count_file.exists() and count_file.read_text().strip() and len(os.listdir(f"/proc/{process.pid}/task")) == 4:
+            break
+        time.sleep(0.02)
+    yield process, count_file
+    process.kill()
+    process.wait()
+
+
+def states(pid: int) -> dict[str, str]:
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        out[name] = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return out
+
+
+def count(path: Path) -> int:
+    for _ in range(50):
+        text = path.read_text().strip()
+        if text:
+            return int(text)
+        time.sleep(0.01)
+    raise AssertionError("the counter stopped writing")
+
+
+def test_snapshot_of_a_running_process(counter, tmp_path):
+    process, count_file = counter
+    before_states = states(process.pid)
+    before = count(count_file)
+    output = tmp_path / "live.hsnap"
+    done = subprocess.run(hydra_command() + ["snap", "--pid", str(process.pid), "-o", str(output)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "was stopped for" in done.stderr
+    time.sleep(0.1)
+    assert count(count_file) > before                      # it kept counting
+    after_states = states(process.pid)
+    assert {n: after_states[n] for n in STABLE} == {n: before_states[n] for n in STABLE}
+    assert process.poll() is None
+
+    from hydra.snapshot import read_snapshot
+
+    crash = read_snapshot(str(output))
+    assert crash.attributes["snapshot.kind"] == "live" and crash.signal is None
+    names = {t.name: t for t in crash.threads}
+    assert set(names) >= {"counter", *STABLE}
+    assert {t.state for t in crash.threads if t.name in ("sleeper", "waiter")} == {"S"}
+    assert names["spinner"].state == "R"
+    assert [f.function for f in names["sleeper"].frames if f.function == "sleeper"]
+    assert any(f.function == "waiter" for f in names["waiter"].frames)
+    assert any(f.function == "spinner" for f in names["spinner"].frames)
+    assert names["sleeper"].kernel_frames, "kernel stacks are read where /proc lets us"
+    assert crash.system["process"]["rss"] and crash.system["process"]["open_files"] >= 3
+    assert crash.system["machine"]["memory_total"] and crash.system["machine"]["load_average"]
+    assert crash.system["stopped_seconds"] < 1.0
+    assert "environment" not in crash.system
+    waits = [a.text for a in crash.annotations if a.text.startswith("waits for mutex")]
+    assert waits and str(process.pid) in waits[0]
+
+
+def test_environment_only_when_asked(counter, tmp_path):
+    process, _ = counter
+    output = tmp_path / "env.hsnap"
+    done = subprocess.run(hydra_command() + ["snap", "--pid", str(process.pid), "--env", "-o", str(output)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    from hydra.snapshot import read_snapshot
+
+    assert read_snapshot(str(output)).system["environment"]["HYDRA_SECRET"] == "s3cret"
+
+
+def test_no_such_process():
+    done = subprocess.run(hydra_command() + ["snap", "--pid", "999999999"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "hydra: process 999999999: no such process"
+
+
+def test_another_tracer_is_refused(counter):
+    process, _ = counter
+    tracer = subprocess.Popen([sys.executable, "-c", (
+        "import ctypes, sys, time\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"assert libc.ptrace(0x4206, {process.pid}, 0, 0) == 0\n"
+        "print('attached', flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert tracer.stdout.readline().strip() == "attached"
+        done = subprocess.run(hydra_command() + ["snap", "--pid", str(process.pid)], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 2
+        assert "another tracer" in done.stderr and done.stderr.count("\n") == 1
+    finally:
+        tracer.kill()
+        tracer.wait()
+    time.sleep(0.05)
+    assert states(process.pid)["sleeper"] == "S"          # never left stopped
