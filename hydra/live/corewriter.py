@@ -10,6 +10,7 @@ as the capture engine reads code from the binaries.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from dataclasses import dataclass
 
@@ -83,38 +84,38 @@ def _nt_file(mappings: list[Mapping]) -> bytes:
     return head + table + b"".join(m.path.encode() + b"\0" for m in files)
 
 
-def has_private_pages(pagemap, mapping: Mapping) -> bool:
-    """Whether a file mapping holds pages the process wrote (copy-on-write: RELRO's .got and
-    .dynamic, patched code), which the file does not have. The kernel dumps such mappings."""
+# pagemap entries are 64-bit; their flags sit in the top byte: 0x80 present, 0x40 swapped,
+# 0x20 a file page. Tables turn each top byte into 1 or 0, so whole mappings are sifted in C.
+_IN_MEMORY = bytes(1 if b & 0xC0 else 0 for b in range(256))
+_PRIVATE = bytes(1 if (b & 0x80 and not b & 0x20) or b & 0x40 else 0 for b in range(256))
+_RUN = re.compile(b"\x01+")
+
+
+def _flags(pagemap, mapping: Mapping, table: bytes) -> bytes | None:
     pages = (mapping.end - mapping.start) // PAGE
     try:
         pagemap.seek(mapping.start // PAGE * 8)
         raw = pagemap.read(pages * 8)
     except OSError:
-        return False
-    return any((entry & PRESENT and not entry & FILE_PAGE) or entry & SWAPPED
-               for entry in struct.unpack(f"<{len(raw) // 8}Q", raw[: len(raw) // 8 * 8]))
+        return None
+    if len(raw) < pages * 8:
+        return None
+    return raw[7::8].translate(table)
+
+
+def has_private_pages(pagemap, mapping: Mapping) -> bool:
+    """Whether a file mapping holds pages the process wrote (copy-on-write: RELRO's .got and
+    .dynamic, patched code), which the file does not have. The kernel dumps such mappings."""
+    flags = _flags(pagemap, mapping, _PRIVATE)
+    return bool(flags) and b"\x01" in flags
 
 
 def present_runs(pagemap, mapping: Mapping) -> list[tuple[int, int]]:
     """(start, end) runs of pages of a mapping that are in memory or swapped out."""
-    pages = (mapping.end - mapping.start) // PAGE
-    try:
-        pagemap.seek(mapping.start // PAGE * 8)
-        raw = pagemap.read(pages * 8)
-    except OSError:
+    flags = _flags(pagemap, mapping, _IN_MEMORY)
+    if flags is None:
         return [(mapping.start, mapping.end)]
-    if len(raw) < pages * 8:
-        return [(mapping.start, mapping.end)]
-    runs: list[tuple[int, int]] = []
-    for index, entry in enumerate(struct.unpack(f"<{pages}Q", raw)):
-        if entry & (PRESENT | SWAPPED):
-            address = mapping.start + index * PAGE
-            if runs and runs[-1][1] == address:
-                runs[-1] = (runs[-1][0], address + PAGE)
-            else:
-                runs.append((address, address + PAGE))
-    return runs
+    return [(mapping.start + m.start() * PAGE, mapping.start + m.end() * PAGE) for m in _RUN.finditer(flags)]
 
 
 def write_core(path: str, pid: int, threads: list[tuple[int, bytes, bytes | None]], mappings: list[Mapping],
