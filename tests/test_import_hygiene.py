@@ -21,7 +21,8 @@ def loaded_after(statement: str) -> set[str]:
 @pytest.mark.parametrize("module", [
     "hydra.model", "hydra.snapshot.format", "hydra.capture.engine", "hydra.symbols.demangle",
     "hydra.report.backtrace", "hydra.loader", "hydra.minidump.opener", "hydra.symbols.breakpad",
-    "hydra.symbols.locate", "hydra.symbols.elfsymbols", "hydra.config",
+    "hydra.symbols.locate", "hydra.symbols.elfsymbols", "hydra.config", "hydra.analysis.fingerprint",
+    "hydra.live.snapshot", "hydra.coresnap.handler", "hydra.coresnap.install", "hydra.report.buckets",
 ])
 def test_core_layers_do_not_import_the_ui(module):
     modules = loaded_after(f"import {module}")

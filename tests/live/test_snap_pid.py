@@ -119,3 +119,24 @@ def test_another_tracer_is_refused(counter):
         tracer.wait()
     time.sleep(0.05)
     assert states(process.pid)["sleeper"] == "S"          # never left stopped
+
+
+async def test_system_and_kernel_tabs_show_the_live_facts(counter, tmp_path):
+    process, _ = counter
+    from hydra.live.snapshot import snap_pid
+    from tests.tui.conftest import make_app
+
+    crash = snap_pid(process.pid)
+    app = make_app(crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.set_tab("system")
+        await pilot.pause()
+        text = "\n".join(app.side_view.text_lines()[:200])
+        assert "process.rss" in text and "machine.load_average" in text and "stopped_seconds" in text
+        sleeper = next(t for t in crash.threads if t.name == "sleeper")
+        app.select_thread(sleeper)
+        app.set_tab("kernel")
+        await pilot.pause()
+        shown = app.side_view.text_lines()[:50]
+        assert sleeper.kernel_frames and all(frame in "\n".join(shown) for frame in sleeper.kernel_frames[:3])
