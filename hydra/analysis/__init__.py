@@ -48,11 +48,15 @@ def start_discovery() -> None:
             _discovery["entries"] = list(entry_points(group=ENTRY_POINT_GROUP))
         except Exception as error:
             _discovery["error"] = error
-        try:
-            import capstone  # noqa: F401  (the instruction analyzer's; slow to import)
-        except ImportError:
-            pass
-        from hydra.analysis import aborts, evidence, faults, severity  # noqa: F401
+        from importlib import import_module
+
+        # the analyzers' modules and capstone (slow to import) are loaded meanwhile too
+        for name in ("capstone", "hydra.analysis.aborts", "hydra.analysis.evidence",
+                     "hydra.analysis.faults", "hydra.analysis.severity"):
+            try:
+                import_module(name)
+            except ImportError:
+                pass
         from hydra.analysis.fingerprint import default_rules
 
         default_rules()

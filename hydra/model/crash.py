@@ -172,6 +172,18 @@ class Annotation:
     frame: int | None = None
     variable: str | None = None      # a path such as "args/c/items/[0]"
 
+    @property
+    def owner(self) -> str:
+        """`thread 42, frame #0, args/c`, or `process`."""
+        parts = []
+        if self.tid is not None:
+            parts.append(f"thread {self.tid}")
+        if self.frame is not None:
+            parts.append(f"frame #{self.frame}")
+        if self.variable:
+            parts.append(self.variable)
+        return ", ".join(parts) or "process"
+
 
 @dataclass
 class Process:

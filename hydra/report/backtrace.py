@@ -62,15 +62,7 @@ def analysis_lines(crash: Crash) -> list[str]:
     if fingerprint:
         lines.append(f"Fingerprint: {printable(fingerprint)}  [{printable(crash.attributes.get('fingerprint.frames', ''))}]")
     for annotation in crash.annotations:
-        owner = []
-        if annotation.tid is not None:
-            owner.append(f"thread {annotation.tid}")
-        if annotation.frame is not None:
-            owner.append(f"frame #{annotation.frame}")
-        if annotation.variable:
-            owner.append(printable(annotation.variable))
-        suffix = f" ({', '.join(owner)})" if owner else ""
-        lines.append(f"  {annotation.severity}: {printable(annotation.text)}{suffix}")
+        lines.append(f"  {annotation.severity}: {printable(annotation.text)} ({printable(annotation.owner)})")
     return lines
 
 

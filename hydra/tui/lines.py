@@ -146,16 +146,9 @@ def annotations(crash: Crash) -> Lines:
         return message("no annotations")
     texts = []
     for annotation in crash.annotations:
-        owner = []
-        if annotation.tid is not None:
-            owner.append(f"thread {annotation.tid}")
-        if annotation.frame is not None:
-            owner.append(f"frame {annotation.frame}")
-        if annotation.variable:
-            owner.append(annotation.variable)
         style = {"error": "bold red", "warning": "yellow"}.get(annotation.severity, "")
         texts.append(assemble((f"{annotation.severity:<8}", style), (annotation.text, ""),
-                              (f"  [{', '.join(owner) or 'process'}]", DIM)))
+                              (f"  [{annotation.owner}]", DIM)))
     return from_texts(texts, payload=list(crash.annotations))
 
 

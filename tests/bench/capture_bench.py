@@ -32,8 +32,10 @@ def prepare_bytecode() -> None:
     at every start (which PYTHONDONTWRITEBYTECODE would force)."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     import compileall
+    import sysconfig
 
     compileall.compile_dir(str(ROOT / "hydra"), quiet=1)
+    compileall.compile_dir(sysconfig.get_paths()["purelib"], quiet=1)     # as pip leaves an install
 
 
 def measure(command: list[str]) -> tuple[float, float]:
