@@ -92,7 +92,15 @@ class SymbolFile:
         if key not in self._decoded:
             _starts, rows = self._sections[section]
             offset, size = rows[3 * index + 1], rows[3 * index + 2]
-            self._decoded[key] = msgpack.unpackb(self._map[offset : offset + size], strict_map_key=False)
+            try:
+                record = msgpack.unpackb(self._map[offset : offset + size], strict_map_key=False)
+            except (ValueError, msgpack.UnpackException):
+                record = None       # a damaged cache: this record is lost, the rest still serves
+            if section in ("file", "origin"):
+                record = record if isinstance(record, str) else None
+            elif not isinstance(record, list) or len(record) < 3:
+                record = None
+            self._decoded[key] = record
         return self._decoded[key]
 
     def _exact(self, section: str, key: int):
@@ -115,7 +123,15 @@ class SymbolFile:
 
     def symbolize(self, address: int) -> list[SymbolFrame]:
         """The function (and the functions inlined into it) at a module-relative address."""
+        try:
+            return self._symbolize(address)
+        except (TypeError, ValueError, IndexError):
+            return []               # a damaged cache record: no symbol here
+
+    def _symbolize(self, address: int) -> list[SymbolFrame]:
         func = self._find("func", address)
+        if func is not None and (len(func) != 6 or not isinstance(func[4], list) or not isinstance(func[5], list)):
+            func = None
         if func is None:
             public = self._find("public", address, contained=False)
             starts, _rows = self._sections["func"]
@@ -150,12 +166,12 @@ class SymbolFile:
 
     def parameter_size(self, address: int) -> int | None:
         func = self._find("func", address)
-        return func[2] if func is not None else None
+        return func[2] if func is not None and isinstance(func[2], int) else None
 
     def cfi_rules(self, address: int) -> str | None:
         """The STACK CFI rules in force at address: the INIT rules overlaid by the deltas."""
         record = self._find("cfi", address)
-        if record is None:
+        if record is None or not isinstance(record[1], str):
             return None
         rules = record[1]
         for at in range(0, len(record[2]), 2):
@@ -166,7 +182,7 @@ class SymbolFile:
     def windows_frame_info(self, address: int) -> WindowsFrameInfo | None:
         for section in ("win4", "win0"):
             record = self._find(section, address)
-            if record is not None:
+            if record is not None and len(record) == 9:
                 return WindowsFrameInfo(*record)
         return None
 

@@ -189,3 +189,33 @@ def test_local_elf_debug_info_gives_the_inline_chain(dumps):
     assert frames[0].file.endswith("main.cpp")
     assert crash.modules[0].has_symbols
     assert crash.crashed_thread.frames[len(frames)].trust in ("cfi", "scan")
+
+
+def test_local_elf_cfi_agrees_with_breakpads_dump_syms(dumps):
+    """Rules read from the binary's .eh_frame against the STACK CFI records Breakpad's
+    dump_syms wrote for the same binary (crash.sym), at every address both describe."""
+    from hydra.minidump.postfix import cfi_rules
+    from hydra.symbols.breakpad import open_symbols
+    from hydra.symbols.elfsymbols import ElfSymbols
+
+    fixture = dumps / "symbolic/fixtures/linux"
+    ours = ElfSymbols(str(fixture / "crash"), str(fixture / "crash.debug"))
+    theirs = open_symbols(str(fixture / "crash.sym"))
+    addresses = []
+    for line in (fixture / "crash.sym").read_text().splitlines():
+        if line.startswith("STACK CFI "):
+            fields = line.split()
+            addresses.append(int(fields[3] if fields[2] == "INIT" else fields[2], 16))
+    compared = 0
+    for address in addresses:
+        mine = ours.cfi_rules(address)
+        if mine is None:
+            continue        # an FDE pyelftools cannot decode (main's uses DW_CFA_def_cfa_expression)
+        reference = cfi_rules(theirs.cfi_rules(address))
+        rules = cfi_rules(mine)
+        if rules.get(".ra") == [".undef"]:
+            continue        # _start: the DWARF says the return address is undefined; dump_syms does not
+        for register in set(rules) & set(reference):
+            assert rules[register] == reference[register], (hex(address), register)
+        compared += 1
+    assert compared >= 40

@@ -121,3 +121,21 @@ def test_unwritable_cache_still_works(tmp_path, monkeypatch):
     blocked.write_text("a file where the cache folder would be")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     assert open_symbols(write(tmp_path, SYM)).symbolize(0x1025)[0].function == "outer_function"
+
+
+def test_a_damaged_cache_is_rebuilt_or_survived(tmp_path):
+    from hydra.symbols.breakpad import SymbolFile, cache_directory
+
+    path = write(tmp_path, SYM)
+    open_symbols(path)
+    [cache] = list(__import__("pathlib").Path(cache_directory()).rglob("*.hsym"))
+    data = bytearray(cache.read_bytes())
+    data[40:400] = b"\xc1" * 360              # records hit, arrays and index intact
+    cache.write_bytes(bytes(data))
+    damaged = SymbolFile(str(cache))
+    for address in (0x1004, 0x1014, 0x2004, 0x3050, 0x4004, 0x500):
+        damaged.symbolize(address)             # answers or nothing; never an exception
+        damaged.cfi_rules(address)
+        damaged.windows_frame_info(address)
+    cache.write_bytes(b"HYDRASYM" + b"\xff" * 50)
+    assert open_symbols(path).symbolize(0x1025)[0].line == 14    # unreadable: built again
