@@ -140,3 +140,28 @@ async def test_system_and_kernel_tabs_show_the_live_facts(counter, tmp_path):
         await pilot.pause()
         shown = app.side_view.text_lines()[:50]
         assert sleeper.kernel_frames and all(frame in "\n".join(shown) for frame in sleeper.kernel_frames[:3])
+
+
+def test_permission_denied_leaves_it_running(tmp_path):
+    """A process that is not dumpable may be traced only with CAP_SYS_PTRACE: without it, one line."""
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to take CAP_SYS_PTRACE away")
+    source = tmp_path / "guarded.c"
+    source.write_text("#include <sys/prctl.h>\n#include <unistd.h>\n"
+                      "int main(void) { prctl(PR_SET_DUMPABLE, 0); for (;;) sleep(1); }\n")
+    exe = compile_program(source, tmp_path / "guarded", ["-O0"])
+    process = subprocess.Popen([str(exe)])
+    try:
+        time.sleep(0.2)
+        done = subprocess.run([setpriv, "--bounding-set", "-sys_ptrace", "--inh-caps", "-sys_ptrace",
+                               *hydra_command(), "snap", "--pid", str(process.pid), "-o", str(tmp_path / "x.hsnap")],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert "permission denied" in done.stderr and done.stderr.count("\n") == 1
+        assert Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"
+    finally:
+        process.kill()
+        process.wait()
