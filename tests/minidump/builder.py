@@ -78,3 +78,34 @@ def linux_crash(thread_name: str = "worker", context_size: int = 1232, thread_co
     exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", context_size, context_rva)
     builder.stream(EXCEPTION, exception)
     return builder.build()
+
+
+def arm64_context(pc: int, sp: int, fp: int, lr: int) -> bytes:
+    raw = bytearray(912)
+    struct.pack_into("<II", raw, 0, 0x400000 | 0x7, 0)
+    struct.pack_into("<Q", raw, 8 + 8 * 29, fp)
+    struct.pack_into("<Q", raw, 8 + 8 * 30, lr)
+    struct.pack_into("<QQ", raw, 256, sp, pc)
+    return bytes(raw)
+
+
+def linux_arm64_crash() -> bytes:
+    """An arm64 Linux thread three calls deep, its callers reachable only through x29/x30."""
+    builder = Builder()
+    builder.base = 32 + 12 * 5
+    stack = bytearray(4096)
+    struct.pack_into("<QQ", stack, 0x100, STACK + 0x200, CODE + 0x300)    # frame record of caller 1
+    struct.pack_into("<QQ", stack, 0x200, 0, 0)                           # the outermost record
+    stack_rva = builder.place(bytes(stack))
+    context_rva = builder.place(arm64_context(CODE + 0x100, STACK, STACK + 0x100, CODE + 0x200))
+    name_rva = builder.place(utf16("/usr/bin/app"))
+    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(BUILD_ID))
+    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 12, 0, 0, 8, 1, 0, 0, 0, 0x8203, 0, 0, 0) + bytes(24))
+    thread = struct.pack("<IIIIQQII II", 7, 0, 0, 0, 0, STACK, 4096, stack_rva, 912, context_rva)
+    builder.stream(THREAD_LIST, struct.pack("<I", 1) + thread)
+    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
+    builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
+    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
+    exception = struct.pack("<IIIIQQII", 7, 0, 7, 2, 0, 0xdead, 0, 0) + bytes(15 * 8) + struct.pack("<II", 912, context_rva)
+    builder.stream(EXCEPTION, exception)
+    return builder.build()

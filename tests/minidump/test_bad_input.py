@@ -116,3 +116,13 @@ def test_fuzzed_shared_dumps(dumps, tmp_path):
             continue
         for thread in crash.threads:
             assert len(thread.frames) <= 1024
+
+
+def test_arm64_walks_the_frame_records(tmp_path):
+    crash = open_minidump(write(tmp_path, builder.linux_arm64_crash()), [])
+    assert crash.process.architecture == "aarch64" and not crash.warnings
+    assert crash.attributes["crash_reason"] == "SIGBUS / BUS_ADRERR" and crash.attributes["os"] == "Android"
+    frames = crash.crashed_thread.frames
+    assert [(f.trust, f.pc - builder.CODE) for f in frames] == [
+        ("context", 0x100), ("frame_pointer", 0x200), ("frame_pointer", 0x300)]
+    assert frames[1].registers["sp"] == builder.STACK + 0x110
