@@ -34,10 +34,10 @@ def builtin_analyzers() -> list[tuple[str, Callable[[AnalysisContext], None]]]:
 _discovery: dict[str, object] = {}
 
 
-def start_discovery() -> None:
-    """Look for plug-ins (and load capstone) in the background: reading every installed
-    package's entry points and importing capstone cost tens of milliseconds, which a capture
-    spends in drgn meanwhile."""
+def start_discovery(preload: bool = False) -> None:
+    """Look for plug-ins in the background (and with preload, import capstone and compile the
+    default rules): tens of milliseconds that a capture spends in drgn meanwhile, which
+    releases the interpreter lock. Pure-Python work (a minidump) gains nothing from it."""
     if "thread" in _discovery:
         return
 
@@ -48,9 +48,11 @@ def start_discovery() -> None:
             _discovery["entries"] = list(entry_points(group=ENTRY_POINT_GROUP))
         except Exception as error:
             _discovery["error"] = error
+        if not preload:
+            return
         from importlib import import_module
 
-        # the analyzers' modules and capstone (slow to import) are loaded meanwhile too
+        # while a capture waits on drgn, the analyzers' modules and capstone load too
         for name in ("capstone", "hydra.analysis.aborts", "hydra.analysis.evidence",
                      "hydra.analysis.faults", "hydra.analysis.severity"):
             try:

@@ -68,7 +68,7 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
     if options.analysis:
         from hydra.analysis import start_discovery
 
-        start_discovery()
+        start_discovery(preload=True)
 
     logging.getLogger("drgn").setLevel(logging.CRITICAL)
     # drgn plugins are for interactive drgn; capture does not scan for them
