@@ -66,7 +66,41 @@ def compare(data: Path, runs: int, breakpad: str | None, rust: str | None) -> li
         print(f"{relative:<48} {cells[0]:>14} {cells[1]:>14} {cells[2]:>14} {f'{ratio:.1f}x' if ratio else '-':>8}")
     if ratios:
         print(f"hydra / rust-minidump: median {statistics.median(ratios):.1f}x, worst {max(ratios):.1f}x")
+    if breakpad:
+        same, total = agreement(data, breakpad)
+        print(f"frames (module, function, file, line) equal to minidump_stackwalk -m: {same} of {total} threads")
     return ratios
+
+
+def agreement(data: Path, breakpad: str) -> tuple[int, int]:
+    """Threads whose every frame names the same module, function, file and line as Breakpad's
+    machine-readable output (Breakpad leaves out the thread that wrote the dump)."""
+    import subprocess
+
+    from hydra.minidump.opener import open_minidump
+
+    same = total = 0
+    for path in sorted(data.rglob("*.dmp")):
+        if "microdumps" in path.parts:
+            continue
+        relative = str(path.relative_to(data))
+        output = subprocess.run([breakpad, "-m", str(path), str(symbols_for(relative, data))],
+                                capture_output=True, text=True).stdout
+        theirs: dict[int, list] = {}
+        for line in output.splitlines():
+            fields = line.split("|")
+            if len(fields) == 7 and fields[0].isdigit():
+                theirs.setdefault(int(fields[0]), []).append(tuple(fields[2:6]))
+        if not theirs:
+            continue          # Breakpad prints no threads for a dump without an exception
+        crash = open_minidump(str(path), [str(symbols_for(relative, data))], analysis=False)
+        threads = [t for t in crash.threads if t.name != "(dump writer)"]
+        for index, thread in enumerate(threads):
+            ours = [((f.module or "").replace("\\", "/").rsplit("/", 1)[-1], f.function or "", f.file or "",
+                     str(f.line or "")) for f in thread.frames]
+            total += 1
+            same += ours == theirs.get(index, [])
+    return same, total
 
 
 def large_symbols(sym: Path, runs: int) -> None:
