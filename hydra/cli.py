@@ -106,7 +106,7 @@ def _warn(crash) -> None:
 def _view_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hydra", description="Post-mortem debugger for native programs. "
-        "Commands: hydra snap CORE, hydra bt FILE (see hydra snap --help).")
+        "Commands: hydra snap, hydra bt, hydra fingerprint, hydra coresnap (each with --help).")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
     parser.add_argument("file", nargs="?", metavar="FILE",
                         help="a snapshot, a core or a minidump (default: the bundled sample)")
