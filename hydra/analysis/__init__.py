@@ -99,7 +99,11 @@ def analyze(crash, read: Reader | None = None, symbol: SymbolLookup | None = Non
     except RulesError as error:
         crash.warnings.append(f"fingerprint rules: {error}; using the defaults")
         rules = load_rules(None)
-    digest, frames = fingerprint(crash, rules)
-    crash.attributes["fingerprint"] = digest
-    crash.attributes["fingerprint.frames"] = " | ".join(frames)
+    try:
+        digest, frames = fingerprint(crash, rules)
+    except Exception as error:     # a user's rules must not cost the crash its other findings
+        crash.warnings.append(f"fingerprint failed: {type(error).__name__}: {error}")
+    else:
+        crash.attributes["fingerprint"] = digest
+        crash.attributes["fingerprint.frames"] = " | ".join(frames)
     crash.system["analysis_seconds"] = round(time.perf_counter() - started, 4)

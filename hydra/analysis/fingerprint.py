@@ -78,7 +78,9 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
                 pattern, arrow, replacement = rest.partition(" => ")
                 if not arrow:
                     raise RulesError("rename needs `PATTERN => REPLACEMENT`")
-                rules.renames.append((re.compile(pattern.strip()), replacement.strip()))
+                compiled = re.compile(pattern.strip())
+                _check_replacement(compiled, replacement.strip())
+                rules.renames.append((compiled, replacement.strip()))
             elif keyword == "templates" and not rest:
                 rules.templates = True
             elif keyword in ("skip", "skip-module", "skip-unnamed-module", "stop", "stop-after") and rest:
@@ -90,11 +92,13 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
                 if level not in ("function", "file", "line"):
                     raise RulesError("detail is function, file or line")
                 rules.details.append((re.compile(pattern.strip()) if pattern.strip() else None, level))
-            elif keyword == "frames" and rest.isdigit() and int(rest) > 0:
+            elif keyword == "frames" and rest.isascii() and rest.isdigit() and 0 < int(rest[:6]) and len(rest) <= 6:
                 rules.frames = int(rest)
             else:
                 raise RulesError(f"not a rule: {line[:60]!r}")
-        except re.error as error:
+        except (re.error, OverflowError, RecursionError, ValueError) as error:
+            if isinstance(error, RulesError):
+                raise RulesError(f"{origin}:{number}: {error}") from None
             raise RulesError(f"{origin}:{number}: bad pattern: {error}") from None
         except RulesError as error:
             raise RulesError(f"{origin}:{number}: {error}") from None
@@ -104,6 +108,19 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
 @functools.lru_cache(maxsize=1)
 def default_rules() -> Rules:
     return parse_rules(DEFAULT_RULES.read_text(), str(DEFAULT_RULES))
+
+
+def _check_replacement(pattern: re.Pattern, replacement: str) -> None:
+    """Group references must name groups the pattern has: `\\2` with one group is an error now,
+    not when a frame's name is rewritten."""
+    for match in re.finditer(r"\\(\d+)|\\g<([^>]*)>", replacement):
+        number, name = match.groups()
+        reference = number if number is not None else name
+        if reference.isdigit():
+            if int(reference) > pattern.groups:
+                raise RulesError(f"the replacement refers to group {reference}; the pattern has {pattern.groups}")
+        elif reference not in pattern.groupindex:
+            raise RulesError(f"the replacement refers to group {reference!r}, which the pattern lacks")
 
 
 def load_rules(user_file: str | None = None) -> Rules:
@@ -117,14 +134,30 @@ def load_rules(user_file: str | None = None) -> Rules:
     return parse_rules(text, user_file).extend(defaults)
 
 
+_OPERATOR = re.compile(r"operator\s*(<=>|<<=|<<|<=|<)")
+
+
 def collapse_templates(name: str) -> str:
-    """Template arguments become `T`, outside parentheses and operator names' angle brackets."""
-    if "<" not in name or name.startswith("operator<"):
+    """Template arguments become `T`: `f<int, std::less<int>>` -> `f<T>`. The `<` of
+    `operator<`, `operator<<` and the like is no template, nor is anything in parentheses."""
+    if "<" not in name:
         return name
     out = []
-    depth = 0
-    for char in name:
-        if char == "<":
+    depth = 0          # template brackets
+    parens = 0
+    position = 0
+    while position < len(name):
+        operator = _OPERATOR.match(name, position) if depth == 0 else None
+        if operator:
+            out.append(operator.group(0))
+            position = operator.end()
+            continue
+        char = name[position]
+        position += 1
+        if depth == 0 and char in "()":
+            parens += 1 if char == "(" else -1 if parens else 0
+            out.append(char)
+        elif char == "<" and parens == 0:
             if depth == 0:
                 out.append("<T>")
             depth = min(depth + 1, MAX_TEMPLATE_DEPTH)
@@ -139,7 +172,10 @@ def normalize(name: str, rules: Rules) -> str:
     for pattern, replacement in rules.renames:
         changed = pattern.fullmatch(name)
         if changed:
-            name = changed.expand(replacement)
+            try:
+                name = changed.expand(replacement)
+            except (re.error, IndexError):
+                pass                 # a replacement the pattern cannot fill: the name stays
     if rules.templates:
         name = collapse_templates(name)
     return name

@@ -55,8 +55,8 @@ class Archive:
         self.snapshots_dir = os.path.join(root, "snapshots")
 
     def ensure(self) -> None:
-        os.makedirs(self.entries_dir, exist_ok=True)
-        os.makedirs(self.snapshots_dir, exist_ok=True)
+        for folder in (self.root, self.entries_dir, self.snapshots_dir):
+            os.makedirs(folder, mode=0o700, exist_ok=True)
 
     def log(self, text: str) -> None:
         line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n"
@@ -76,7 +76,7 @@ class Archive:
             name = base if attempt == 0 else f"{base}-{attempt}"
             folder = os.path.join(self.entries_dir, name)
             try:
-                os.mkdir(folder)
+                os.mkdir(folder, 0o700)
             except FileExistsError:
                 continue
             entry = Entry(name, "pending", pid, tid, signal, when, executable, folder=folder)

@@ -32,6 +32,7 @@ def free_percent(path: str) -> float:
 def handle(settings: Settings, pid: int, tid: int, signal_number: int, when: int, executable_field: str,
            config_file: str | None = None, stream=None) -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))       # never a core of the handler itself
+    os.umask(0o077)          # cores and snapshots hold the crashed process's memory: owner only
     stream = stream or sys.stdin.buffer
     executable = executable_field.replace("!", "/")
     archive = Archive(settings.directory)
@@ -108,7 +109,10 @@ def run_snapshot_step(entry: Entry, settings: Settings, archive: Archive, config
     except subprocess.TimeoutExpired:
         return _failed(archive, entry.id, f"the snapshot step took more than {SNAPSHOT_TIMEOUT} s")
     if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
         return _failed(archive, entry.id, f"the snapshot step died of {name}; the core is kept")
     if done.returncode != 0:
         fresh = archive.find(entry.id)
@@ -134,6 +138,7 @@ def process(settings: Settings, entry_id: str) -> int:
     if os.environ.get(FAULT_VARIABLE) == "snapshot":
         os.kill(os.getpid(), signal.SIGSEGV)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.umask(0o077)
     archive = Archive(settings.directory)
     entry = archive.find(entry_id)
     if entry is None:
@@ -163,6 +168,7 @@ def process(settings: Settings, entry_id: str) -> int:
     program = os.path.basename(entry.executable) or "unknown"
     output = os.path.join(folder, f"{program}-{entry.id}.hsnap")
     write_snapshot(crash, output)
+    os.chmod(output, 0o600)
     entry.state, entry.route, entry.snapshot, entry.error = "snapshotted", route, output, None
     entry.save()
     if not settings.keep_core:

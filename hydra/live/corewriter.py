@@ -18,6 +18,7 @@ NT_PRSTATUS, NT_FPREGSET, NT_PRPSINFO, NT_AUXV, NT_FILE = 1, 2, 3, 6, 0x46494C45
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PRESENT, SWAPPED, FILE_PAGE = 1 << 63, 1 << 62, 1 << 61
 COPY_CHUNK = 1 << 20
+MAX_SEGMENTS = 0xFFFE
 SKIPPED = ("[vvar]", "[vsyscall]", "[vvar_vclock]")
 
 
@@ -122,6 +123,10 @@ def write_core(path: str, pid: int, threads: list[tuple[int, bytes, bytes | None
                process: dict) -> int:
     """The core of a stopped process; threads are (tid, user_regs_struct, user_fpregs_struct).
     Returns the bytes of memory copied."""
+    # e_phnum is 16 bits; beyond that the kernel uses PN_XNUM, which we spare ourselves by
+    # leaving out the rarest mappings a snapshot needs: read-only file mappings
+    if len(mappings) > MAX_SEGMENTS:
+        mappings = [m for m in mappings if m.copied or not (m.path or "").startswith("/")][:MAX_SEGMENTS]
     notes = bytearray()
     ppid = int(process.get("ppid") or 0)
     for tid, registers, fpregs in threads:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import signal
 import struct
 
 PTRACE_GETREGS = 12
@@ -60,6 +61,7 @@ class Stopped:
     def __init__(self, pid: int):
         self.pid = pid
         self.tids: list[int] = []
+        self.signals: dict[int, int] = {}
 
     def __enter__(self) -> Stopped:
         try:
@@ -88,7 +90,12 @@ class Stopped:
                     raise
                 seized.add(tid)
                 self.tids.append(tid)
-                _ptrace(PTRACE_INTERRUPT, tid)
+                try:
+                    _ptrace(PTRACE_INTERRUPT, tid)
+                except PtraceError as error:
+                    if error.errno != errno.ESRCH:
+                        raise
+                    self.tids.remove(tid)       # it ended between the two calls
         if not self.tids:
             raise PtraceError(errno.ESRCH, os.strerror(errno.ESRCH))
         self._wait_stopped(list(self.tids))
@@ -112,6 +119,11 @@ class Stopped:
                 break
             if waited == -1 or os.WIFEXITED(status.value) or os.WIFSIGNALED(status.value):
                 self.tids.remove(tid)       # it ended: nothing to read, nothing to resume
+                continue
+            value = status.value
+            if os.WIFSTOPPED(value) and (value >> 16) != PTRACE_EVENT_STOP and os.WSTOPSIG(value) != signal.SIGTRAP:
+                # a signal was on its way to the thread: it is handed back when we detach
+                self.signals[tid] = os.WSTOPSIG(value)
 
     def registers(self, tid: int) -> tuple[bytes, bytes | None]:
         """(user_regs_struct, user_fpregs_struct) of a stopped thread, as a core stores them."""
@@ -128,7 +140,7 @@ class Stopped:
     def resume(self) -> None:
         for tid in self.tids:
             try:
-                _ptrace(PTRACE_DETACH, tid, 0, 0)
+                _ptrace(PTRACE_DETACH, tid, 0, self.signals.pop(tid, 0))
             except PtraceError:
                 pass                       # gone already: nothing to resume
         self.tids = []

@@ -25,7 +25,6 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
     try:
         identity = _identity(pid)
         facts = proc.gather(pid, with_environment)     # names, states, kernel stacks: as it ran
-        mappings = read_maps(pid)
     except (FileNotFoundError, ProcessLookupError):
         raise BadInput(label, "the process exited") from None
     except PermissionError:
@@ -39,6 +38,7 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
                 stopped_at = time.perf_counter()
                 order = sorted(stopped.tids, key=lambda t: (t != pid, t))      # the main thread first
                 threads = [(tid, *stopped.registers(tid)) for tid in order]
+                mappings = read_maps(pid)          # read stopped: no mapping changes meanwhile
                 copied = write_core(core, pid, threads, mappings, {**status, **identity})
             resumed_at = time.perf_counter()
         except PtraceError as error:

@@ -34,6 +34,7 @@ STREAM_IDS = {name: number for number, name in STREAM_NAMES.items()}
 # Streams whose text is shown as it is (Linux /proc files copied by Breakpad).
 TEXT_STREAMS = ("LinuxCpuInfo", "LinuxProcStatus", "LinuxLsbRelease", "LinuxMaps")
 MAX_LIST = 1 << 20          # no stream lists more entries than this
+MAX_THREADS = 4096          # as Breakpad: more threads than this are not read
 
 
 @dataclass
@@ -285,6 +286,9 @@ def _entries(stream: _Stream, entry_size: int, header: int = 4):
 
 def _threads(dump: Dump, stream: _Stream) -> None:
     for at in _entries(stream, 48):
+        if len(dump.threads) >= MAX_THREADS:
+            dump.warnings.append(f"ThreadList: only the first {MAX_THREADS} threads are read")
+            break
         tid, suspend, pclass, priority, teb, stack_start = stream.unpack("<IIIIQQ", at)
         dump.threads.append(RawThread(tid, suspend, pclass, priority, teb, stack_start,
                                       _location(stream, at + 32), _location(stream, at + 40)))
@@ -441,8 +445,9 @@ def _assertion(dump: Dump, stream: _Stream) -> None:
     def text(at: int, size: int) -> str:
         return stream.raw(at, size).decode("utf-16-le", "replace").split("\0", 1)[0]
 
-    line, kind = stream.unpack("<II", 1536)
-    dump.assertion = {"expression": text(0, 512), "function": text(512, 512), "file": text(1024, 512),
+    # MDRawAssertionInfo: three uint16_t[128] strings, then line and type
+    line, kind = stream.unpack("<II", 768)
+    dump.assertion = {"expression": text(0, 256), "function": text(256, 256), "file": text(512, 256),
                       "line": str(line), "type": str(kind)}
 
 
@@ -569,14 +574,15 @@ def _annotation_objects(dump: Dump, module: str, location: Location) -> None:
 
 def _dso_debug(dump: Dump, stream: _Stream) -> None:
     """r_debug and the dynamic linker's list of loaded objects (64-bit layout)."""
-    version, map_rva, count, brk, ldbase, dynamic = stream.unpack("<IIIQQQ", 0)
+    # MDRawDebug64 (40 bytes, naturally aligned) and its array of MDRawLinkMap64 (24 bytes)
+    version, map_rva, count, brk, ldbase, dynamic = stream.unpack("<III4xQQQ", 0)
     lines = [f"version {version}  r_brk 0x{brk:x}  ldbase 0x{ldbase:x}  dynamic 0x{dynamic:x}"]
     for index in range(min(count, 4096)):
-        at = map_rva + 20 * index
-        if at + 20 > dump.size:
+        at = map_rva + 24 * index
+        if at + 24 > dump.size:
             dump.warnings.append(f"LinuxDsoDebug lists {count} objects but the file holds {index}")
             break
-        addr, name_rva, ld = struct.unpack_from("<QIQ", dump._data, at)   # type: ignore[arg-type]
+        addr, name_rva, ld = struct.unpack_from("<QI4xQ", dump._data, at)   # type: ignore[arg-type]
         name = read_string(dump, name_rva, 4096) if name_rva < dump.size else None
         lines.append(f"0x{addr:016x}  ld 0x{ld:x}  {name or '?'}")
     dump.texts["LinuxDsoDebug"] = "\n".join(lines)

@@ -8,7 +8,7 @@ from hydra.minidump.contexts import ARCH_X86, CPU_NAMES, LAYOUTS, MODEL_ARCH, pa
 from hydra.minidump.format import Dump, RawModule, read_minidump
 from hydra.minidump.reason import (PLATFORM_NAMES, PLATFORM_WINDOWS, REASON_CLASSES, crash_address,
                                    crash_reason)
-from hydra.minidump.stackwalk import CodeModule, ModuleMap, Stackwalker, WalkFrame
+from hydra.minidump.stackwalk import MAX_FRAMES, CodeModule, ModuleMap, Stackwalker, WalkFrame
 from hydra.model.crash import Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread
 from hydra.model.memory import Memory, MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, code_name, signal_name
@@ -18,6 +18,7 @@ from hydra.symbols.locate import basename, find_elf_files, find_sym_file
 PROTECTIONS = {0x01: "---", 0x02: "r--", 0x04: "rw-", 0x08: "rw-", 0x10: "--x", 0x20: "r-x",
                0x40: "rwx", 0x80: "rwx"}
 MEM_COMMIT = 0x1000
+FRAME_BUDGET = 100_000       # frames walked per dump, all threads together
 MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\s+\d+\s*(.*)$")
 
 
@@ -50,6 +51,7 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
     if layout is None:
         crash.warnings.append(f"{CPU_NAMES.get(architecture, hex(architecture))} threads are shown without unwinding")
     walker_modules = ModuleMap(code_modules)
+    budget = FRAME_BUDGET
     for raw in dump.threads:
         thread = Thread(tid=raw.tid, name=dump.thread_names.get(raw.tid), state="?" if raw.suspend_count == 0 else "T")
         if raw.tid == dump.dump_tid and raw.tid != crash.crashed_tid and thread.name is None:
@@ -69,7 +71,11 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
             stack = crash.memory.region_at(raw.stack_start) if raw.stack.size else None
             walker = Stackwalker(layout, Memory([stack] if stack else []), walker_modules,
                                  windows=platform in PLATFORM_WINDOWS)
-            _frames(thread, walker.walk(thread.registers), walker, crash)
+            walked = walker.walk(thread.registers, max(1, min(MAX_FRAMES, budget)))
+            budget -= len(walked)
+            _frames(thread, walked, walker, crash)
+            if budget <= 0 and len(walked) == 1:
+                thread.unwind_note = f"not unwound: the dump's threads used up the {FRAME_BUDGET} frames walked per dump"
         crash.threads.append(thread)
     if crash.crashed_tid is not None and crash.thread(crash.crashed_tid) is None:
         crash.warnings.append(f"the crashing thread {crash.crashed_tid} is not in the thread list")

@@ -119,11 +119,11 @@ class Stackwalker:
 
     # -- the walk
 
-    def walk(self, registers: dict[str, int]) -> list[WalkFrame]:
+    def walk(self, registers: dict[str, int], limit: int = MAX_FRAMES) -> list[WalkFrame]:
         frame = WalkFrame(dict(registers), set(registers), "context")
         self._describe(frame)
         self.frames = [frame]
-        while len(self.frames) < MAX_FRAMES:
+        while len(self.frames) < limit:
             caller = self._caller()
             if caller is None:
                 break

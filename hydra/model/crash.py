@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -216,6 +217,7 @@ class Crash:
     system: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     origin: str = "core"             # core, snapshot, live, minidump
+    _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def thread(self, tid: int) -> Thread | None:
         for thread in self.threads:
@@ -232,13 +234,26 @@ class Crash:
         return self.threads[0] if self.threads else None
 
     def module_at(self, address: int) -> Module | None:
-        for module in self.modules:
-            if module.base <= address < module.base + module.size:
-                return module
-        return None
+        return _lookup(self.modules, self._indexes, "modules", address, lambda m: m.base,
+                       lambda m: m.base + m.size)
 
     def map_entry_at(self, address: int) -> MapEntry | None:
-        for entry in self.memory_map:
-            if entry.start <= address < entry.end:
-                return entry
-        return None
+        return _lookup(self.memory_map, self._indexes, "map", address, lambda e: e.start, lambda e: e.end)
+
+
+def _lookup(items: list, indexes: dict, name: str, address: int, start, end):
+    """The item whose [start, end) holds address: by bisection over a sorted copy, kept while
+    the list is the same list of the same length (a dump may list tens of thousands)."""
+    if len(items) < 16:
+        return next((item for item in items if start(item) <= address < end(item)), None)
+    cached = indexes.get(name)
+    if cached is None or cached[0] is not items or cached[1] != len(items):
+        ordered = sorted(items, key=start)
+        cached = indexes[name] = (items, len(items), [start(item) for item in ordered], ordered)
+    _items, _length, starts, ordered = cached
+    index = bisect.bisect_right(starts, address) - 1
+    # overlapping items are rare; look back a little for one that holds the address
+    for candidate in ordered[max(0, index - 8) : index + 1][::-1]:
+        if start(candidate) <= address < end(candidate):
+            return candidate
+    return None

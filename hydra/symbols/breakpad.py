@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import msgpack
 
 CACHE_MAGIC = b"HYDRASYM"
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 SECTIONS = ("func", "public", "cfi", "win4", "win0", "file", "origin")
 MAX_LINE = 1 << 20            # longer lines are hostile or broken; skipped
+ADDRESS_END = (1 << 64) - 1
+NESTED_LOOKBACK = 64          # STACK WIN ranges nest: how far back an enclosing range is looked for
 
 
 @dataclass
@@ -82,10 +84,15 @@ class SymbolFile:
         index = bisect.bisect_right(starts, address) - 1
         if index < 0:
             return None
-        end = rows[3 * index]
-        if contained and not address < end:
-            return None
-        return self._record(section, index)
+        if not contained:
+            return self._record(section, index)
+        # STACK WIN ranges nest (Breakpad keeps them in a ContainedRangeMap): the innermost
+        # range holding the address is the nearest one at or before it that reaches past it
+        lookback = NESTED_LOOKBACK if section.startswith("win") else 1
+        for candidate in range(index, max(-1, index - lookback), -1):
+            if address < rows[3 * candidate]:
+                return self._record(section, candidate)
+        return None
 
     def _record(self, section: str, index: int):
         key = (section, index)
@@ -165,11 +172,20 @@ class SymbolFile:
         return frames
 
     def parameter_size(self, address: int) -> int | None:
-        func = self._find("func", address)
+        try:
+            func = self._find("func", address)
+        except (TypeError, ValueError, IndexError):
+            return None
         return func[2] if func is not None and isinstance(func[2], int) else None
 
     def cfi_rules(self, address: int) -> str | None:
         """The STACK CFI rules in force at address: the INIT rules overlaid by the deltas."""
+        try:
+            return self._cfi_rules(address)
+        except (TypeError, ValueError, IndexError):
+            return None             # a damaged cache record
+
+    def _cfi_rules(self, address: int) -> str | None:
         record = self._find("cfi", address)
         if record is None or not isinstance(record[1], str):
             return None
@@ -180,10 +196,14 @@ class SymbolFile:
         return rules
 
     def windows_frame_info(self, address: int) -> WindowsFrameInfo | None:
-        for section in ("win4", "win0"):
-            record = self._find(section, address)
-            if record is not None and len(record) == 9:
-                return WindowsFrameInfo(*record)
+        try:
+            for section in ("win4", "win0"):
+                record = self._find(section, address)
+                if record is not None and len(record) == 9 and all(isinstance(v, int) for v in record[:7]) \
+                        and isinstance(record[8], str):
+                    return WindowsFrameInfo(*record)
+        except (TypeError, ValueError, IndexError):
+            pass                    # a damaged cache record
         return None
 
     def close(self) -> None:
@@ -220,6 +240,7 @@ class _Builder:
         self.inline_formats = set()
 
     def record(self, section: str, start: int, end: int, value) -> None:
+        end = min(end, ADDRESS_END)          # a range may not run past the address space
         blob = msgpack.packb(value)
         offset = self.out.tell()
         self.out.write(blob)
@@ -344,7 +365,7 @@ def build_cache(sym_path: str, cache_path: str) -> None:
             sections = {}
             for name in SECTIONS:
                 rows = sorted(builder.rows[name])
-                if name in ("func", "cfi", "win4", "win0"):
+                if name in ("func", "cfi"):
                     rows = _without_overlaps(rows)
                 offset = out.tell()
                 out.write(struct.pack(f"<{len(rows)}Q", *(row[0] for row in rows)))

@@ -27,7 +27,7 @@ class ElfImage:
                     with open(self.path, "rb") as handle:
                         handle.seek(offset + vaddr - start)
                         return handle.read(take)
-                except OSError:
+                except (OSError, ValueError, OverflowError):
                     return None
         return None
 
@@ -59,7 +59,7 @@ def open_image(path: str) -> ElfImage | None:
                     handle.seek(offset)
                     build_id = _build_id(handle.read(filesz))
             return ElfImage(path, machine, tuple(segments), build_id)
-    except OSError:
+    except (OSError, ValueError, OverflowError):     # hostile offsets: not an image we can use
         return None
 
 

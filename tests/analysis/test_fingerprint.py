@@ -91,15 +91,24 @@ def test_another_thread_by_attribute(crashes, analyzed):
 
 @pytest.mark.parametrize("text, message", [
     ("rename foo", "rename needs"), ("skip (", "bad pattern"), ("detail everything", "detail is"),
-    ("frobnicate x", "not a rule"), ("frames zero", "not a rule"),
+    ("frobnicate x", "not a rule"), ("frames zero", "not a rule"), ("frames \u00b2", "not a rule"),
+    ("frames " + "9" * 5000, "not a rule"), ("skip a{4294967296}", "bad pattern"), ("skip " + "(" * 2000, "bad pattern"),
+    ("rename (.*) => \\2", "refers to group 2"), ("rename (.*) => \\g<x>", "refers to group 'x'"),
 ])
 def test_bad_rules_say_where(text, message):
     with pytest.raises(RulesError, match=f"mine.rules:2: .*{message}"):
         parse_rules("# first line\n" + text, "mine.rules")
 
 
-def test_templates_nest():
-    assert collapse_templates("a<b<c>, d>::f<e>") == "a<T>::f<T>"
+@pytest.mark.parametrize("name, expected", [
+    ("a<b<c>, d>::f<e>", "a<T>::f<T>"),
+    ("Foo::operator<(Foo const&, Foo const&)", "Foo::operator<(Foo const&, Foo const&)"),
+    ("std::operator<< <char, std::char_traits<char> >(std::ostream&, char const*)",
+     "std::operator<< <T>(std::ostream&, char const*)"),
+    ("f(std::vector<int>)", "f(std::vector<int>)"), ("operator<=>", "operator<=>"),
+])
+def test_templates_collapse(name, expected):
+    assert collapse_templates(name) == expected
 
 
 def test_fingerprint_command_groups(crashes, tmp_path):

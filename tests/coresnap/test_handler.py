@@ -205,3 +205,16 @@ def test_install_refuses_a_line_the_kernel_would_cut(tmp_path):
 
     with pytest.raises(ValueError, match="kernel keeps 127"):
         handler_line("/tmp/" + "x" * 120, None)
+
+
+def test_the_archive_is_for_its_owner_only(core, tmp_path):
+    import stat
+
+    archive = tmp_path / "archive"
+    config = tmp_path / "config.toml"
+    config.write_text("[coresnap]\nkeep_core = true\n")
+    assert handle(archive, core.core, 4848, core.exe, config=config).returncode == 0
+    [entry] = entries(archive)
+    for path in (archive, archive / "entries" / entry["id"], archive / "entries" / entry["id"] / "core",
+                 Path(entry["snapshot"])):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path

@@ -54,11 +54,12 @@ BUILD_ID = "f1c3bcc0279865fe3058404b2831d9e64135386c"
 
 def linux_crash(thread_name: str = "worker", context_size: int = 1232, thread_count: int | None = None,
                 module: str = "/usr/bin/app", build_id: str = BUILD_ID, module_size: int = 0x10000,
-                return_addresses: tuple[int, ...] = (CODE + 0x1234,)) -> bytes:
+                return_addresses: tuple[int, ...] = (CODE + 0x1234,), copies: int = 1,
+                assertion: tuple[str, str, str, int] | None = None) -> bytes:
     """One amd64 Linux thread that faulted at 0x10 in a module, with 4 KiB of stack holding
     return addresses for the scan."""
     builder = Builder()
-    builder.base = 32 + 12 * 6     # header and six directory entries
+    builder.base = 32 + 12 * (7 if assertion else 6)     # header and the directory entries
     stack = bytearray(4096)
     for index, address in enumerate(return_addresses[:500]):
         struct.pack_into("<Q", stack, 64 + 8 * index, address)
@@ -70,13 +71,17 @@ def linux_crash(thread_name: str = "worker", context_size: int = 1232, thread_co
     system = struct.pack("<HHHBBIIIIIHH", 9, 6, 0x4601, 4, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24)
     builder.stream(SYSTEM_INFO, system)
     thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, context_size, context_rva)
-    builder.stream(THREAD_LIST, struct.pack("<I", 1 if thread_count is None else thread_count) + thread)
+    count = copies if thread_count is None else thread_count
+    builder.stream(THREAD_LIST, struct.pack("<I", count) + thread * copies)
     builder.stream(THREAD_NAMES, struct.pack("<I", 1) + struct.pack("<IQ", 42, thread_name_rva))
     module = struct.pack("<QIIII", CODE, module_size, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
     builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
     builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
     exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", context_size, context_rva)
     builder.stream(EXCEPTION, exception)
+    if assertion:
+        texts = b"".join(text.encode("utf-16-le")[:254].ljust(256, b"\0") for text in assertion[:3])
+        builder.stream(0x47670002, texts + struct.pack("<II", assertion[3], 1))
     return builder.build()
 
 

@@ -126,3 +126,20 @@ def test_arm64_walks_the_frame_records(tmp_path):
     assert [(f.trust, f.pc - builder.CODE) for f in frames] == [
         ("context", 0x100), ("frame_pointer", 0x200), ("frame_pointer", 0x300)]
     assert frames[1].registers["sp"] == builder.STACK + 0x110
+
+
+def test_thousands_of_threads_are_capped(tmp_path):
+    import time
+
+    started = time.perf_counter()
+    crash = open_minidump(write(tmp_path, builder.linux_crash(copies=6000)), [])
+    assert len(crash.threads) == 4096
+    assert any("only the first 4096 threads" in w for w in crash.warnings)
+    assert time.perf_counter() - started < 30
+
+
+def test_assertion_stream(tmp_path):
+    data = builder.linux_crash(assertion=("x != 0", "main", "a.c", 42))
+    crash = open_minidump(write(tmp_path, data), [])
+    assert crash.attributes["assertion"] == "x != 0 (main at a.c:42)"
+    assert not crash.warnings

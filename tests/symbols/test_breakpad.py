@@ -139,3 +139,36 @@ def test_a_damaged_cache_is_rebuilt_or_survived(tmp_path):
         damaged.windows_frame_info(address)
     cache.write_bytes(b"HYDRASYM" + b"\xff" * 50)
     assert open_symbols(path).symbolize(0x1025)[0].line == 14    # unreadable: built again
+
+
+def test_nested_stack_win_ranges_resolve_to_the_innermost(tmp_path):
+    text = ("STACK WIN 4 100 50 0 0 8 0 0 0 1 outer\n"
+            "STACK WIN 4 110 10 0 0 8 4 0 0 1 inner\n"
+            "STACK WIN 4 130 8 0 0 8 8 0 0 1 second\n")
+    symbols = open_symbols(write(tmp_path, text))
+    assert [symbols.windows_frame_info(a).program for a in (0x105, 0x112, 0x125, 0x132, 0x14f)] == [
+        "outer", "inner", "outer", "second", "outer"]
+    assert symbols.windows_frame_info(0x150) is None
+
+
+def test_ranges_at_the_top_of_the_address_space(tmp_path):
+    text = ("FUNC ffffffffffffffff 10 0 top\nFILE 18446744073709551615 x\n"
+            "STACK CFI INIT ffffffffffffff00 1000 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n"
+            "STACK WIN 4 ffffffffffffff00 1000 0 0 0 0 0 0 1 $eip 0 =\n")
+    symbols = open_symbols(write(tmp_path, text))
+    assert symbols.symbolize(0xFFFFFFFFFFFFFFFF - 1) == [] or symbols.symbolize(0xFFFFFFFFFFFFFFFE)
+    assert symbols.cfi_rules(0xFFFFFFFFFFFFFF10).startswith(".cfa")
+
+
+def test_hostile_elf_headers_are_no_image(tmp_path):
+    import struct
+
+    from hydra.symbols.elffile import open_image
+
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<HQ", header, 18, 62, 0)
+    struct.pack_into("<Q", header, 32, 1 << 63)          # program headers at an impossible offset
+    struct.pack_into("<HH", header, 54, 56, 3)
+    (tmp_path / "evil").write_bytes(bytes(header))
+    assert open_image(str(tmp_path / "evil")) is None
