@@ -47,7 +47,8 @@ X86 = CpuLayout("x86", 4, "eip", "esp", "ebp",
 ARM64 = CpuLayout("arm64", 8, "pc", "sp", "x29",
                   ("pc", "sp", "x29", "x30") + tuple(f"x{i}" for i in range(29)) + ("cpsr",),
                   tuple(f"x{i}" for i in range(19, 30)))
-ARM = CpuLayout("arm", 4, "pc", "sp", "r11",
+# Breakpad walks arm frame pointers only on iOS, where r7 is the frame pointer
+ARM = CpuLayout("arm", 4, "pc", "sp", "r7",
                 ("pc", "sp", "r11", "lr") + tuple(f"r{i}" for i in range(11)) + ("r12", "cpsr"),
                 ("r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"))
 LAYOUTS = {ARCH_AMD64: AMD64, ARCH_X86: X86, ARCH_ARM64: ARM64, ARCH_ARM64_OLD: ARM64, ARCH_ARM: ARM}

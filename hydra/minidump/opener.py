@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from hydra.minidump.contexts import ARCH_X86, CPU_NAMES, LAYOUTS, MODEL_ARCH, parse_context
+from hydra.minidump.contexts import ARCH_ARM, ARCH_X86, CPU_NAMES, LAYOUTS, MODEL_ARCH, parse_context
 from hydra.minidump.format import Dump, RawModule, read_minidump
-from hydra.minidump.reason import (PLATFORM_NAMES, PLATFORM_WINDOWS, REASON_CLASSES, crash_address,
-                                   crash_reason)
+from hydra.minidump.reason import (PLATFORM_IOS, PLATFORM_NAMES, PLATFORM_WINDOWS, REASON_CLASSES,
+                                   crash_address, crash_reason)
 from hydra.minidump.stackwalk import MAX_FRAMES, CodeModule, ModuleMap, Stackwalker, WalkFrame
 from hydra.model.crash import Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread
 from hydra.model.memory import Memory, MemoryRegion
@@ -70,7 +70,8 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
             # like Breakpad, a walk reads only the thread's own stack
             stack = crash.memory.region_at(raw.stack_start) if raw.stack.size else None
             walker = Stackwalker(layout, Memory([stack] if stack else []), walker_modules,
-                                 windows=platform in PLATFORM_WINDOWS)
+                                 windows=platform in PLATFORM_WINDOWS,
+                                 frame_pointers=architecture != ARCH_ARM or platform == PLATFORM_IOS)
             walked = walker.walk(thread.registers, max(1, min(MAX_FRAMES, budget)))
             budget -= len(walked)
             _frames(thread, walked, walker, crash)

@@ -75,6 +75,7 @@ class Stackwalker:
     memory: Memory
     modules: ModuleMap
     windows: bool = False
+    frame_pointers: bool = True      # arm: only on iOS, as Breakpad
     frames: list[WalkFrame] = field(default_factory=list)
 
     def __post_init__(self):
@@ -106,6 +107,15 @@ class Stackwalker:
             return True
         return bool(module.symbols.symbolize(offset))
 
+    def strip_authentication(self, address: int) -> int:
+        """arm64 return addresses may carry pointer-authentication bits above the address:
+        keep the low 48 bits when that lands in a module and the whole value does not."""
+        if self.layout is ARM64 and address >> 48 and self.modules.at(address) is None:
+            stripped = address & ((1 << 48) - 1)
+            if self.modules.at(stripped) is not None:
+                return stripped
+        return address
+
     def scan(self, start: int, words: int) -> tuple[int, int] | None:
         """(location, return address) of the first plausible return address from start."""
         for index in range(words + 1):
@@ -113,6 +123,7 @@ class Stackwalker:
             value = self.read(location)
             if value is None:
                 return None
+            value = self.strip_authentication(value)
             if self.seems_return_address(value):
                 return location, value
         return None
@@ -146,7 +157,7 @@ class Stackwalker:
             caller = self._by_windows_frame_info() or self._by_cfi() or self._x86_by_ebp()
         else:
             caller = self._by_cfi()
-            if caller is None and not (self.windows and self.layout.name == "amd64"):
+            if caller is None and self.frame_pointers and not (self.windows and self.layout.name == "amd64"):
                 caller = self._by_frame_pointer()
             if caller is None:
                 caller = self._by_scan()
@@ -207,7 +218,7 @@ class Stackwalker:
                 except EvaluationError:
                     registers.pop(register, None)
                     valid.discard(register)
-            registers[self.layout.pc] = evaluate(rules[".ra"], values, self.read, self.mask)
+            registers[self.layout.pc] = self.strip_authentication(evaluate(rules[".ra"], values, self.read, self.mask))
             registers[self.layout.sp] = cfa
         except EvaluationError:
             return None
@@ -232,7 +243,7 @@ class Stackwalker:
                 return None
             caller_sp = fp + 2 * self.word if fp else last.registers[layout.sp]
             registers = {layout.fp: caller_fp, link: caller_lr, layout.sp: caller_sp,
-                         layout.pc: last.registers[link]}
+                         layout.pc: self.strip_authentication(last.registers[link])}
             if caller_fp and caller_fp < caller_sp:
                 return None
             return WalkFrame(registers, set(registers), "frame_pointer")

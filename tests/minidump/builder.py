@@ -99,7 +99,8 @@ def linux_arm64_crash() -> bytes:
     builder = Builder()
     builder.base = 32 + 12 * 5
     stack = bytearray(4096)
-    struct.pack_into("<QQ", stack, 0x100, STACK + 0x200, CODE + 0x300)    # frame record of caller 1
+    # frame record of caller 1; its return address carries pointer-authentication bits
+    struct.pack_into("<QQ", stack, 0x100, STACK + 0x200, (0x2A5B << 48) | (CODE + 0x300))
     struct.pack_into("<QQ", stack, 0x200, 0, 0)                           # the outermost record
     stack_rva = builder.place(bytes(stack))
     context_rva = builder.place(arm64_context(CODE + 0x100, STACK, STACK + 0x100, CODE + 0x200))
