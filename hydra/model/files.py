@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import stat
+import tempfile
 
 
 def map_input(path: str, what: str) -> tuple[mmap.mmap, int]:
@@ -28,3 +30,24 @@ def map_input(path: str, what: str) -> tuple[mmap.mmap, int]:
         raise BadInput(path, "permission denied") from None
     except (OSError, ValueError) as error:
         raise BadInput(path, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, prefix: str, mode: int = 0o644):
+    """A new file beside path that takes its place once the block ends, flushed to disk;
+    removed if the block fails, so readers never see half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=prefix, dir=directory)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
 
 from hydra.model import BadInput
-from hydra.model.files import map_input
+from hydra.model.files import atomic_output, map_input
 from hydra.model.crash import (
     Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
     Variable,
@@ -104,32 +103,19 @@ def _frame_out(frame: Frame, register_sets: dict[int, int], register_list: list)
 
 def write_snapshot(crash: Crash, path: str) -> int:
     """Write atomically: a temporary file in the target's folder, renamed when complete."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".hsnap-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(b"\0" * HEADER.size)
-            blobs = _BlobWriter(handle)
-            try:
-                document = _document(crash, blobs)
-            finally:
-                blobs.finish()
-            raw = msgpack.packb(document, use_bin_type=True)
-            index = zlib.compress(raw, 6)
-            offset = handle.tell()
-            handle.write(index)
-            handle.seek(0)
-            handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, 0, offset, len(index), len(raw)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
+    with atomic_output(path, ".hsnap-") as handle:
+        handle.write(b"\0" * HEADER.size)
+        blobs = _BlobWriter(handle)
         try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+            document = _document(crash, blobs)
+        finally:
+            blobs.finish()
+        raw = msgpack.packb(document, use_bin_type=True)
+        index = zlib.compress(raw, 6)
+        offset = handle.tell()
+        handle.write(index)
+        handle.seek(0)
+        handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, 0, offset, len(index), len(raw)))
     return os.path.getsize(path)
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import msgpack
 
+from hydra.model.files import atomic_output
+
 CACHE_MAGIC = b"HYDRASYM"
 CACHE_VERSION = 5
 SECTIONS = ("func", "public", "cfi", "win4", "win0", "file", "origin")
@@ -341,51 +343,41 @@ class _Builder:
 
 def build_cache(sym_path: str, cache_path: str) -> None:
     """Parse a `.sym` file into a cache file (written atomically)."""
-    directory = os.path.dirname(cache_path) or "."
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".sym-", dir=directory)
-    try:
-        with os.fdopen(handle, "w+b") as out:
-            out.write(CACHE_MAGIC + b"\0" * 20)
-            builder = _Builder(out)
-            with open(sym_path, "rb") as source:
-                for number, raw in enumerate(source, 1):
-                    if len(raw) > MAX_LINE:
-                        builder.bad_lines += 1
-                        continue
-                    try:
-                        builder.line(raw.rstrip(b"\r\n").decode("utf-8", "replace"), number)
-                    except (ValueError, IndexError) as error:
-                        builder.bad_lines += 1
-                        if builder.bad_lines <= 3:
-                            builder.warnings.append(f"line {number}: {error}")
-            builder.finish()
-            if builder.bad_lines > 3:
-                builder.warnings.append(f"{builder.bad_lines} lines could not be read in all")
-            sections = {}
-            for name in SECTIONS:
-                rows = sorted(builder.rows[name])
-                if name in ("func", "cfi"):
-                    rows = _without_overlaps(rows)
-                offset = out.tell()
-                out.write(struct.pack(f"<{len(rows)}Q", *(row[0] for row in rows)))
-                flat = [value for row in rows for value in row[1:]]
-                out.write(struct.pack(f"<{len(flat)}Q", *flat))
-                sections[name] = (offset, len(rows))
-            meta = dict(builder.module, sections=sections, warnings=builder.warnings,
-                        old_inline="old" in builder.inline_formats)
-            blob = msgpack.packb(meta)
-            meta_offset = out.tell()
-            out.write(blob)
-            out.seek(8)
-            out.write(struct.pack("<IQQ", CACHE_VERSION, meta_offset, len(blob)))
-        os.replace(temporary, cache_path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    os.makedirs(os.path.dirname(cache_path) or ".", exist_ok=True)
+    with atomic_output(cache_path, ".sym-") as out:
+        out.write(CACHE_MAGIC + b"\0" * 20)
+        builder = _Builder(out)
+        with open(sym_path, "rb") as source:
+            for number, raw in enumerate(source, 1):
+                if len(raw) > MAX_LINE:
+                    builder.bad_lines += 1
+                    continue
+                try:
+                    builder.line(raw.rstrip(b"\r\n").decode("utf-8", "replace"), number)
+                except (ValueError, IndexError) as error:
+                    builder.bad_lines += 1
+                    if builder.bad_lines <= 3:
+                        builder.warnings.append(f"line {number}: {error}")
+        builder.finish()
+        if builder.bad_lines > 3:
+            builder.warnings.append(f"{builder.bad_lines} lines could not be read in all")
+        sections = {}
+        for name in SECTIONS:
+            rows = sorted(builder.rows[name])
+            if name in ("func", "cfi"):
+                rows = _without_overlaps(rows)
+            offset = out.tell()
+            out.write(struct.pack(f"<{len(rows)}Q", *(row[0] for row in rows)))
+            flat = [value for row in rows for value in row[1:]]
+            out.write(struct.pack(f"<{len(flat)}Q", *flat))
+            sections[name] = (offset, len(rows))
+        meta = dict(builder.module, sections=sections, warnings=builder.warnings,
+                    old_inline="old" in builder.inline_formats)
+        blob = msgpack.packb(meta)
+        meta_offset = out.tell()
+        out.write(blob)
+        out.seek(8)
+        out.write(struct.pack("<IQQ", CACHE_VERSION, meta_offset, len(blob)))
 
 
 def _without_overlaps(rows: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
