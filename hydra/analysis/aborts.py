@@ -58,8 +58,7 @@ def analyze_aborts(context: AnalysisContext) -> None:
         frame = next((f for f in thread.frames if (f.function or "").endswith("_chk") and f.function != "__chk_fail"), None)
         context.classify("fortify", f"{message or 'buffer overflow detected'}"
                          + (f" in {base_function_name(frame.function)}" if frame else ""))
-    if any(n in THROW_FRAMES or (f or "").startswith("__cxa_throw") for n, f in zip(names, (x.function for x in thread.frames))) \
-            and any(n in TERMINATE_FRAMES for n in names):
+    if any(n in THROW_FRAMES for n in names) and any(n in TERMINATE_FRAMES for n in names):
         _uncaught_exception(context, thread)
     if aborted:
         context.classify("abort", message or "")

@@ -16,7 +16,6 @@ against this API too; others are found through the entry-point group `hydra.anal
 
 from __future__ import annotations
 
-import re
 import struct
 from typing import Callable
 
@@ -27,21 +26,23 @@ Reader = Callable[[int, int], "bytes | None"]
 SymbolLookup = Callable[[str], "int | None"]
 
 EVIDENCE_LIMIT = 256 << 10     # bytes of memory an analysis may add to the snapshot as evidence
-_CLONE_SUFFIX = re.compile(r"(\.(isra|constprop|part|cold|lto_priv)(\.\d+)?)+$| \[clone [^\]]*\]$")
 
 
 def base_function_name(name: str | None) -> str:
-    """`__GI_raise`, `raise.cold`, `ns::f [clone .isra.0]` -> `raise`, `raise`, `ns::f`."""
-    if not name:
-        return ""
-    name = _CLONE_SUFFIX.sub("", name)
-    while " [clone " in name:
-        name = name[: name.rindex(" [clone ")]
-    for prefix in ("__GI___", "__GI_", "___"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            name = ("__" if prefix == "__GI___" else "") + name[len(prefix):]
-            break
-    return name
+    """The name the default fingerprint rules give a function: `__GI_raise`, `raise.cold`,
+    `__memmove_avx_unaligned_erms`, `ns::f [clone .isra.0]` -> `raise`, `raise`, `memmove`,
+    `ns::f`. Analyzers and fingerprints read runtime frames alike."""
+    from hydra.analysis.fingerprint import default_rules, normalize
+
+    return normalize(name, default_rules()) if name else ""
+
+
+def runtime_module(path: str | None) -> bool:
+    """A C or C++ runtime library, as the default rules' skip-unnamed-module names them."""
+    from hydra.analysis.fingerprint import default_rules
+
+    name = (path or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return bool(name) and any(p.fullmatch(name) for p in default_rules().skip_unnamed)
 
 
 class AnalysisContext:
@@ -133,7 +134,7 @@ class AnalysisContext:
         if thread is None:
             return None
         for frame in thread.frames:
-            if base_function_name(frame.function) in names or (frame.function or "") in names:
+            if base_function_name(frame.function) in names:
                 return frame
         return None
 

@@ -3,26 +3,17 @@ memory functions, possible bit flips, and mutexes threads wait on for each other
 
 from __future__ import annotations
 
-import re
 import struct
 
-from hydra.analysis.api import AnalysisContext, base_function_name
+from hydra.analysis.api import AnalysisContext, base_function_name, runtime_module
 from hydra.analysis.faults import NEAR_NULL, pointer_value
 from hydra.analysis.instruction import is_canonical
 
 STACK_SCAN = 64 << 10                 # bytes of each captured stack searched for aliases
 MEMORY_FUNCTIONS = {"memcpy", "memmove", "memset", "strcpy", "stpcpy", "strcat", "realloc", "free"}
-_VARIANT = re.compile(r"^__(mem(?:cpy|move|set|cmp|chr)|str(?:cpy|cat|len|chr|cmp|ncpy)|stpcpy)_\w+$")
 MUTEX_LOCK = ("pthread_mutex_lock", "__pthread_mutex_lock", "__pthread_mutex_lock_full", "__lll_lock_wait",
               "lll_mutex_lock_optimized", "___pthread_mutex_lock")
 FUTEX_SYSCALL = 202
-
-
-def plain_function(name: str | None) -> str:
-    """The function a CPU-dispatched variant implements: `__memmove_avx_unaligned_erms` -> memmove."""
-    base = base_function_name(name)
-    match = _VARIANT.match(base)
-    return match.group(1) if match else base
 
 
 def analyze_aliases(context: AnalysisContext) -> None:
@@ -71,7 +62,7 @@ def analyze_heap(context: AnalysisContext) -> None:
         if value and value >= NEAR_NULL:
             candidates.append((value, f"register {name}", first_code, None))
     for frame in thread.frames[:8]:
-        if _runtime_module(frame.module):
+        if runtime_module(frame.module):
             continue          # malloc's and the C library's own variables say nothing new
         for var in frame.args + frame.locals:
             value = pointer_value(var) if "*" in var.type else None
@@ -98,13 +89,6 @@ def analyze_heap(context: AnalysisContext) -> None:
             context.classify("use-after-free", f"0x{pointer:x} in a freed chunk of {size} bytes")
             text += ": use after free"
         context.annotate(text, severity=severity, tid=thread.tid, frame=frame_index, variable=variable, source="heap")
-
-
-_RUNTIME = re.compile(r"(lib(c|m|dl|rt|pthread|stdc\+\+|gcc_s)([.-].*)?|ld-linux.*)$")
-
-
-def _runtime_module(path: str | None) -> bool:
-    return bool(path) and bool(_RUNTIME.match(path.replace("\\", "/").rsplit("/", 1)[-1]))
 
 
 def _in_heap(context: AnalysisContext, pointer: int) -> bool:
@@ -149,7 +133,7 @@ def analyze_arguments(context: AnalysisContext) -> None:
     for thread in crash.threads:
         if not thread.frames:
             continue
-        name = plain_function(thread.frames[0].function)
+        name = base_function_name(thread.frames[0].function)
         if name not in MEMORY_FUNCTIONS:
             continue
         regs = thread.registers

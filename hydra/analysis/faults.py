@@ -189,11 +189,12 @@ def _memory_fault(context: AnalysisContext, thread, decoded) -> None:
         text = f"{access.base} = 0x{access.base_value:x} is the base of the faulting operand"
         if access.base_value == 0:
             text = f"{access.base} is NULL: the faulting operand is {access.base} + 0x{access.displacement:x}"
-        variable = variable_holding(frame, access.base_value) if frame.file else None
+        # the variable in the faulting frame, else (only named, not tied) one in its callers
+        own = variable_holding(frame, access.base_value) if frame.file else None
+        variable = own
         if variable is None and access.base_value:
-            variable = next((path for f in thread.frames[1:4] if f.file for path in [variable_holding(f, access.base_value)] if path), None)
+            variable = next(filter(None, (variable_holding(f, access.base_value)
+                                          for f in thread.frames[1:4] if f.file)), None)
         if variable:
             text += f"; it holds `{variable.split('/', 1)[1].replace('/', '.')}`"
-        context.annotate(text, severity="warning", tid=thread.tid, frame=0,
-                         variable=variable if variable and variable_holding(frame, access.base_value) else None,
-                         source="fault")
+        context.annotate(text, severity="warning", tid=thread.tid, frame=0, variable=own, source="fault")

@@ -18,10 +18,6 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
     label = f"process {pid}"
     if not os.path.isdir(f"/proc/{pid}"):
         raise BadInput(label, "no such process")
-    status = proc.process_figures(pid)
-    tracer = str(status.get("tracer_pid") or "0")
-    if tracer != "0":
-        raise BadInput(label, f"another tracer (process {tracer}) is attached; detach it first")
     try:
         identity = _identity(pid)
         facts = proc.gather(pid, with_environment)     # names, states, kernel stacks: as it ran
@@ -29,6 +25,9 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
         raise BadInput(label, "the process exited") from None
     except PermissionError:
         raise BadInput(label, "permission denied reading /proc (another user's process?)") from None
+    tracer = str(facts.process.get("tracer_pid") or "0")
+    if tracer != "0":
+        raise BadInput(label, f"another tracer (process {tracer}) is attached; detach it first")
     folder = tempfile.mkdtemp(prefix="hydra-live-")
     core = os.path.join(folder, f"live-{pid}.core")
     started = time.perf_counter()
@@ -39,7 +38,7 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
                 order = sorted(stopped.tids, key=lambda t: (t != pid, t))      # the main thread first
                 threads = [(tid, *stopped.registers(tid)) for tid in order]
                 mappings = read_maps(pid)          # read stopped: no mapping changes meanwhile
-                copied = write_core(core, pid, threads, mappings, {**status, **identity})
+                copied = write_core(core, pid, threads, mappings, {**facts.process, **identity})
             resumed_at = time.perf_counter()
         except PtraceError as error:
             if error.errno == errno.EPERM:

@@ -70,12 +70,17 @@ def parse_context(raw: bytes, architecture: int) -> dict[str, int]:
     raise ValueError(f"CPU {CPU_NAMES.get(architecture, hex(architecture))} contexts are not supported")
 
 
+def _check(raw: bytes, cpu: str, minimum: int, full: int, flags_at: int, flag: int) -> None:
+    if len(raw) < minimum:
+        raise ValueError(f"{cpu} context is {len(raw)} bytes, expected {full}")
+    flags, = struct.unpack_from("<I", raw, flags_at)
+    if flags & flag == 0:
+        raise ValueError(f"context flags 0x{flags:x} are not {cpu}'s")
+
+
 def _amd64(raw: bytes) -> dict[str, int]:
-    if len(raw) < 256:
-        raise ValueError(f"amd64 context is {len(raw)} bytes, expected 1232")
-    flags, mxcsr = struct.unpack_from("<II", raw, 48)
-    if flags & CONTEXT_AMD64 == 0:
-        raise ValueError(f"context flags 0x{flags:x} are not amd64's")
+    _check(raw, "amd64", 256, 1232, 48, CONTEXT_AMD64)
+    mxcsr, = struct.unpack_from("<I", raw, 52)
     cs, ds, es, fs, gs, ss, eflags = struct.unpack_from("<HHHHHHI", raw, 56)
     registers = dict(zip(_AMD64_GP, struct.unpack_from("<17Q", raw, 120)))
     registers.update(rflags=eflags, cs=cs, ds=ds, es=es, fs=fs, gs=gs, ss=ss, mxcsr=mxcsr)
@@ -87,11 +92,7 @@ def _amd64(raw: bytes) -> dict[str, int]:
 
 
 def _x86(raw: bytes) -> dict[str, int]:
-    if len(raw) < 204:
-        raise ValueError(f"x86 context is {len(raw)} bytes, expected 716")
-    flags, = struct.unpack_from("<I", raw, 0)
-    if flags & CONTEXT_X86 == 0:
-        raise ValueError(f"context flags 0x{flags:x} are not x86's")
+    _check(raw, "x86", 204, 716, 0, CONTEXT_X86)
     gs, fs, es, ds, edi, esi, ebx, edx, ecx, eax, ebp, eip, cs, eflags, esp, ss = struct.unpack_from(
         "<16I", raw, 140)
     return dict(eip=eip, esp=esp, ebp=ebp, ebx=ebx, esi=esi, edi=edi, eax=eax, ecx=ecx, edx=edx,
@@ -99,30 +100,23 @@ def _x86(raw: bytes) -> dict[str, int]:
 
 
 def _arm64(raw: bytes) -> dict[str, int]:
-    if len(raw) >= 8:
-        flags, = struct.unpack_from("<I", raw, 0)
-        if flags & CONTEXT_ARM64 and len(raw) >= 272:
-            cpsr, = struct.unpack_from("<I", raw, 4)
-            values = struct.unpack_from("<33Q", raw, 8)
-            registers = {f"x{i}": values[i] for i in range(31)}
-            registers.update(sp=values[31], pc=values[32], cpsr=cpsr)
-            return registers
-        flags64, = struct.unpack_from("<Q", raw, 0)
-        if flags64 & CONTEXT_ARM64_OLD and len(raw) >= 276:
-            values = struct.unpack_from("<33Q", raw, 8)
-            cpsr, = struct.unpack_from("<I", raw, 272)
-            registers = {f"x{i}": values[i] for i in range(31)}
-            registers.update(sp=values[31], pc=values[32], cpsr=cpsr)
-            return registers
-    raise ValueError(f"arm64 context of {len(raw)} bytes has neither arm64 layout")
+    """Windows' layout (u32 flags, cpsr, x0..x30, sp, pc) or Breakpad's old one (u64 flags,
+    x0..x30, sp, pc, then cpsr): the same registers, the same order, cpsr elsewhere."""
+    cpsr = None
+    if len(raw) >= 272 and struct.unpack_from("<I", raw, 0)[0] & CONTEXT_ARM64:
+        cpsr, = struct.unpack_from("<I", raw, 4)
+    elif len(raw) >= 276 and struct.unpack_from("<Q", raw, 0)[0] & CONTEXT_ARM64_OLD:
+        cpsr, = struct.unpack_from("<I", raw, 272)
+    if cpsr is None:
+        raise ValueError(f"arm64 context of {len(raw)} bytes has neither arm64 layout")
+    values = struct.unpack_from("<33Q", raw, 8)
+    registers = {f"x{i}": values[i] for i in range(31)}
+    registers.update(sp=values[31], pc=values[32], cpsr=cpsr)
+    return registers
 
 
 def _arm(raw: bytes) -> dict[str, int]:
-    if len(raw) < 72:
-        raise ValueError(f"arm context is {len(raw)} bytes, expected 368")
-    flags, = struct.unpack_from("<I", raw, 0)
-    if flags & CONTEXT_ARM == 0:
-        raise ValueError(f"context flags 0x{flags:x} are not arm's")
+    _check(raw, "arm", 72, 368, 0, CONTEXT_ARM)
     values = struct.unpack_from("<17I", raw, 4)
     registers = {f"r{i}": values[i] for i in range(13)}
     registers.update(sp=values[13], lr=values[14], pc=values[15], cpsr=values[16])

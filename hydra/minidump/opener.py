@@ -24,10 +24,6 @@ MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\
 
 def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | None = None,
                   analysis: bool = True) -> Crash:
-    if analysis:
-        from hydra.analysis import start_discovery
-
-        start_discovery()
     dump = read_minidump(path)
     crash = Crash(origin="minidump")
     crash.warnings += dump.warnings
@@ -89,16 +85,15 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
 
 def _memory(dump: Dump) -> Memory:
     memory = Memory()
-    taken: list[tuple[int, int]] = []
     stacks = {raw.stack_start for raw in dump.threads}
     for address, size, offset in sorted(dump.memory):
-        if size <= 0 or any(address < end and start < address + size for start, end in taken[-4:]):
+        if size <= 0 or memory.overlaps(address, address + size):
             continue    # overlapping ranges: the first one wins
-        taken.append((address, address + size))
         memory.add(MemoryRegion(address, size, kind="stack" if address in stacks else "data",
                                 _loader=lambda offset=offset, size=size: dump.slice(offset, size)))
     for raw in dump.threads:     # stacks not also listed in the memory list
-        if raw.stack.size and memory.region_at(raw.stack_start) is None and raw.stack.rva + raw.stack.size <= dump.size:
+        if raw.stack.size and not memory.overlaps(raw.stack_start, raw.stack_start + raw.stack.size) \
+                and raw.stack.rva + raw.stack.size <= dump.size:
             memory.add(MemoryRegion(raw.stack_start, raw.stack.size, kind="stack",
                                     _loader=lambda raw=raw: dump.slice(raw.stack.rva, raw.stack.size)))
     return memory
@@ -263,7 +258,7 @@ def _frames(thread: Thread, walked: list[WalkFrame], walker: Stackwalker, crash:
                 model.line = symbol.line
                 model.inline = symbol.inline
                 model.symbol_offset = pc - (module.base + symbol.function_base) if module else None
+            model.args, model.locals = [], []       # a minidump has no variables
             thread.frames.append(model)
-            thread.frames[-1]._args, thread.frames[-1]._locals = [], []
     if walker.frames and len(walker.frames) >= 1024:
         thread.unwind_note = "stopped after 1024 frames"

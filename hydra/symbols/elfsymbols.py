@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 
 from hydra.symbols.breakpad import SymbolFrame
+from hydra.symbols.demangle import function_name
 from hydra.symbols.dwarf import DebugFile
 from hydra.symbols.elffile import open_image
 
@@ -40,9 +41,7 @@ class ElfSymbols:
             if symbol is None:
                 return []
             start, _size, name = symbol
-            from hydra.symbols.demangle import demangle
-
-            return [SymbolFrame(demangle(name), start - self.link_base, None, None, None, False)]
+            return [SymbolFrame(function_name(name), start - self.link_base, None, None, None, False)]
         file, line, line_start = self.dwarf.source_line(address)
         frames = []
         for scope in scopes:
