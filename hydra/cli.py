@@ -6,6 +6,7 @@ Heavy modules (the capture engine, the UI) are imported only by the command that
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -84,10 +85,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _capture_options(args):
     from hydra.capture.engine import CaptureOptions
+    from hydra.symbols import debugcache
 
     return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
-                          rules=rules_file(args), analysis=not args.no_analysis)
+                          rules=rules_file(args), analysis=not args.no_analysis,
+                          debug_cache=debugcache.directory())
 
 
 def rules_file(args) -> str | None:
@@ -170,6 +173,10 @@ def _run(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         return _view(argv)
     args = _parser().parse_args(argv)
+    if args.command in ("snap", "bt"):
+        # one crash is read, written or printed, then the process ends: its objects are
+        # acyclic trees the cycle collector would rescan many times to free nothing
+        gc.disable()
 
     from hydra.loader import detect, open_crash
 

@@ -3,6 +3,7 @@
     theme = "hydra-light"
     symbols = ["~/symbols", "/srv/breakpad"]   # .sym folders, searched after --symbols
     fingerprint_rules = "~/crash.rules"        # used before the default fingerprint rules
+    debug_cache = false                        # no inflated copies of compressed debug files
     [keys]            # binding id = keys, as listed by `?`
     "app.quit" = "q,ctrl+q"
     "line.down" = "j,down,ctrl+n"
@@ -21,12 +22,18 @@ def config_dir() -> Path:
     return Path(base) / "hydra"
 
 
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hydra")
+
+
 @dataclass
 class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
     symbols: list[str] = field(default_factory=list)
     fingerprint_rules: str | None = None
+    debug_cache: bool = True
     problems: list[str] = field(default_factory=list)
 
 
@@ -44,6 +51,8 @@ def load_config() -> Config:
         config.theme = data["theme"]
     if isinstance(data.get("fingerprint_rules"), str):
         config.fingerprint_rules = os.path.expanduser(data["fingerprint_rules"])
+    if isinstance(data.get("debug_cache"), bool):
+        config.debug_cache = data["debug_cache"]
     symbols = data.get("symbols") or []
     if isinstance(symbols, str):
         symbols = [symbols]

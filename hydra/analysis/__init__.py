@@ -7,9 +7,18 @@ through the `hydra.analyzers` entry-point group.
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
 import threading
 import time
+from dataclasses import dataclass
+from importlib import import_module
 from typing import Callable
+
+from hydra.config import cache_dir
+from hydra.model.files import atomic_output
 
 from hydra.analysis.api import AnalysisContext, Reader, SymbolLookup
 
@@ -42,15 +51,12 @@ def start_discovery(preload: bool = False) -> None:
         return
 
     def discover():
-        from importlib.metadata import entry_points
-
         try:
-            _discovery["entries"] = list(entry_points(group=ENTRY_POINT_GROUP))
+            _discovery["entries"] = _entry_points()
         except Exception as error:
             _discovery["error"] = error
         if not preload:
             return
-        from importlib import import_module
 
         # while a capture waits on drgn, the analyzers' modules and capstone load too
         for name in ("capstone", "hydra.analysis.aborts", "hydra.analysis.evidence",
@@ -68,9 +74,69 @@ def start_discovery(preload: bool = False) -> None:
     thread.start()
 
 
+@dataclass
+class _EntryPoint:
+    name: str
+    value: str          # module:attribute.path [extras]
+
+    def load(self):
+        match = _ENTRY_POINT_VALUE.match(self.value)
+        if match is None:
+            raise ValueError(f"not an entry point: {self.value!r}")
+        found = import_module(match["module"])
+        for part in (match["attribute"] or "").split(".") if match["attribute"] else ():
+            found = getattr(found, part)
+        return found
+
+
+_ENTRY_POINT_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attribute>[\w.]+)\s*)?(\[.*\])?\s*$")
+
+
+def _entry_points() -> list[_EntryPoint]:
+    """The group's entry points, remembered for one state of the import path.
+
+    Listing them imports importlib.metadata and reads every installed distribution's
+    metadata, which costs a short capture a tenth of its time. Installing or removing a
+    distribution adds or removes its metadata folder, which changes the modification time
+    of the folder on sys.path that holds it; that is the key.
+    """
+    stamp = []
+    for folder in sys.path:
+        try:
+            stamp.append([folder, os.stat(folder or ".").st_mtime_ns])
+        except OSError:
+            continue
+    cache = os.path.join(cache_dir(), "analyzers.json")
+    try:
+        with open(cache, encoding="utf-8") as handle:
+            remembered = json.load(handle)
+        if remembered["stamp"] == stamp:
+            return [_EntryPoint(str(name), str(value)) for name, value in remembered["entries"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from importlib.metadata import entry_points
+
+    found = [_EntryPoint(entry.name, entry.value) for entry in entry_points(group=ENTRY_POINT_GROUP)]
+    try:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with atomic_output(cache, ".analyzers-") as handle:
+            handle.write(json.dumps({"stamp": stamp, "entries": [[e.name, e.value] for e in found]}).encode())
+    except OSError:
+        pass
+    return found
+
+
+def finish_discovery() -> None:
+    """Wait for the background discovery, if one runs (before forking: a thread caught in
+    the middle of an import would leave the child's import lock held)."""
+    thread = _discovery.get("thread")
+    if thread is not None:
+        thread.join()       # type: ignore[attr-defined]
+
+
 def plugin_analyzers(warnings: list[str]) -> list[tuple[str, Callable[[AnalysisContext], None]]]:
     start_discovery()
-    _discovery["thread"].join()      # type: ignore[attr-defined]
+    finish_discovery()
     if "error" in _discovery:
         warnings.append(f"analyzer plug-ins: cannot list them: {_discovery['error']}")
     found = []

@@ -6,6 +6,8 @@ the memory behind stacks and variables, code bytes around every pc, and sources.
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import os
 import threading
@@ -14,8 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import drgn
+import msgpack
 
 from hydra.capture import attributes as attrs
+from hydra.capture import parallel
 from hydra.capture.corefile import CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.dwarf import DebugFile, FunctionScope
@@ -28,6 +32,7 @@ from hydra.model.crash import (
 )
 from hydra.model.memory import MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
+from hydra.snapshot.format import decode_threads, encode_threads
 from hydra.symbols.demangle import function_name
 
 # code bytes kept around pcs: the faulting instruction with context on both sides,
@@ -51,10 +56,22 @@ class CaptureOptions:
     variables: bool = True
     rules: str | None = None          # a fingerprint rules file, before the defaults
     analysis: bool = True
+    debug_cache: str | None = None    # inflated copies of compressed debug files (debugcache)
 
 
 def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
-    options = options or CaptureOptions()
+    # Capture builds tens of thousands of small acyclic objects (frames, variable trees);
+    # the cycle collector would rescan them all again and again for nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _capture(path, options or CaptureOptions())
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _capture(path: str, options: CaptureOptions) -> Crash:
     started = time.time()
     info = read_core(path)
     try:
@@ -91,17 +108,13 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
     crash.signal = _signal(info)
     crash.crashed_tid = info.threads[0].tid
     crash.memory_map = _memory_map(info)
-    crash.modules = _modules(prog, crash)
+    crash.modules = _modules(prog, crash, options.debug_cache)
 
     reader = ValueReader(prog, options.limits)
     executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
     unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
     walker = _FrameWalker(prog, reader, options.variables, crash, unwinder)
-    walked = [walker.walk(core_thread, info) for core_thread in info.threads]
-    walker.prefetch_scopes(walked)
-    for thread, walk in walked:
-        walker.emit(thread, walk)
-        crash.threads.append(thread)
+    crash.threads = _capture_threads(walker, info, options.analysis)
     walker.close()
 
     for name in options.globals:
@@ -129,7 +142,59 @@ def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
         analyze(crash, read=lambda address, size: prog.read(address, size),
                 symbol=lambda name: prog.symbol(name).address, rules_file=options.rules)
     crash.system["capture_seconds"] = round(time.time() - started, 3)
+    if options.debug_cache:
+        _fill_debug_cache(prog, options.debug_cache)
     return crash
+
+
+def _fill_debug_cache(prog: drgn.Program, root: str) -> None:
+    """Keep inflated copies of the compressed debug files this capture read, so the next
+    capture of a crash in the same libraries reads them in place."""
+    from hydra.symbols import debugcache
+
+    for module in prog.modules():
+        if module.debug_file_path and module.build_id and \
+                module.debug_file_status == drgn.ModuleFileStatus.HAVE:
+            debugcache.store(root, module.debug_file_path, module.build_id.hex())
+
+
+def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) -> list[Thread]:
+    """Unwind and decode every thread; with many, the second half in a forked copy."""
+    threads = info.threads
+    if len(threads) < parallel.MIN_THREADS:
+        return walker.capture(threads, info)
+    if discovering:
+        from hydra.analysis import finish_discovery
+
+        finish_discovery()
+    half = (len(threads) + 1) // 2
+    reader = walker.reader
+    # each side may spend half of what is left of the pointed-to object budget
+    reserve = max(0, reader.limits.object_budget - reader.object_bytes) // 2
+    reader.object_bytes += reserve
+    spent_before = reader.object_bytes
+
+    def their_part() -> bytes:
+        part = walker.capture(threads[half:], info)
+        return msgpack.packb({
+            "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
+            "ranges": reader.ranges[len(ranges_before):], "object_bytes": reader.object_bytes - spent_before,
+        }, use_bin_type=True)
+
+    ranges_before = list(reader.ranges)
+    helper = parallel.start(their_part)
+    started = time.monotonic()
+    mine = walker.capture(threads[:half], info)
+    reader.object_bytes -= reserve
+    handed = helper.result(timeout=5.0 + 4 * (time.monotonic() - started)) if helper else None
+    if handed is None:
+        return mine + walker.capture(threads[half:], info)
+    theirs = msgpack.unpackb(handed, raw=False, strict_map_key=False)
+    for pc, innermost in theirs["pcs"]:
+        walker.pcs[pc] = walker.pcs.get(pc, False) or innermost
+    reader.ranges.extend((address, size) for address, size in theirs["ranges"])
+    reader.object_bytes += theirs["object_bytes"]
+    return mine + decode_threads(theirs["threads"])
 
 
 def _global_variable(prog: drgn.Program, name: str, crash: Crash):
@@ -172,6 +237,8 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
     debug_options = prog.debug_info_options
     if options.debug_dirs:
         debug_options.directories = tuple(options.debug_dirs) + tuple(debug_options.directories)
+    if options.debug_cache and os.path.isdir(options.debug_cache):
+        debug_options.directories = (options.debug_cache,) + tuple(debug_options.directories)
     try:
         prog.create_loaded_modules()
     except Exception as error:  # corrupt link map, unreadable auxv
@@ -296,7 +363,9 @@ def _memory_map(info: CoreInfo) -> list[MapEntry]:
     return entries
 
 
-def _modules(prog: drgn.Program, crash: Crash) -> list[Module]:
+def _modules(prog: drgn.Program, crash: Crash, debug_cache: str | None) -> list[Module]:
+    from hydra.symbols.debugcache import original_path
+
     modules = []
     for module in prog.modules():
         ranges = list(getattr(module, "address_ranges", None) or [])
@@ -309,7 +378,7 @@ def _modules(prog: drgn.Program, crash: Crash) -> list[Module]:
             base=base,
             size=end - base,
             build_id=module.build_id.hex() if module.build_id else None,
-            debug_file=module.debug_file_path,
+            debug_file=original_path(module.debug_file_path, debug_cache),
             has_symbols=module.debug_file_status == drgn.ModuleFileStatus.HAVE,
             code_file=module.loaded_file_path,
         ))
@@ -329,6 +398,7 @@ class _FrameWalker:
         self.scope_cache: dict[tuple[str, int], list[FunctionScope]] = {}
         self._pool_handles: list[DebugFile] = []
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
+        self.module_facts: dict[str, tuple[str | None, int, bool]] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
 
     def close(self) -> None:
@@ -367,6 +437,13 @@ class _FrameWalker:
         # a caller's pc is a return address: look up the call instruction before it
         pc = group[-1].frame.pc
         return pc if group[0].trust == "context" else pc - 1
+
+    def capture(self, core_threads, info: CoreInfo) -> list[Thread]:
+        walked = [self.walk(core_thread, info) for core_thread in core_threads]
+        self.prefetch_scopes(walked)
+        for thread, walk in walked:
+            self.emit(thread, walk)
+        return [thread for thread, _ in walked]
 
     def prefetch_scopes(self, walked: list) -> None:
         """Find every frame's DWARF scopes up front, two at a time: libdw runs without
@@ -426,25 +503,21 @@ class _FrameWalker:
         module = self._module(pc)
         registers = {}
         try:
-            registers = {name.replace(".", "_"): value for name, value in concrete.registers().items()}
+            registers = {_register_name(name): value for name, value in concrete.registers().items()}
         except Exception:
             pass
         symbol_name, symbol_offset = self._symbol(pc)
-        with_variables = (self.variables and module is not None
-                          and module.debug_file_status == drgn.ModuleFileStatus.HAVE)
+        module_name, module_base, has_debug_info = self._module_facts(module)
+        with_variables = self.variables and has_debug_info
         frames = []
         decoded = []
         for walked in group:
             frame = walked.frame
-            model_frame = Frame(index=walked.index, pc=pc, inline=frame.is_inline, trust=walked.trust)
-            model_frame.sp = concrete.sp
-            model_frame.registers = registers
-            model_frame.symbol = symbol_name
-            model_frame.symbol_offset = symbol_offset
+            model_frame = Frame(walked.index, pc, inline=frame.is_inline, trust=walked.trust, sp=concrete.sp,
+                                symbol=symbol_name, symbol_offset=symbol_offset, registers=registers)
             if module is not None:
-                model_frame.module = module.name
-                base = min(start for start, _ in module.address_ranges)
-                model_frame.module_offset = pc - base
+                model_frame.module = module_name
+                model_frame.module_offset = pc - module_base
             try:
                 source = frame.source()
                 model_frame.file, model_frame.line, model_frame.column = source[0], source[1], source[2]
@@ -471,6 +544,17 @@ class _FrameWalker:
             return self.prog.module(pc)
         except LookupError:
             return None
+
+    def _module_facts(self, module) -> tuple[str | None, int, bool]:
+        """(name, base, has debug info) of a drgn module, asked of drgn once per module."""
+        if module is None:
+            return None, 0, False
+        facts = self.module_facts.get(module.name)
+        if facts is None:
+            facts = self.module_facts[module.name] = (
+                module.name, min(start for start, _ in module.address_ranges),
+                module.debug_file_status == drgn.ModuleFileStatus.HAVE)
+        return facts
 
     def _scopes(self, module, address: int) -> list[FunctionScope]:
         path = module.debug_file_path
@@ -530,6 +614,11 @@ class _FrameWalker:
             else:
                 variables[name] = self.reader.variable(name, obj, "local")
         return variables
+
+
+@functools.lru_cache(maxsize=None)
+def _register_name(drgn_name: str) -> str:
+    return drgn_name.replace(".", "_")
 
 
 def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: ValueReader,

@@ -6,6 +6,7 @@ capped, and each object a value lives in is recorded so capture can keep its byt
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import drgn
@@ -118,10 +119,13 @@ class ValueReader:
                 values = obj.value_()
                 element_name = base.type.type_name()
                 step = element.size or 0
-                for index in range(shown):
-                    var.children.append(Variable(
-                        f"[{index}]", element_name, _scalar_text(values[index], element, element_kind),
-                        "element", address=obj.address_ + index * step, size=step))
+                start = obj.address_
+                plain = element_kind == TypeKind.INT and not _is_char(element)
+                var.children.extend(
+                    Variable(f"[{index}]", element_name,
+                             str(values[index]) if plain else _scalar_text(values[index], element, element_kind),
+                             "element", start + index * step, step)
+                    for index in range(shown))
                 self._nodes += shown
             else:
                 for index in range(shown):
@@ -140,9 +144,18 @@ class ValueReader:
     def _pointer(self, var: Variable, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> None:
         address = obj.value_()
         var.value = f"0x{address:x}"
+        if address == 0:
+            return
+        # many frames point at the same object (a thread's argument, a shared lock):
+        # decode it once and share the subtree
+        key = (address, var.type, hops)
+        target_var = self._targets.get(key)
+        if target_var is not None:
+            var.children.append(_reference(var.name, target_var))
+            return
         target_type = base.type
         target = target_type.unaliased() if target_type is not None else None
-        if address == 0 or target is None:
+        if target is None:
             return
         if target.kind == TypeKind.FUNCTION:
             try:
@@ -179,15 +192,8 @@ class ValueReader:
         except drgn.FaultError:
             var.note = "<unreadable>"
             return
-        # many frames point at the same object (a thread's argument, a shared lock):
-        # decode it once and share the subtree
-        key = (address, var.type, hops)
-        target_var = self._targets.get(key)
-        if target_var is None:
-            target_var = self._targets[key] = self._convert("*", obj[0], "target", nesting, hops - 1)
-        var.children.append(Variable(
-            f"*{var.name}", target_var.type, target_var.value, "target", target_var.address,
-            target_var.size, target_var.note, target_var.children, target_var.omitted))
+        target_var = self._targets[key] = self._convert("*", obj[0], "target", nesting, hops - 1)
+        var.children.append(_reference(var.name, target_var))
 
     def _read_short(self, address: int) -> bytes | None:
         """A string that runs into unreadable memory: read as far as memory goes, in steps
@@ -238,6 +244,12 @@ class ValueReader:
 _SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
 
 
+def _reference(pointer_name: str, target: Variable) -> Variable:
+    """A pointer's target node, sharing the decoded subtree."""
+    return Variable(f"*{pointer_name}", target.type, target.value, "target", target.address,
+                    target.size, target.note, target.children, target.omitted)
+
+
 def _scalar_text(value, base: drgn.Type, kind) -> str:
     """gdb's spelling of a number, bool, character or enumerator."""
     if kind == TypeKind.INT:
@@ -282,6 +294,10 @@ def _char_literal(value: int) -> str:
     return f"'\\{byte:03o}'"
 
 
+# printable ASCII without the characters gdb escapes (", \\)
+_PLAIN = re.compile(rb'[ !#-\[\]-~]*')
+
+
 def _c_string_literal(raw: bytes, length: int, truncated: bool = False, full_array: bool = False) -> str:
     """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes."""
     data = raw[:length]
@@ -291,6 +307,9 @@ def _c_string_literal(raw: bytes, length: int, truncated: bool = False, full_arr
         data = data[:end] if end >= 0 else data
         if trailing and any(trailing):
             data = raw[:length]
+    if _PLAIN.fullmatch(data):
+        text = '"' + data.decode("ascii") + '"'
+        return text + "..." if truncated else text
     out = []
     for byte in data:
         if byte in _ESCAPES:

@@ -7,6 +7,7 @@ the mapped file when something asks for it.
 
 from __future__ import annotations
 
+import lzma
 import os
 import struct
 import zlib
@@ -23,44 +24,107 @@ from hydra.model.crash import (
 from hydra.model.memory import Memory, MemoryRegion
 
 from hydra.snapshot import MAGIC
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (2, 0)
+OLDEST_MAJOR = 1
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
+FLAG_LZMA_INDEX = 1
 MAX_INDEX_BYTES = 1 << 30
 MAX_BLOB_BYTES = 1 << 31
 VARIABLE_CHUNK_BYTES = 1 << 20
 MEMORY_PIECE_BYTES = 1 << 20
+# Blobs smaller than this share compressed blocks: a small crash is mostly small pieces
+# (code around each pc, a few stack pages, one source file), and one stream over all of
+# them compresses far better than a stream each.
+SMALL_BLOB_BYTES = 64 << 10
+BLOCK_BYTES = 1 << 20
+# Up to a block's worth, LZMA: slower to compress than zlib but a fifth smaller, and a
+# snapshot with that little in it takes milliseconds either way. Bigger ones stay zlib.
+LZMA_LIMIT = BLOCK_BYTES
+CODEC_ZLIB = 0
+CODEC_LZMA = 1
+LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": BLOCK_BYTES}]
+# attribute of a Thread handed over by decode_threads: its variables, still packed
+PACKED_VARIABLES = "_packed_variables"
+FRAME_FIELDS = ("index", "pc", "function", "file", "line", "column", "module", "module_offset", "inline",
+                "trust", "sp", "cfa", "symbol", "symbol_offset", "registers")
+
+
+def _lzma(data: bytes) -> bytes:
+    return lzma.compress(data, format=lzma.FORMAT_RAW, filters=LZMA_FILTERS)
+
+
+def _zlib(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
 
 
 # ---------------------------------------------------------------- writing
 
 class _BlobWriter:
     """Blobs are compressed on two threads while the index is being built (zlib runs
-    without the interpreter lock), then written in order; references are filled in then."""
+    without the interpreter lock), then written in order; references are filled in then.
+
+    A large blob is a zlib stream of its own. Small ones are gathered into blocks; a block
+    that fills up is compressed with zlib at once, and the last block, when it is the only
+    one, with LZMA."""
 
     def __init__(self, handle):
         self.handle = handle
         self.pool = ThreadPoolExecutor(max_workers=2)
-        self.pending: list[tuple[list[int], object]] = []
+        self.pending: list[tuple[list[list[int]], object]] = []
+        self.block: list[tuple[list[int], bytes]] = []
+        self.block_bytes = 0
 
     def put(self, data: bytes) -> list[int]:
+        if len(data) < SMALL_BLOB_BYTES:
+            reference = [0, 0, 0, CODEC_ZLIB, self.block_bytes, len(data)]
+            self.block.append((reference, data))
+            self.block_bytes += len(data)
+            if self.block_bytes >= BLOCK_BYTES:
+                self._seal(CODEC_ZLIB)
+            return reference
         reference = [0, 0, len(data)]
-        self.pending.append((reference, self.pool.submit(zlib.compress, data, 6)))
+        self.pending.append(([reference], self.pool.submit(_zlib, data)))
         return reference
+
+    def _seal(self, codec: int) -> None:
+        if not self.block:
+            return
+        data = b"".join(piece for _, piece in self.block)
+        references = [reference for reference, _ in self.block]
+        for reference in references:
+            reference[2] = len(data)
+            reference[3] = codec
+        self.pending.append((references, self.pool.submit(_lzma if codec == CODEC_LZMA else _zlib, data)))
+        self.block = []
+        self.block_bytes = 0
 
     def finish(self) -> None:
         try:
-            for reference, job in self.pending:
+            only_block = not any(len(refs[0]) == 6 for refs, _ in self.pending)
+            self._seal(CODEC_LZMA if only_block else CODEC_ZLIB)
+            for references, job in self.pending:
                 compressed = job.result()
-                reference[0] = self.handle.tell()
-                reference[1] = len(compressed)
+                offset = self.handle.tell()
+                for reference in references:
+                    reference[0] = offset
+                    reference[1] = len(compressed)
                 self.handle.write(compressed)
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _variable_out(var: Variable) -> list:
-    return [var.name, var.type, var.value, var.kind, var.address, var.size, var.note,
-            [_variable_out(child) for child in var.children], var.omitted]
+def _variable_out(var: Variable, shared: dict[int, list] | None = None) -> list:
+    """A variable as a list; `shared` maps id(children) to their output, because capture
+    shares one decoded subtree among every pointer to the same object."""
+    if not var.children:
+        children = []
+    elif shared is None:
+        children = [_variable_out(child) for child in var.children]
+    else:
+        children = shared.get(id(var.children))
+        if children is None:
+            children = shared[id(var.children)] = [_variable_out(child, shared) for child in var.children]
+    return [var.name, var.type, var.value, var.kind, var.address, var.size, var.note, children, var.omitted]
 
 
 def _registers_out(registers: dict[str, int]) -> dict:
@@ -87,18 +151,15 @@ def _pieces(start: int, data: bytes):
         yield start + offset, data[offset : offset + MEMORY_PIECE_BYTES]
 
 
-def _frame_out(frame: Frame, register_sets: dict[int, int], register_list: list) -> dict:
+def _frame_out(frame: Frame, register_sets: dict[int, int], register_list: list) -> list:
     key = id(frame.registers)
     if key not in register_sets:
         register_sets[key] = len(register_list)
         register_list.append(_registers_out(frame.registers))
-    return {
-        "index": frame.index, "pc": frame.pc, "function": frame.function, "file": frame.file,
-        "line": frame.line, "column": frame.column, "module": frame.module,
-        "module_offset": frame.module_offset, "inline": frame.inline, "trust": frame.trust,
-        "sp": frame.sp, "cfa": frame.cfa, "symbol": frame.symbol, "symbol_offset": frame.symbol_offset,
-        "registers": register_sets[key],
-    }
+    # in FRAME_FIELDS order
+    return [frame.index, frame.pc, frame.function, frame.file, frame.line, frame.column, frame.module,
+            frame.module_offset, frame.inline, frame.trust, frame.sp, frame.cfa, frame.symbol,
+            frame.symbol_offset, register_sets[key]]
 
 
 def write_snapshot(crash: Crash, path: str) -> int:
@@ -111,12 +172,63 @@ def write_snapshot(crash: Crash, path: str) -> int:
         finally:
             blobs.finish()
         raw = msgpack.packb(document, use_bin_type=True)
-        index = zlib.compress(raw, 6)
+        flags = FLAG_LZMA_INDEX if len(raw) <= LZMA_LIMIT else 0
+        index = _lzma(raw) if flags & FLAG_LZMA_INDEX else _zlib(raw)
         offset = handle.tell()
         handle.write(index)
         handle.seek(0)
-        handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, 0, offset, len(index), len(raw)))
+        handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, flags, offset, len(index), len(raw)))
     return os.path.getsize(path)
+
+
+def _thread_out(thread: Thread, register_sets: dict[int, int], register_list: list) -> dict:
+    """A thread as the index holds it, without its variables."""
+    return {
+        "tid": thread.tid, "name": thread.name, "state": thread.state, "crashed": thread.crashed,
+        "registers": _registers_out(thread.registers), "unwind_note": thread.unwind_note,
+        "elided_frames": thread.elided_frames, "elided_after": thread.elided_after,
+        "kernel_frames": thread.kernel_frames,
+        "frames": [_frame_out(f, register_sets, register_list) for f in thread.frames],
+    }
+
+
+def _variables_out(thread: Thread, shared: dict[int, list]) -> bytes:
+    """A thread's variables packed: one [args, locals] pair per frame. Threads handed over
+    already packed (decode_threads) keep those bytes."""
+    packed = getattr(thread, PACKED_VARIABLES, None)
+    if packed is not None:
+        return packed
+    return msgpack.packb(
+        [[[_variable_out(v, shared) for v in f.args], [_variable_out(v, shared) for v in f.locals]]
+         for f in thread.frames], use_bin_type=True)
+
+
+def encode_threads(threads: list[Thread]) -> bytes:
+    """Threads in the snapshot's own encoding, for handing them to another process."""
+    register_sets: dict[int, int] = {}
+    register_list: list[dict] = []
+    shared: dict[int, list] = {}
+    documents = []
+    for thread in threads:
+        document = _thread_out(thread, register_sets, register_list)
+        document["variables"] = _variables_out(thread, shared)
+        documents.append(document)
+    return msgpack.packb({"frame_fields": FRAME_FIELDS, "register_sets": register_list, "threads": documents},
+                         use_bin_type=True)
+
+
+def decode_threads(data: bytes) -> list[Thread]:
+    """The threads encode_threads packed; variables are unpacked when first asked for."""
+    document = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    register_sets = [_registers_in(raw) for raw in document["register_sets"]]
+    threads = []
+    for raw_thread in document["threads"]:
+        packed = raw_thread["variables"]
+        thread = _thread_in(raw_thread, register_sets, document["frame_fields"],
+                            _thread_variables(lambda packed=packed: [msgpack.ExtType(1, packed)], 0))
+        setattr(thread, PACKED_VARIABLES, packed)
+        threads.append(thread)
+    return threads
 
 
 def _document(crash: Crash, blobs: _BlobWriter) -> dict:
@@ -128,25 +240,18 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
     chunks: list[list] = [[]]
     chunk_bytes = 0
     chunk_refs: list = []
+    shared: dict[int, list] = {}     # the crash keeps every children list alive: ids stay unique
     for thread in crash.threads:
-        packed = msgpack.packb(
-            [[[_variable_out(v) for v in f.args], [_variable_out(v) for v in f.locals]]
-             for f in thread.frames], use_bin_type=True)
+        packed = _variables_out(thread, shared)
         if chunk_bytes + len(packed) > VARIABLE_CHUNK_BYTES and chunks[-1]:
             chunk_refs.append(blobs.put(msgpack.packb(chunks[-1], use_bin_type=True)))
             chunks.append([])
             chunk_bytes = 0
-        variables = [len(chunks) - 1, len(chunks[-1])]
+        document = _thread_out(thread, register_sets, register_list)
+        document["variables"] = [len(chunks) - 1, len(chunks[-1])]
         chunks[-1].append(msgpack.ExtType(1, packed))
         chunk_bytes += len(packed)
-        threads.append({
-            "tid": thread.tid, "name": thread.name, "state": thread.state, "crashed": thread.crashed,
-            "registers": _registers_out(thread.registers), "unwind_note": thread.unwind_note,
-            "elided_frames": thread.elided_frames, "elided_after": thread.elided_after,
-            "kernel_frames": thread.kernel_frames,
-            "frames": [_frame_out(f, register_sets, register_list) for f in thread.frames],
-            "variables": variables,
-        })
+        threads.append(document)
     chunk_refs.append(blobs.put(msgpack.packb(chunks[-1], use_bin_type=True)))
     process = crash.process
     return {
@@ -162,6 +267,7 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
             "code_name": crash.signal.code_name, "address": crash.signal.address,
         },
         "crashed_tid": crash.crashed_tid,
+        "frame_fields": FRAME_FIELDS,
         "register_sets": register_list,
         "variable_chunks": chunk_refs,
         "threads": threads,
@@ -197,43 +303,66 @@ class _Blobs:
         self.path = path
         self.data = data
         self.size = size
+        self._blocks: dict[int, bytes] = {}     # shared blocks, decompressed once
 
     def check(self, ref) -> tuple[int, int, int]:
-        if not (isinstance(ref, list) and len(ref) == 3 and all(isinstance(x, int) for x in ref)):
+        if not (isinstance(ref, list) and len(ref) in (3, 6) and all(isinstance(x, int) for x in ref)):
             raise ValueError("bad blob reference")
-        offset, length, raw = ref
+        offset, length, raw = ref[:3]
         if offset < HEADER.size or length < 0 or offset + length > self.size or not 0 <= raw <= MAX_BLOB_BYTES:
             raise ValueError("a blob lies outside the file")
+        if len(ref) == 6:
+            codec, start, size = ref[3:]
+            if codec not in (CODEC_ZLIB, CODEC_LZMA) or start < 0 or size < 0 or start + size > raw:
+                raise ValueError("a blob lies outside its block")
         return offset, length, raw
 
     def loader(self, ref):
         offset, length, raw = self.check(ref)
+        if len(ref) == 3:
+            return lambda: _decompress(self.data[offset : offset + length], raw, CODEC_ZLIB)
+        codec, start, size = ref[3:]
 
         def load() -> bytes:
-            try:
-                decompressor = zlib.decompressobj()
-                data = decompressor.decompress(self.data[offset : offset + length], raw)
-            except zlib.error:
-                return b""
-            return data
+            block = self._blocks.get(offset)
+            if block is None:
+                block = self._blocks[offset] = _decompress(self.data[offset : offset + length], raw, codec)
+            return block[start : start + size]
 
         return load
+
+
+def _decompress(data: bytes, raw: int, codec: int) -> bytes:
+    """At most raw bytes: a hostile length cannot make a huge allocation. Corrupt data
+    reads as empty (the region or source shows as missing)."""
+    try:
+        if codec == CODEC_LZMA:
+            return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=LZMA_FILTERS).decompress(data, raw)
+        return zlib.decompressobj().decompress(data, raw)
+    except (zlib.error, lzma.LZMAError):
+        return b""
 
 
 def read_snapshot(path: str) -> Crash:
     data, size = map_input(path, "a Hydra snapshot")
     if size < HEADER.size:
         raise BadInput(path, "not a Hydra snapshot (too short)")
-    magic, major, minor, _flags, offset, length, raw_length = HEADER.unpack_from(data, 0)
+    magic, major, minor, flags, offset, length, raw_length = HEADER.unpack_from(data, 0)
     if magic != MAGIC:
         raise BadInput(path, "not a Hydra snapshot")
     if major > FORMAT_VERSION[0]:
         raise BadInput(path, f"snapshot format {major}.{minor} is newer than this Hydra reads "
-                             f"({FORMAT_VERSION[0]}.x); upgrade Hydra")
+                             f"({OLDEST_MAJOR}.x to {FORMAT_VERSION[0]}.x); upgrade Hydra")
+    if major < OLDEST_MAJOR:
+        raise BadInput(path, f"snapshot format {major}.{minor} is older than this Hydra reads")
     if offset < HEADER.size or offset + length > size or raw_length > MAX_INDEX_BYTES:
         raise BadInput(path, "truncated or corrupt snapshot: the index lies outside the file")
     try:
-        raw = zlib.decompressobj().decompress(data[offset : offset + length], raw_length)
+        compressed = data[offset : offset + length]
+        if flags & FLAG_LZMA_INDEX:
+            raw = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=LZMA_FILTERS).decompress(compressed, raw_length)
+        else:
+            raw = zlib.decompressobj().decompress(compressed, raw_length)
         document = msgpack.unpackb(raw, raw=False, strict_map_key=False)
     except Exception as error:  # msgpack reports bad data with several exception types
         raise BadInput(path, f"corrupt snapshot index: {error}") from None
@@ -280,40 +409,12 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
                               signal.get("code_name"), signal.get("address"))
     crash.crashed_tid = doc.get("crashed_tid")
     register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
+    frame_fields = doc.get("frame_fields") or FRAME_FIELDS
     chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
     for raw_thread in doc["threads"]:
-        if not isinstance(raw_thread["tid"], int):
-            raise ValueError("a thread without a number")
-        thread = Thread(
-            tid=raw_thread["tid"], name=_optional_text(raw_thread.get("name")),
-            state=_optional_text(raw_thread.get("state")) or "?",
-            crashed=bool(raw_thread.get("crashed")), registers=_registers_in(raw_thread.get("registers")),
-            unwind_note=_optional_text(raw_thread.get("unwind_note")),
-            elided_frames=raw_thread.get("elided_frames") or 0,
-            elided_after=raw_thread.get("elided_after"),
-            kernel_frames=list(raw_thread.get("kernel_frames") or []),
-        )
         chunk, position = raw_thread["variables"]
-        load_variables = _thread_variables(chunk_loaders[chunk], position)
-        for position, raw_frame in enumerate(raw_thread["frames"]):
-            registers_index = raw_frame.get("registers")
-            if not isinstance(raw_frame["index"], int) or not isinstance(raw_frame["pc"], int):
-                raise ValueError("a frame without a number or pc")
-            frame = Frame(
-                index=raw_frame["index"], pc=raw_frame["pc"], function=_optional_text(raw_frame.get("function")),
-                file=_optional_text(raw_frame.get("file")), line=_number(raw_frame.get("line")),
-                column=_number(raw_frame.get("column")), module=_optional_text(raw_frame.get("module")),
-                module_offset=_number(raw_frame.get("module_offset")),
-                inline=bool(raw_frame.get("inline")), trust=_optional_text(raw_frame.get("trust")) or "cfi",
-                sp=_number(raw_frame.get("sp")), cfa=_number(raw_frame.get("cfa")),
-                symbol=_optional_text(raw_frame.get("symbol")),
-                symbol_offset=_number(raw_frame.get("symbol_offset")),
-                registers=register_sets[registers_index] if isinstance(registers_index, int)
-                and 0 <= registers_index < len(register_sets) else {},
-            )
-            frame._variables_loader = _frame_variables(load_variables, position)
-            thread.frames.append(frame)
-        crash.threads.append(thread)
+        crash.threads.append(_thread_in(raw_thread, register_sets, frame_fields,
+                                        _thread_variables(chunk_loaders[chunk], position)))
     crash.modules = [Module(**{k: m.get(k) for k in (
         "path", "base", "size", "build_id", "debug_file", "debug_id", "code_file", "note")},
         has_symbols=bool(m.get("has_symbols"))) for m in doc.get("modules") or []]
@@ -334,6 +435,42 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     crash.attributes = {str(k): str(v) for k, v in (doc.get("attributes") or {}).items()}
     crash.warnings = [str(w) for w in doc.get("warnings") or []]
     return crash
+
+
+def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_variables) -> Thread:
+    if not isinstance(raw_thread["tid"], int):
+        raise ValueError("a thread without a number")
+    frame_fields = [str(name) for name in frame_fields]
+    thread = Thread(
+        tid=raw_thread["tid"], name=_optional_text(raw_thread.get("name")),
+        state=_optional_text(raw_thread.get("state")) or "?",
+        crashed=bool(raw_thread.get("crashed")), registers=_registers_in(raw_thread.get("registers")),
+        unwind_note=_optional_text(raw_thread.get("unwind_note")),
+        elided_frames=raw_thread.get("elided_frames") or 0,
+        elided_after=raw_thread.get("elided_after"),
+        kernel_frames=list(raw_thread.get("kernel_frames") or []),
+    )
+    for position, raw_frame in enumerate(raw_thread["frames"]):
+        if isinstance(raw_frame, list):      # 2.0: positions named by frame_fields
+            raw_frame = dict(zip(frame_fields, raw_frame))
+        registers_index = raw_frame.get("registers")
+        if not isinstance(raw_frame["index"], int) or not isinstance(raw_frame["pc"], int):
+            raise ValueError("a frame without a number or pc")
+        frame = Frame(
+            index=raw_frame["index"], pc=raw_frame["pc"], function=_optional_text(raw_frame.get("function")),
+            file=_optional_text(raw_frame.get("file")), line=_number(raw_frame.get("line")),
+            column=_number(raw_frame.get("column")), module=_optional_text(raw_frame.get("module")),
+            module_offset=_number(raw_frame.get("module_offset")),
+            inline=bool(raw_frame.get("inline")), trust=_optional_text(raw_frame.get("trust")) or "cfi",
+            sp=_number(raw_frame.get("sp")), cfa=_number(raw_frame.get("cfa")),
+            symbol=_optional_text(raw_frame.get("symbol")),
+            symbol_offset=_number(raw_frame.get("symbol_offset")),
+            registers=register_sets[registers_index] if isinstance(registers_index, int)
+            and 0 <= registers_index < len(register_sets) else {},
+        )
+        frame._variables_loader = _frame_variables(load_variables, position)
+        thread.frames.append(frame)
+    return thread
 
 
 def _chunk(load):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import msgpack
 
+from hydra.config import cache_dir
 from hydra.model.files import atomic_output
 
 CACHE_MAGIC = b"HYDRASYM"
@@ -391,8 +392,7 @@ def _without_overlaps(rows: list[tuple[int, int, int, int]]) -> list[tuple[int, 
 
 
 def cache_directory() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "hydra", "symbols")
+    return os.path.join(cache_dir(), "symbols")
 
 
 def open_symbols(sym_path: str) -> SymbolFile:

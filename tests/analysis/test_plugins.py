@@ -46,3 +46,23 @@ def test_plugin_runs_beside_the_builtins(crashes, tmp_path):
     warnings = "\n".join(report["warnings"])
     assert "analyzer broken failed: RuntimeError: this analyzer is broken" in warnings
     assert "analyzer missing: cannot load" in warnings
+
+
+def test_a_plug_in_installed_after_a_listing_is_found(crashes, tmp_path):
+    """The listing is remembered per state of the import path; installing changes it."""
+    core = crashes.core("classes.c", "O0", "null-read")
+    site = tmp_path / "site"
+    site.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def classifiers() -> set[str]:
+        done = subprocess.run(hydra_command() + ["bt", "--json", core], capture_output=True, text=True,
+                              timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        return set(json.loads(done.stdout)["classifiers"])
+
+    assert "from-plugin" not in classifiers()
+    assert (tmp_path / "cache" / "hydra" / "analyzers.json").is_file()
+    assert "from-plugin" not in classifiers()          # from the remembered listing
+    env.update(install_plugin(site), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert "from-plugin" in classifiers()

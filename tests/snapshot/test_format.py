@@ -45,23 +45,71 @@ def test_snapshot_is_small_next_to_the_core(saved, crashed):
     crash, path = saved
     core = crashed("null_deref.c", "-O0").core
     on_disk = os.stat(core).st_blocks * 512
-    assert os.path.getsize(path) < 0.2 * on_disk
+    assert os.path.getsize(path) < 0.05 * on_disk    # the issue's bar for a typical small crash
 
 
 def test_blobs_are_not_read_on_open(saved, monkeypatch):
     _crash, path = saved
+    from hydra.snapshot import format as snapshot_format
+
     calls = []
-    original = zlib.decompressobj
+    original = snapshot_format._decompress
 
-    def counting():
-        calls.append(1)
-        return original()
+    def counting(data, raw, codec):
+        calls.append(codec)
+        return original(data, raw, codec)
 
-    monkeypatch.setattr(zlib, "decompressobj", counting)
+    monkeypatch.setattr(snapshot_format, "_decompress", counting)
     crash = read_snapshot(str(path))
-    assert len(calls) == 1          # the index only
-    crash.memory.regions[0].data
-    assert len(calls) == 2
+    assert calls == []              # the index only
+    small = [r for r in crash.memory.regions if r.size < snapshot_format.SMALL_BLOB_BYTES]
+    assert len(small) >= 2
+    assert small[0].data
+    assert calls == [snapshot_format.CODEC_LZMA]    # the small crash's one shared block
+    assert small[1].data
+    assert len(calls) == 1          # decompressed once for all its members
+
+
+def test_many_small_blobs_fill_zlib_blocks_and_large_ones_stand_alone(tmp_path):
+    from hydra.model.crash import Crash, Process
+    from hydra.model.memory import Memory, MemoryRegion
+    from hydra.snapshot import format as snapshot_format
+
+    crash = Crash(origin="core")
+    crash.process = Process(pid=1)
+    regions = []
+    for index in range(40):       # 40 x 48 KiB: more than one block
+        data = os.urandom(1024) * 48
+        regions.append(MemoryRegion(0x10000 * (index + 1), len(data), "stack", _data=data))
+    big = os.urandom(300 << 10)
+    regions.append(MemoryRegion(0x1000_0000, len(big), "object", _data=big))
+    crash.memory = Memory(regions)
+    path = tmp_path / "many.hsnap"
+    write_snapshot(crash, str(path))
+    raw = path.read_bytes()
+    flags = HEADER.unpack_from(raw, 0)[3]
+    assert flags & snapshot_format.FLAG_LZMA_INDEX
+    again = read_snapshot(str(path))
+    for region in regions:
+        assert again.memory.read(region.start, region.size) == region.data
+
+
+def test_a_format_1_0_snapshot_still_opens():
+    """Written by Hydra's first format (zlib streams per blob, frames as maps)."""
+    from pathlib import Path
+
+    path = Path(__file__).with_name("format_1_0.hsnap")
+    assert HEADER.unpack_from(path.read_bytes(), 0)[1:3] == (1, 0)
+    crash = read_snapshot(str(path))
+    frames = [f.function for f in crash.crashed_thread.frames]
+    assert frames[:3] == ["__pthread_kill_implementation", "__GI_raise", "__GI_abort"]
+    assert "post" in frames and "main" in frames
+    post = next(f for f in crash.crashed_thread.frames if f.function == "post")
+    assert post.file.endswith("ledger_assert.c") and post.line == 12
+    assert [v.name for v in post.args] == ["ledger", "memo", "cents"]
+    assert any(path.endswith("ledger_assert.c") and "balance" in source.text
+               for path, source in crash.sources.items())
+    assert crash.memory.read(crash.crashed_thread.registers["rsp"], 8) is not None
 
 
 def test_readable_after_a_move_without_capture_dependencies(saved, tmp_path):
@@ -95,7 +143,7 @@ def _rewrite_version(path, target, major, minor):
 def test_newer_major_version_is_refused_clearly(saved, tmp_path):
     _crash, path = saved
     newer = tmp_path / "newer.hsnap"
-    _rewrite_version(path, newer, 2, 0)
+    _rewrite_version(path, newer, 3, 0)
     with pytest.raises(BadInput, match="newer"):
         read_snapshot(str(newer))
 
@@ -103,7 +151,7 @@ def test_newer_major_version_is_refused_clearly(saved, tmp_path):
 def test_newer_minor_version_is_read(saved, tmp_path):
     _crash, path = saved
     newer = tmp_path / "minor.hsnap"
-    _rewrite_version(path, newer, 1, 7)
+    _rewrite_version(path, newer, 2, 7)
     assert read_snapshot(str(newer)).crashed_thread.frames[0].function == "lookup_price"
 
 

@@ -1,0 +1,86 @@
+"""Capture of many threads on two processes gives what one process gives, and gdb's frames."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hydra.capture import engine, parallel
+from hydra.capture.engine import capture_core
+from hydra.report.backtrace import format_json
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from capture.compare import missing_frames  # noqa: E402
+from oracle.gdb import gdb_view  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def many(crashed):
+    return crashed("threads_many.c", "-O0")
+
+
+@pytest.fixture(scope="module")
+def single_process(many):
+    return capture_core(many.core)
+
+
+def _report(crash) -> dict:
+    report = format_json(crash, full=True)
+    report["process"].pop("capture_time")
+    return report
+
+
+def _same(crash, reference) -> None:
+    assert _report(crash) == _report(reference)
+    assert [(r.start, r.size, r.kind) for r in crash.memory.regions] == \
+        [(r.start, r.size, r.kind) for r in reference.memory.regions]
+    for region in reference.memory.regions:
+        assert crash.memory.read(region.start, region.size) == region.data
+
+
+def test_split_capture_equals_one_process_and_gdb(many, single_process, monkeypatch):
+    assert len(single_process.threads) > 8
+    forks = []
+    original = parallel.start
+    monkeypatch.setattr(parallel, "MIN_THREADS", 2)
+    monkeypatch.setattr(parallel, "start", lambda work: forks.append(1) or original(work))
+    split = capture_core(many.core)
+    assert forks == [1]
+    _same(split, single_process)
+    oracle = gdb_view(many.exe, many.core)
+    problems = {}
+    for gdb_thread in oracle["threads"]:
+        missing = missing_frames(split.thread(gdb_thread["tid"]), gdb_thread)
+        if missing:
+            problems[gdb_thread["tid"]] = missing
+    assert not problems
+
+
+def test_a_failing_copy_is_redone_here(many, single_process, monkeypatch):
+    def broken(threads):
+        raise RuntimeError("the copy fails")
+
+    monkeypatch.setattr(parallel, "MIN_THREADS", 2)
+    monkeypatch.setattr(engine, "encode_threads", broken)     # runs only in the copy
+    _same(capture_core(many.core), single_process)
+
+
+def test_the_copy_hands_over_more_than_a_pipe_holds():
+    data = os.urandom(3 << 20)
+    helper = parallel.start(lambda: data)
+    assert helper is not None
+    assert helper.result(timeout=30) == data
+
+
+def test_a_stalled_copy_is_stopped():
+    helper = parallel.start(lambda: time.sleep(60) or b"late")
+    started = time.monotonic()
+    assert helper.result(timeout=0.5) is None
+    assert time.monotonic() - started < 5
+    with pytest.raises(ProcessLookupError):
+        os.kill(helper.pid, 0)
