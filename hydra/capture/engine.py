@@ -396,7 +396,6 @@ class _FrameWalker:
         self.crash = crash
         self.debug_files: dict[str, DebugFile] = {}
         self.scope_cache: dict[tuple[str, int], list[FunctionScope]] = {}
-        self._pool_handles: list[DebugFile] = []
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
         self.module_facts: dict[str, tuple[str | None, int, bool]] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
@@ -459,34 +458,41 @@ class _FrameWalker:
                     wanted[key] = None
         if not wanted:
             return
+        # Each worker has its own libdw handles (libdw is not safe to share between threads);
+        # a second worker pays off on many lookups. Its handles read through the first
+        # one's mapping, so a large debug file is not resident twice. They are all opened
+        # here, before the workers start, and closed second first.
+        workers = 2 if len(wanted) > 64 else 1
+        paths = dict.fromkeys(path for path, _ in wanted)
+        handles: list[dict[str, DebugFile]] = [{path: DebugFile(path) for path in paths}]
+        if workers == 2:
+            handles.append({path: DebugFile(path, share=handles[0][path]) for path in paths})
         local = threading.local()
-        self._pool_handles: list[DebugFile] = []
         lock = threading.Lock()
+        taken: list[int] = []
 
         def lookup(key):
             path, address = key
             files = getattr(local, "files", None)
             if files is None:
-                files = local.files = {}
-            debug_file = files.get(path)
-            if debug_file is None:
-                debug_file = files[path] = DebugFile(path)
                 with lock:
-                    self._pool_handles.append(debug_file)
+                    files = local.files = handles[len(taken)]
+                    taken.append(1)
             try:
-                return debug_file.function_scopes(address)
+                return files[path].function_scopes(address)
             except Exception:
                 return []
 
-        # Each worker opens its own libdw handles; a second one pays off on many lookups.
         # Wait for all: drgn work alongside would contend for the interpreter lock with
         # the workers' many short libdw calls, and be slower than taking turns.
-        with ThreadPoolExecutor(max_workers=2 if len(wanted) > 64 else 1) as pool:
-            for key, scopes in zip(wanted, pool.map(lookup, wanted)):
-                self.scope_cache[key] = scopes
-        for handle in self._pool_handles:
-            handle.close()
-        self._pool_handles = []
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for key, scopes in zip(wanted, pool.map(lookup, wanted)):
+                    self.scope_cache[key] = scopes
+        finally:
+            for files in reversed(handles):
+                for handle in files.values():
+                    handle.close()
 
     def emit(self, thread: Thread, walk: Walk | None) -> None:
         if walk is None:

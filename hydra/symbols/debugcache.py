@@ -19,6 +19,7 @@ import os
 import shutil
 
 from hydra.config import cache_dir
+from hydra.symbols.dwarf import ELF_C_READ_MMAP, libdw
 from hydra.model.files import atomic_output
 
 MAX_INFLATED = 512 << 20
@@ -26,9 +27,7 @@ SHF_COMPRESSED = 0x800
 SHF_ALLOC = 0x2
 SHT_PROGBITS = 1
 ELF_C_RDWR = 2
-ELF_C_READ_MMAP = 8
 ELF_C_WRITE = 3
-EV_CURRENT = 1
 ELFCOMPRESS_NONE = 0
 SOURCE_SUFFIX = ".source"
 
@@ -152,22 +151,16 @@ _loaded = False
 
 
 def _libelf():
-    """libelf as loaded with libdw (drgn's bundled copy, else the system's)."""
+    """libelf as loaded with libdw (drgn's bundled copy, else the system's); libdw()
+    binds elf_begin and elf_end and sets the ELF version."""
     global _lib, _loaded
     if _loaded:
         return _lib
     _loaded = True
-    from hydra.symbols.dwarf import libdw
-
     lib = libdw()
     if lib is None:
         return None
     try:
-        lib.elf_version.restype = ctypes.c_uint
-        lib.elf_version.argtypes = [ctypes.c_uint]
-        lib.elf_begin.restype = ctypes.c_void_p
-        lib.elf_begin.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-        lib.elf_end.argtypes = [ctypes.c_void_p]
         lib.elf_nextscn.restype = ctypes.c_void_p
         lib.elf_nextscn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.gelf_getshdr.restype = ctypes.c_void_p
@@ -180,6 +173,5 @@ def _libelf():
         lib.elf_update.argtypes = [ctypes.c_void_p, ctypes.c_int]
     except AttributeError:   # a libdw whose libelf symbols are not visible through it
         return None
-    lib.elf_version(EV_CURRENT)
     _lib = lib
     return lib

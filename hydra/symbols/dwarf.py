@@ -32,6 +32,10 @@ DW_AT_specification = 0x47
 DW_AT_linkage_name = 0x6E
 DW_AT_MIPS_linkage_name = 0x2007
 
+EV_CURRENT = 1
+ELF_C_READ_MMAP = 8
+DWARF_C_READ = 0
+
 C_LANGUAGES = {0x1, 0x2, 0xC, 0x1D, 0x2C}   # DW_LANG_C89, C, C99, C11, C17: no namespaces
 FUNCTION_TAGS = (DW_TAG_subprogram, DW_TAG_inlined_subroutine)
 # Scopes with code ranges; descended only when they contain the pc.
@@ -66,8 +70,14 @@ def _load_libdw():
             lib = ctypes.CDLL(candidate)
         except OSError:
             continue
-        lib.dwarf_begin.restype = ctypes.c_void_p
-        lib.dwarf_begin.argtypes = [ctypes.c_int, ctypes.c_int]
+        lib.elf_version.restype = ctypes.c_uint
+        lib.elf_version.argtypes = [ctypes.c_uint]
+        lib.elf_begin.restype = ctypes.c_void_p
+        lib.elf_begin.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+        lib.elf_end.argtypes = [ctypes.c_void_p]
+        lib.dwarf_begin_elf.restype = ctypes.c_void_p
+        lib.dwarf_begin_elf.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        lib.elf_version(EV_CURRENT)
         lib.dwarf_end.argtypes = [ctypes.c_void_p]
         lib.dwarf_addrdie.restype = _DieP
         lib.dwarf_addrdie.argtypes = [ctypes.c_void_p, ctypes.c_uint64, _DieP]
@@ -153,23 +163,36 @@ def _text(raw: bytes | None) -> str | None:
 class DebugFile:
     """One opened debug file; lookups by file-relative address."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, share: DebugFile | None = None):
+        """With share, read the file through that handle's mapping: a second handle for
+        another thread, whose pages are not resident (and counted) twice."""
         self.lib = libdw()
         self.fd = -1
+        self.elf = None
         self.dwarf = None
+        self._names: dict[int, str | None] = {}
         if self.lib is None:
+            return
+        if share is not None:
+            if share.elf:
+                self.dwarf = self.lib.dwarf_begin_elf(share.elf, DWARF_C_READ, None)
             return
         try:
             self.fd = os.open(path, os.O_RDONLY)
         except OSError:
             return
-        self.dwarf = self.lib.dwarf_begin(self.fd, 0)
-        self._names: dict[int, str | None] = {}
+        self.elf = self.lib.elf_begin(self.fd, ELF_C_READ_MMAP, None)
+        if self.elf:
+            self.dwarf = self.lib.dwarf_begin_elf(self.elf, DWARF_C_READ, None)
 
     def close(self) -> None:
+        """Handles sharing this one's mapping must be closed first."""
         if self.dwarf:
             self.lib.dwarf_end(self.dwarf)
             self.dwarf = None
+        if self.elf:
+            self.lib.elf_end(self.elf)
+            self.elf = None
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
