@@ -85,18 +85,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def _capture_options(args):
     from hydra.capture.engine import CaptureOptions
+    from hydra.config import load_config
     from hydra.symbols import debugcache
 
+    config = load_config()
     return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
-                          rules=rules_file(args), analysis=not args.no_analysis,
-                          debug_cache=debugcache.directory())
+                          rules=rules_file(args, config), analysis=not args.no_analysis,
+                          debug_cache=debugcache.directory(config))
 
 
-def rules_file(args) -> str | None:
+def rules_file(args, config=None) -> str | None:
     from hydra.config import load_config
 
-    return args.rules or load_config().fingerprint_rules
+    return args.rules or (config or load_config()).fingerprint_rules
 
 
 def _warn(crash) -> None:

@@ -178,10 +178,10 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) ->
         part = walker.capture(threads[half:], info)
         return msgpack.packb({
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
-            "ranges": reader.ranges[len(ranges_before):], "object_bytes": reader.object_bytes - spent_before,
+            "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
         }, use_bin_type=True)
 
-    ranges_before = list(reader.ranges)
+    ranges_before = len(reader.ranges)
     helper = parallel.start(their_part)
     started = time.monotonic()
     mine = walker.capture(threads[:half], info)

@@ -224,7 +224,7 @@ def decode_threads(data: bytes) -> list[Thread]:
     threads = []
     for raw_thread in document["threads"]:
         packed = raw_thread["variables"]
-        thread = _thread_in(raw_thread, register_sets, document["frame_fields"],
+        thread = _thread_in(raw_thread, register_sets, [str(name) for name in document["frame_fields"]],
                             _thread_variables(lambda packed=packed: [msgpack.ExtType(1, packed)], 0))
         setattr(thread, PACKED_VARIABLES, packed)
         threads.append(thread)
@@ -409,7 +409,7 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
                               signal.get("code_name"), signal.get("address"))
     crash.crashed_tid = doc.get("crashed_tid")
     register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
-    frame_fields = doc.get("frame_fields") or FRAME_FIELDS
+    frame_fields = [str(name) for name in doc.get("frame_fields") or FRAME_FIELDS]
     chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
     for raw_thread in doc["threads"]:
         chunk, position = raw_thread["variables"]
@@ -440,7 +440,6 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
 def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_variables) -> Thread:
     if not isinstance(raw_thread["tid"], int):
         raise ValueError("a thread without a number")
-    frame_fields = [str(name) for name in frame_fields]
     thread = Thread(
         tid=raw_thread["tid"], name=_optional_text(raw_thread.get("name")),
         state=_optional_text(raw_thread.get("state")) or "?",

@@ -44,13 +44,14 @@ class _Chdr(ctypes.Structure):
                 ("addralign", ctypes.c_uint64)]
 
 
-def directory() -> str | None:
-    """The cache folder, or None when the user turned the cache off."""
+def directory(config=None) -> str | None:
+    """The cache folder, or None when the user turned the cache off (config: the loaded
+    user config, read here when not given)."""
     if os.environ.get("HYDRA_DEBUG_CACHE", "").lower() in ("0", "off", "no", "false"):
         return None
     from hydra.config import load_config
 
-    if not load_config().debug_cache:
+    if not (config or load_config()).debug_cache:
         return None
     return os.path.join(cache_dir(), "debug")
 
