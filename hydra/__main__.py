@@ -1,3 +1,3 @@
-from hydra.cli import main
+from hydra.cli import console
 
-raise SystemExit(main())
+console()

@@ -179,6 +179,7 @@ def _run(argv: list[str]) -> int:
         # one crash is read, written or printed, then the process ends: its objects are
         # acyclic trees the cycle collector would rescan many times to free nothing
         gc.disable()
+        _exit_at_once.append(True)
 
     from hydra.loader import detect, open_crash
 
@@ -344,6 +345,28 @@ def _fingerprint(args) -> int:
     else:
         sys.stdout.write(format_buckets(buckets))
     return 2 if failed else 0
+
+
+_exit_at_once: list[bool] = []
+
+
+def console() -> None:
+    """The `hydra` command. After a one-shot command the process ends without tearing the
+    interpreter down: freeing a capture's objects and drgn's index one by one takes longer
+    than the rest of a small capture's output, and nothing is left to release (the snapshot
+    is renamed into place and the output flushed before this)."""
+    code = main()
+    if _exit_at_once:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except BrokenPipeError:
+                pass
+            except OSError:
+                code = code or 1
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

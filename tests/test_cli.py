@@ -85,6 +85,41 @@ def test_bt_thread_option(crashed):
     assert_bad_input(run("bt", program.core, "--thread", 1), program.core)
 
 
+def test_one_shot_commands_flush_everything_before_ending_at_once(crashed, tmp_path):
+    # `hydra bt` and `snap` end the process without tearing the interpreter down; what they
+    # printed must all arrive, through a pipe read slowly, and a reader that stops early
+    # must not turn into a traceback or a failure status.
+    program = crashed("threads_many.c", "-O0")
+    snapshot = tmp_path / "many.hsnap"
+    assert run("snap", program.core, "-o", snapshot).returncode == 0
+
+    from hydra.cli import main
+
+    expected = tmp_path / "expected.json"
+    with open(expected, "w") as handle:
+        saved, sys.stdout = sys.stdout, handle
+        try:
+            assert main(["bt", str(snapshot), "--json", "--full"]) == 0
+        finally:
+            sys.stdout = saved
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    with subprocess.Popen([*HYDRA, "bt", str(snapshot), "--json", "--full"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=buffered) as process:
+        received = bytearray()
+        while chunk := process.stdout.read(4096):
+            received += chunk
+        assert process.wait(timeout=60) == 0, process.stderr.read()
+    assert len(received) > 64 << 10
+    assert json.loads(received) == json.loads(expected.read_text())
+
+    with subprocess.Popen([*HYDRA, "bt", str(snapshot), "--full"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=buffered) as process:
+        assert process.stdout.readline().startswith(b"Program terminated with signal SIGSEGV")
+        process.stdout.close()
+        assert process.wait(timeout=60) == 0
+        assert b"Traceback" not in process.stderr.read()
+
+
 def test_missing_libraries_give_a_partial_snapshot(crashed, tmp_path):
     program = crashed("null_deref.c", "-O0")
     # the executable moved away: frames in it become module+offset, with a warning

@@ -88,8 +88,6 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
         start_discovery(preload=True)
 
     logging.getLogger("drgn").setLevel(logging.CRITICAL)
-    # drgn plugins are for interactive drgn; capture does not scan for them
-    os.environ.setdefault("DRGN_DISABLE_PLUGINS", "*")
     prog = drgn.Program()
     try:
         prog.set_core_dump(path)
