@@ -86,13 +86,14 @@ def _parser() -> argparse.ArgumentParser:
 def _capture_options(args):
     from hydra.capture.engine import CaptureOptions
     from hydra.config import load_config
-    from hydra.symbols import debugcache
+    from hydra.symbols import debugcache, scopecache
 
     config = load_config()
     return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
                           rules=rules_file(args, config), analysis=not args.no_analysis,
-                          debug_cache=debugcache.directory(config))
+                          debug_cache=debugcache.directory(config),
+                          scope_cache=scopecache.directory(config))
 
 
 def rules_file(args, config=None) -> str | None:

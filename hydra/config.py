@@ -3,7 +3,7 @@
     theme = "hydra-light"
     symbols = ["~/symbols", "/srv/breakpad"]   # .sym folders, searched after --symbols
     fingerprint_rules = "~/crash.rules"        # used before the default fingerprint rules
-    debug_cache = false                        # no inflated copies of compressed debug files
+    debug_cache = false                        # no inflated debug files, no remembered scopes
     [keys]            # binding id = keys, as listed by `?`
     "app.quit" = "q,ctrl+q"
     "line.down" = "j,down,ctrl+n"
@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +41,8 @@ def load_config() -> Config:
     config = Config()
     if not path.is_file():
         return config
+    import tomllib      # most runs have no config file to parse
+
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

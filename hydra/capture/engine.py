@@ -23,6 +23,7 @@ from hydra.capture import parallel
 from hydra.capture.corefile import CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.dwarf import DebugFile, FunctionScope
+from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import parse_source_maps, read_source
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, describe_error
@@ -57,6 +58,7 @@ class CaptureOptions:
     rules: str | None = None          # a fingerprint rules file, before the defaults
     analysis: bool = True
     debug_cache: str | None = None    # inflated copies of compressed debug files (debugcache)
+    scope_cache: str | None = None    # function scopes remembered per debug file (scopecache)
 
 
 def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
@@ -111,7 +113,8 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
     reader = ValueReader(prog, options.limits)
     executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
     unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
-    walker = _FrameWalker(prog, reader, options.variables, crash, unwinder)
+    remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
+    walker = _FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
     crash.threads = _capture_threads(walker, info, options.analysis)
     walker.close()
 
@@ -142,6 +145,8 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
     crash.system["capture_seconds"] = round(time.time() - started, 3)
     if options.debug_cache:
         _fill_debug_cache(prog, options.debug_cache)
+    if remembered is not None:
+        remembered.save()
     return crash
 
 
@@ -174,6 +179,8 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) ->
 
     def their_part() -> bytes:
         part = walker.capture(threads[half:], info)
+        if walker.remembered is not None:
+            walker.remembered.save()      # merged into by the parent's save later
         return msgpack.packb({
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
@@ -386,8 +393,9 @@ def _modules(prog: drgn.Program, crash: Crash, debug_cache: str | None) -> list[
 
 class _FrameWalker:
     def __init__(self, prog: drgn.Program, reader: ValueReader, variables: bool, crash: Crash,
-                 unwinder: Unwinder):
+                 unwinder: Unwinder, remembered: ScopeCache | None = None):
         self.prog = prog
+        self.remembered = remembered
         self.unwinder = unwinder
         self.reader = reader
         self.variables = variables
@@ -453,7 +461,13 @@ class _FrameWalker:
                 module = self._module(group[-1].frame.pc)
                 if module is not None and module.debug_file_path:
                     key = (module.debug_file_path, self._lookup_address(group) - module.debug_file_bias)
-                    wanted[key] = None
+                    if key in self.scope_cache:
+                        continue
+                    known = self.remembered.get(*key) if self.remembered is not None else None
+                    if known is not None:
+                        self.scope_cache[key] = known
+                    else:
+                        wanted[key] = None
         if not wanted:
             return
         # Each worker has its own libdw handles (libdw is not safe to share between threads);
@@ -477,16 +491,18 @@ class _FrameWalker:
                     files = local.files = handles[len(taken)]
                     taken.append(1)
             try:
-                return files[path].function_scopes(address)
+                return files[path].function_scopes(address) if files[path].dwarf else None
             except Exception:
-                return []
+                return None
 
         # Wait for all: drgn work alongside would contend for the interpreter lock with
         # the workers' many short libdw calls, and be slower than taking turns.
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for key, scopes in zip(wanted, pool.map(lookup, wanted)):
-                    self.scope_cache[key] = scopes
+                    self.scope_cache[key] = scopes or []
+                    if scopes is not None and self.remembered is not None:
+                        self.remembered.put(*key, scopes)
         finally:
             for files in reversed(handles):
                 for handle in files.values():
@@ -565,6 +581,10 @@ class _FrameWalker:
         if not path:
             return []
         key = (path, address - module.debug_file_bias)
+        if key not in self.scope_cache and self.remembered is not None:
+            known = self.remembered.get(*key)
+            if known is not None:
+                self.scope_cache[key] = known
         if key not in self.scope_cache:
             debug_file = self.debug_files.get(path)
             if debug_file is None:
@@ -573,6 +593,9 @@ class _FrameWalker:
                 self.scope_cache[key] = debug_file.function_scopes(address - module.debug_file_bias)
             except Exception:
                 self.scope_cache[key] = []
+            else:
+                if debug_file.dwarf and self.remembered is not None:
+                    self.remembered.put(*key, self.scope_cache[key])
         return self.scope_cache[key]
 
     def _symbol(self, pc: int) -> tuple[str | None, int | None]:

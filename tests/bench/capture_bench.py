@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Capture benchmark: `hydra snap` against gdb's `thread apply all bt full` on the same cores.
 
-Whole processes, median of N runs, wall seconds and peak RSS (from wait4). Workloads:
+Whole processes, median of N runs, wall seconds and peak RSS (from wait4); Hydra with its
+caches as a machine that captured before has them, with empty caches (a first capture), and
+with them turned off. Workloads:
   small      a C null dereference in a 4-thread program (tests/programs/null_deref.c)
   threads300 ../shared/bench/threads300 (built into the work folder when missing)
   large_cpp  ../shared/bench/large_cpp (about 25 minutes to build; pass a built folder
@@ -65,8 +67,8 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     return wall, peak
 
 
-def median_of(command: list[str], runs: int) -> tuple[float, float]:
-    results = [measure(command) for _ in range(runs)]
+def median_of(command: list[str], runs: int, env: dict | None = None) -> tuple[float, float]:
+    results = [measure(command, env) for _ in range(runs)]
     return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
 
 
@@ -127,15 +129,19 @@ def main() -> int:
         bare_wall, _ = median_of([hydra, "snap", "--no-analysis", str(core), "-o", str(output) + ".bare"], args.runs)
         with tempfile.TemporaryDirectory(prefix="hydra-bench-cache-") as empty_cache:
             # the first capture on a machine inflates compressed debug files into the cache
+            # and remembers the scopes it found
             cold_wall, cold_rss = measure([hydra, "snap", str(core), "-o", str(output)],
                                           {**os.environ, "XDG_CACHE_HOME": empty_cache})
+        uncached_wall, _ = median_of([hydra, "snap", str(core), "-o", str(output)], args.runs,
+                                     {**os.environ, "HYDRA_DEBUG_CACHE": "0"})
         core_size = core.stat().st_blocks * 512
         print(f"{name:<12} {gdb_wall:7.2f} s {gdb_rss:6.0f} MB {hydra_wall:7.2f} s {hydra_rss:6.0f} MB "
               f"{hydra_wall / gdb_wall:10.2f}x {hydra_rss / gdb_rss:12.2f}x"
               f"   snapshot {output.stat().st_size / 1024:.0f} KiB = "
               f"{100 * output.stat().st_size / core_size:.1f}% of the core's {core_size / 1024:.0f} KiB on disk;"
               f" analysis adds {100 * (hydra_wall - bare_wall) / bare_wall:+.0f}% ({bare_wall:.2f} s without);"
-              f" first capture with an empty debug cache {cold_wall:.2f} s, {cold_rss:.0f} MB")
+              f" first capture with empty caches {cold_wall:.2f} s, {cold_rss:.0f} MB;"
+              f" caches off {uncached_wall:.2f} s ({uncached_wall / gdb_wall:.2f}x)")
     return 0
 
 
