@@ -150,6 +150,25 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
     return crash
 
 
+def _prefill_debug_cache(modules, root: str, directories) -> None:
+    """Inflate the compressed debug files that sit in the build-id layout before drgn and
+    libdw open them: each would inflate them again otherwise, so a first capture pays for
+    inflating once, not three times."""
+    from hydra.symbols import debugcache
+
+    for module in modules:
+        if not module.build_id:
+            continue
+        build_id = module.build_id.hex()
+        for directory in directories:
+            if not os.path.isabs(directory) or os.path.realpath(directory) == os.path.realpath(root):
+                continue
+            candidate = os.path.join(directory, ".build-id", build_id[:2], build_id[2:] + ".debug")
+            if os.path.isfile(candidate):
+                debugcache.store(root, candidate, build_id)
+                break
+
+
 def _fill_debug_cache(prog: drgn.Program, root: str) -> None:
     """Keep inflated copies of the compressed debug files this capture read, so the next
     capture of a crash in the same libraries reads them in place."""
@@ -242,8 +261,14 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
     debug_options = prog.debug_info_options
     if options.debug_dirs:
         debug_options.directories = tuple(options.debug_dirs) + tuple(debug_options.directories)
-    if options.debug_cache and os.path.isdir(options.debug_cache):
-        debug_options.directories = (options.debug_cache,) + tuple(debug_options.directories)
+    cache = options.debug_cache
+    if cache:
+        try:
+            os.makedirs(cache, exist_ok=True)
+        except OSError:
+            cache = None
+    if cache:
+        debug_options.directories = (cache,) + tuple(debug_options.directories)
     try:
         prog.create_loaded_modules()
     except Exception as error:  # corrupt link map, unreadable auxv
@@ -262,6 +287,8 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
                     module.try_file(candidate)
                 except (OSError, drgn.BadDataError):
                     pass
+    if cache:
+        _prefill_debug_cache(modules, cache, debug_options.directories)
     try:
         prog.load_debug_info(None, default=True)
     except drgn.MissingDebugInfoError:

@@ -7,9 +7,12 @@ plainly is read in place instead. The copy sits in the `.build-id/xx/rest.debug`
 so it is found as one more debug directory, ahead of the system's; a sidecar names the
 file it was made from, which is what a snapshot records.
 
-Entries are made after a capture from separate debug files (not binaries) that were used,
-compressed, and not larger than MAX_INFLATED once inflated. `HYDRA_DEBUG_CACHE=0` or `debug_cache = false` in
-the config turns the cache off; deleting the folder is always safe.
+Entries are made from separate debug files (not binaries) that are compressed and not
+larger than MAX_INFLATED once inflated: before drgn and libdw open them when they sit in a
+debug directory's build-id layout (so even the first capture inflates them once, not three
+times), and after the capture for the others it used (found by .gnu_debuglink).
+`HYDRA_DEBUG_CACHE=0` or `debug_cache = false` in the config turns the cache off; deleting
+the folder is always safe.
 """
 
 from __future__ import annotations

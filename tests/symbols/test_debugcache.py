@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 from elftools.elf.elffile import ELFFile
@@ -48,6 +49,9 @@ def test_a_compressed_debug_file_is_kept_inflated_and_used_next_time(crashed, tm
     without = capture_core(program.core, CaptureOptions(**options))
     assert next(m for m in without.modules if m.path == program.exe).debug_file == debug
 
+    used = []
+    original = debugcache.original_path
+    monkeypatch.setattr(debugcache, "original_path", lambda path, root: used.append(path) or original(path, root))
     first = capture_core(program.core, CaptureOptions(**options, debug_cache=root))
     main = next(m for m in first.modules if m.path == program.exe)
     copy = tmp_path / "cache" / ".build-id" / main.build_id[:2] / (main.build_id[2:] + ".debug")
@@ -56,15 +60,43 @@ def test_a_compressed_debug_file_is_kept_inflated_and_used_next_time(crashed, tm
     assert sections.keys() == _debug_sections(debug).keys()
     assert not any(flags & SHF_COMPRESSED for flags in sections.values())
     assert (copy.parent / (copy.name + ".source")).read_text() == debug
+    # found in the build-id layout, it was inflated before drgn and libdw opened it: the
+    # first capture already read the copy ...
+    assert str(copy) in used
+    assert main.debug_file == debug               # ... and the snapshot names the original
 
+    used.clear()
+    second = capture_core(program.core, CaptureOptions(**options, debug_cache=root))
+    assert str(copy) in used
+    main = next(m for m in second.modules if m.path == program.exe)
+    assert main.debug_file == debug
+    assert _report(second) == _report(first) == _report(without)
+    assert any(f.function == "lookup_price" and f.line for f in second.crashed_thread.frames)
+
+
+def test_a_debug_file_found_by_debuglink_is_kept_after_the_capture(crashed, tmp_path, monkeypatch):
+    # a build of its own, split in place after the crash: the core names a stripped binary
+    # whose .gnu_debuglink points at a compressed debug file beside it
+    program = crashed("null_deref.c", "-O0", ("-DSPLIT_BY_DEBUGLINK",))
+    beside = program.exe + ".debug"
+    if not os.path.exists(beside):
+        subprocess.run(["objcopy", "--only-keep-debug", "--compress-debug-sections=zlib", program.exe, beside],
+                       check=True)
+        subprocess.run(["objcopy", "--strip-debug", f"--add-gnu-debuglink={beside}", program.exe], check=True)
     used = []
     original = debugcache.original_path
     monkeypatch.setattr(debugcache, "original_path", lambda path, root: used.append(path) or original(path, root))
-    second = capture_core(program.core, CaptureOptions(**options, debug_cache=root))
-    assert str(copy) in used                      # drgn read the copy ...
-    main = next(m for m in second.modules if m.path == program.exe)
-    assert main.debug_file == debug               # ... and the snapshot names the original
-    assert _report(second) == _report(first) == _report(without)
+    options = CaptureOptions(debug_cache=str(tmp_path / "cache"))
+    first = capture_core(program.core, options)
+    assert beside in used
+    main = next(m for m in first.modules if m.path == program.exe)
+    copy = tmp_path / "cache" / ".build-id" / main.build_id[:2] / (main.build_id[2:] + ".debug")
+    assert copy.is_file()
+    used.clear()
+    second = capture_core(program.core, options)
+    assert str(copy) in used
+    assert next(m for m in second.modules if m.path == program.exe).debug_file == beside
+    assert _report(second) == _report(first)
     assert any(f.function == "lookup_price" and f.line for f in second.crashed_thread.frames)
 
 
