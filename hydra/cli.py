@@ -364,8 +364,12 @@ def console() -> None:
                     stream.flush()
             except BrokenPipeError:
                 pass
-            except OSError:
+            except OSError as error:       # a full disk behind a redirection, say
                 code = code or 1
+                try:
+                    os.write(2, f"hydra: cannot write the output: {error.strerror or error}\n".encode())
+                except OSError:
+                    pass
         os._exit(code)
     sys.exit(code)
 

@@ -198,11 +198,10 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) ->
 
     def their_part() -> bytes:
         part = walker.capture(threads[half:], info)
-        if walker.remembered is not None:
-            walker.remembered.save()      # merged into by the parent's save later
         return msgpack.packb({
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
+            "scopes": walker.remembered.new_entries() if walker.remembered is not None else [],
         }, use_bin_type=True)
 
     ranges_before = len(reader.ranges)
@@ -218,6 +217,8 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) ->
         walker.pcs[pc] = walker.pcs.get(pc, False) or innermost
     reader.ranges.extend((address, size) for address, size in theirs["ranges"])
     reader.object_bytes += theirs["object_bytes"]
+    if walker.remembered is not None:
+        walker.remembered.put_entries(theirs["scopes"])
     return mine + decode_threads(theirs["threads"])
 
 

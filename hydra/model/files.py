@@ -51,3 +51,22 @@ def atomic_output(path: str, prefix: str, mode: int = 0o644):
         except OSError:
             pass
         raise
+
+
+def remove_stale_temporaries(folder: str, prefix: str, age: float = 3600.0) -> None:
+    """Delete atomic_output's leftovers in folder: files with prefix untouched for `age`
+    seconds, which a process killed while writing left behind (one writing now is younger)."""
+    import time
+
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(prefix)]
+    except OSError:
+        return
+    cutoff = time.time() - age
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            if os.lstat(path).st_mtime < cutoff:
+                os.unlink(path)
+        except OSError:
+            continue

@@ -23,7 +23,7 @@ import shutil
 
 from hydra.config import cache_dir
 from hydra.symbols.dwarf import ELF_C_READ_MMAP, libdw
-from hydra.model.files import atomic_output
+from hydra.model.files import atomic_output, remove_stale_temporaries
 
 MAX_INFLATED = 512 << 20
 SHF_COMPRESSED = 0x800
@@ -76,7 +76,9 @@ def store(root: str, source: str, build_id: str) -> str | None:
     if len(build_id) < 4 or not all(c in "0123456789abcdef" for c in build_id):
         return None
     target = os.path.join(root, ".build-id", build_id[:2], build_id[2:] + ".debug")
-    if os.path.exists(target) or os.path.realpath(source).startswith(root + os.sep):
+    if os.path.realpath(source).startswith(root + os.sep):
+        return None
+    if os.path.exists(target) and os.path.exists(target + SOURCE_SUFFIX):
         return None
     lib = _libelf()
     if lib is None:
@@ -86,14 +88,17 @@ def store(root: str, source: str, build_id: str) -> str | None:
         if not inflated or inflated > MAX_INFLATED:
             return None
         os.makedirs(os.path.dirname(target), exist_ok=True)
+        remove_stale_temporaries(os.path.dirname(target), ".hydra-debug-")
+        # the sidecar first: a copy is never in place without the name of its original
+        # (a copy found without one is made again)
+        with atomic_output(target + SOURCE_SUFFIX, ".hydra-debug-") as handle:
+            handle.write(os.path.abspath(source).encode("utf-8", "surrogateescape"))
         with atomic_output(target, ".hydra-debug-") as handle:
             with open(source, "rb") as original:
                 shutil.copyfileobj(original, handle)
             handle.flush()
             if not _decompress_in_place(lib, handle.fileno()):
                 raise OSError("libelf could not rewrite the file")
-        with atomic_output(target + SOURCE_SUFFIX, ".hydra-debug-") as handle:
-            handle.write(os.path.abspath(source).encode("utf-8", "surrogateescape"))
     except OSError:
         return None
     return target

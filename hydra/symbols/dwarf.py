@@ -58,6 +58,9 @@ _DieP = ctypes.POINTER(_Die)
 def _load_libdw():
     candidates = []
     try:
+        from hydra.symbols import drgnsetup
+
+        drgnsetup.prepare()
         import drgn
 
         libs = os.path.join(os.path.dirname(os.path.dirname(drgn.__file__)), "drgn.libs")

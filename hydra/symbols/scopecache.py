@@ -5,12 +5,16 @@ compile unit: about 3 ms a lookup in a large C++ binary (half of a capture there
 7 ms for the first lookup in glibc's debug file. Crashes of one build, captured again,
 ask about mostly the same pcs.
 
-One file per debug file, named after it and a checksum of its real path, size,
-modification time and inode, which the file repeats: a rebuilt or replaced debug file is
-never answered from another's entries. The file also records VERSION and the state of
-the module that finds scopes, so a changed finder does not read its predecessor's
-answers. Entries are checked as they are read, and a file that does not check is ignored
-(and replaced at the next save). It shares the debug cache's switch
+One file per debug file path. It records what its answers depend on: the debug file's
+real path, size, modification time and inode, and the finder (Hydra's version, the state
+of the modules that find and name scopes, the libdw in use). A file whose record differs
+answers nothing and is replaced at the next save, so a rebuilt debug file or a changed
+finder never reads its predecessor's answers, and the folder holds one file per path, for
+the MAX_FILES paths saved most recently. Each file keeps the most recent MAX_ENTRIES
+addresses; entries are checked as they are
+read, and a file that does not check is ignored. Answers with an unnamed function (an
+unreadable supplementary file, say) are not kept; empty ones are (a pc in code without
+DWARF, such as glibc's clone3, would otherwise cost glibc's first lookup every time). It shares the debug cache's switch
 (`HYDRA_DEBUG_CACHE=0`, `debug_cache = false`); deleting the folder is always safe.
 """
 
@@ -18,17 +22,20 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zlib
 
 import msgpack
 
-from hydra.model.files import atomic_output
+from hydra.model.files import atomic_output, remove_stale_temporaries
 from hydra.symbols.dwarf import FunctionScope
 
-VERSION = 1
+VERSION = 2
+MAX_ENTRIES = 4096              # addresses remembered per debug file, the newest kept
+MAX_SCOPES = 64                 # functions around one address (inline depth)
+MAX_FILE_BYTES = 8 << 20
+MAX_FILES = 256                 # debug files remembered; the least recently saved go first
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
-MAX_ENTRIES = 1 << 16           # addresses remembered per debug file
-MAX_FILE_BYTES = 64 << 20
 
 
 def directory(config=None) -> str | None:
@@ -42,8 +49,8 @@ def directory(config=None) -> str | None:
 
 
 class ScopeCache:
-    """Lookups and new entries for the debug files of one capture; save() writes the new
-    ones, merged with what another capture may have saved meanwhile."""
+    """Lookups and new entries for the debug files of one capture. save() writes the new
+    ones together with those on disk (re-read if another capture saved since)."""
 
     def __init__(self, root: str):
         self.root = root
@@ -57,30 +64,31 @@ class ScopeCache:
 
     def put(self, path: str, address: int, scopes: list[FunctionScope]) -> None:
         remembered = self._file(path)
-        if remembered is not None and address not in remembered.entries and \
-                len(remembered.entries) < MAX_ENTRIES:
-            remembered.entries[address] = scopes
-            remembered.new[address] = scopes
+        if remembered is None or address in remembered.entries \
+                or len(scopes) > MAX_SCOPES or not all(scope.name for scope in scopes):
+            return
+        remembered.entries[address] = scopes
+        remembered.new[address] = scopes
+
+    def new_entries(self) -> list:
+        """What this capture found, as plain lists (a forked capture hands them back)."""
+        return [[path, address, [_scope_out(s) for s in scopes]]
+                for path, remembered in self._files.items() if remembered is not None
+                for address, scopes in remembered.new.items()]
+
+    def put_entries(self, entries) -> None:
+        for entry in entries:
+            try:
+                path, address, scopes = entry
+                self.put(path, address, [_scope_in(item) for item in scopes])
+            except (ValueError, TypeError):
+                continue
 
     def save(self) -> None:
         for remembered in self._files.values():
-            if remembered is None or not remembered.new:
-                continue
-            on_disk = _read(remembered.location, remembered.identity) or {}
-            entries = {**on_disk, **remembered.new}
-            if len(entries) > MAX_ENTRIES:
-                continue
-            try:
-                os.makedirs(os.path.dirname(remembered.location), exist_ok=True)
-                with atomic_output(remembered.location, ".scopes-") as handle:
-                    handle.write(msgpack.packb({
-                        "version": VERSION, "identity": remembered.identity,
-                        "scopes": [[address, [_scope_out(s) for s in scopes]]
-                                   for address, scopes in entries.items()],
-                    }, use_bin_type=True))
-            except (OSError, ValueError, OverflowError):
-                continue
-            remembered.new = {}
+            if remembered is not None and remembered.new:
+                remembered.save()
+                remembered.new = {}
 
     def _file(self, path: str) -> _File | None:
         if path in self._files:
@@ -91,31 +99,92 @@ class ScopeCache:
         except OSError:
             pass
         else:
-            identity = [os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino, *_finder()]
-            checksum = zlib.crc32(repr(identity).encode("utf-8", "surrogateescape"))
-            name = _UNSAFE.sub("_", os.path.basename(identity[0]))[:64]
-            location = os.path.join(self.root, f"{name}-{checksum:08x}.scopes")
-            remembered = _File(location, identity, _read(location, identity) or {})
+            real = os.path.realpath(path)
+            identity = [real, st.st_size, st.st_mtime_ns, st.st_ino, *_finder()]
+            checksum = zlib.crc32(real.encode("utf-8", "surrogateescape"))
+            name = _UNSAFE.sub("_", os.path.basename(real))[:64]
+            remembered = _File(os.path.join(self.root, f"{name}-{checksum:08x}.scopes"), identity)
         self._files[path] = remembered
         return remembered
 
 
-def _finder() -> list:
-    from hydra.symbols import dwarf
-
-    try:
-        st = os.stat(dwarf.__file__)
-        return [st.st_size, st.st_mtime_ns]
-    except (OSError, TypeError):
-        return [0, 0]
-
-
 class _File:
-    def __init__(self, location: str, identity: list, entries: dict[int, list[FunctionScope]]):
+    def __init__(self, location: str, identity: list):
         self.location = location
         self.identity = identity
-        self.entries = entries
+        self.seen = _stamp(location)
+        self.entries = _read(location, identity) or {}
         self.new: dict[int, list[FunctionScope]] = {}
+
+    def save(self) -> None:
+        entries = self.entries
+        if _stamp(self.location) != self.seen:        # another capture saved meanwhile
+            entries = {**(_read(self.location, self.identity) or {}), **self.new}
+        addresses = list(entries)[-MAX_ENTRIES:]
+        while addresses:
+            data = msgpack.packb({
+                "version": VERSION, "identity": self.identity,
+                "scopes": [[address, [_scope_out(s) for s in entries[address]]] for address in addresses],
+            }, use_bin_type=True)
+            if len(data) <= MAX_FILE_BYTES:
+                break
+            addresses = addresses[len(addresses) // 2:]
+        else:
+            return
+        try:
+            os.makedirs(os.path.dirname(self.location), exist_ok=True)
+            remove_stale_temporaries(os.path.dirname(self.location), ".scopes-")
+            with atomic_output(self.location, ".scopes-") as handle:
+                handle.write(data)
+        except OSError:
+            return
+        self.seen = _stamp(self.location)
+        _prune(os.path.dirname(self.location))
+
+
+def _finder() -> list:
+    """What the answers depend on besides the debug file."""
+    from hydra import __version__
+    from hydra.symbols import demangle, dwarf
+
+    state: list = [__version__]
+    for module in (dwarf, demangle):
+        try:
+            st = os.stat(module.__file__)
+            state += [st.st_size, st.st_mtime_ns]
+        except (OSError, TypeError):
+            state += [0, 0]
+    lib = dwarf.libdw()
+    state.append(getattr(lib, "_name", None) or "")
+    return state
+
+
+def _prune(folder: str) -> None:
+    try:
+        names = [name for name in os.listdir(folder) if name.endswith(".scopes")]
+    except OSError:
+        return
+    if len(names) <= MAX_FILES:
+        return
+    aged = []
+    for name in names:
+        try:
+            aged.append((os.stat(os.path.join(folder, name)).st_mtime_ns, name))
+        except OSError:
+            continue
+    for _, name in sorted(aged)[:len(aged) - MAX_FILES]:
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            continue
+
+
+def _stamp(location: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(location)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _scope_out(scope: FunctionScope) -> list:
@@ -131,7 +200,7 @@ def _scope_in(item) -> FunctionScope:
     if not isinstance(item, list) or len(item) != 7:
         raise ValueError("not a scope")
     name, linkage, parameters, inlined, call_file, call_line, entry = item
-    if not (_optional(name, str) and _optional(linkage, str) and isinstance(inlined, bool)
+    if not (isinstance(name, str) and _optional(linkage, str) and isinstance(inlined, bool)
             and _optional(call_file, str) and _optional(call_line, int) and _optional(entry, int)
             and isinstance(parameters, list) and all(isinstance(p, str) for p in parameters)):
         raise ValueError("not a scope")
@@ -140,20 +209,30 @@ def _scope_in(item) -> FunctionScope:
 
 def _read(location: str, identity: list) -> dict[int, list[FunctionScope]] | None:
     try:
-        with open(location, "rb") as handle:
+        # non-blocking: something other than a file (a FIFO) in its place must not stall
+        fd = os.open(location, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             return None
-        document = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        document = msgpack.unpackb(data, raw=False, strict_map_key=False, max_map_len=16,
+                                   max_array_len=max(MAX_ENTRIES, 4096), max_bin_len=0, max_ext_len=0)
         if not isinstance(document, dict) or document.get("version") != VERSION or \
                 document.get("identity") != identity or not isinstance(document.get("scopes"), list):
             return None
         entries = {}
         for pair in document["scopes"][:MAX_ENTRIES]:
             address, scopes = pair
-            if not isinstance(address, int) or not isinstance(scopes, list):
+            if not isinstance(address, int) or not isinstance(scopes, list) or len(scopes) > MAX_SCOPES:
                 return None
             entries[address] = [_scope_in(item) for item in scopes]
         return entries
     except (OSError, ValueError, TypeError, msgpack.UnpackException):
         return None
+    finally:
+        os.close(fd)

@@ -14,7 +14,7 @@ import pytest
 from hydra.capture import parallel
 from hydra.capture.engine import CaptureOptions, capture_core
 from hydra.report.backtrace import format_json
-from hydra.symbols import dwarf, scopecache
+from hydra.symbols import demangle, dwarf, scopecache
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 
@@ -44,11 +44,13 @@ def test_saved_scopes_come_back_equal(tmp_path, debug_file):
     cache = ScopeCache(str(tmp_path / "scopes"))
     assert cache.get(debug_file, 0x1134) is None
     cache.put(debug_file, 0x1134, SCOPES)
-    cache.put(debug_file, 0x2000, [])
+    cache.put(debug_file, 0x2000, [])                                   # nothing there
+    cache.put(debug_file, 0x3000, [FunctionScope(None, None, [], False)])  # unnamed: not kept
     cache.save()
     again = ScopeCache(str(tmp_path / "scopes"))
     assert again.get(debug_file, 0x1134) == SCOPES
     assert again.get(debug_file, 0x2000) == []
+    assert again.get(debug_file, 0x3000) is None
     assert again.get(debug_file, 0x1135) is None
 
 
@@ -57,7 +59,12 @@ def test_a_changed_debug_file_is_not_answered_from_the_old_entries(tmp_path, deb
     cache.put(debug_file, 0x1134, SCOPES)
     cache.save()
     os.utime(debug_file, ns=(1, 1))
-    assert ScopeCache(str(tmp_path / "scopes")).get(debug_file, 0x1134) is None
+    rebuilt = ScopeCache(str(tmp_path / "scopes"))
+    assert rebuilt.get(debug_file, 0x1134) is None
+    rebuilt.put(debug_file, 0x40, SCOPES[1:])
+    rebuilt.save()
+    assert len(list((tmp_path / "scopes").iterdir())) == 1        # replaced, not piled up
+    assert ScopeCache(str(tmp_path / "scopes")).get(debug_file, 0x40) == SCOPES[1:]
     moved = debug_file + ".moved"
     shutil.copy(debug_file, moved)
     assert ScopeCache(str(tmp_path / "scopes")).get(moved, 0x1134) is None
@@ -104,6 +111,67 @@ def test_a_damaged_cache_file_is_ignored_and_replaced(tmp_path, debug_file, cont
     damaged.put(debug_file, 0x30, SCOPES[1:])
     damaged.save()
     assert ScopeCache(str(root)).get(debug_file, 0x30) == SCOPES[1:]
+
+
+def test_a_file_keeps_the_newest_entries_within_its_bounds(tmp_path, debug_file, monkeypatch):
+    monkeypatch.setattr(scopecache, "MAX_ENTRIES", 10)
+    cache = ScopeCache(str(tmp_path / "scopes"))
+    for address in range(25):
+        cache.put(debug_file, address, SCOPES)
+    cache.save()
+    again = ScopeCache(str(tmp_path / "scopes"))
+    assert [a for a in range(25) if again.get(debug_file, a)] == list(range(15, 25))
+    again.put(debug_file, 99, SCOPES)
+    again.save()
+    assert [a for a in range(100) if ScopeCache(str(tmp_path / "scopes")).get(debug_file, a)] == \
+        list(range(16, 25)) + [99]
+    monkeypatch.setattr(scopecache, "MAX_FILE_BYTES", 600)
+    big = ScopeCache(str(tmp_path / "big"))
+    for address in range(10):
+        big.put(debug_file, address, SCOPES)
+    big.save()
+    [written] = (tmp_path / "big").iterdir()
+    assert written.stat().st_size <= 600
+    assert ScopeCache(str(tmp_path / "big")).get(debug_file, 9) == SCOPES
+
+
+def test_the_folder_keeps_the_files_saved_most_recently(tmp_path, monkeypatch):
+    monkeypatch.setattr(scopecache, "MAX_FILES", 3)
+    paths = []
+    for number in range(5):
+        path = tmp_path / f"lib{number}.debug"
+        path.write_bytes(b"x")
+        paths.append(str(path))
+        cache = ScopeCache(str(tmp_path / "scopes"))
+        cache.put(str(path), 0x10, SCOPES)
+        cache.save()
+        os.utime(next(p for p in (tmp_path / "scopes").iterdir() if p.name.startswith(f"lib{number}")),
+                 ns=(number * 10**9, number * 10**9))
+    kept = ScopeCache(str(tmp_path / "scopes"))
+    assert [kept.get(path, 0x10) is not None for path in paths] == [False, False, True, True, True]
+
+
+def test_something_else_in_the_files_place_does_not_stall_a_capture(tmp_path, debug_file):
+    cache = ScopeCache(str(tmp_path / "scopes"))
+    cache.put(debug_file, 0x10, SCOPES)
+    cache.save()
+    [location] = (tmp_path / "scopes").iterdir()
+    location.unlink()
+    os.mkfifo(location)
+    assert ScopeCache(str(tmp_path / "scopes")).get(debug_file, 0x10) is None
+
+
+def test_leftovers_of_a_killed_save_are_removed(tmp_path, debug_file):
+    root = tmp_path / "scopes"
+    root.mkdir()
+    old, fresh = root / ".scopes-old", root / ".scopes-writing"
+    old.write_bytes(b"x" * 100)
+    fresh.write_bytes(b"x")
+    os.utime(old, (1, 1))
+    cache = ScopeCache(str(root))
+    cache.put(debug_file, 0x10, SCOPES)
+    cache.save()
+    assert not old.exists() and fresh.exists()
 
 
 def test_an_unwritable_cache_folder_costs_nothing_but_the_entries(tmp_path, debug_file):
@@ -154,11 +222,13 @@ def test_the_cache_follows_the_debug_cache_switch(monkeypatch, tmp_path):
     assert scopecache.directory() is None
 
 
-def test_the_finders_state_is_part_of_the_identity(tmp_path, debug_file, monkeypatch):
+@pytest.mark.parametrize("module", [dwarf, demangle])
+def test_the_finders_state_is_part_of_the_identity(tmp_path, debug_file, monkeypatch, module):
     cache = ScopeCache(str(tmp_path / "scopes"))
     cache.put(debug_file, 0x10, SCOPES)
     cache.save()
-    changed = tmp_path / "dwarf.py"
+    assert ScopeCache(str(tmp_path / "scopes")).get(debug_file, 0x10) == SCOPES
+    changed = tmp_path / "changed.py"
     changed.write_text("# another finder\n")
-    monkeypatch.setattr(dwarf, "__file__", str(changed))
+    monkeypatch.setattr(module, "__file__", str(changed))
     assert ScopeCache(str(tmp_path / "scopes")).get(debug_file, 0x10) is None
