@@ -102,10 +102,10 @@ def rules_file(args, config=None) -> str | None:
     return args.rules or (config or load_config()).fingerprint_rules
 
 
-def _warn(crash) -> None:
+def _warn(crash, limit: int | None = None) -> None:
     from hydra.model.text import printable
 
-    for warning in crash.warnings:
+    for warning in crash.warnings[:limit]:
         print(f"hydra: warning: {printable(warning)}", file=sys.stderr)
 
 
@@ -147,8 +147,7 @@ def _view(argv: list[str]) -> int:
         print(f"hydra: capturing {path} ...", file=sys.stderr)
     crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
                        rules_file(args), not args.no_analysis)
-    for warning in crash.warnings[:20]:
-        print(f"hydra: warning: {warning}", file=sys.stderr)
+    _warn(crash, 20)
     if args.monochrome:
         os.environ["NO_COLOR"] = "1"
     from hydra.config import load_config

@@ -38,6 +38,13 @@ def open_crash(path: str, capture_options=None, symbol_dirs: list[str] | None = 
                rules: str | None = None, analysis: bool = True) -> Crash:
     """capture_options apply to cores; symbol_dirs (with HYDRA_SYMBOL_PATH and the config's
     `symbols`) to minidumps."""
+    try:
+        return _open(path, capture_options, symbol_dirs, rules, analysis)
+    except MemoryError:
+        raise BadInput(path, "out of memory while reading it (is it hostile, or the memory limit low?)") from None
+
+
+def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str | None, analysis: bool) -> Crash:
     kind = detect(path)
     if kind == "snapshot":
         from hydra.snapshot.format import read_snapshot

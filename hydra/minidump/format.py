@@ -35,6 +35,8 @@ STREAM_IDS = {name: number for number, name in STREAM_NAMES.items()}
 TEXT_STREAMS = ("LinuxCpuInfo", "LinuxProcStatus", "LinuxLsbRelease", "LinuxMaps")
 MAX_LIST = 1 << 20          # no stream lists more entries than this
 MAX_THREADS = 4096          # as Breakpad: more threads than this are not read
+MAX_ANNOTATIONS = 10_000    # Crashpad annotations decoded, and their text in all
+MAX_ANNOTATION_BYTES = 8 << 20
 
 
 @dataclass
@@ -148,6 +150,7 @@ class Dump:
     comments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _data: object = field(default=None, repr=False)
+    _annotation_bytes: int = field(default=0, repr=False)
 
     def bytes_at(self, location: Location | None, limit: int | None = None) -> bytes | None:
         if location is None:
@@ -295,8 +298,13 @@ def _threads(dump: Dump, stream: _Stream) -> None:
 
 
 def _thread_names(dump: Dump, stream: _Stream) -> None:
+    # names only for threads the dump has (as many as a thread list may hold when it has
+    # none): entries sharing one long name would otherwise multiply it
+    known = {thread.tid for thread in dump.threads}
     for at in _entries(stream, 12):
         tid, rva = stream.unpack("<IQ", at)
+        if known and tid not in known or len(dump.thread_names) >= MAX_THREADS:
+            continue
         name = read_string(dump, rva, 1024) if rva < dump.size else None
         if name is not None:
             dump.thread_names[tid] = name
@@ -520,14 +528,36 @@ def _simple_dictionary(dump: Dump, location: Location) -> dict[str, str]:
     return out
 
 
+class _AnnotationsFull(Exception):
+    pass
+
+
+def _annotate(dump: Dump, module: str | None, key: str, value: str) -> None:
+    """Entries may share their strings (many lists pointing at one list, one value read
+    by many objects): the decoded annotations are counted, not the file's bytes."""
+    spent = dump._annotation_bytes + len(key) + len(value)
+    if len(dump.annotations) >= MAX_ANNOTATIONS or spent > MAX_ANNOTATION_BYTES:
+        raise _AnnotationsFull(f"CrashpadInfo stream: more than {len(dump.annotations)} annotations "
+                               f"({spent >> 10} KiB); the rest are not shown")
+    dump._annotation_bytes = spent
+    dump.annotations.append(CrashpadAnnotation(module, key, value))
+
+
 def _crashpad(dump: Dump, stream: _Stream) -> None:
+    try:
+        _crashpad_annotations(dump, stream)
+    except _AnnotationsFull as full:
+        dump.warnings.append(str(full))
+
+
+def _crashpad_annotations(dump: Dump, stream: _Stream) -> None:
     _version_, = stream.unpack("<I", 0)
     report_id = stream.raw(4, 16)
     client_id = stream.raw(20, 16)
     dump.crashpad["report_id"] = _guid(report_id)
     dump.crashpad["client_id"] = _guid(client_id)
     for key, value in _simple_dictionary(dump, _location(stream, 36)).items():
-        dump.annotations.append(CrashpadAnnotation(None, key, value))
+        _annotate(dump, None, key, value)
     modules = _location(stream, 44)
     raw = dump.bytes_at(modules)
     if not raw or len(raw) < 4:
@@ -548,9 +578,9 @@ def _crashpad(dump: Dump, stream: _Stream) -> None:
                 item_rva, = struct.unpack_from("<I", entries, 4 + 4 * item)
                 text = _utf8_string(dump, item_rva)
                 if text is not None:
-                    dump.annotations.append(CrashpadAnnotation(module_name, f"list[{item}]", text))
+                    _annotate(dump, module_name, f"list[{item}]", text)
         for key, value in _simple_dictionary(dump, Location(dict_size, dict_rva)).items():
-            dump.annotations.append(CrashpadAnnotation(module_name, key, value))
+            _annotate(dump, module_name, key, value)
         if len(info) >= 28:
             objects_size, objects_rva = struct.unpack_from("<II", info, 20)
             _annotation_objects(dump, module_name, Location(objects_size, objects_rva))
@@ -569,7 +599,7 @@ def _annotation_objects(dump: Dump, module: str, location: Location) -> None:
         length, = struct.unpack_from("<I", dump._data, value_rva)   # type: ignore[arg-type]
         value = dump.slice(value_rva + 4, min(length, 1 << 16, dump.size - value_rva - 4))
         text = value.decode("utf-8", "replace") if kind == 1 else value.hex()
-        dump.annotations.append(CrashpadAnnotation(module, name, text))
+        _annotate(dump, module, name, text)
 
 
 def _dso_debug(dump: Dump, stream: _Stream) -> None:

@@ -69,8 +69,8 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
                                  windows=platform in PLATFORM_WINDOWS,
                                  frame_pointers=architecture != ARCH_ARM or platform == PLATFORM_IOS)
             walked = walker.walk(thread.registers, max(1, min(MAX_FRAMES, budget)))
-            budget -= len(walked)
             _frames(thread, walked, walker, crash)
+            budget -= max(len(walked), len(thread.frames))      # inline frames count too
             if budget <= 0 and len(walked) == 1:
                 thread.unwind_note = f"not unwound: the dump's threads used up the {FRAME_BUDGET} frames walked per dump"
         crash.threads.append(thread)

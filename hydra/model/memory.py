@@ -27,8 +27,10 @@ class MemoryRegion:
     def data(self) -> bytes:
         if self._data is None:
             loaded = self._loader() if self._loader else b""
-            # A corrupt snapshot must not make a region claim bytes it lacks.
-            self._data = loaded[: self.size].ljust(self.size, b"\0") if len(loaded) != self.size else loaded
+            # A corrupt snapshot's region may hold fewer bytes than it declares: it shrinks
+            # to them (padding would let a small file claim gigabytes of zeros).
+            self._data = loaded[: self.size]
+            self.size = len(self._data)
         return self._data
 
 
@@ -75,7 +77,10 @@ class Memory:
                 return None
             take = min(region.end, address + size) - cursor
             offset = cursor - region.start
-            out += region.data[offset : offset + take]
+            chunk = region.data[offset : offset + take]
+            if len(chunk) < take:           # the region shrank to the bytes it really holds
+                return None
+            out += chunk
             cursor += take
         return bytes(out)
 
@@ -95,7 +100,9 @@ class Memory:
                 continue
             take = min(region.end, end) - cursor
             offset = cursor - region.start
-            values.extend(region.data[offset : offset + take])
+            chunk = region.data[offset : offset + take]
+            values.extend(chunk)
+            values.extend([None] * (take - len(chunk)))
             cursor += take
         return values
 
@@ -109,6 +116,8 @@ class Memory:
                 break
             offset = cursor - region.start
             chunk = region.data[offset : offset + limit - len(out)]
+            if not chunk:
+                break
             nul = chunk.find(b"\0")
             if nul >= 0:
                 return bytes(out + chunk[:nul])

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 (but tab), DEL and C1; and the invisible characters that reorder or hide text: the
+# soft hyphen, bidirectional marks, embeddings, overrides and isolates, zero-width
+# characters, line and paragraph separators, the byte-order mark, interlinear annotations
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+                      "\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def _escape(match: re.Match) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def printable(text: str | None, keep_newlines: bool = False) -> str:
-    """Every C0 (but newline when asked; tab is kept), DEL and C1 character as `\\xNN`."""
+    """Every control character (newline kept when asked; tab always) as `\\xNN`, and the
+    invisible ones that reorder or hide text (U+202E and the like) as `\\uNNNN`."""
     if text is None:
         return ""
     if not keep_newlines:

@@ -15,9 +15,9 @@ def signal_line(crash: Crash) -> str | None:
     signal = crash.signal
     if signal is None:
         return None
-    text = f"Program terminated with signal {signal.name}"
+    text = f"Program terminated with signal {printable(signal.name)}"
     if signal.code_name:
-        text += f" ({signal.code_name})"
+        text += f" ({printable(signal.code_name)})"
     if signal.address is not None:
         text += f", fault address 0x{signal.address:x}"
     return text + "."
@@ -62,7 +62,7 @@ def analysis_lines(crash: Crash) -> list[str]:
     if fingerprint:
         lines.append(f"Fingerprint: {printable(fingerprint)}  [{printable(crash.attributes.get('fingerprint.frames', ''))}]")
     for annotation in crash.annotations:
-        lines.append(f"  {annotation.severity}: {printable(annotation.text)} ({printable(annotation.owner)})")
+        lines.append(f"  {printable(annotation.severity)}: {printable(annotation.text)} ({printable(annotation.owner)})")
     return lines
 
 

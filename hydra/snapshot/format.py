@@ -384,6 +384,20 @@ def _number(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _map_entry_in(entry) -> MapEntry:
+    start, end, perms, *rest = entry
+    if not (isinstance(start, int) and isinstance(end, int)):
+        raise ValueError("bad memory map entry")
+    return MapEntry(start, end, _text(perms), _number(rest[0]) or 0 if rest else 0,
+                    _optional_text(rest[1]) if len(rest) > 1 else None)
+
+
+def _annotation_in(raw: dict) -> Annotation:
+    return Annotation(_text(raw.get("text")), _text(raw.get("severity")) or "info",
+                      _text(raw.get("source")) or "hydra", _number(raw.get("tid")), _number(raw.get("frame")),
+                      _optional_text(raw.get("variable")))
+
+
 def _variable_in(raw, depth: int = 0) -> Variable:
     name, type_, value, kind, address, size, note, children, omitted = raw
     if depth > 64 or not isinstance(children, list):
@@ -400,14 +414,18 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     crash.system = dict(doc.get("system") or {})
     crash.system.setdefault("captured_from", doc.get("origin"))
     process = doc["process"]
-    crash.process = Process(**{k: process.get(k) for k in (
-        "pid", "command_line", "executable", "uid", "gid", "capture_time", "core_path",
-        "core_size", "state")}, architecture=process.get("architecture") or "x86_64")
+    capture_time = process.get("capture_time")
+    crash.process = Process(
+        **{k: _number(process.get(k)) for k in ("pid", "uid", "gid", "core_size")},
+        **{k: _optional_text(process.get(k)) for k in ("command_line", "executable", "core_path", "state")},
+        capture_time=float(capture_time) if isinstance(capture_time, (int, float)) and not
+        isinstance(capture_time, bool) and 0 <= capture_time < 1e11 else None,
+        architecture=_optional_text(process.get("architecture")) or "x86_64")
     signal = doc.get("signal")
     if signal:
-        crash.signal = Signal(signal["number"], signal["name"], signal.get("code"),
-                              signal.get("code_name"), signal.get("address"))
-    crash.crashed_tid = doc.get("crashed_tid")
+        crash.signal = Signal(_number(signal["number"]) or 0, _text(signal["name"]), _number(signal.get("code")),
+                              _optional_text(signal.get("code_name")), _number(signal.get("address")))
+    crash.crashed_tid = _number(doc.get("crashed_tid"))
     register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
     frame_fields = [str(name) for name in doc.get("frame_fields") or FRAME_FIELDS]
     chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
@@ -415,23 +433,24 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
         chunk, position = raw_thread["variables"]
         crash.threads.append(_thread_in(raw_thread, register_sets, frame_fields,
                                         _thread_variables(chunk_loaders[chunk], position)))
-    crash.modules = [Module(**{k: m.get(k) for k in (
-        "path", "base", "size", "build_id", "debug_file", "debug_id", "code_file", "note")},
+    crash.modules = [Module(
+        _text(m.get("path")), _number(m.get("base")) or 0, _number(m.get("size")) or 0,
+        **{k: _optional_text(m.get(k)) for k in ("build_id", "debug_file", "debug_id", "code_file", "note")},
         has_symbols=bool(m.get("has_symbols"))) for m in doc.get("modules") or []]
-    crash.memory_map = [MapEntry(*entry) for entry in doc.get("memory_map") or []]
+    crash.memory_map = [_map_entry_in(entry) for entry in doc.get("memory_map") or []]
     regions = []
     for start, size, kind, ref in doc.get("memory") or []:
         if not (isinstance(start, int) and isinstance(size, int) and 0 < size <= MAX_BLOB_BYTES):
             raise ValueError("bad memory region")
-        regions.append(MemoryRegion(start, size, kind, _loader=blobs.loader(ref)))
+        regions.append(MemoryRegion(start, size, _text(kind), _loader=blobs.loader(ref)))
     crash.memory = Memory(regions)
     for source_path, ref in doc.get("sources") or []:
         load = blobs.loader(ref)
         crash.sources[source_path] = SourceFile(
             source_path, _loader=lambda load=load: load().decode("utf-8", "replace"))
     crash.globals = [_variable_in(v) for v in doc.get("globals") or []]
-    crash.classifiers = [Classifier(name, detail) for name, detail in doc.get("classifiers") or []]
-    crash.annotations = [Annotation(**a) for a in doc.get("annotations") or []]
+    crash.classifiers = [Classifier(_text(name), _text(detail)) for name, detail in doc.get("classifiers") or []]
+    crash.annotations = [_annotation_in(a) for a in doc.get("annotations") or []]
     crash.attributes = {str(k): str(v) for k, v in (doc.get("attributes") or {}).items()}
     crash.warnings = [str(w) for w in doc.get("warnings") or []]
     return crash

@@ -22,11 +22,13 @@ from hydra.config import cache_dir
 from hydra.model.files import atomic_output
 
 CACHE_MAGIC = b"HYDRASYM"
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 SECTIONS = ("func", "public", "cfi", "win4", "win0", "file", "origin")
 MAX_LINE = 1 << 20            # longer lines are hostile or broken; skipped
 ADDRESS_END = (1 << 64) - 1
 NESTED_LOOKBACK = 64          # STACK WIN ranges nest: how far back an enclosing range is looked for
+MAX_INLINE_DEPTH = 64         # inline frames at one address; deeper chains are hostile
+REMEMBERED_ADDRESSES = 1 << 16
 
 
 @dataclass
@@ -81,6 +83,8 @@ class SymbolFile:
             self._sections[name] = (starts, rows)
         self.has_functions = bool(len(self._sections["func"][0]) or len(self._sections["public"][0]))
         self._decoded: dict[tuple[str, int], object] = {}
+        self._line_starts: dict[int, list[int]] = {}       # id of a FUNC record -> its line starts
+        self._symbolized: dict[int, list[SymbolFrame]] = {}
 
     def _find(self, section: str, address: int, contained: bool = True):
         starts, rows = self._sections[section]
@@ -133,10 +137,15 @@ class SymbolFile:
 
     def symbolize(self, address: int) -> list[SymbolFrame]:
         """The function (and the functions inlined into it) at a module-relative address."""
-        try:
-            return self._symbolize(address)
-        except (TypeError, ValueError, IndexError):
-            return []               # a damaged cache record: no symbol here
+        known = self._symbolized.get(address)
+        if known is None:
+            try:
+                known = self._symbolize(address)
+            except (TypeError, ValueError, IndexError):
+                known = []          # a damaged cache record: no symbol here
+            if len(self._symbolized) < REMEMBERED_ADDRESSES:    # a stack scan asks again and again
+                self._symbolized[address] = known
+        return known
 
     def _symbolize(self, address: int) -> list[SymbolFrame]:
         func = self._find("func", address)
@@ -152,17 +161,21 @@ class SymbolFile:
             return [SymbolFrame(public[1], public[0], None, None, None, False)]
         base, _size, _params, name, lines, inlines = func
         file = line = line_base = None
-        for at in range(0, len(lines), 4):
-            if lines[at] <= address < lines[at] + lines[at + 1]:
-                line_base, line, file = lines[at], lines[at + 2], self.file_name(lines[at + 3])
-                break
-        chain = []      # (depth, call_line, call_file, origin, range start)
+        starts = self._line_starts.get(id(func))
+        if starts is None:
+            starts = self._line_starts[id(func)] = lines[0::4]    # sorted when the cache was built
+        at = 4 * (bisect.bisect_right(starts, address) - 1)
+        if at >= 0 and lines[at] <= address < lines[at] + lines[at + 1]:
+            line_base, line, file = lines[at], lines[at + 2], self.file_name(lines[at + 3])
+        chain = {}      # depth -> (call_line, call_file, origin, range start); one per depth
         for depth, call_line, call_file, origin, ranges in inlines:
+            if depth in chain:
+                continue
             for at in range(0, len(ranges), 2):
                 if ranges[at] <= address < ranges[at] + ranges[at + 1]:
-                    chain.append((depth, call_line, call_file, origin, ranges[at]))
+                    chain[depth] = (depth, call_line, call_file, origin, ranges[at])
                     break
-        chain.sort()
+        chain = sorted(chain.values())[:MAX_INLINE_DEPTH]
         frames: list[SymbolFrame] = []
         current_file, current_line, current_base = file, line, line_base
         for depth, call_line, call_file, origin, start in reversed(chain):
@@ -252,6 +265,9 @@ class _Builder:
     def end_func(self) -> None:
         if self.func is not None:
             base, size = self.func[0], self.func[1]
+            lines = self.func[4]
+            records = sorted(range(0, len(lines), 4), key=lambda at: lines[at])
+            self.func[4] = [value for at in records for value in lines[at:at + 4]]
             self.record("func", base, base + size, self.func)
             self.func = None
 

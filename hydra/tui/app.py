@@ -196,7 +196,8 @@ class HydraApp(App):
             if process.capture_time else "unknown time"
         application = self.crash.attributes.get("application") or lines.short_path(process.executable)
         self.query_one("#rule-title", Static).update(assemble(
-            ("hydra", "bold"), " · ", (application, "bold"), f" · pid {process.pid} · captured {captured} · ",
+            ("hydra", "bold"), " · ", (application, "bold"), " · pid ", (str(process.pid), ""),
+            f" · captured {captured} · ",
             (self.source_name, "dim"), ("   ? keys  q quit", "dim")))
         crashed = self.crash.crashed_thread
         if crashed is not None:

@@ -115,15 +115,19 @@ def _capstone(architecture: str):
     return capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
 
 
-def instructions_around(crash: Crash, pc: int, before: int = 256) -> list[tuple[int, str, str]]:
-    """(address, mnemonic, operands) from captured code bytes, aligned so one lands on pc."""
+def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4096) -> list[tuple[int, str, str]]:
+    """(address, mnemonic, operands) from captured code bytes, aligned so one lands on pc:
+    from up to `before` bytes ahead of it to `after` bytes past it (a dump may hold
+    megabytes of code in one region)."""
     region = crash.memory.region_at(pc)
     if region is None:
         return []
     engine = _capstone(crash.process.architecture)
-    start_limit = max(region.start, pc - before)
-    end = region.end
     data = region.data
+    if pc >= region.end:
+        return []
+    start_limit = max(region.start, pc - before)
+    end = min(region.end, pc + after)
     # x86 has no fixed instruction length: take the earliest start whose decoding hits pc
     for start in range(start_limit, pc + 1):
         decoded = []

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from hydra.model.arch import BY_NAME
 from hydra.model.crash import Crash, Frame, Thread
+from hydra.model.text import printable
 from hydra.tui.safe import assemble, safe
 
 DIM = "dim"
@@ -33,7 +34,8 @@ def from_texts(texts: list[Text], cursor: int = 0, payload: list | None = None) 
 
 
 def message(text: str) -> Lines:
-    return from_texts([Text(text, style="italic")])
+    """Hydra's words, which may quote dump text (made printable here)."""
+    return from_texts([Text(printable(text), style="italic")])
 
 
 def short_path(path: str | None) -> str:
@@ -88,7 +90,7 @@ def memory_map(crash: Crash, address: int | None) -> Lines:
     for index, entry in enumerate(crash.memory_map):
         if address is not None and entry.start <= address < entry.end:
             cursor = index
-        texts.append(assemble((f"{entry.start:016x}-{entry.end:016x}", ""), f" {entry.perms:<5}",
+        texts.append(assemble((f"{entry.start:016x}-{entry.end:016x}", ""), (f" {entry.perms:<5}", ""),
                               (f" {entry.offset:>10x} ", DIM), (entry.path or "", "")))
     return from_texts(texts, cursor)
 
@@ -198,13 +200,13 @@ class HexDump:
     def line(self, index: int) -> Text:
         region, row, position = self.locate(index)
         if row * self.ROW >= region.size:
-            return Text(f"  -- end of {region.kind} region; next captured address below --", style="dim")
+            return Text(f"  -- end of {printable(region.kind)} region; next captured address below --", style="dim")
         address = region.start + row * self.ROW
         data = region.data[row * self.ROW : row * self.ROW + self.ROW]
         hex_part = " ".join(f"{b:02x}" for b in data).ljust(self.ROW * 3 - 1)
         text_part = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
         return Text.assemble((f"{address:016x}", "bold"), "  ", hex_part, "  ", (text_part, "dim"),
-                             (f"  {region.kind}" if row == 0 and not self._follows(position) else "",
+                             (f"  {printable(region.kind)}" if row == 0 and not self._follows(position) else "",
                               "italic dim"), end="")
 
     def _follows(self, position: int) -> bool:

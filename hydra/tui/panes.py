@@ -9,6 +9,7 @@ from textual.widgets.tree import TreeNode
 
 from hydra.model.crash import Crash, Frame, Thread, Variable
 from hydra.model.grouping import ThreadGroup, group_threads
+from hydra.model.text import printable
 from hydra.tui.lineview import LineView
 from hydra.tui.lines import short_path
 from hydra.tui.safe import assemble
@@ -122,9 +123,9 @@ class FramesPane(LineView):
 
     def _signal_block(self) -> Text:
         signal = self.crash.signal
-        parts = [f"      ⚡ {signal.name}"]
+        parts = [f"      ⚡ {printable(signal.name)}"]
         if signal.code_name:
-            parts.append(f" {signal.code_name}")
+            parts.append(f" {printable(signal.code_name)}")
         if signal.address is not None:
             parts.append(f" at 0x{signal.address:x}")
         return Text("".join(parts), style="bold")

@@ -143,3 +143,42 @@ def test_assertion_stream(tmp_path):
     crash = open_minidump(write(tmp_path, data), [])
     assert crash.attributes["assertion"] == "x != 0 (main at a.c:42)"
     assert not crash.warnings
+
+
+def _shared_strings_dump(kind: int, count: int) -> bytes:
+    """A SystemInfo and one stream whose count entries all point at one long string."""
+    b = builder.Builder()
+    b.base = 32 + 12 * 2
+    b.stream(7, struct.pack("<HHHBBIIIIIHH", 9, 6, 0x4601, 4, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24))
+    if kind == 0x43500001:         # Crashpad: count modules, each listing count objects
+        value = b.place(struct.pack("<I", 60000) + b"A" * 60000)
+        name = b.place(struct.pack("<I", 4) + b"name")
+        objects = b.place(struct.pack("<I", count) + struct.pack("<IHHI", name, 1, 0, value) * count)
+        info = b.place(struct.pack("<7I", 0, 0, 0, 0, 0, 4 + 12 * count, objects))
+        modules = b.place(struct.pack("<I", count) + struct.pack("<III", 0, 28, info) * count)
+        b.stream(kind, struct.pack("<I", 1) + bytes(32) + struct.pack("<IIII", 0, 0, 4 + 12 * count, modules))
+    else:                          # ThreadNames: count tids sharing one 1,000-character name
+        name = b.place(struct.pack("<I", 2000) + "n".encode("utf-16-le") * 1000)
+        b.stream(kind, struct.pack("<I", count) + b"".join(struct.pack("<IQ", tid, name) for tid in range(count)))
+    return b.build()
+
+
+@pytest.mark.parametrize("kind", [0x43500001, 24])
+def test_entries_sharing_one_string_do_not_multiply_it(tmp_path, kind):
+    import resource
+    import time
+
+    path = write(tmp_path, _shared_strings_dump(kind, 1000 if kind == 0x43500001 else 200_000))
+    assert os.path.getsize(path) < 4 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    from hydra.minidump.format import read_minidump
+
+    dump = read_minidump(path)
+    assert time.perf_counter() - started < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10    # KiB
+    if kind == 0x43500001:
+        assert sum(len(a.value) for a in dump.annotations) <= 8 << 20
+        assert any("annotations" in w and "not shown" in w for w in dump.warnings)
+    else:
+        assert len(dump.thread_names) <= 4096

@@ -11,3 +11,10 @@ def test_control_bytes_become_visible():
 def test_markup_like_text_is_untouched():
     for text in ("arr[i]", "[/]", "[bold]x[/bold]", "[@click=app.quit]q[/]"):
         assert printable(text) == text
+
+
+def test_invisible_characters_that_reorder_or_hide_text_become_visible():
+    # an override that makes "exe.txt" read as "txt.exe", zero-width and line separators
+    assert printable("evil\u202etxt.exe") == "evil\\u202etxt.exe"
+    assert printable("a\u200bb\u2066c\u2069d\u2028e\ufeff") == "a\\u200bb\\u2066c\\u2069d\\u2028e\\ufeff"
+    assert printable("naïve 東京 ünïcödé") == "naïve 東京 ünïcödé"

@@ -99,6 +99,30 @@ def test_hostile_lines_are_skipped_with_a_warning(tmp_path):
     assert symbols.warnings and any("could not be read" in w or "line" in w for w in symbols.warnings)
 
 
+def test_thousands_of_inline_records_at_one_address_give_one_chain(tmp_path):
+    records = "".join(f"INLINE {depth % 100} {depth} 0 0 100 200\n" for depth in range(20_000))
+    symbols = open_symbols(write(tmp_path, "FILE 0 a.c\nINLINE_ORIGIN 0 inl\nFUNC 100 200 0 main\n"
+                                           "100 200 1 0\n" + records))
+    frames = symbols.symbolize(0x150)
+    # one inline frame per depth (the first record of each), and no more than 64 in all
+    assert len(frames) == breakpad.MAX_INLINE_DEPTH + 1 and frames[-1].function == "main"
+    assert [f.inline for f in frames] == [True] * breakpad.MAX_INLINE_DEPTH + [False]
+
+
+def test_line_records_are_found_by_bisection_in_any_order(tmp_path):
+    import time
+
+    count = 200_000
+    lines = [f"{0x100 + 2 * n:x} 2 {n + 1} 0\n" for n in range(count)]
+    lines.reverse()
+    symbols = open_symbols(write(tmp_path, f"FILE 0 a.c\nFUNC 100 {2 * count:x} 0 main\n" + "".join(lines)))
+    started = time.perf_counter()
+    for n in range(0, count, 97):
+        [frame] = symbols.symbolize(0x100 + 2 * n + 1)
+        assert (frame.line, frame.line_base) == (n + 1, 0x100 + 2 * n)
+    assert time.perf_counter() - started < 2.0       # a scan per lookup takes minutes
+
+
 def test_a_second_open_reads_the_cache(tmp_path, monkeypatch):
     path = write(tmp_path, SYM)
     open_symbols(path)

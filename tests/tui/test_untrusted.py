@@ -67,3 +67,36 @@ async def test_command_palette_shows_names_literally(hostile_crash):
         shown = "\n".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
         assert "[b]x\\x1b[31m" in shown
         assert ESC not in app.export_screenshot()
+
+
+async def test_every_field_from_the_dump_is_shown_without_control_or_invisible_characters(hostile_crash):
+    import copy
+
+    from hydra.model.crash import Annotation, MapEntry
+    from hydra.model.memory import Memory, MemoryRegion
+    from hydra.report.backtrace import format_text
+
+    evil = "\x1b]0;pwned\x07\x1b[2J\u202eexe.txt\u200b"
+    crash = copy.deepcopy(hostile_crash)
+    crash.signal.name = "SIGSEGV" + evil
+    crash.signal.code_name = "SEGV_MAPERR" + evil
+    crash.annotations.append(Annotation("x" + evil, severity="error" + evil))
+    crash.memory_map.append(MapEntry(0x1000, 0x2000, "r-x" + evil, 0, "/lib/" + evil))
+    crash.modules[0].path = "/usr/bin/" + evil
+    crash.warnings.append("warning " + evil)
+    for frame in crash.crashed_thread.frames:
+        frame.function = (frame.function or "f") + evil
+    crash.memory = Memory([MemoryRegion(r.start, r.size, r.kind + evil, r.data) for r in crash.memory.regions])
+
+    def clean(text: str) -> bool:
+        return not any(c in text for c in (ESC, "\x07", "\u202e", "\u200b"))
+
+    assert clean(format_text(crash, full=True))
+    app = make_app(crash)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        for tab in ("source", "disassembly", "registers", "memory", "map", "modules", "classifiers",
+                    "annotations", "attributes", "system"):
+            app.set_tab(tab)
+            await pilot.pause()
+            assert clean(app.export_screenshot()), tab
