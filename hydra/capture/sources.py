@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-MAX_SOURCE_BYTES = 16 << 20
+from hydra.snapshot.format import MAX_SOURCE_BYTES
 
 
 def parse_source_maps(pairs: list[str]) -> list[tuple[str, str]]:

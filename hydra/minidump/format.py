@@ -35,8 +35,11 @@ STREAM_IDS = {name: number for number, name in STREAM_NAMES.items()}
 TEXT_STREAMS = ("LinuxCpuInfo", "LinuxProcStatus", "LinuxLsbRelease", "LinuxMaps")
 MAX_LIST = 1 << 20          # no stream lists more entries than this
 MAX_THREADS = 4096          # as Breakpad: more threads than this are not read
-MAX_ANNOTATIONS = 10_000    # Crashpad annotations decoded, and their text in all
-MAX_ANNOTATION_BYTES = 8 << 20
+MAX_MODULES = 16_384        # entries may share one long name: the count bounds the memory
+MAX_HANDLES = 65_536
+MAX_ANNOTATIONS = 10_000    # Crashpad annotations decoded, their text in all, and entries
+MAX_ANNOTATION_BYTES = 8 << 20      # looked at (some may be skipped)
+MAX_ANNOTATION_ENTRIES = 100_000
 
 
 @dataclass
@@ -150,7 +153,6 @@ class Dump:
     comments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _data: object = field(default=None, repr=False)
-    _annotation_bytes: int = field(default=0, repr=False)
 
     def bytes_at(self, location: Location | None, limit: int | None = None) -> bytes | None:
         if location is None:
@@ -358,6 +360,9 @@ def _module(dump: Dump, stream: _Stream, at: int) -> RawModule:
 
 def _modules(dump: Dump, stream: _Stream) -> None:
     for at in _entries(stream, 108):
+        if len(dump.modules) >= MAX_MODULES:
+            dump.warnings.append(f"ModuleList: only the first {MAX_MODULES} modules are read")
+            return
         module = _module(dump, stream, at)
         module.version = _version(dump, stream, at + 24)
         _codeview(dump, module, _location(stream, at + 76))
@@ -486,6 +491,9 @@ def _handles(dump: Dump, stream: _Stream) -> None:
     if entry_size < 32 or header_size > stream.size:
         raise ValueError("bad header")
     count = min(count, (stream.size - header_size) // entry_size, MAX_LIST)
+    if count > MAX_HANDLES:
+        dump.warnings.append(f"HandleData: only the first {MAX_HANDLES} of {count} handles are read")
+        count = MAX_HANDLES
     for index in range(count):
         at = header_size + index * entry_size
         handle, type_rva, object_rva, attributes, access, handles, pointers = stream.unpack("<QIIIIII", at)
@@ -513,93 +521,113 @@ def _utf8_string(dump: Dump, rva: int, limit: int = 1 << 16) -> str | None:
     return dump.slice(rva + 4, length).decode("utf-8", "replace")
 
 
-def _simple_dictionary(dump: Dump, location: Location) -> dict[str, str]:
-    out: dict[str, str] = {}
-    raw = dump.bytes_at(location)
-    if not raw or len(raw) < 4:
-        return out
-    count, = struct.unpack_from("<I", raw)
-    count = min(count, (len(raw) - 4) // 8)
-    for index in range(count):
-        key_rva, value_rva = struct.unpack_from("<II", raw, 4 + 8 * index)
-        key = _utf8_string(dump, key_rva)
-        if key is not None:
-            out[key] = _utf8_string(dump, value_rva) or ""
-    return out
-
-
 class _AnnotationsFull(Exception):
     pass
 
 
-def _annotate(dump: Dump, module: str | None, key: str, value: str) -> None:
-    """Entries may share their strings (many lists pointing at one list, one value read
-    by many objects): the decoded annotations are counted, not the file's bytes."""
-    spent = dump._annotation_bytes + len(key) + len(value)
-    if len(dump.annotations) >= MAX_ANNOTATIONS or spent > MAX_ANNOTATION_BYTES:
-        raise _AnnotationsFull(f"CrashpadInfo stream: more than {len(dump.annotations)} annotations "
-                               f"({spent >> 10} KiB); the rest are not shown")
-    dump._annotation_bytes = spent
-    dump.annotations.append(CrashpadAnnotation(module, key, value))
+class _Annotations:
+    """Crashpad's annotations as decoded, within bounds. Its lists, dictionaries and
+    objects may share their strings and each other (many modules pointing at one
+    dictionary, many objects at one value): each structure is read once, every entry
+    looked at counts, and so do the decoded annotations and their text."""
+
+    def __init__(self, dump: Dump):
+        self.dump = dump
+        self.seen: set[tuple[int, int]] = set()
+        self.looked_at = 0
+        self.text = 0
+
+    def first_time(self, location: Location) -> bool:
+        key = (location.rva, location.size)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def look(self) -> None:
+        self.looked_at += 1
+        if self.looked_at > MAX_ANNOTATION_ENTRIES:
+            self._full()
+
+    def add(self, module: str | None, key: str, value: str) -> None:
+        self.text += len(key) + len(value)
+        if len(self.dump.annotations) >= MAX_ANNOTATIONS or self.text > MAX_ANNOTATION_BYTES:
+            self._full()
+        self.dump.annotations.append(CrashpadAnnotation(module, key, value))
+
+    def _full(self):
+        raise _AnnotationsFull(f"CrashpadInfo stream: {len(self.dump.annotations)} annotations "
+                               f"({self.text >> 10} KiB) read; the rest are not shown")
+
+    def _records(self, location: Location, size: int):
+        """(bytes, offset) of each record of a counted list, the first time it is seen."""
+        raw = self.dump.bytes_at(location) if self.first_time(location) else None
+        if not raw or len(raw) < 4:
+            return
+        count, = struct.unpack_from("<I", raw)
+        for index in range(min(count, (len(raw) - 4) // size)):
+            self.look()
+            yield raw, 4 + size * index
+
+    def dictionary(self, module: str | None, location: Location) -> None:
+        for raw, at in self._records(location, 8):
+            key_rva, value_rva = struct.unpack_from("<II", raw, at)
+            key = _utf8_string(self.dump, key_rva)
+            if key is not None:
+                self.add(module, key, _utf8_string(self.dump, value_rva) or "")
+
+    def strings(self, module: str, location: Location) -> None:
+        for item, (raw, at) in enumerate(self._records(location, 4)):
+            item_rva, = struct.unpack_from("<I", raw, at)
+            text = _utf8_string(self.dump, item_rva)
+            if text is not None:
+                self.add(module, f"list[{item}]", text)
+
+    def objects(self, module: str, location: Location) -> None:
+        dump = self.dump
+        for raw, at in self._records(location, 12):
+            name_rva, kind, _reserved, value_rva = struct.unpack_from("<IHHI", raw, at)
+            name = _utf8_string(dump, name_rva, 1024)
+            if name is None or value_rva + 4 > dump.size:
+                continue
+            length, = struct.unpack_from("<I", dump._data, value_rva)   # type: ignore[arg-type]
+            value = dump.slice(value_rva + 4, min(length, 1 << 16, dump.size - value_rva - 4))
+            self.add(module, name, value.decode("utf-8", "replace") if kind == 1 else value.hex())
 
 
 def _crashpad(dump: Dump, stream: _Stream) -> None:
+    annotations = _Annotations(dump)
     try:
-        _crashpad_annotations(dump, stream)
+        _crashpad_annotations(dump, stream, annotations)
     except _AnnotationsFull as full:
         dump.warnings.append(str(full))
 
 
-def _crashpad_annotations(dump: Dump, stream: _Stream) -> None:
+def _crashpad_annotations(dump: Dump, stream: _Stream, annotations: _Annotations) -> None:
     _version_, = stream.unpack("<I", 0)
     report_id = stream.raw(4, 16)
     client_id = stream.raw(20, 16)
     dump.crashpad["report_id"] = _guid(report_id)
     dump.crashpad["client_id"] = _guid(client_id)
-    for key, value in _simple_dictionary(dump, _location(stream, 36)).items():
-        _annotate(dump, None, key, value)
+    annotations.dictionary(None, _location(stream, 36))
     modules = _location(stream, 44)
     raw = dump.bytes_at(modules)
     if not raw or len(raw) < 4:
         return
     count, = struct.unpack_from("<I", raw)
-    count = min(count, (len(raw) - 4) // 12)
-    for index in range(count):
+    for index in range(min(count, (len(raw) - 4) // 12)):
+        annotations.look()
         module_index, size, rva = struct.unpack_from("<III", raw, 4 + 12 * index)
         module_name = dump.modules[module_index].name if module_index < len(dump.modules) else f"module {module_index}"
         info = dump.bytes_at(Location(size, rva))
         if not info or len(info) < 20:
             continue
         _v, list_size, list_rva, dict_size, dict_rva = struct.unpack_from("<IIIII", info)
-        entries = dump.bytes_at(Location(list_size, list_rva))
-        if entries and len(entries) >= 4:
-            n, = struct.unpack_from("<I", entries)
-            for item in range(min(n, (len(entries) - 4) // 4)):
-                item_rva, = struct.unpack_from("<I", entries, 4 + 4 * item)
-                text = _utf8_string(dump, item_rva)
-                if text is not None:
-                    _annotate(dump, module_name, f"list[{item}]", text)
-        for key, value in _simple_dictionary(dump, Location(dict_size, dict_rva)).items():
-            _annotate(dump, module_name, key, value)
+        annotations.strings(module_name, Location(list_size, list_rva))
+        annotations.dictionary(module_name, Location(dict_size, dict_rva))
         if len(info) >= 28:
             objects_size, objects_rva = struct.unpack_from("<II", info, 20)
-            _annotation_objects(dump, module_name, Location(objects_size, objects_rva))
-
-
-def _annotation_objects(dump: Dump, module: str, location: Location) -> None:
-    raw = dump.bytes_at(location)
-    if not raw or len(raw) < 4:
-        return
-    count, = struct.unpack_from("<I", raw)
-    for index in range(min(count, (len(raw) - 4) // 12)):
-        name_rva, kind, _reserved, value_rva = struct.unpack_from("<IHHI", raw, 4 + 12 * index)
-        name = _utf8_string(dump, name_rva, 1024)
-        if name is None or value_rva + 4 > dump.size:
-            continue
-        length, = struct.unpack_from("<I", dump._data, value_rva)   # type: ignore[arg-type]
-        value = dump.slice(value_rva + 4, min(length, 1 << 16, dump.size - value_rva - 4))
-        text = value.decode("utf-8", "replace") if kind == 1 else value.hex()
-        _annotate(dump, module, name, text)
+            annotations.objects(module_name, Location(objects_size, objects_rva))
 
 
 def _dso_debug(dump: Dump, stream: _Stream) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 Reader = Callable[[int], "int | None"]     # a pointer-sized read from the dump's memory
@@ -65,8 +66,11 @@ def _binary(op: str, left: int, right: int) -> int:
     return left & ~(right - 1)     # '@': align down
 
 
+@functools.lru_cache(maxsize=4096)
 def cfi_rules(text: str) -> dict[str, list[str]]:
-    """`.cfa: $rsp 8 + .ra: .cfa -8 + ^` -> {'.cfa': [...], '.ra': [...]}; later rules win."""
+    """`.cfa: $rsp 8 + .ra: .cfa -8 + ^` -> {'.cfa': [...], '.ra': [...]}; later rules win.
+    Remembered: a walk meets the same few rule sets again and again (read them, do not
+    change them)."""
     rules: dict[str, list[str]] = {}
     current: list[str] | None = None
     for token in text.split()[:MAX_TOKENS]:

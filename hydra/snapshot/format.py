@@ -32,6 +32,7 @@ MAX_INDEX_BYTES = 1 << 30
 MAX_BLOB_BYTES = 1 << 31
 VARIABLE_CHUNK_BYTES = 1 << 20
 MEMORY_PIECE_BYTES = 1 << 20
+MAX_SOURCE_BYTES = 16 << 20     # capture keeps no larger source file
 # Blobs smaller than this share compressed blocks: a small crash is mostly small pieces
 # (code around each pc, a few stack pages, one source file), and one stream over all of
 # them compresses far better than a stream each.
@@ -317,11 +318,14 @@ class _Blobs:
                 raise ValueError("a blob lies outside its block")
         return offset, length, raw
 
-    def loader(self, ref):
+    def loader(self, ref, limit: int = MAX_BLOB_BYTES):
+        """What loads the blob: at most limit bytes of it, and never more of a shared block
+        than a writer puts in one, whatever the reference declares."""
         offset, length, raw = self.check(ref)
         if len(ref) == 3:
-            return lambda: _decompress(self.data[offset : offset + length], raw, CODEC_ZLIB)
+            return lambda: _decompress(self.data[offset : offset + length], min(raw, limit), CODEC_ZLIB)
         codec, start, size = ref[3:]
+        raw = min(raw, BLOCK_BYTES + SMALL_BLOB_BYTES)
 
         def load() -> bytes:
             block = self._blocks.get(offset)
@@ -384,6 +388,18 @@ def _number(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _plain(value, depth: int = 0):
+    """Free-form facts (the system section) as JSON would hold them: text, numbers, lists
+    and maps with text keys; anything else becomes its text."""
+    if value is None or isinstance(value, (str, bool, float)) or _number(value) is not None:
+        return value
+    if depth < 8 and isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if depth < 8 and isinstance(value, list):
+        return [_plain(v, depth + 1) for v in value]
+    return str(value)
+
+
 def _map_entry_in(entry) -> MapEntry:
     start, end, perms, *rest = entry
     if not (isinstance(start, int) and isinstance(end, int)):
@@ -411,7 +427,8 @@ def _variable_in(raw, depth: int = 0) -> Variable:
 
 def _crash(doc: dict, blobs: _Blobs) -> Crash:
     crash = Crash(origin="snapshot")
-    crash.system = dict(doc.get("system") or {})
+    system = doc.get("system")
+    crash.system = {str(k): _plain(v) for k, v in system.items()} if isinstance(system, dict) else {}
     crash.system.setdefault("captured_from", doc.get("origin"))
     process = doc["process"]
     capture_time = process.get("capture_time")
@@ -431,6 +448,8 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
     for raw_thread in doc["threads"]:
         chunk, position = raw_thread["variables"]
+        if not (_number(chunk) is not None and 0 <= chunk < len(chunk_loaders) and _number(position) is not None):
+            raise ValueError("a thread's variables point nowhere")
         crash.threads.append(_thread_in(raw_thread, register_sets, frame_fields,
                                         _thread_variables(chunk_loaders[chunk], position)))
     crash.modules = [Module(
@@ -440,12 +459,12 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     crash.memory_map = [_map_entry_in(entry) for entry in doc.get("memory_map") or []]
     regions = []
     for start, size, kind, ref in doc.get("memory") or []:
-        if not (isinstance(start, int) and isinstance(size, int) and 0 < size <= MAX_BLOB_BYTES):
-            raise ValueError("bad memory region")
-        regions.append(MemoryRegion(start, size, _text(kind), _loader=blobs.loader(ref)))
+        if not (isinstance(start, int) and isinstance(size, int) and 0 < size <= MEMORY_PIECE_BYTES):
+            raise ValueError("bad memory region")       # writers store memory in pieces
+        regions.append(MemoryRegion(start, size, _text(kind), _loader=blobs.loader(ref, MEMORY_PIECE_BYTES)))
     crash.memory = Memory(regions)
     for source_path, ref in doc.get("sources") or []:
-        load = blobs.loader(ref)
+        load = blobs.loader(ref, MAX_SOURCE_BYTES)
         crash.sources[source_path] = SourceFile(
             source_path, _loader=lambda load=load: load().decode("utf-8", "replace"))
     crash.globals = [_variable_in(v) for v in doc.get("globals") or []]
@@ -464,9 +483,9 @@ def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_v
         state=_optional_text(raw_thread.get("state")) or "?",
         crashed=bool(raw_thread.get("crashed")), registers=_registers_in(raw_thread.get("registers")),
         unwind_note=_optional_text(raw_thread.get("unwind_note")),
-        elided_frames=raw_thread.get("elided_frames") or 0,
-        elided_after=raw_thread.get("elided_after"),
-        kernel_frames=list(raw_thread.get("kernel_frames") or []),
+        elided_frames=_number(raw_thread.get("elided_frames")) or 0,
+        elided_after=_number(raw_thread.get("elided_after")),
+        kernel_frames=[_text(line) for line in raw_thread.get("kernel_frames") or []],
     )
     for position, raw_frame in enumerate(raw_thread["frames"]):
         if isinstance(raw_frame, list):      # 2.0: positions named by frame_fields
@@ -511,9 +530,9 @@ def _thread_variables(load_chunk, position: int):
 
     def get() -> list:
         if not cache:
-            threads = load_chunk()
-            packed = threads[position] if 0 <= position < len(threads) else None
             try:
+                threads = load_chunk()
+                packed = threads[position] if isinstance(threads, list) and 0 <= position < len(threads) else None
                 data = packed.data if isinstance(packed, msgpack.ExtType) else b""
                 cache.append(msgpack.unpackb(data, raw=False, strict_map_key=False) if data else [])
             except Exception:
@@ -526,7 +545,7 @@ def _thread_variables(load_chunk, position: int):
 def _frame_variables(load_thread, position: int):
     def load() -> tuple[list[Variable], list[Variable]]:
         frames = load_thread()
-        if position >= len(frames):
+        if not isinstance(frames, list) or position >= len(frames):
             return [], []
         try:
             args, local_vars = frames[position]

@@ -22,12 +22,13 @@ from hydra.config import cache_dir
 from hydra.model.files import atomic_output
 
 CACHE_MAGIC = b"HYDRASYM"
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 SECTIONS = ("func", "public", "cfi", "win4", "win0", "file", "origin")
 MAX_LINE = 1 << 20            # longer lines are hostile or broken; skipped
 ADDRESS_END = (1 << 64) - 1
 NESTED_LOOKBACK = 64          # STACK WIN ranges nest: how far back an enclosing range is looked for
 MAX_INLINE_DEPTH = 64         # inline frames at one address; deeper chains are hostile
+MAX_CFI_DELTAS = 4096         # STACK CFI rows after one INIT; more are hostile
 REMEMBERED_ADDRESSES = 1 << 16
 
 
@@ -84,7 +85,9 @@ class SymbolFile:
         self.has_functions = bool(len(self._sections["func"][0]) or len(self._sections["public"][0]))
         self._decoded: dict[tuple[str, int], object] = {}
         self._line_starts: dict[int, list[int]] = {}       # id of a FUNC record -> its line starts
+        self._inline_indexes: dict[int, list] = {}          # id of a FUNC record -> _inline_index
         self._symbolized: dict[int, list[SymbolFrame]] = {}
+        self._rules: dict[int, str | None] = {}
 
     def _find(self, section: str, address: int, contained: bool = True):
         starts, rows = self._sections[section]
@@ -167,15 +170,11 @@ class SymbolFile:
         at = 4 * (bisect.bisect_right(starts, address) - 1)
         if at >= 0 and lines[at] <= address < lines[at] + lines[at + 1]:
             line_base, line, file = lines[at], lines[at + 2], self.file_name(lines[at + 3])
-        chain = {}      # depth -> (call_line, call_file, origin, range start); one per depth
-        for depth, call_line, call_file, origin, ranges in inlines:
-            if depth in chain:
-                continue
-            for at in range(0, len(ranges), 2):
-                if ranges[at] <= address < ranges[at] + ranges[at + 1]:
-                    chain[depth] = (depth, call_line, call_file, origin, ranges[at])
-                    break
-        chain = sorted(chain.values())[:MAX_INLINE_DEPTH]
+        chain = []      # (depth, call_line, call_file, origin, range start), outermost first
+        for depth, starts, entries in self._inline_index(func, inlines):
+            at = bisect.bisect_right(starts, address) - 1
+            if at >= 0 and address < entries[at][1]:
+                chain.append((depth, *entries[at][2:], entries[at][0]))
         frames: list[SymbolFrame] = []
         current_file, current_line, current_base = file, line, line_base
         for depth, call_line, call_file, origin, start in reversed(chain):
@@ -187,6 +186,27 @@ class SymbolFile:
         frames.append(SymbolFrame(name, base, current_file, current_line, current_base, False))
         return frames
 
+    def _inline_index(self, func: list, inlines: list) -> list:
+        """A FUNC's inline ranges by depth (the 64 shallowest), each depth's sorted by start
+        for bisection; built once per FUNC. Ranges of one depth do not overlap in a sound
+        file; where they do, the one starting first is kept."""
+        index = self._inline_indexes.get(id(func))
+        if index is None:
+            by_depth: dict[int, list] = {}
+            for depth, call_line, call_file, origin, ranges in inlines:
+                for at in range(0, len(ranges) - 1, 2):
+                    by_depth.setdefault(depth, []).append(
+                        (ranges[at], ranges[at] + ranges[at + 1], call_line, call_file, origin))
+            index = []
+            for depth in sorted(by_depth)[:MAX_INLINE_DEPTH]:
+                kept: list = []
+                for entry in sorted(by_depth[depth], key=lambda e: e[0]):
+                    if not kept or entry[0] >= kept[-1][1]:
+                        kept.append(entry)
+                index.append((depth, [entry[0] for entry in kept], kept))
+            self._inline_indexes[id(func)] = index
+        return index
+
     def parameter_size(self, address: int) -> int | None:
         try:
             func = self._find("func", address)
@@ -195,21 +215,25 @@ class SymbolFile:
         return func[2] if func is not None and isinstance(func[2], int) else None
 
     def cfi_rules(self, address: int) -> str | None:
-        """The STACK CFI rules in force at address: the INIT rules overlaid by the deltas."""
+        """The STACK CFI rules in force at address: the INIT rules overlaid by the deltas
+        (the same text object for the same address, so callers may remember by it)."""
+        if address in self._rules:
+            return self._rules[address]
         try:
-            return self._cfi_rules(address)
+            rules = self._cfi_rules(address)
         except (TypeError, ValueError, IndexError):
-            return None             # a damaged cache record
+            rules = None            # a damaged cache record
+        if len(self._rules) < REMEMBERED_ADDRESSES:
+            self._rules[address] = rules
+        return rules
 
     def _cfi_rules(self, address: int) -> str | None:
         record = self._find("cfi", address)
         if record is None or not isinstance(record[1], str):
             return None
-        rules = record[1]
-        for at in range(0, len(record[2]), 2):
-            if record[2][at] <= address:
-                rules += " " + record[2][at + 1]
-        return rules
+        deltas = record[2]          # address, rules, ... in ascending address order (as built)
+        count = bisect.bisect_right(deltas[0::2], address)
+        return " ".join([record[1], *deltas[1:2 * count:2]])
 
     def windows_frame_info(self, address: int) -> WindowsFrameInfo | None:
         try:
@@ -273,6 +297,9 @@ class _Builder:
 
     def end_cfi(self) -> None:
         if self.cfi is not None:
+            deltas = self.cfi[2]
+            order = sorted(range(0, len(deltas), 2), key=lambda at: deltas[at])
+            self.cfi[2] = [value for at in order for value in deltas[at:at + 2]]
             self.record("cfi", self.cfi[0], self.cfi[0] + self.cfi[3], self.cfi[:3])
             self.cfi = None
 
@@ -323,7 +350,7 @@ class _Builder:
                     self.end_cfi()
                     addr, size, rules = rest[5:].split(" ", 2)
                     self.cfi = [_hex(addr), rules, [], _hex(size)]
-                elif self.cfi is not None:
+                elif self.cfi is not None and len(self.cfi[2]) < 2 * MAX_CFI_DELTAS:
                     addr, rules = rest.split(" ", 1)
                     self.cfi[2].extend((_hex(addr), rules))
             elif kind == "WIN":

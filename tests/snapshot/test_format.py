@@ -195,3 +195,21 @@ def test_write_is_atomic(saved, tmp_path, monkeypatch):
         write_snapshot(crash, str(target))
     assert not target.exists()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_blob_that_inflates_beyond_its_kind_is_cut_where_a_writer_would_stop(saved, tmp_path):
+    import copy
+    import resource
+
+    from hydra.model.crash import SourceFile
+    from hydra.snapshot.format import MAX_SOURCE_BYTES
+
+    crash = copy.deepcopy(saved[0])
+    crash.sources["/bomb.c"] = SourceFile("/bomb.c", _text="a" * (MAX_SOURCE_BYTES * 4))   # 64 MiB, 64 KiB packed
+    path = tmp_path / "bomb.hsnap"
+    write_snapshot(crash, str(path))
+    assert path.stat().st_size < 1 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    source = read_snapshot(str(path)).sources["/bomb.c"]
+    assert len(source.text) == MAX_SOURCE_BYTES
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 3 * MAX_SOURCE_BYTES >> 10   # KiB

@@ -123,6 +123,29 @@ def test_line_records_are_found_by_bisection_in_any_order(tmp_path):
     assert time.perf_counter() - started < 2.0       # a scan per lookup takes minutes
 
 
+def test_thousands_of_cfi_rows_and_inline_ranges_are_looked_up_quickly(tmp_path):
+    import time
+
+    cfi = "".join(f"STACK CFI {0x140 + n % 16:x} $rbx: $rbx {n} +\n" for n in range(20_000))
+    ranges = " ".join(f"{0x100 + 4 * n:x} 2" for n in range(97))
+    inlines = "".join(f"INLINE {depth % 8} {depth} 0 0 {ranges}\n" for depth in range(20_000))
+    symbols = open_symbols(write(tmp_path, "FILE 0 a.c\nINLINE_ORIGIN 0 inl\nFUNC 100 f000 0 main\n100 f000 1 0\n"
+                                           + inlines + "STACK CFI INIT 140 20 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n"
+                                           + cfi))
+    started = time.perf_counter()
+    for address in range(0x100, 0x300):
+        frames = symbols.symbolize(address)
+        assert frames[-1].function == "main" and len(frames) <= 9
+        rules = symbols.cfi_rules(address)
+        assert rules is None or rules.startswith(".cfa: $rsp 8 +")
+    assert time.perf_counter() - started < 3.0
+    assert [f.inline for f in symbols.symbolize(0x100)] == [True] * 8 + [False]
+    assert symbols.symbolize(0x102) == [symbols.symbolize(0x102)[-1]]           # between ranges
+    # only the first rows after an INIT are kept, in address order
+    kept = symbols.cfi_rules(0x14f).split(" $rbx: ")[1:]
+    assert len(kept) == breakpad.MAX_CFI_DELTAS
+
+
 def test_a_second_open_reads_the_cache(tmp_path, monkeypatch):
     path = write(tmp_path, SYM)
     open_symbols(path)

@@ -100,3 +100,37 @@ async def test_every_field_from_the_dump_is_shown_without_control_or_invisible_c
             app.set_tab(tab)
             await pilot.pause()
             assert clean(app.export_screenshot()), tab
+
+
+async def test_snapshot_fields_of_the_wrong_type_open_and_show_safely(hostile_crash, tmp_path):
+    import copy
+    import json
+
+    from hydra.report.backtrace import format_json, format_text
+    from hydra.snapshot.format import read_snapshot, write_snapshot
+
+    evil = "\x1b]0;pwned\x07\u202e"
+    crash = copy.deepcopy(hostile_crash)
+    crash.threads[0].elided_frames = evil
+    crash.threads[0].elided_after = "x"
+    crash.threads[0].kernel_frames = [5, b"\x1b[2J", evil]
+    crash.system = {1: "int key", "nested": {"a": [b"bytes", {2: 3.5}]}, "bad": evil}
+    crash.process.pid = evil
+    crash.process.capture_time = 1e300
+    crash.signal.address = "zz"
+    path = tmp_path / "wrong-types.hsnap"
+    write_snapshot(crash, str(path))
+    again = read_snapshot(str(path))
+    assert again.threads[0].elided_frames == 0 and again.process.pid is None
+    assert again.system["1"] == "int key" and again.system["nested"] == {"a": ["b'bytes'", {"2": 3.5}]}
+    text = format_text(again, full=True) + json.dumps(format_json(again, full=True))
+    assert ESC not in text and "\u202e" not in text
+    app = make_app(again)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for tab in ("system", "kernel", "attributes", "source"):
+            app.set_tab(tab)
+            await pilot.pause()
+            screen = app.export_screenshot()
+            assert ESC not in screen and "\u202e" not in screen, tab
+        assert app.is_running
