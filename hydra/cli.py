@@ -324,7 +324,8 @@ def _fingerprint(args) -> int:
     try:
         rules = load_rules(rules_path)
     except RulesError as error:
-        raise BadInput(rules_path or "rules", str(error)) from None
+        message, prefix = str(error), f"{rules_path}: "
+        raise BadInput(rules_path or "rules", message.removeprefix(prefix) if rules_path else message) from None
     entries = []
     failed = 0
     for path in args.files:

@@ -128,9 +128,11 @@ def load_rules(user_file: str | None = None) -> Rules:
     if not user_file:
         return defaults
     try:
-        text = Path(user_file).read_text()
+        text = Path(user_file).read_text(encoding="utf-8")
     except OSError as error:
         raise RulesError(f"{user_file}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise RulesError(f"{user_file}: not UTF-8 text") from None
     return parse_rules(text, user_file).extend(defaults)
 
 
@@ -168,7 +170,11 @@ def collapse_templates(name: str) -> str:
     return "".join(out)
 
 
+MAX_NAME = 4096     # longer names are cut before the rules see them (some patterns are quadratic)
+
+
 def normalize(name: str, rules: Rules) -> str:
+    name = name[:MAX_NAME]
     for pattern, replacement in rules.renames:
         changed = pattern.fullmatch(name)
         if changed:

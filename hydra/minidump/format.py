@@ -37,6 +37,7 @@ MAX_LIST = 1 << 20          # no stream lists more entries than this
 MAX_THREADS = 4096          # as Breakpad: more threads than this are not read
 MAX_MODULES = 16_384        # entries may share one long name: the count bounds the memory
 MAX_HANDLES = 65_536
+MAX_MAPPINGS = 65_536       # Linux's default vm.max_map_count: no process has more
 MAX_ANNOTATIONS = 10_000    # Crashpad annotations decoded, their text in all, and entries
 MAX_ANNOTATION_BYTES = 8 << 20      # looked at (some may be skipped)
 MAX_ANNOTATION_ENTRIES = 100_000
@@ -376,6 +377,9 @@ def _unloaded_modules(dump: Dump, stream: _Stream) -> None:
     if entry_size < 24 or count > MAX_LIST or header_size > stream.size:
         raise ValueError("bad header")
     count = min(count, (stream.size - header_size) // entry_size)
+    if count > MAX_MODULES:
+        dump.warnings.append(f"UnloadedModuleList: only the first {MAX_MODULES} of {count} modules are read")
+        count = MAX_MODULES
     for index in range(count):
         at = header_size + index * entry_size
         dump.unloaded_modules.append(_module(dump, stream, at))
@@ -412,6 +416,9 @@ def _memory_info(dump: Dump, stream: _Stream) -> None:
     if entry_size < 48 or header_size > stream.size:
         raise ValueError("bad header")
     count = min(count, (stream.size - header_size) // entry_size, MAX_LIST)
+    if count > MAX_MAPPINGS:
+        dump.warnings.append(f"MemoryInfoList: only the first {MAX_MAPPINGS} of {count} ranges are read")
+        count = MAX_MAPPINGS
     for index in range(count):
         at = header_size + index * entry_size
         base, alloc_base, alloc_protect, _pad, size, state, protect, kind = stream.unpack("<QQIIQIII", at)

@@ -37,7 +37,7 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
     crash.process = Process(pid=dump.pid, command_line=dump.command_line, capture_time=float(dump.time),
                             core_path=path, core_size=dump.size,
                             architecture=MODEL_ARCH.get(architecture, CPU_NAMES.get(architecture, f"cpu 0x{architecture:x}")))
-    crash.memory = _memory(dump)
+    crash.memory = _memory(dump, crash.warnings)
     crash.modules, code_modules = _modules(dump, symbol_dirs or [], crash, pointer_size)
     if crash.modules:
         crash.process.executable = crash.modules[0].path
@@ -83,19 +83,33 @@ def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | 
     return crash
 
 
-def _memory(dump: Dump) -> Memory:
+def _memory(dump: Dump, warnings: list[str]) -> Memory:
     memory = Memory()
     stacks = {raw.stack_start for raw in dump.threads}
+    # Each byte of the file backs at most one region: entries pointing at bytes another
+    # one already uses would make a small file describe gigabytes.
+    used = Memory()
+    shared = 0
     for address, size, offset in sorted(dump.memory):
         if size <= 0 or memory.overlaps(address, address + size):
             continue    # overlapping ranges: the first one wins
+        if used.overlaps(offset, offset + size):
+            shared += 1
+            continue
+        used.add(MemoryRegion(offset, size))
         memory.add(MemoryRegion(address, size, kind="stack" if address in stacks else "data",
                                 _loader=lambda offset=offset, size=size: dump.slice(offset, size)))
     for raw in dump.threads:     # stacks not also listed in the memory list
-        if raw.stack.size and not memory.overlaps(raw.stack_start, raw.stack_start + raw.stack.size) \
-                and raw.stack.rva + raw.stack.size <= dump.size:
-            memory.add(MemoryRegion(raw.stack_start, raw.stack.size, kind="stack",
-                                    _loader=lambda raw=raw: dump.slice(raw.stack.rva, raw.stack.size)))
+        rva, size = raw.stack.rva, raw.stack.size
+        if size and not memory.overlaps(raw.stack_start, raw.stack_start + size) and rva + size <= dump.size:
+            if used.overlaps(rva, rva + size):
+                shared += 1
+                continue
+            used.add(MemoryRegion(rva, size))
+            memory.add(MemoryRegion(raw.stack_start, size, kind="stack",
+                                    _loader=lambda rva=rva, size=size: dump.slice(rva, size)))
+    if shared:
+        warnings.append(f"{shared} memory ranges point at bytes of the file another range holds; not read")
     return memory
 
 

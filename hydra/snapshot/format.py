@@ -33,6 +33,7 @@ MAX_BLOB_BYTES = 1 << 31
 VARIABLE_CHUNK_BYTES = 1 << 20
 MEMORY_PIECE_BYTES = 1 << 20
 MAX_SOURCE_BYTES = 16 << 20     # capture keeps no larger source file
+MAX_VARIABLE_CHUNK_BYTES = 64 << 20     # a chunk closes past 1 MiB; one thread's variables stay far below
 # Blobs smaller than this share compressed blocks: a small crash is mostly small pieces
 # (code around each pc, a few stack pages, one source file), and one stream over all of
 # them compresses far better than a stream each.
@@ -445,7 +446,7 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     crash.crashed_tid = _number(doc.get("crashed_tid"))
     register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
     frame_fields = [str(name) for name in doc.get("frame_fields") or FRAME_FIELDS]
-    chunk_loaders = [_chunk(blobs.loader(ref)) for ref in doc.get("variable_chunks") or []]
+    chunk_loaders = [_chunk(blobs.loader(ref, MAX_VARIABLE_CHUNK_BYTES)) for ref in doc.get("variable_chunks") or []]
     for raw_thread in doc["threads"]:
         chunk, position = raw_thread["variables"]
         if not (_number(chunk) is not None and 0 <= chunk < len(chunk_loaders) and _number(position) is not None):

@@ -84,11 +84,17 @@ class HydraCommands(Provider):
             text = query.split()[-1]
             candidates.append((f"address {text}", lambda t=text: app.goto_address_text(t)))
         for label, callback in candidates:
+            # the matcher tries every way the query's letters fit the text: a name of
+            # thousands of characters would take it seconds or minutes
+            label = label[:PALETTE_LABEL]
             score = matcher.match(label)
             if score > 0:
                 # Matcher.highlight parses its text as markup: dump names are shown plain
                 shown = printable(label)
                 yield Hit(score, Content(shown), callback, text=shown)
+
+
+PALETTE_LABEL = 120
 
 
 class HydraApp(App):
@@ -557,7 +563,11 @@ class HydraApp(App):
         else:
             text = "\n".join(node.label.plain for node in view.root.children)
         name = f"hydra-{self.last_pane}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-        Path(name).write_text(text + "\n")
+        try:
+            Path(name).write_text(text + "\n")
+        except OSError as error:
+            self._update_rules(assemble("cannot save ", (name, "bold"), ": ", (error.strerror or str(error), "")))
+            return
         self._update_rules(assemble("saved ", (name, "bold")))
 
     def set_theme(self, name: str) -> None:

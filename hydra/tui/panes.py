@@ -17,6 +17,7 @@ from hydra.tui.safe import assemble
 PAGE = 100          # children shown at a time under a large array or struct
 TEXT_PAGE = 256     # characters a long string shows per page
 LABEL_VALUE = 160   # characters of a value shown in its label
+MAX_FRAME_VARIABLES = 5000
 
 
 class ThreadsPane(LineView):
@@ -187,6 +188,7 @@ class VariablesPane(Tree):
         self.show_root = False
         self.guide_depth = 2
         self.frame: Frame | None = None
+        self._notes: dict[str, list[str]] = {}      # variable name -> annotations on it here
         self.thread: Thread | None = None
 
     def show(self, frame: Frame | None, thread: Thread | None = None) -> None:
@@ -198,10 +200,17 @@ class VariablesPane(Tree):
         if not frame.args and not frame.locals:
             self.root.add_leaf(Text("no variables (no debug info here, or none in scope)", style="italic"))
             return
-        for var in frame.args:
-            self._add(self.root, var, ("args", var.name))
-        for var in frame.locals:
-            self._add(self.root, var, ("locals", var.name))
+        self._notes = {}
+        for annotation in self.crash.annotations:
+            if annotation.frame == frame.index and annotation.variable and \
+                    (annotation.tid is None or thread is None or annotation.tid == thread.tid):
+                self._notes.setdefault(annotation.variable.rsplit("/", 1)[-1], []).append(annotation.text)
+        shown = [("args", var) for var in frame.args] + [("locals", var) for var in frame.locals]
+        for kind, var in shown[:MAX_FRAME_VARIABLES]:
+            self._add(self.root, var, (kind, var.name))
+        if len(shown) > MAX_FRAME_VARIABLES:
+            self.root.add_leaf(Text(f"… {len(shown) - MAX_FRAME_VARIABLES} more variables not shown",
+                                    style="italic dim"))
         self.cursor_line = 0
 
     def label(self, var: Variable) -> Text:
@@ -211,12 +220,8 @@ class VariablesPane(Tree):
         if len(value) > LABEL_VALUE:
             value = value[:LABEL_VALUE] + f"… ({len(var.value)} characters; expand for pages)"
         parts = [(name, "bold"), " ", (var.type, "dim"), " = ", (value, value_style)]
-        thread = self.thread
-        annotations = [a for a in self.crash.annotations if self.frame is not None and a.frame == self.frame.index
-                       and a.variable and a.variable.rsplit("/", 1)[-1] == var.name
-                       and (a.tid is None or thread is None or a.tid == thread.tid)]
-        for annotation in annotations:
-            parts += ["  ◀ ", (annotation.text, "bold")]
+        for text in self._notes.get(var.name, ()):
+            parts += ["  ◀ ", (text, "bold")]
         return assemble(*parts)
 
     def _add(self, parent: TreeNode, var: Variable, path: tuple[str, ...]) -> TreeNode:

@@ -6,6 +6,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from textual.color import Color
 from textual.theme import Theme
 
 from hydra.config import config_dir
@@ -32,10 +33,20 @@ def load_theme_file(path: Path) -> tuple[Theme, dict[str, str]]:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ThemeError(f"{path}: {error}") from None
     name = data.get("name") or path.stem
+    if not isinstance(name, str):
+        raise ThemeError(f"{path}: `name` must be text")
     fields = {key: str(data[key]) for key in THEME_FIELDS if key in data}
     if "primary" not in fields:
         raise ThemeError(f"{path}: a theme needs at least `primary`")
-    syntax = {role: str(value) for role, value in (data.get("syntax") or {}).items() if role in SYNTAX_ROLES}
+    for key, value in fields.items():
+        try:
+            Color.parse(value)
+        except Exception:
+            raise ThemeError(f"{path}: `{key}` is not a colour: {value[:40]!r}") from None
+    raw_syntax = data.get("syntax") or {}
+    if not isinstance(raw_syntax, dict):
+        raise ThemeError(f"{path}: `syntax` must be a table")
+    syntax = {role: str(value) for role, value in raw_syntax.items() if role in SYNTAX_ROLES}
     try:
         theme = Theme(name=name, dark=bool(data.get("dark", True)), **fields)
     except Exception as error:

@@ -71,6 +71,21 @@ def test_default_renames(name, expected):
     assert normalize(name, load_rules()) == expected
 
 
+def test_long_hostile_names_are_normalized_quickly():
+    import time
+
+    started = time.perf_counter()
+    name = normalize("f" + ".isra.1" * 20_000, load_rules())       # 140 KB
+    assert time.perf_counter() - started < 2.0 and len(name) <= 4096
+
+
+def test_a_rules_file_that_is_not_text_is_one_clear_error(tmp_path):
+    rules_file = tmp_path / "latin1.rules"
+    rules_file.write_bytes("skip caf\xe9\n".encode("latin-1"))
+    with pytest.raises(RulesError, match="not UTF-8"):
+        load_rules(str(rules_file))
+
+
 def test_user_rules_come_first(tmp_path, crashes, analyzed):
     crash = analyzed(crashes.core("fingerprint.c", "O0", "field", "import"))
     rules_file = tmp_path / "mine.rules"

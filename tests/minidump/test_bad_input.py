@@ -189,3 +189,24 @@ def test_entries_sharing_one_string_do_not_multiply_it(tmp_path, kind):
         assert any("annotations" in w and "not shown" in w for w in dump.warnings)
     else:
         assert len(dump.thread_names) <= 4096
+
+
+def test_memory_ranges_sharing_file_bytes_are_read_once(tmp_path):
+    count = 5000        # ranges at different addresses, all backed by the same 4 KiB of the file
+    entries = struct.pack("<I", count) + b"".join(
+        struct.pack("<QII", 0x10000000 + n * 0x10000, 4096, 64) for n in range(count))
+    crash = open_minidump(write(tmp_path, builder_with_memory(entries)), [])
+    assert sum(region.size for region in crash.memory.regions) <= 2 * 4096       # one range, and the stack
+    assert any("point at bytes of the file another range holds" in w for w in crash.warnings)
+
+
+def builder_with_memory(memory_list: bytes) -> bytes:
+    """linux_crash's streams, with its MemoryList replaced."""
+    original = builder.linux_crash()
+    count, directory = struct.unpack_from("<II", original, 8)
+    b = builder.Builder()
+    b.base = 32 + 12 * count
+    for index in range(count):
+        kind, size, rva = struct.unpack_from("<III", original, directory + 12 * index)
+        b.stream(kind, memory_list if kind == 5 else original[rva:rva + size])
+    return b.build()

@@ -351,3 +351,20 @@ async def test_map_follows_the_selected_register(sample_crash):
         assert app._active_tab() == "map"
         start, end = [int(part, 16) for part in app.side_view.plain(app.side_view.cursor).split()[0].split("-")]
         assert start <= rsp < end
+
+
+@pytest.mark.parametrize("content, problem", [
+    ('name = 5\nprimary = "#ff0000"', "`name` must be text"),
+    ('name = "evil"\nprimary = "notacolour"', "`primary` is not a colour"),
+    ('name = "evil"\nprimary = "#ff0000"\nsyntax = "x"', "`syntax` must be a table"),
+])
+def test_a_bad_theme_file_is_skipped_with_a_warning(tmp_path, monkeypatch, content, problem):
+    from hydra.tui.themes import load_themes
+
+    folder = tmp_path / "hydra" / "themes"
+    folder.mkdir(parents=True)
+    (folder / "evil.toml").write_text(content)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    themes, _syntax, problems = load_themes()
+    assert "evil" not in themes and "hydra-dark" in themes
+    assert any(problem in line and "evil.toml" in line for line in problems)

@@ -134,3 +134,39 @@ async def test_snapshot_fields_of_the_wrong_type_open_and_show_safely(hostile_cr
             screen = app.export_screenshot()
             assert ESC not in screen and "\u202e" not in screen, tab
         assert app.is_running
+
+
+async def test_huge_names_and_variable_counts_keep_the_screen_responsive(hostile_crash, monkeypatch):
+    import copy
+    import time
+    from pathlib import Path
+
+    from hydra.model.crash import Annotation, Variable
+
+    crash = copy.deepcopy(hostile_crash)
+    frame = crash.crashed_thread.frames[0]
+    frame.function = "f" * 2280                          # the palette's matcher is exponential in it
+    frame.locals = [Variable(f"v{n}", "int", str(n)) for n in range(20_000)]
+    crash.annotations += [Annotation(f"note {n}", tid=crash.crashed_tid, frame=frame.index, variable=f"v{n}")
+                          for n in range(20_000)]
+    app = make_app(crash)
+    started = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert time.perf_counter() - started < 30           # 20,000 labels each scanning 20,000 notes: minutes
+        assert any("note 3" in node.label.plain for node in app.variables_pane.root.children[:10])
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        started = time.perf_counter()
+        await pilot.press(*"frame 0")
+        await pilot.pause(0.5)
+        assert time.perf_counter() - started < 10
+        await pilot.press("escape")
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(Path, "write_text", refuse)
+        app.action_save_pane()                                # in a folder it cannot write to
+        await pilot.pause()
+        assert app.is_running
