@@ -156,13 +156,12 @@ def _prefill_debug_cache(modules, root: str, directories) -> None:
     inflating once, not three times."""
     from hydra.symbols import debugcache
 
+    searched = [d for d in directories if os.path.isabs(d) and os.path.realpath(d) != os.path.realpath(root)]
     for module in modules:
         if not module.build_id:
             continue
         build_id = module.build_id.hex()
-        for directory in directories:
-            if not os.path.isabs(directory) or os.path.realpath(directory) == os.path.realpath(root):
-                continue
+        for directory in searched:
             candidate = os.path.join(directory, ".build-id", build_id[:2], build_id[2:] + ".debug")
             if os.path.isfile(candidate):
                 debugcache.store(root, candidate, build_id)
@@ -489,12 +488,7 @@ class _FrameWalker:
                 module = self._module(group[-1].frame.pc)
                 if module is not None and module.debug_file_path:
                     key = (module.debug_file_path, self._lookup_address(group) - module.debug_file_bias)
-                    if key in self.scope_cache:
-                        continue
-                    known = self.remembered.get(*key) if self.remembered is not None else None
-                    if known is not None:
-                        self.scope_cache[key] = known
-                    else:
+                    if not self._recall(key):
                         wanted[key] = None
         if not wanted:
             return
@@ -609,11 +603,7 @@ class _FrameWalker:
         if not path:
             return []
         key = (path, address - module.debug_file_bias)
-        if key not in self.scope_cache and self.remembered is not None:
-            known = self.remembered.get(*key)
-            if known is not None:
-                self.scope_cache[key] = known
-        if key not in self.scope_cache:
+        if not self._recall(key):
             debug_file = self.debug_files.get(path)
             if debug_file is None:
                 debug_file = self.debug_files[path] = DebugFile(path)
@@ -625,6 +615,15 @@ class _FrameWalker:
                 if debug_file.dwarf and self.remembered is not None:
                     self.remembered.put(*key, self.scope_cache[key])
         return self.scope_cache[key]
+
+    def _recall(self, key: tuple[str, int]) -> bool:
+        """Whether the scopes for key are at hand: found earlier in this capture, or
+        remembered from an earlier one."""
+        if key not in self.scope_cache and self.remembered is not None:
+            known = self.remembered.get(*key)
+            if known is not None:
+                self.scope_cache[key] = known
+        return key in self.scope_cache
 
     def _symbol(self, pc: int) -> tuple[str | None, int | None]:
         if pc not in self.symbol_cache:

@@ -411,16 +411,22 @@ def _memory64_list(dump: Dump, stream: _Stream) -> None:
         offset += size
 
 
-def _memory_info(dump: Dump, stream: _Stream) -> None:
-    header_size, entry_size, count = stream.unpack("<IIQ", 0)
-    if entry_size < 48 or header_size > stream.size:
+def _sized_entries(dump: Dump, stream: _Stream, header: str, smallest: int, limit: int, what: str):
+    """Offsets of the entries of a stream whose header starts (header size, entry size,
+    count): those that fit in the stream, and no more than limit (with a warning)."""
+    header_size, entry_size, count = stream.unpack(header, 0)[:3]
+    if entry_size < smallest or header_size > stream.size:
         raise ValueError("bad header")
     count = min(count, (stream.size - header_size) // entry_size, MAX_LIST)
-    if count > MAX_MAPPINGS:
-        dump.warnings.append(f"MemoryInfoList: only the first {MAX_MAPPINGS} of {count} ranges are read")
-        count = MAX_MAPPINGS
+    if count > limit:
+        dump.warnings.append(f"{stream.name}: only the first {limit} of {count} {what} are read")
+        count = limit
     for index in range(count):
-        at = header_size + index * entry_size
+        yield header_size + index * entry_size
+
+
+def _memory_info(dump: Dump, stream: _Stream) -> None:
+    for at in _sized_entries(dump, stream, "<IIQ", 48, MAX_MAPPINGS, "ranges"):
         base, alloc_base, alloc_protect, _pad, size, state, protect, kind = stream.unpack("<QQIIQIII", at)
         dump.memory_info.append(MemoryInfo(base, alloc_base, alloc_protect, size, state, protect, kind))
 
@@ -494,15 +500,7 @@ def _auxv(dump: Dump, stream: _Stream) -> None:
 
 
 def _handles(dump: Dump, stream: _Stream) -> None:
-    header_size, entry_size, count, _reserved = stream.unpack("<IIII", 0)
-    if entry_size < 32 or header_size > stream.size:
-        raise ValueError("bad header")
-    count = min(count, (stream.size - header_size) // entry_size, MAX_LIST)
-    if count > MAX_HANDLES:
-        dump.warnings.append(f"HandleData: only the first {MAX_HANDLES} of {count} handles are read")
-        count = MAX_HANDLES
-    for index in range(count):
-        at = header_size + index * entry_size
+    for at in _sized_entries(dump, stream, "<IIII", 32, MAX_HANDLES, "handles"):
         handle, type_rva, object_rva, attributes, access, handles, pointers = stream.unpack("<QIIIIII", at)
         dump.handles.append({
             "handle": handle,

@@ -84,8 +84,7 @@ class SymbolFile:
             self._sections[name] = (starts, rows)
         self.has_functions = bool(len(self._sections["func"][0]) or len(self._sections["public"][0]))
         self._decoded: dict[tuple[str, int], object] = {}
-        self._line_starts: dict[int, list[int]] = {}       # id of a FUNC record -> its line starts
-        self._inline_indexes: dict[int, list] = {}          # id of a FUNC record -> _inline_index
+        self._indexes: dict[int, tuple[list[int], list]] = {}     # id of a FUNC record -> _index
         self._symbolized: dict[int, list[SymbolFrame]] = {}
         self._rules: dict[int, str | None] = {}
 
@@ -162,16 +161,14 @@ class SymbolFile:
             if public is None or (below >= 0 and public[0] <= starts[below]):
                 return []
             return [SymbolFrame(public[1], public[0], None, None, None, False)]
-        base, _size, _params, name, lines, inlines = func
+        base, _size, _params, name, lines, _inlines = func
         file = line = line_base = None
-        starts = self._line_starts.get(id(func))
-        if starts is None:
-            starts = self._line_starts[id(func)] = lines[0::4]    # sorted when the cache was built
+        starts, inline_index = self._index(func)
         at = 4 * (bisect.bisect_right(starts, address) - 1)
         if at >= 0 and lines[at] <= address < lines[at] + lines[at + 1]:
             line_base, line, file = lines[at], lines[at + 2], self.file_name(lines[at + 3])
         chain = []      # (depth, call_line, call_file, origin, range start), outermost first
-        for depth, starts, entries in self._inline_index(func, inlines):
+        for depth, starts, entries in inline_index:
             at = bisect.bisect_right(starts, address) - 1
             if at >= 0 and address < entries[at][1]:
                 chain.append((depth, *entries[at][2:], entries[at][0]))
@@ -186,25 +183,26 @@ class SymbolFile:
         frames.append(SymbolFrame(name, base, current_file, current_line, current_base, False))
         return frames
 
-    def _inline_index(self, func: list, inlines: list) -> list:
-        """A FUNC's inline ranges by depth (the 64 shallowest), each depth's sorted by start
-        for bisection; built once per FUNC. Ranges of one depth do not overlap in a sound
-        file; where they do, the one starting first is kept."""
-        index = self._inline_indexes.get(id(func))
+    def _index(self, func: list) -> tuple[list[int], list]:
+        """Built once per FUNC, for bisection: the starts of its line records (sorted when
+        the cache was built), and its inline ranges by depth (the 64 shallowest), each
+        depth's sorted by start. Ranges of one depth do not overlap in a sound file; where
+        they do, the one starting first is kept."""
+        index = self._indexes.get(id(func))
         if index is None:
             by_depth: dict[int, list] = {}
-            for depth, call_line, call_file, origin, ranges in inlines:
+            for depth, call_line, call_file, origin, ranges in func[5]:
                 for at in range(0, len(ranges) - 1, 2):
                     by_depth.setdefault(depth, []).append(
                         (ranges[at], ranges[at] + ranges[at + 1], call_line, call_file, origin))
-            index = []
+            inlines = []
             for depth in sorted(by_depth)[:MAX_INLINE_DEPTH]:
                 kept: list = []
                 for entry in sorted(by_depth[depth], key=lambda e: e[0]):
                     if not kept or entry[0] >= kept[-1][1]:
                         kept.append(entry)
-                index.append((depth, [entry[0] for entry in kept], kept))
-            self._inline_indexes[id(func)] = index
+                inlines.append((depth, [entry[0] for entry in kept], kept))
+            index = self._indexes[id(func)] = (func[4][0::4], inlines)
         return index
 
     def parameter_size(self, address: int) -> int | None:

@@ -55,6 +55,7 @@ class ScopeCache:
     def __init__(self, root: str):
         self.root = root
         self._files: dict[str, _File | None] = {}
+        self._finder: list | None = None
 
     def get(self, path: str, address: int) -> list[FunctionScope] | None:
         remembered = self._file(path)
@@ -100,7 +101,9 @@ class ScopeCache:
             pass
         else:
             real = os.path.realpath(path)
-            identity = [real, st.st_size, st.st_mtime_ns, st.st_ino, *_finder()]
+            if self._finder is None:
+                self._finder = _finder()
+            identity = [real, st.st_size, st.st_mtime_ns, st.st_ino, *self._finder]
             checksum = zlib.crc32(real.encode("utf-8", "surrogateescape"))
             name = _UNSAFE.sub("_", os.path.basename(real))[:64]
             remembered = _File(os.path.join(self.root, f"{name}-{checksum:08x}.scopes"), identity)
