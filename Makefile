@@ -5,11 +5,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench samples clean
 
+# editable_mode=compat: the working tree as a plain path entry; the default editable
+# mode installs an import hook that costs every start of hydra about 9 ms
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# compat: a plain path entry; the default editable mode installs an import hook
-	# that costs every start of hydra about 9 ms
 	$(BIN)/pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
