@@ -32,7 +32,9 @@ from capture_bench import measure, median_of, prepare_bytecode  # noqa: E402
 
 from tests.minidump.conftest import data_root  # noqa: E402
 
-HYDRA = [sys.executable, "-m", "hydra"]
+_SCRIPT = Path(sys.executable).with_name("hydra")
+# what a user runs: the installed script, or the module where it is not installed
+HYDRA = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hydra"]
 
 
 def symbols_for(relative: str, data: Path) -> Path:
@@ -41,7 +43,7 @@ def symbols_for(relative: str, data: Path) -> Path:
 
 def compare(data: Path, runs: int, breakpad: str | None, rust: str | None) -> list[float]:
     print(f"{'dump':<48} {'hydra':>14} {'breakpad':>14} {'rust-minidump':>14} {'vs rust':>8}")
-    ratios = []
+    ratios, rust_times = [], []
     for path in sorted(data.rglob("*.dmp")):
         if "microdumps" in path.parts:
             continue
@@ -63,13 +65,49 @@ def compare(data: Path, runs: int, breakpad: str | None, rust: str | None) -> li
         ratio = ours[0] / theirs["rust"][0] if "rust" in theirs else None
         if ratio:
             ratios.append(ratio)
+            rust_times.append(theirs["rust"][0])
         print(f"{relative:<48} {cells[0]:>14} {cells[1]:>14} {cells[2]:>14} {f'{ratio:.1f}x' if ratio else '-':>8}")
     if ratios:
         print(f"hydra / rust-minidump: median {statistics.median(ratios):.1f}x, worst {max(ratios):.1f}x")
+        # the floor any Python front end starts from: the interpreter and nothing else
+        bare = median_of([sys.executable, "-c", "pass"], runs)[0]
+        print(f"the interpreter alone (`python -c pass`): {bare * 1000:.1f} ms, "
+              f"{bare / statistics.median(rust_times):.1f}x rust-minidump's median dump")
+        walk = warm_walks(data, runs)
+        print(f"`hydra bt --json` in one process after its imports (the walk alone): median "
+              f"{statistics.median(walk) * 1000:.1f} ms, worst {max(walk) * 1000:.1f} ms; "
+              f"{statistics.median(walk) / statistics.median(rust_times):.1f}x rust-minidump's median dump")
     if breakpad:
         same, total = agreement(data, breakpad)
         print(f"frames (module, function, file, line) equal to minidump_stackwalk -m: {same} of {total} threads")
     return ratios
+
+
+def warm_walks(data: Path, runs: int) -> list[float]:
+    """Each dump's `hydra bt --json` run again in this process: what is left of a run once the
+    interpreter has started and every module is imported (best of N after a first run)."""
+    import contextlib
+    import io
+    import time
+
+    from hydra import cli
+
+    walks = []
+    for path in sorted(data.rglob("*.dmp")):
+        if "microdumps" in path.parts:
+            continue
+        args = ["bt", "--json", str(path), "--symbols", str(symbols_for(str(path.relative_to(data)), data))]
+        times = []
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                try:
+                    cli.main(args)
+                except SystemExit:
+                    pass
+            times.append(time.perf_counter() - started)
+        walks.append(min(times[1:]))
+    return walks
 
 
 def agreement(data: Path, breakpad: str) -> tuple[int, int]:
