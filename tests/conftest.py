@@ -58,14 +58,18 @@ class ProgramFactory:
         self.root = root
         self.cache: dict[tuple, CrashedProgram] = {}
 
-    def __call__(self, source: str, opt: str = "-O0", extra: tuple[str, ...] = ()) -> CrashedProgram:
-        key = (source, opt, extra)
+    def __call__(self, source: str, opt: str = "-O0", extra: tuple[str, ...] = (),
+                 args: tuple[str, ...] = ()) -> CrashedProgram:
+        key = (source, opt, extra, args)
         if key not in self.cache:
-            stem = Path(source).stem + opt.replace("-", "_") + "".join(e.replace("-", "_") for e in extra)
-            workdir = self.root / stem
+            stem = Path(source).stem + opt.replace("-", "_") + "".join(e.replace("-", "_").replace("=", "_") for e in extra)
+            exe_dir = self.root / stem
+            workdir = exe_dir / ("run_" + "_".join(args) if args else "run")
             workdir.mkdir(parents=True, exist_ok=True)
-            exe = compile_program(PROGRAMS / source, workdir / stem, [opt, *extra])
-            core = crash_program(exe, workdir)
+            exe = exe_dir / stem
+            if not exe.exists():
+                compile_program(PROGRAMS / source, exe, [opt, *extra])
+            core = crash_program(exe, workdir, list(args))
             self.cache[key] = CrashedProgram(stem, str(exe), str(core), str(PROGRAMS / source))
         return self.cache[key]
 

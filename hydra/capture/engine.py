@@ -466,9 +466,10 @@ class _FrameWalker:
 
     @staticmethod
     def _lookup_address(group: list[WalkedFrame]) -> int:
-        # a caller's pc is a return address: look up the call instruction before it
-        pc = group[-1].frame.pc
-        return pc if group[0].trust == "context" else pc - 1
+        # a caller's pc is a return address: look up the call instruction before it;
+        # a frame stopped by a signal (or the crash) is at the instruction itself
+        frame = group[-1].frame
+        return frame.pc if group[0].trust == "context" or frame.interrupted else frame.pc - 1
 
     def capture(self, core_threads, info: CoreInfo) -> list[Thread]:
         walked = [self.walk(core_thread, info) for core_thread in core_threads]
@@ -548,7 +549,8 @@ class _FrameWalker:
             registers = {_register_name(name): value for name, value in concrete.registers().items()}
         except Exception:
             pass
-        symbol_name, symbol_offset = self._symbol(pc)
+        symbol_name, symbol_start = self._symbol(self._lookup_address(group))
+        symbol_offset = pc - symbol_start if symbol_start is not None else None
         module_name, module_base, has_debug_info = self._module_facts(module)
         with_variables = self.variables and has_debug_info
         frames = []
@@ -625,14 +627,15 @@ class _FrameWalker:
                 self.scope_cache[key] = known
         return key in self.scope_cache
 
-    def _symbol(self, pc: int) -> tuple[str | None, int | None]:
-        if pc not in self.symbol_cache:
+    def _symbol(self, address: int) -> tuple[str | None, int | None]:
+        """(name, start) of the ELF symbol holding address."""
+        if address not in self.symbol_cache:
             try:
-                symbol = self.prog.symbol(pc)
-                self.symbol_cache[pc] = (symbol.name, pc - symbol.address)
+                symbol = self.prog.symbol(address)
+                self.symbol_cache[address] = (symbol.name, symbol.address)
             except LookupError:
-                self.symbol_cache[pc] = (None, None)
-        return self.symbol_cache[pc]
+                self.symbol_cache[address] = (None, None)
+        return self.symbol_cache[address]
 
     @staticmethod
     def _function_name(frame, scope: FunctionScope | None, symbol: str | None) -> str | None:

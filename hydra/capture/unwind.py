@@ -44,6 +44,15 @@ def _after_first_physical(frames: list) -> list:
     return []
 
 
+def _drop_last_group(frames: list, trusts: list[str]) -> None:
+    """Remove the last physical frame and the inline frames that belong to it."""
+    frames.pop()
+    trusts.pop()
+    while frames and frames[-1].is_inline:
+        frames.pop()
+        trusts.pop()
+
+
 def _usable(frames) -> list:
     usable = []
     for frame in frames:
@@ -77,6 +86,32 @@ class Unwinder:
         except (ValueError, LookupError, drgn.FaultError, NotImplementedError):
             return []
 
+    def trace_returning(self, registers: dict[str, int], slot: int) -> list:
+        """The walk from the frame that the return address at [slot] returns into, with
+        the registers that frame holds.
+
+        A walk restarted from registers takes its first frame for an interrupted one and
+        looks its pc up as is; a return address must be looked up one byte back (a call
+        that never returns ends its function, so the address after it is in the next
+        function, with that function's line, inline chain and CFI). So the walk starts in
+        a made-up frame at a function's entry (the caller's own), where the return address
+        is at [sp] and every other register is still the caller's; that frame is left out.
+        Empty when no entry is known or the walk does not lead where it must."""
+        if not self.arch.return_address_on_stack:
+            return []
+        try:
+            return_address = self.prog.read_u64(slot)
+            entry = self.prog.symbol(return_address - 1).address
+        except (LookupError, drgn.FaultError):
+            return []
+        registers = dict(registers)
+        registers[self.arch.pc] = entry
+        registers[self.arch.sp] = slot
+        callers = _after_first_physical(self.trace_from(registers))
+        if not callers or callers[0].pc != return_address or callers[0].sp != slot + 8:
+            return []
+        return callers
+
     def walk(self, thread: drgn.Thread) -> Walk:
         frames = _usable(thread.stack_trace())
         trusts = ["context"] + ["cfi"] * (len(frames) - 1) if frames else []
@@ -92,19 +127,16 @@ class Unwinder:
                 trusts = ["context", "scan"] + ["cfi"] * (len(caller) - 1)
         cut = len(frames) >= ENGINE_CHUNK      # drgn may have stopped short
         while cut:
+            # drgn's own last frame lacks some values (arguments show as optimized out):
+            # a restarted copy of it replaces it, or it goes
             if sum(1 for f in frames if not f.is_inline) >= INNER_FRAMES:
+                _drop_last_group(frames, trusts)
                 break
-            # restart from the last frame; drgn's own last frame lacks some values,
-            # so the restarted copy of it replaces it
-            restart = self.trace_from(frames[-1].registers())
+            restart = self._restart(frames[-1])
             if len(restart) < 2:
                 cut = False
                 break
-            frames.pop()
-            trusts.pop()
-            while frames and frames[-1].is_inline:
-                frames.pop()
-                trusts.pop()
+            _drop_last_group(frames, trusts)
             frames += restart
             trusts += ["cfi"] * len(restart)
             cut = len(restart) >= ENGINE_CHUNK
@@ -124,9 +156,22 @@ class Unwinder:
             return []
         if not self.is_code(return_address):
             return []
+        callers = self.trace_returning(registers, sp)
+        if callers:
+            return callers
         registers = dict(registers)
         registers[self.arch.pc] = return_address
         registers[self.arch.sp] = sp + 8
+        return self.trace_from(registers)
+
+    def _restart(self, frame) -> list:
+        """drgn's walk again from a frame it reached (a return address: the frame is a
+        caller), that frame included."""
+        registers = frame.registers()
+        if self.arch.return_address_on_stack:
+            callers = self.trace_returning(registers, frame.sp - 8)
+            if callers:
+                return callers
         return self.trace_from(registers)
 
     def _assemble(self, walk: Walk, frames: list, trusts: list[str]) -> None:
@@ -183,14 +228,27 @@ class Unwinder:
         for name, value in last_registers.items():
             step = value - before_registers.get(name, value)
             registers[name] = value + cycles * delta if step == delta else value
-        registers[self.arch.pc] = last.pc
-        registers[self.arch.sp] = last.sp + cycles * delta
-        outer = self.trace_from(registers)
-        if not outer or outer[0].pc != last.pc:
+        landing = last.sp + cycles * delta
+        outer = self.trace_returning(registers, landing - 8)
+        # the frame landed on holds the extrapolated registers, which are not its own
+        # where they vary between calls (a counter in a callee-saved register): it goes,
+        # and the frames after it have theirs from the stack
+        landed = len(outer) - len(_after_first_physical(outer))
+        outer = outer[landed:]
+        if not outer:
             walk.note = f"unwinding stopped after {len(physical)} frames"
             return
+        # frames as gdb counts them, inline ones too: a cycle has as many as the last one walked
+        per_cycle = 0
+        groups = 0
+        for walked in reversed(walk.frames):
+            if not walked.frame.is_inline:
+                if groups == period:
+                    break
+                groups += 1
+            per_cycle += 1
         walk.elided_after = len(walk.frames) - 1
-        walk.elided = cycles * period - 1
+        walk.elided = cycles * per_cycle
         base = walk.frames[-1].index + walk.elided + 1
         kept = outer[-OUTER_FRAMES:]
         skipped = len(outer) - len(kept)

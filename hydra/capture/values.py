@@ -107,7 +107,7 @@ class ValueReader:
             length = base.length or 0
             if element is not None and _is_char(element):
                 raw = obj.to_bytes_()
-                var.value = _c_string_literal(raw, len(raw), full_array=True)
+                var.value = _char_array_literal(raw)
                 return
             if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
                 var.value = "{...}"
@@ -231,7 +231,9 @@ class ValueReader:
         for child in var.children:
             text = child.value if child.kind == "element" else f"{child.name} = {child.value}"
             if length + len(text) > 100:
-                parts.append(text[: max(0, 100 - length)] + "..." if not parts else "...")
+                # cut between elements, never inside a number or a name
+                cut = text[: max(0, 100 - length)].rfind(", ") if not parts else -1
+                parts.append(text[:cut] + ", ..." if cut > 0 else "...")
                 break
             parts.append(text)
             length += len(text) + 2
@@ -298,18 +300,15 @@ def _char_literal(value: int) -> str:
 _PLAIN = re.compile(rb'[ !#-\[\]-~]*')
 
 
-def _c_string_literal(raw: bytes, length: int, truncated: bool = False, full_array: bool = False) -> str:
+def _c_string_literal(raw: bytes, length: int, truncated: bool = False) -> str:
     """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes."""
-    data = raw[:length]
-    if full_array:
-        end = data.find(b"\0")
-        trailing = data[end:] if end >= 0 else b""
-        data = data[:end] if end >= 0 else data
-        if trailing and any(trailing):
-            data = raw[:length]
+    text = _quoted(raw[:length])
+    return text + "..." if truncated else text
+
+
+def _quoted(data: bytes) -> str:
     if _PLAIN.fullmatch(data):
-        text = '"' + data.decode("ascii") + '"'
-        return text + "..." if truncated else text
+        return '"' + data.decode("ascii") + '"'
     out = []
     for byte in data:
         if byte in _ESCAPES:
@@ -318,7 +317,37 @@ def _c_string_literal(raw: bytes, length: int, truncated: bool = False, full_arr
             out.append(chr(byte))
         else:
             out.append(f"\\{byte:03o}")
-    text = '"' + "".join(out) + '"'
-    if truncated:
-        text += "..."
-    return text
+    return '"' + "".join(out) + '"'
+
+
+REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
+PRINT_ELEMENTS = 200        # gdb's `set print elements`
+
+
+def _char_array_literal(raw: bytes) -> str:
+    """gdb's spelling of a char array: every element but one final NUL, runs of more than
+    ten equal bytes as `'x' <repeats N times>`, at most 200 elements (a run counts ten)."""
+    data = raw[:-1] if raw.endswith(b"\0") else raw
+    parts: list[str] = []
+    text = bytearray()
+    counted = position = 0
+    while position < len(data) and counted < PRINT_ELEMENTS:
+        byte = data[position]
+        run = position
+        while run < len(data) and data[run] == byte:
+            run += 1
+        if run - position > REPEAT_THRESHOLD:
+            if text:
+                parts.append(_quoted(bytes(text)))
+                text.clear()
+            parts.append(f"{_char_literal(byte)} <repeats {run - position} times>")
+            counted += REPEAT_THRESHOLD
+            position = run
+        else:
+            text.append(byte)
+            counted += 1
+            position += 1
+    if text or not parts:
+        parts.append(_quoted(bytes(text)))
+    literal = ", ".join(parts)
+    return literal + "..." if position < len(data) else literal

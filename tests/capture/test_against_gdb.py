@@ -125,21 +125,54 @@ def test_cpp_names_are_qualified_like_gdb(crashed, capture):
     assert not any(n and n.startswith("_Z") for n in names)
 
 
-def test_deep_recursion_is_bounded_and_says_so(crashed, capture):
-    program = crashed("stack_overflow.c", "-O0")
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_deep_recursion_is_bounded_and_says_so(crashed, capture, opt):
+    program = crashed("stack_overflow.c", opt)
     crash = capture(program)
     thread = crash.crashed_thread
     gdb_thread = view(program)["threads"][0]
-    # the outermost frames keep gdb's numbers across the elided middle
-    ours = {f.index: (f.function, f.line) for f in thread.frames}
-    for outer in gdb_thread["frames"][-5:]:
-        if outer["file"]:
-            assert ours.get(outer["index"]) == (outer["name"], outer["line"]), outer
+    # the outermost frames keep gdb's numbers (inline frames counted) across the elided
+    # middle, and the values gdb shows there: the first frames after the gap hold
+    # registers carried over the jump, not their own
+    ours = {f.index: f for f in thread.frames}
+    compared = 0
+    for outer in gdb_thread["frames"][3000:]:
+        frame = ours.get(outer["index"])
+        if frame is None or not outer["file"]:
+            continue
+        assert (frame.function, frame.line) == (outer["name"], outer["line"]), outer
+        values = {v.name: v.value for v in frame.args + frame.locals}
+        for entry in outer.get("args", []) + outer.get("locals", []):
+            if _scalar(entry["value"]) and entry["name"] in values and "<optimized out>" not in entry["value"]:
+                assert values[entry["name"]] == entry["value"], (outer["index"], entry)
+                compared += 1
+    assert compared >= 2
     assert thread.elided_frames > 10000
     assert thread.frames[0].function in ("__vsnprintf_internal", "descend") or thread.frames[0].file
     assert sum(1 for f in thread.frames if f.function == "descend") > 500
     assert len(thread.frames) <= 20000
     assert thread.unwind_note
+
+
+@pytest.mark.parametrize("debug", ["-g", "-g0"])
+@pytest.mark.parametrize("args", [(), ("wild",)], ids=["abort", "wild-call"])
+def test_calls_that_never_return_are_named_like_gdb(crashed, capture, debug, args):
+    # each call is its function's last instruction (the next function follows at once):
+    # the return address is already in the next function, the call is not
+    program = crashed("noreturn_calls.c", "-O2", ("-falign-functions=1", "-fno-reorder-functions", debug), args)
+    crash = capture(program)
+    gdb_thread = next(t for t in view(program)["threads"] if t["tid"] == crash.crashed_tid)
+    ours = {f.pc: f for f in crash.crashed_thread.frames if not f.inline}
+    compared = set()
+    for theirs in gdb_thread["frames"]:
+        if theirs["name"] in ("give_up", "jump_wild", "main") and not theirs["inline"]:
+            frame = ours.get(theirs["pc"])
+            assert frame is not None and frame.function == theirs["name"], theirs
+            assert frame.line == theirs["line"], theirs
+            compared.add(theirs["name"])
+    assert compared & {"give_up", "jump_wild"}
+    # the fingerprint is made of those names too
+    assert crash.attributes["fingerprint.frames"].split(" | ")[0] in ("give_up", "jump_wild")
 
 
 def test_wild_call_keeps_the_caller(crashed, capture):

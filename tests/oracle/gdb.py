@@ -25,6 +25,9 @@ def gdb_view(exe: str, core: str) -> dict:
     result = subprocess.run(
         [ensure_gdb(), "-batch", "-nx", "-x", SCRIPT, exe, core],
         capture_output=True, text=True, timeout=600,
+        # gdb prints the bytes of strings in the host's character set; Hydra's spelling is
+        # the C locale's (octal escapes above ASCII), whatever the capturing host used
+        env={**os.environ, "LC_ALL": "C"},
     )
     for line in result.stdout.splitlines():
         if line.startswith("HYDRA-ORACLE "):

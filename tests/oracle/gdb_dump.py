@@ -80,13 +80,15 @@ def main():
             if index < 3000:
                 frames.append(frame_info(frame, index, thread.ptid[1] == out["crashed_tid"] and index < 12))
             else:
-                outer.append(frame_info(frame, index, False))
+                outer.append((frame, index))
                 outer = outer[-20:]
             try:
                 frame = frame.older()
             except gdb.error:
                 break
             index += 1
+        crashed = thread.ptid[1] == out["crashed_tid"]
+        outer = [frame_info(kept, kept_index, crashed) for kept, kept_index in outer]
         out["threads"].append({"tid": thread.ptid[1], "frames": frames + outer, "count": index})
     print("HYDRA-ORACLE " + json.dumps(out))
 
