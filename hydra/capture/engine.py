@@ -19,14 +19,14 @@ import drgn
 import msgpack
 
 from hydra.capture import attributes as attrs
-from hydra.capture import parallel
+from hydra.capture import cplusplus, parallel
 from hydra.capture.corefile import CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import parse_source_maps, read_source
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
-from hydra.capture.values import Limits, ValueReader, describe_error
+from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.model import BadInput
 from hydra.model.crash import (
     Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable, SourceFile,
@@ -295,6 +295,8 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
         pass
     except Exception as error:
         crash.warnings.append(f"{info.path}: loading debug info failed: {error}")
+    # before drgn reads its first type (the walk reads some)
+    cplusplus.teach_drgn(prog)
     main = _main_module(prog)
     if options.exe and main is not None and main.build_id:
         image = open_image(options.exe)
@@ -576,6 +578,10 @@ class _FrameWalker:
             scope = scopes[position] if len(scopes) == len(group) else None
             model_frame.function = self._function_name(walked.frame, scope, symbol_name)
             parameters = scope.parameters if scope else []
+            if scope is not None:
+                for name, kind in scope.references.items():
+                    if name in variables:
+                        as_reference(variables[name], kind)
             model_frame.args = [variables[name] for name in parameters if name in variables]
             model_frame.locals = [v for name, v in variables.items() if name not in parameters]
             for variable in model_frame.args:

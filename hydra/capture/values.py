@@ -95,12 +95,13 @@ class ValueReader:
                         child_obj = None
                     if child_obj is None:
                         continue
-                    child = self._convert("<anonymous>", child_obj, "member", nesting - 1, hops)
+                    child = self._convert(_unnamed_member_label(member.type), child_obj, "member",
+                                          nesting - 1, hops)
                 else:
                     child = self._convert(member.name, obj.member_(member.name), "member", nesting - 1, hops)
                 var.children.append(child)
             var.omitted = max(0, len(members) - self.limits.children)
-            var.value = self._summary(var)
+            var.value = self._summary(var, record=True)
         elif kind == TypeKind.ARRAY:
             self._record(obj)
             element = base.type.unaliased() if base.type is not None else None
@@ -225,7 +226,7 @@ class ValueReader:
             self.object_bytes += size
 
     @staticmethod
-    def _summary(var: Variable) -> str:
+    def _summary(var: Variable, record: bool = False) -> str:
         parts = []
         length = 2
         for child in var.children:
@@ -240,10 +241,36 @@ class ValueReader:
         else:
             if var.omitted:
                 parts.append("...")
+            elif record and all(c.name.startswith("<") and c.name.endswith(">") for c in var.children):
+                parts.append("<No data fields>")    # gdb's words for a class without fields of its own
         return "{" + ", ".join(parts) + "}"
 
 
 _SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
+
+
+def _unnamed_member_label(type_: drgn.Type) -> str:
+    """gdb's `<Base>` for a base class (an unnamed member of a named class type, see
+    cplusplus.py); `<anonymous>` for an anonymous struct or union."""
+    try:
+        tag = type_.unaliased().tag
+    except Exception:
+        tag = None
+    return f"<{tag}>" if tag else "<anonymous>"
+
+
+def as_reference(var: Variable, kind: str) -> None:
+    """A C++ reference that drgn read as a pointer (see cplusplus.py), spelled as gdb spells
+    references: `int &`, `@0x7ffe10: 57`."""
+    if not var.type.endswith("*") or not var.value.startswith("0x"):
+        return
+    pointee = var.type[:-1].rstrip()
+    var.type = pointee + kind if pointee.endswith(("*", "&")) else f"{pointee} {kind}"
+    target = var.children[0] if var.children and var.children[0].kind == "target" else None
+    if target is not None:
+        var.value = f"@{var.value}: {target.value}"
+    else:
+        var.value = "@" + var.value.split(" ", 1)[0]
 
 
 def _reference(pointer_name: str, target: Variable) -> Variable:

@@ -11,7 +11,7 @@ import ctypes
 import glob
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hydra.symbols.demangle import demangle, strip_parameters
 
@@ -23,6 +23,13 @@ DW_TAG_inlined_subroutine = 0x1D
 DW_TAG_subprogram = 0x2E
 DW_TAG_namespace = 0x39
 DW_TAG_lexical_block = 0x0B
+DW_TAG_variable = 0x34
+DW_TAG_typedef = 0x16
+DW_TAG_const_type = 0x26
+DW_TAG_volatile_type = 0x35
+DW_TAG_reference_type = 0x10
+DW_TAG_rvalue_reference_type = 0x42
+DW_AT_type = 0x49
 DW_TAG_try_block = 0x32
 DW_TAG_catch_block = 0x25
 DW_AT_abstract_origin = 0x31
@@ -38,6 +45,7 @@ DWARF_C_READ = 0
 
 C_LANGUAGES = {0x1, 0x2, 0xC, 0x1D, 0x2C}   # DW_LANG_C89, C, C99, C11, C17: no namespaces
 FUNCTION_TAGS = (DW_TAG_subprogram, DW_TAG_inlined_subroutine)
+MAX_DECLARATIONS = 20000    # DIEs looked at for one scope's parameters and locals
 # Scopes with code ranges; descended only when they contain the pc.
 CODE_SCOPES = FUNCTION_TAGS + (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block)
 
@@ -157,6 +165,8 @@ class FunctionScope:
     call_file: str | None = None    # where an inlined function was called from
     call_line: int | None = None
     entry: int | None = None        # the scope's entry address
+    # parameters and locals declared as C++ references: name -> "&" or "&&"
+    references: dict[str, str] = field(default_factory=dict)
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -248,9 +258,10 @@ class DebugFile:
         scope = FunctionScope(
             name=self._qualified_name(die),
             linkage_name=self._linkage_name(die),
-            parameters=self._parameters(die),
+            parameters=[],
             inlined=tag == DW_TAG_inlined_subroutine,
         )
+        self._declarations(die, scope)
         entry = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
             scope.entry = entry.value
@@ -298,21 +309,55 @@ class DebugFile:
         lib.dwarf_lineaddr(line, ctypes.byref(start))
         return _text(lib.dwarf_linesrc(line, None, None)), number.value or None, start.value
 
-    def _parameters(self, die: _Die) -> list[str]:
+    def _declarations(self, die: _Die, scope: FunctionScope) -> None:
+        """The scope's parameter names, and which parameters and locals (in its nested
+        blocks too) are references."""
         lib = self.lib
-        names = []
-        child = _Die()
-        if lib.dwarf_child(ctypes.byref(die), ctypes.byref(child)) != 0:
-            return names
-        while True:
-            if lib.dwarf_tag(ctypes.byref(child)) == DW_TAG_formal_parameter:
-                name = _text(lib.dwarf_diename(ctypes.byref(child)))
-                if name:
-                    names.append(name)
-            following = _Die()
-            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
-                return names
-            child = following
+        pending = [(die, 0)]
+        looked_at = 0
+        while pending and looked_at < MAX_DECLARATIONS:
+            parent, depth = pending.pop()
+            child = _Die()
+            if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
+                continue
+            while looked_at < MAX_DECLARATIONS:
+                looked_at += 1
+                tag = lib.dwarf_tag(ctypes.byref(child))
+                if tag in (DW_TAG_formal_parameter, DW_TAG_variable):
+                    name = _text(lib.dwarf_diename(ctypes.byref(child)))
+                    if name:
+                        if tag == DW_TAG_formal_parameter and depth == 0:
+                            scope.parameters.append(name)
+                        kind = self._reference_kind(child)
+                        if kind and name not in scope.references:
+                            scope.references[name] = kind
+                elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and depth < 32:
+                    pending.append((_Die.from_buffer_copy(child), depth + 1))
+                following = _Die()
+                if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                    break
+                child = following
+
+    def _reference_kind(self, die: _Die) -> str | None:
+        """"&" or "&&" when the declared type is a reference (through typedefs and
+        qualifiers), else None."""
+        lib = self.lib
+        current = die
+        for _ in range(8):
+            attribute = _Attribute()
+            target = _Die()
+            if not lib.dwarf_attr_integrate(ctypes.byref(current), DW_AT_type, ctypes.byref(attribute)) or \
+                    not lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target)):
+                return None
+            tag = lib.dwarf_tag(ctypes.byref(target))
+            if tag == DW_TAG_reference_type:
+                return "&"
+            if tag == DW_TAG_rvalue_reference_type:
+                return "&&"
+            if tag not in (DW_TAG_typedef, DW_TAG_const_type, DW_TAG_volatile_type):
+                return None
+            current = target
+        return None
 
     def _origin(self, die: _Die) -> _Die:
         """Follow abstract_origin and specification to the declaring DIE."""

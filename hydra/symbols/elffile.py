@@ -1,4 +1,5 @@
-"""Just enough of an ELF file on disk: loadable segments (for code bytes) and the build-id."""
+"""Just enough of an ELF file on disk: loadable segments (for code bytes), the build-id and
+section headers."""
 
 from __future__ import annotations
 
@@ -61,6 +62,44 @@ def open_image(path: str) -> ElfImage | None:
             return ElfImage(path, machine, tuple(segments), build_id)
     except (OSError, ValueError, OverflowError):     # hostile offsets: not an image we can use
         return None
+
+
+@dataclass(frozen=True)
+class SectionHeader:
+    offset: int
+    size: int
+    flags: int
+
+
+def section_header(path: str, name: str) -> SectionHeader | None:
+    """A section's place in a 64-bit little-endian ELF file, or None."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+                return None
+            shoff, = struct.unpack_from("<Q", header, 40)
+            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", header, 58)
+            if shentsize != 64 or shnum > 65535 or shstrndx >= shnum:
+                return None
+            handle.seek(shoff)
+            table = handle.read(shnum * 64)
+            if len(table) < shnum * 64:
+                return None
+            sections = [struct.unpack_from("<IIQQQQIIQQ", table, index * 64) for index in range(shnum)]
+            names = sections[shstrndx]
+            if names[5] > 1 << 24:
+                return None
+            handle.seek(names[4])
+            strings = handle.read(names[5])
+            wanted = name.encode()
+            for sh_name, _type, flags, _addr, offset, size, *_rest in sections:
+                end = strings.find(b"\0", sh_name)
+                if sh_name < len(strings) and strings[sh_name:end if end >= 0 else None] == wanted:
+                    return SectionHeader(offset, size, flags)
+    except (OSError, ValueError, OverflowError, struct.error):
+        return None
+    return None
 
 
 def _build_id(notes: bytes) -> str | None:

@@ -179,3 +179,52 @@ def test_wild_call_keeps_the_caller(crashed, capture):
     crash = capture(crashed("wild_call.c", "-O0"))
     names = [f.function for f in crash.crashed_thread.frames]
     assert "dispatch" in names and "main" in names
+
+
+def _leaves(variable, prefix=""):
+    """`name = value` of every member that gdb prints inline (pointer targets are not)."""
+    members = [c for c in variable.children if c.kind != "target"]
+    if not members:
+        yield variable.name, variable.value
+        return
+    for child in members:
+        yield from _leaves(child)
+
+
+def test_cpp_references_and_base_classes_match_gdb(crashed, capture):
+    program = crashed("cxx_values.cpp", "-O0")
+    crash = capture(program)
+    oracle = view(program)
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    thread = crash.thread(oracle["crashed_tid"])
+    seen = {}
+    for gdb_frame in located_frames(gdb_thread):
+        if "args" not in gdb_frame or not gdb_frame["file"].endswith("cxx_values.cpp"):
+            continue
+        frame = next(f for f in thread.frames if f.line == gdb_frame["line"] and f.file.endswith("cxx_values.cpp"))
+        ours = {v.name: v for v in frame.args + frame.locals}
+        for entry in gdb_frame["args"] + gdb_frame["locals"]:
+            name, theirs = entry["name"], entry["value"]
+            if name == "this":
+                continue
+            variable = ours[name]
+            seen[name] = variable
+            if theirs.startswith("@"):
+                # a reference: gdb's `@address: value`, with the value in full for a number
+                assert variable.type.endswith("&"), (name, variable.type)
+                address, _, value = theirs.partition(": ")
+                assert variable.value.startswith(address + ": "), (name, variable.value, theirs)
+                if value.lstrip("-").isdigit():
+                    assert variable.value == theirs
+            if "{" in theirs:
+                for member, value in _leaves(variable.children[0] if theirs.startswith("@") else variable):
+                    if not member.startswith("<") and value and not value.startswith(("{", "<")):
+                        assert f"{member} = {value}" in theirs, (name, member, value, theirs)
+    assert {"scale", "alias", "corner", "temporary", "shape", "factor", "title", "sizes", "square"} <= set(seen)
+    assert seen["temporary"].type == "int &&" and seen["scale"].type == "int &"
+    # base classes are members named as gdb names them
+    assert [c.name for c in seen["square"].children[:2]] == ["<Shape>", "<Named>"]
+    vector_base = seen["sizes"].children[0]
+    assert vector_base.name.startswith("<_Vector_base<int")
+    leaves = dict(_leaves(vector_base))
+    assert leaves["_M_start"].startswith("0x") and leaves["_M_start"] != "0x0"

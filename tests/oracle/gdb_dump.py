@@ -13,7 +13,12 @@ import gdb  # noqa: provided by gdb
 def value_text(symbol, frame):
     try:
         value = symbol.value(frame)
-        return value.format_string(raw=True, pretty_structs=False, max_elements=200)
+        text = value.format_string(raw=True, pretty_structs=False, max_elements=200)
+        if value.type.strip_typedefs().code in (gdb.TYPE_CODE_REF, gdb.TYPE_CODE_RVALUE_REF):
+            # as `bt` and `info locals` print a reference: its address, then what it refers to
+            target = value.referenced_value().format_string(raw=True, pretty_structs=False, max_elements=200)
+            text = f"{text}: {target}"
+        return text
     except gdb.error as error:
         return f"<error: {error}>"
 

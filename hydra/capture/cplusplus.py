@@ -1,0 +1,140 @@
+"""C++ references and base classes for drgn.
+
+drgn (0.3.0) refuses any type built on DW_TAG_reference_type or DW_TAG_rvalue_reference_type
+("unknown DWARF type tag 0x10"), and leaves DW_TAG_inheritance out of a class, so a
+`const std::string &` argument cannot be read at all and a `std::vector` shows no members
+(they live in its base `_Vector_base`).
+
+In DWARF both are shaped like constructs drgn knows: a reference like a pointer (a byte
+size and a target type), a base class like an unnamed member (a type and a member
+offset). So, once drgn has indexed a debug file and before it reads any type from it,
+their abbreviations are re-tagged in drgn's own mapping of the file: the mapping is
+private (copy on write), so the file on disk is untouched, and only the pages that hold
+abbreviations are copied. Which variables were references is read from the unchanged
+file by the scope finder (`FunctionScope.references`), so values are still shown as gdb
+shows references. A base class whose offset is computed (a virtual base) stays out.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+
+from hydra.symbols.elffile import section_header
+
+DW_TAG_pointer_type = 0x0F
+DW_TAG_member = 0x0D
+DW_TAG_reference_type = 0x10
+DW_TAG_rvalue_reference_type = 0x42
+DW_TAG_inheritance = 0x1C
+DW_AT_data_member_location = 0x38
+DW_FORM_implicit_const = 0x21
+# constant forms: a base at a fixed offset (exprloc and block forms compute it)
+_CONSTANT_FORMS = {0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, DW_FORM_implicit_const}
+SHF_COMPRESSED = 0x800
+
+# An abbreviation ends with a zero attribute and a zero form, so every entry after the first
+# starts right after two zero bytes (elsewhere two zero bytes occur only where an
+# implicit_const of 0 meets that end, and then the next byte is zero too, which no code
+# is): its code (ULEB128, not zero), its tag, its children flag.
+_CANDIDATE = re.compile(rb"\x00\x00(?=([\x80-\xff]{0,3}[\x01-\x7f])([\x10\x1c\x42])[\x00\x01])")
+
+
+def _uleb(data: bytes, position: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if position >= len(data) or shift > 63:
+            raise ValueError("truncated")
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return result, position
+
+
+def _retag(data: bytes, start: int) -> tuple[int, int] | None:
+    """(position of the tag byte, new tag) for the abbreviation at start, or None."""
+    try:
+        _code, position = _uleb(data, start)
+        tag_position = position
+        tag, position = _uleb(data, position)
+        position += 1
+        location_form = None
+        for _ in range(512):
+            attribute, position = _uleb(data, position)
+            form, position = _uleb(data, position)
+            if attribute == 0 and form == 0:
+                break
+            if form == DW_FORM_implicit_const:
+                _value, position = _uleb(data, position)
+            if attribute == DW_AT_data_member_location:
+                location_form = form
+        else:
+            return None
+    except ValueError:
+        return None
+    if tag in (DW_TAG_reference_type, DW_TAG_rvalue_reference_type):
+        return tag_position, DW_TAG_pointer_type
+    if tag == DW_TAG_inheritance and (location_form is None or location_form in _CONSTANT_FORMS):
+        return tag_position, DW_TAG_member
+    return None
+
+
+def retag_positions(abbreviations: bytes) -> list[tuple[int, int]]:
+    """Where, in a .debug_abbrev section, a tag byte is rewritten, and to what."""
+    found = []
+    starts = [0] + [match.end() for match in _CANDIDATE.finditer(abbreviations)]
+    for start in starts:
+        if start < len(abbreviations):
+            change = _retag(abbreviations, start)
+            if change is not None:
+                found.append(change)
+    return found
+
+
+def _private_mappings(path: str) -> list[tuple[int, int, int]]:
+    """(start, end, file offset) of this process's private writable mappings of path."""
+    try:
+        real = os.path.realpath(path)
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            lines = maps.readlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or fields[5].rstrip("\n") != real:
+            continue
+        permissions = fields[1]
+        # written pages of a private mapping are copies: the file never changes
+        if not (permissions.startswith("rw") and permissions.endswith("p")):
+            continue
+        start, end = (int(part, 16) for part in fields[0].split("-"))
+        found.append((start, end, int(fields[2], 16)))
+    return found
+
+
+def teach_drgn(prog) -> int:
+    """Re-tag references and base classes in drgn's mappings of every debug file it has
+    loaded; how many abbreviations were changed."""
+    changed = 0
+    done = set()
+    for module in prog.modules():
+        path = module.debug_file_path
+        if not path or path in done:
+            continue
+        done.add(path)
+        header = section_header(path, ".debug_abbrev")
+        if header is None or header.flags & SHF_COMPRESSED:
+            continue  # libelf inflated it elsewhere: nothing to reach
+        for start, end, offset in _private_mappings(path):
+            if not (offset <= header.offset and header.offset + header.size <= offset + (end - start)):
+                continue
+            base = start + header.offset - offset
+            abbreviations = ctypes.string_at(base, header.size)
+            for position, tag in retag_positions(abbreviations):
+                ctypes.c_ubyte.from_address(base + position).value = tag
+                changed += 1
+    return changed

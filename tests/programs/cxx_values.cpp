@@ -1,0 +1,44 @@
+// C++ values gdb prints and drgn alone cannot read: references (lvalue and rvalue, to
+// numbers and to classes), base classes (a vector's members live in its base).
+#include <string>
+#include <vector>
+
+struct Shape {
+    int sides = 4;
+    virtual ~Shape() {}
+    virtual int area(int &scale) = 0;
+};
+struct Named {
+    double weight = 2.5;
+};
+struct Square : Shape, Named {
+    int edge = 3;
+    const char *label = "square";
+    int area(int &scale) override;
+};
+struct Point {
+    int x, y;
+};
+
+__attribute__((noinline)) int Square::area(int &scale)
+{
+    int &alias = scale;
+    const Point &corner = *reinterpret_cast<const Point *>(&edge);
+    int &&temporary = 5;
+    int *missing = nullptr;
+    return alias + corner.x + temporary + *missing;
+}
+
+__attribute__((noinline)) int measure(Shape &shape, int &&factor, const std::string &title,
+                                      std::vector<int> sizes)
+{
+    int total = factor + (int)title.size() + (int)sizes.size();
+    return shape.area(total);
+}
+
+int main()
+{
+    Square square;
+    std::string title = "hello";
+    return measure(square, 42, title, {1, 2, 3});
+}
