@@ -29,7 +29,8 @@ from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.model import BadInput
 from hydra.model.crash import (
-    Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable, SourceFile,
+    SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
+    SourceFile,
 )
 from hydra.model.memory import MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
@@ -470,8 +471,10 @@ class _FrameWalker:
     def _lookup_address(group: list[WalkedFrame]) -> int:
         # a caller's pc is a return address: look up the call instruction before it;
         # a frame stopped by a signal (or the crash) is at the instruction itself
-        frame = group[-1].frame
-        return frame.pc if group[0].trust == "context" or frame.interrupted else frame.pc - 1
+        walked = group[-1]
+        frame = walked.frame
+        exact = group[0].trust == "context" or frame.interrupted or walked.signal_trampoline
+        return frame.pc if exact else frame.pc - 1
 
     def capture(self, core_threads, info: CoreInfo) -> list[Thread]:
         walked = [self.walk(core_thread, info) for core_thread in core_threads]
@@ -576,7 +579,8 @@ class _FrameWalker:
         for position, (walked, model_frame, variables) in enumerate(zip(group, frames, decoded)):
             # scopes are innermost first, like drgn's inline frames
             scope = scopes[position] if len(scopes) == len(group) else None
-            model_frame.function = self._function_name(walked.frame, scope, symbol_name)
+            model_frame.function = SIGNAL_HANDLER_CALLED if walked.signal_trampoline else \
+                self._function_name(walked.frame, scope, symbol_name)
             parameters = scope.parameters if scope else []
             if scope is not None:
                 for name, kind in scope.references.items():

@@ -27,6 +27,8 @@ class WalkedFrame:
     frame: drgn.StackFrame
     trust: str
     index: int               # the frame's number as gdb would count it (inline frames too)
+    # the return path out of a signal handler: the frame after it was interrupted
+    signal_trampoline: bool = False
 
 
 @dataclass
@@ -188,6 +190,12 @@ class Unwinder:
                     while walk.frames and walk.frames[-1].frame.is_inline:
                         walk.frames.pop()
                     return
+            if frame.interrupted and not frame.is_inline:
+                # the previous physical frame is where the handler returns to
+                for earlier in reversed(walk.frames):
+                    if not earlier.frame.is_inline:
+                        earlier.signal_trampoline = True
+                        break
             walk.frames.append(WalkedFrame(frame, trust, len(walk.frames)))
 
     def _jump(self, walk: Walk, frames: list) -> None:

@@ -9,6 +9,8 @@ from typing import Callable
 from hydra.model.memory import Memory
 
 TRUST_LEVELS = ("context", "cfi", "frame_pointer", "scan", "inline")
+# the function name of the kernel's return path out of a signal handler, as gdb names it
+SIGNAL_HANDLER_CALLED = "<signal handler called>"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hydra.model.crash import Crash, Frame, Thread, Variable
+from hydra.model.crash import SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable
 from hydra.model.text import printable
 
 
@@ -35,6 +35,8 @@ def _short(var: Variable) -> str:
 def frame_line(frame: Frame, starts_physical_frame: bool = True) -> str:
     """gdb's spelling; the pc is shown on the innermost frame of each physical frame."""
     parts = [f"#{frame.index:<3}"]
+    if frame.function == SIGNAL_HANDLER_CALLED:
+        return f"#{frame.index:<3} {SIGNAL_HANDLER_CALLED}"
     if frame.index and starts_physical_frame:
         parts.append(f"0x{frame.pc:016x} in")
     parts.append(printable(frame.display_name))
@@ -82,7 +84,8 @@ def format_text(crash: Crash, full: bool = False, tid: int | None = None) -> str
             starts = position == 0 or not thread.frames[position - 1].inline
             lines.append(frame_line(frame, starts))
             if full:
-                if not frame.locals and not frame.args and frame.file is None:
+                if not frame.locals and not frame.args and frame.file is None and \
+                        frame.function != SIGNAL_HANDLER_CALLED:
                     lines.append("No symbol table info available.")
                 elif not frame.locals:
                     lines.append("No locals.")

@@ -20,6 +20,7 @@ CASES = [
     ("inline_chain.c", "-O2"),
     ("wild_call.c", "-O0"),
     ("stack_overflow.c", "-O0"),
+    ("signal_handler.c", "-O0"), ("signal_handler.c", "-O2"),
 ]
 
 _views: dict = {}
@@ -228,3 +229,16 @@ def test_cpp_references_and_base_classes_match_gdb(crashed, capture):
     assert vector_base.name.startswith("<_Vector_base<int")
     leaves = dict(_leaves(vector_base))
     assert leaves["_M_start"].startswith("0x") and leaves["_M_start"] != "0x0"
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_signal_handler_frames_are_numbered_and_named_like_gdb(crashed, capture, opt):
+    from hydra.model.crash import SIGNAL_HANDLER_CALLED
+
+    program = crashed("signal_handler.c", opt)
+    crash = capture(program)
+    oracle = view(program)
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    trampolines = [f["index"] for f in gdb_thread["frames"] if f["signal_trampoline"]]
+    ours = [f.index for f in crash.crashed_thread.frames if f.function == SIGNAL_HANDLER_CALLED]
+    assert trampolines and ours == trampolines

@@ -34,6 +34,7 @@ def frame_info(frame, index, with_values):
         "inline": frame.type() == gdb.INLINE_FRAME,
         # gdb rebuilds frames lost to tail calls from DW_TAG_call_site records
         "tailcall": frame.type() == gdb.TAILCALL_FRAME,
+        "signal_trampoline": frame.type() == gdb.SIGTRAMP_FRAME,
     }
     if with_values:
         args, local_vars = [], []
