@@ -140,12 +140,14 @@ def test_missing_libraries_give_a_partial_snapshot(crashed, tmp_path):
     assert any(f["function"] is None and f["module_offset"] is not None for f in top)
 
 
-def test_mismatched_executable_is_refused_for_that_module(crashed, tmp_path):
+def test_mismatched_executable_is_one_clear_line_and_status_2(crashed, tmp_path):
     program = crashed("null_deref.c", "-O0")
     other = crashed("assert_fail.c", "-O0")
     result = run("bt", program.core, "--exe", other.exe)
-    assert result.returncode == 0
-    assert "build-id" in result.stderr and "differs" in result.stderr
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert other.exe in result.stderr and "build-id" in result.stderr and "differs" in result.stderr
 
 
 def test_input_files_are_not_modified(crashed, tmp_path):

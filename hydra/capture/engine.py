@@ -302,9 +302,9 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
     if options.exe and main is not None and main.build_id:
         image = open_image(options.exe)
         if image is not None and image.build_id and image.build_id != main.build_id.hex():
-            crash.warnings.append(
-                f"{options.exe}: build-id {image.build_id} differs from the core's "
-                f"{main.build_id.hex()}; not used for {main.name}")
+            # asked for by name: another build is a mistake to report, not to work around
+            raise BadInput(options.exe, f"build-id {image.build_id} differs from the core's "
+                                        f"{main.build_id.hex()}: not the executable that crashed")
     for module in modules:
         if module.loaded_file_status != drgn.ModuleFileStatus.HAVE and not module.name.startswith("["):
             expected = module.build_id.hex() if module.build_id else None
