@@ -57,6 +57,9 @@ class ValueReader:
             return Variable(name, type_name, OPTIMIZED_OUT, kind, note=OPTIMIZED_OUT)
         address = obj.address_
         try:
+            if type_kind == TypeKind.FLOAT and base.size not in (4, 8):
+                return Variable(name, type_name, self._wide_float(obj, base), kind, address=address,
+                                size=base.size)
             if type_kind in _SCALARS:
                 # the common case, kept short: most locals are plain numbers
                 return Variable(name, type_name, _scalar_text(obj.value_(), base, type_kind), kind,
@@ -141,6 +144,15 @@ class ValueReader:
             var.value = f"{{{var.type}}} 0x{obj.address_ or 0:x}"
         else:
             var.value = obj.format_(dereference=False)[:200]
+
+    def _wide_float(self, obj: drgn.Object, base: drgn.Type) -> str:
+        """A long double, which drgn cannot read (only 32 and 64-bit floats)."""
+        if obj.address_ is None:
+            return "<error: a long double held in registers is not decoded>"
+        self._record(obj)
+        architecture = _ARCHITECTURES.get(self.prog.platform.arch) if self.prog.platform else None
+        text = wide_float_text(self.prog.read(obj.address_, base.size), architecture or "")
+        return text if text is not None else f"<error: {base.size}-byte floats are not decoded here>"
 
     def _pointer(self, var: Variable, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> None:
         address = obj.value_()
@@ -247,6 +259,7 @@ class ValueReader:
 
 
 _SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
+_ARCHITECTURES = {drgn.Architecture.X86_64: "x86_64", drgn.Architecture.AARCH64: "aarch64"}
 
 
 def _unnamed_member_label(type_: drgn.Type) -> str:
@@ -289,10 +302,84 @@ def _scalar_text(value, base: drgn.Type, kind) -> str:
         return "true" if value else "false"
     if kind == TypeKind.FLOAT:
         return format(value, ".9g" if (base.size or 8) <= 4 else ".17g")
-    for enumerator in base.enumerators or ():
+    enumerators = base.enumerators or ()
+    for enumerator in enumerators:
         if enumerator.value == value:
             return enumerator.name
+    if _is_flag_enum(enumerators):
+        return _flags_text(value, enumerators)
     return str(value)
+
+
+def _is_flag_enum(enumerators) -> bool:
+    """gdb's flag enum: every enumerator zero or a single bit, no bit used twice."""
+    mask = 0
+    for enumerator in enumerators:
+        value = enumerator.value
+        if value < 0 or value & (value - 1) or mask & value:
+            return False
+        mask |= value
+    return bool(enumerators)
+
+
+def _flags_text(value: int, enumerators) -> str:
+    """gdb's `(F_A | F_C)`, `(F_A | unknown: 0x8)`, `(unknown: 0x8)` or `0`."""
+    if value < 0:
+        return str(value)
+    names = []
+    for enumerator in enumerators:
+        if value & enumerator.value:
+            names.append(enumerator.name)
+            value &= ~enumerator.value
+    if value:
+        names.append(f"unknown: 0x{value:x}")
+    return f"({' | '.join(names)})" if names else "0"
+
+
+# x87 extended precision (x86 long double) and IEEE binary128 (aarch64 long double):
+# (exponent bits, fraction bits, explicit integer bit, bytes holding them)
+_WIDE_FLOATS = {"x86_64": (15, 63, True, 10), "aarch64": (15, 112, False, 16)}
+
+
+def wide_float_text(raw: bytes, architecture: str) -> str | None:
+    """A long double spelled as gdb spells it (%g with enough digits to read it back:
+    21 for x87, 36 for binary128), decoded exactly; None for an unknown layout."""
+    layout = _WIDE_FLOATS.get(architecture)
+    if layout is None:
+        return None
+    exponent_bits, fraction_bits, explicit_one, size = layout
+    if len(raw) < size:
+        return None
+    bits = int.from_bytes(raw[:size], "little")
+    sign = "-" if bits >> (exponent_bits + fraction_bits + (1 if explicit_one else 0)) & 1 else ""
+    fraction = bits & ((1 << fraction_bits) - 1)
+    exponent = bits >> (fraction_bits + (1 if explicit_one else 0)) & ((1 << exponent_bits) - 1)
+    integer = (bits >> fraction_bits & 1) if explicit_one else (1 if exponent else 0)
+    bias = (1 << (exponent_bits - 1)) - 1
+    if exponent == (1 << exponent_bits) - 1:
+        return f"{sign}inf" if fraction == 0 else f"{sign}nan(0x{fraction:x})"
+    mantissa = (integer << fraction_bits) | fraction
+    power = max(exponent, 1) - bias - fraction_bits
+    if mantissa == 0:
+        return f"{sign}0"
+    import decimal
+
+    digits = 21 if explicit_one else 36
+    with decimal.localcontext() as context:
+        context.prec = 6000
+        exact = decimal.Decimal(mantissa) * decimal.Decimal(2) ** power
+        context.prec = digits
+        rounded = +exact
+    text = format(rounded, f".{digits}g")
+    if "e" in text:
+        number, exponent_text = text.split("e")
+        if "." in number:
+            number = number.rstrip("0").rstrip(".")
+        sign_e = "-" if exponent_text.startswith("-") else "+"
+        text = f"{number}e{sign_e}{abs(int(exponent_text)):02d}"
+    elif "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return sign + text
 
 
 def describe_error(error: Exception) -> str:

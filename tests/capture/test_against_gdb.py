@@ -77,7 +77,8 @@ def _scalar(value: str) -> bool:
     return not value.startswith("{") and "<error" not in value and "reference" not in value
 
 
-@pytest.mark.parametrize("source", ["null_deref.c", "assert_fail.c", "threads_many.c", "wild_call.c"])
+@pytest.mark.parametrize("source", ["null_deref.c", "assert_fail.c", "threads_many.c", "wild_call.c",
+                                    "scalar_types.c"])
 def test_crashing_frame_values_match_gdb_at_O0(crashed, capture, source):
     program = crashed(source, "-O0")
     crash = capture(program)
