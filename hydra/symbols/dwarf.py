@@ -30,6 +30,7 @@ DW_TAG_volatile_type = 0x35
 DW_TAG_reference_type = 0x10
 DW_TAG_rvalue_reference_type = 0x42
 DW_AT_type = 0x49
+DW_UT_skeleton = 0x04
 DW_TAG_try_block = 0x32
 DW_TAG_catch_block = 0x25
 DW_AT_abstract_origin = 0x31
@@ -116,6 +117,9 @@ def _load_libdw():
         lib.dwarf_dieoffset.argtypes = [_DieP]
         lib.dwarf_srclang.restype = ctypes.c_int
         lib.dwarf_srclang.argtypes = [_DieP]
+        lib.dwarf_cu_info.restype = ctypes.c_int
+        lib.dwarf_cu_info.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), _DieP,
+                                      _DieP, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         lib.dwarf_haspc.restype = ctypes.c_int
         lib.dwarf_haspc.argtypes = [_DieP, ctypes.c_uint64]
         lib.dwarf_getsrc_die.restype = ctypes.c_void_p
@@ -223,6 +227,7 @@ class DebugFile:
         cu = _Die()
         if not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
             return []
+        cu = self._split_unit(cu)
         scopes = _DieP()
         count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
         if count <= 0:
@@ -253,6 +258,16 @@ class DebugFile:
             return found
         finally:
             _libc.free(chain)
+
+    def _split_unit(self, cu: _Die) -> _Die:
+        """With split DWARF (-gsplit-dwarf) the binary holds a skeleton unit; the functions
+        are in its split unit (a .dwo file or a .dwp package, which libdw finds)."""
+        unit_type = ctypes.c_uint8()
+        split = _Die()
+        if self.lib.dwarf_cu_info(cu.cu, None, ctypes.byref(unit_type), None, ctypes.byref(split),
+                                  None, None, None) == 0 and unit_type.value == DW_UT_skeleton and split.cu:
+            return split
+        return cu
 
     def _scope(self, die: _Die, tag: int) -> FunctionScope:
         scope = FunctionScope(

@@ -243,3 +243,19 @@ def test_signal_handler_frames_are_numbered_and_named_like_gdb(crashed, capture,
     trampolines = [f["index"] for f in gdb_thread["frames"] if f["signal_trampoline"]]
     ours = [f.index for f in crash.crashed_thread.frames if f.function == SIGNAL_HANDLER_CALLED]
     assert trampolines and ours == trampolines
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_split_dwarf_frames_and_arguments_match_gdb(crashed, capture, opt):
+    # the functions are in .dwo files; the binary holds skeleton units only
+    program = crashed("null_deref.c", opt, ("-gsplit-dwarf",))
+    assert list(Path(program.exe).parent.glob("*.dwo"))
+    crash = capture(program)
+    oracle = view(program)
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    thread = crash.thread(oracle["crashed_tid"])
+    assert not missing_frames(thread, gdb_thread)
+    top = located_frames(gdb_thread)[0]
+    frame = next(f for f in thread.frames if f.line == top["line"])
+    assert [v.name for v in frame.args] == [a["name"] for a in top["args"]]
+    assert frame.args
