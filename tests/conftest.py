@@ -28,6 +28,15 @@ def _allow_cores():
 
 
 def compile_program(source: Path, out: Path, flags: list[str]) -> Path:
+    if source.suffix == ".rs":
+        rustc = shutil.which("rustc")
+        if rustc is None:
+            pytest.skip("rustc is not installed (.ci/run installs it)")
+        levels = [flag[2:] for flag in flags if flag.startswith("-O")]
+        command = [rustc, "-g", "-C", "panic=abort", *(["-C", f"opt-level={levels[-1]}"] if levels else []),
+                   "-o", str(out), str(source)]
+        subprocess.run(command, check=True, capture_output=True, text=True)
+        return out
     compiler = "g++" if source.suffix == ".cpp" else "gcc"
     command = [compiler, "-g", *flags, "-o", str(out), str(source), "-pthread"]
     subprocess.run(command, check=True, capture_output=True, text=True)

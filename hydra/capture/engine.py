@@ -539,13 +539,19 @@ class _FrameWalker:
     def emit(self, thread: Thread, walk: Walk | None) -> None:
         if walk is None:
             return
+        shift = 0            # inline frames found here that drgn's walk did not show
+        shifted = {}
         for group in self._groups(walk):
-            self._emit_group(thread, group)
+            shift += self._emit_group(thread, group, shift)
+            shifted[id(group[-1])] = shift
         if walk.elided_after is not None:
             thread.elided_frames = walk.elided
-            thread.elided_after = walk.frames[walk.elided_after].index
+            gap = walk.frames[walk.elided_after]
+            thread.elided_after = gap.index + shifted.get(id(gap), shift)
 
-    def _emit_group(self, thread: Thread, group: list[WalkedFrame]) -> None:
+    def _emit_group(self, thread: Thread, group: list[WalkedFrame], shift: int) -> int:
+        """Model frames for one physical frame and its inline frames; how many inline
+        frames were added to drgn's."""
         concrete = group[-1].frame
         pc = concrete.pc
         module = self._module(pc)
@@ -558,27 +564,43 @@ class _FrameWalker:
         symbol_offset = pc - symbol_start if symbol_start is not None else None
         module_name, module_base, has_debug_info = self._module_facts(module)
         with_variables = self.variables and has_debug_info
-        frames = []
-        decoded = []
-        for walked in group:
-            frame = walked.frame
-            model_frame = Frame(walked.index, pc, inline=frame.is_inline, trust=walked.trust, sp=concrete.sp,
+        # the DWARF scopes were looked up in the background meanwhile
+        scopes = self._scopes(module, self._lookup_address(group)) if module is not None else []
+
+        def model(walked: WalkedFrame, index: int, inline: bool) -> Frame:
+            model_frame = Frame(index, pc, inline=inline, trust=walked.trust, sp=concrete.sp,
                                 symbol=symbol_name, symbol_offset=symbol_offset, registers=registers)
             if module is not None:
                 model_frame.module = module_name
                 model_frame.module_offset = pc - module_base
             try:
-                source = frame.source()
+                source = walked.frame.source()
                 model_frame.file, model_frame.line, model_frame.column = source[0], source[1], source[2]
             except LookupError:
                 pass
-            frames.append(model_frame)
-            decoded.append(self._variables(frame) if with_variables else {})
-        # the DWARF scopes were looked up in the background meanwhile
-        scopes = self._scopes(module, self._lookup_address(group)) if module is not None else []
-        for position, (walked, model_frame, variables) in enumerate(zip(group, frames, decoded)):
+            return model_frame
+
+        frames = [model(walked, walked.index + shift, walked.frame.is_inline) for walked in group]
+        decoded = [self._variables(walked.frame) if with_variables else {} for walked in group]
+        owners = list(group)
+        added = 0
+        if len(group) == 1 and len(scopes) > 1 and not group[0].signal_trampoline:
+            # drgn saw no inline frames here (it does not find functions nested in namespaces,
+            # as Rust's are): they come from the scopes, each at its caller's call site
+            walked = group[0]
+            added = len(scopes) - 1
+            inner = [model(walked, walked.index + shift + depth, True) for depth in range(added)]
+            physical = frames[0]
+            physical.index += added
+            for depth in range(1, len(scopes)):
+                target = inner[depth] if depth < added else physical
+                target.file, target.line, target.column = scopes[depth - 1].call_file, scopes[depth - 1].call_line, None
+            frames = inner + [physical]
+            decoded = [{} for _ in inner] + decoded
+            owners = [walked] * len(frames)
+        for position, (walked, model_frame, variables) in enumerate(zip(owners, frames, decoded)):
             # scopes are innermost first, like drgn's inline frames
-            scope = scopes[position] if len(scopes) == len(group) else None
+            scope = scopes[position] if len(scopes) == len(frames) else None
             model_frame.function = SIGNAL_HANDLER_CALLED if walked.signal_trampoline else \
                 self._function_name(walked.frame, scope, symbol_name)
             parameters = scope.parameters if scope else []
@@ -592,6 +614,7 @@ class _FrameWalker:
                 variable.kind = "arg"
             thread.frames.append(model_frame)
         self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
+        return added
 
     def _module(self, pc: int):
         try:

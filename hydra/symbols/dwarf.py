@@ -44,11 +44,15 @@ EV_CURRENT = 1
 ELF_C_READ_MMAP = 8
 DWARF_C_READ = 0
 
+DW_LANG_Rust = 0x1C
 C_LANGUAGES = {0x1, 0x2, 0xC, 0x1D, 0x2C}   # DW_LANG_C89, C, C99, C11, C17: no namespaces
 FUNCTION_TAGS = (DW_TAG_subprogram, DW_TAG_inlined_subroutine)
 MAX_DECLARATIONS = 20000    # DIEs looked at for one scope's parameters and locals
+MAX_WALKED_DIES = 500000    # DIEs looked at to find a function nested in namespaces
 # Scopes with code ranges; descended only when they contain the pc.
 CODE_SCOPES = FUNCTION_TAGS + (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block)
+# DIEs without addresses that may hold function definitions
+CONTAINER_TAGS = (DW_TAG_namespace, DW_TAG_class_type, DW_TAG_structure_type, DW_TAG_union_type)
 
 
 class _Die(ctypes.Structure):
@@ -231,7 +235,8 @@ class DebugFile:
         scopes = _DieP()
         count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
         if count <= 0:
-            return []
+            innermost = self._function_in_namespaces(cu, address)
+            return self._chain(innermost) if innermost is not None else []
         try:
             innermost = None
             for index in range(count):
@@ -241,7 +246,11 @@ class DebugFile:
         finally:
             _libc.free(scopes)
         if innermost is None:
-            return []
+            innermost = self._function_in_namespaces(cu, address)
+        return self._chain(innermost) if innermost is not None else []
+
+    def _chain(self, innermost: _Die) -> list[FunctionScope]:
+        lib = self.lib
         if lib.dwarf_tag(ctypes.byref(innermost)) == DW_TAG_subprogram:
             return [self._scope(innermost, DW_TAG_subprogram)]  # nothing inlined here
         chain = _DieP()
@@ -258,6 +267,40 @@ class DebugFile:
             return found
         finally:
             _libc.free(chain)
+
+    def _function_in_namespaces(self, cu: _Die, address: int) -> _Die | None:
+        """The innermost function around address, looked for inside namespaces and types too.
+
+        dwarf_getscopes does not enter a DIE without addresses, and Rust (like other LLVM
+        languages) nests function definitions in namespace DIEs: `rs::main::{closure#0}` is a
+        subprogram inside namespaces `rs` and `main`."""
+        lib = self.lib
+        if lib.dwarf_srclang(ctypes.byref(cu)) != DW_LANG_Rust:
+            return None
+        budget = [MAX_WALKED_DIES]
+
+        def search(parent: _Die) -> _Die | None:
+            child = _Die()
+            if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
+                return None
+            while budget[0] > 0:
+                budget[0] -= 1
+                tag = lib.dwarf_tag(ctypes.byref(child))
+                if tag in CONTAINER_TAGS:
+                    found = search(_Die.from_buffer_copy(child))
+                    if found is not None:
+                        return found
+                elif tag in CODE_SCOPES and lib.dwarf_haspc(ctypes.byref(child), address) > 0:
+                    here = _Die.from_buffer_copy(child)
+                    inner = search(here)
+                    return inner if inner is not None else (here if tag in FUNCTION_TAGS else None)
+                following = _Die()
+                if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                    return None
+                child = following
+            return None
+
+        return search(cu)
 
     def _split_unit(self, cu: _Die) -> _Die:
         """With split DWARF (-gsplit-dwarf) the binary holds a skeleton unit; the functions
@@ -411,14 +454,25 @@ class DebugFile:
             return self._names[key]
         name = _text(lib.dwarf_diename(ctypes.byref(origin)))
         linkage = self._linkage_name(origin)
-        if name is not None and linkage and linkage.startswith("_Z"):
+        language = self._language(origin)
+        if name is not None and language == DW_LANG_Rust:
+            # Rust's linkage names are mangled its own way (legacy names look like C++'s)
+            name = self._prefix_from_parents(origin, name)
+        elif name is not None and linkage and linkage.startswith("_Z"):
             prefix = scope_prefix(strip_parameters(demangle(linkage)))
             if prefix:
                 name = f"{prefix}::{name}"
-        elif name is not None and not linkage and lib.dwarf_srclang(ctypes.byref(origin)) not in C_LANGUAGES:
+        elif name is not None and not linkage and language not in C_LANGUAGES:
             name = self._prefix_from_parents(origin, name)
         self._names[key] = name
         return name
+
+    def _language(self, die: _Die) -> int:
+        """The DW_LANG of the unit holding die (libdw answers only for a unit's own DIE)."""
+        cu = _Die()
+        if not self.lib.dwarf_diecu(ctypes.byref(die), ctypes.byref(cu), None, None):
+            return -1
+        return self.lib.dwarf_srclang(ctypes.byref(cu))
 
     def _prefix_from_parents(self, origin: _Die, name: str) -> str:
         """For functions with no linkage name (extern "C", main): their real parents."""

@@ -259,3 +259,18 @@ def test_split_dwarf_frames_and_arguments_match_gdb(crashed, capture, opt):
     frame = next(f for f in thread.frames if f.line == top["line"])
     assert [v.name for v in frame.args] == [a["name"] for a in top["args"]]
     assert frame.args
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_rust_frames_are_named_and_inlined_like_gdb(crashed, capture, opt):
+    # functions nested in namespace DIEs (rs::main::{closure#0}), the standard library's
+    # inlined into each other
+    program = crashed("rust_panic.rs", opt)
+    crash = capture(program)
+    oracle = view(program)
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    thread = crash.thread(oracle["crashed_tid"])
+    assert not missing_frames(thread, gdb_thread)
+    names = [f.function for f in thread.frames]
+    assert "rust_panic::report" in names or any(n and n.startswith("rust_panic::report") for n in names)
+    assert not any(n and (n.startswith(("_R", "_ZN")) or "$u7b$" in n) for n in names), names
