@@ -8,6 +8,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from hydra.model.arch import ARM_DISPLAY, X86_DISPLAY
+
 # SystemInfo processor_architecture
 ARCH_X86, ARCH_ARM, ARCH_AMD64, ARCH_ARM64, ARCH_ARM64_OLD = 0, 5, 9, 12, 0x8003
 CPU_NAMES = {ARCH_X86: "x86", ARCH_ARM: "arm", ARCH_AMD64: "amd64", ARCH_ARM64: "arm64",
@@ -40,17 +42,12 @@ AMD64 = CpuLayout("amd64", 8, "rip", "rsp", "rbp",
                   ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
                    "r11", "r12", "r13", "r14", "r15", "rflags", "cs", "ds", "es", "fs", "gs", "ss"),
                   ("rbx", "rbp", "r12", "r13", "r14", "r15"))
-X86 = CpuLayout("x86", 4, "eip", "esp", "ebp",
-                ("eip", "esp", "ebp", "ebx", "esi", "edi", "eax", "ecx", "edx", "eflags",
-                 "cs", "ds", "es", "fs", "gs", "ss"),
-                ("ebx", "esi", "edi", "ebp"))
+X86 = CpuLayout("x86", 4, "eip", "esp", "ebp", X86_DISPLAY, ("ebx", "esi", "edi", "ebp"))
 ARM64 = CpuLayout("arm64", 8, "pc", "sp", "x29",
                   ("pc", "sp", "x29", "x30") + tuple(f"x{i}" for i in range(29)) + ("cpsr",),
                   tuple(f"x{i}" for i in range(19, 30)))
 # Breakpad walks arm frame pointers only on iOS, where r7 is the frame pointer
-ARM = CpuLayout("arm", 4, "pc", "sp", "r7",
-                ("pc", "sp", "r11", "lr") + tuple(f"r{i}" for i in range(11)) + ("r12", "cpsr"),
-                ("r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"))
+ARM = CpuLayout("arm", 4, "pc", "sp", "r7", ARM_DISPLAY, ("r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"))
 LAYOUTS = {ARCH_AMD64: AMD64, ARCH_X86: X86, ARCH_ARM64: ARM64, ARCH_ARM64_OLD: ARM64, ARCH_ARM: ARM}
 
 _AMD64_GP = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11",

@@ -66,6 +66,14 @@ AARCH64 = Architecture(
 ARCHITECTURES = {arch.machine: arch for arch in (X86_64, AARCH64)}
 BY_NAME = {arch.name: arch for arch in (X86_64, AARCH64)}
 
+# 32-bit register sets, which only minidumps bring: shown first, in this order
+X86_DISPLAY = ("eip", "esp", "ebp", "ebx", "esi", "edi", "eax", "ecx", "edx", "eflags",
+               "cs", "ds", "es", "fs", "gs", "ss")
+ARM_DISPLAY = ("pc", "sp", "r11", "lr") + tuple(f"r{i}" for i in range(11)) + ("r12", "cpsr")
+DISPLAY_ORDER = {X86_64.name: X86_64.display_order, AARCH64.name: AARCH64.display_order,
+                 "x86": X86_DISPLAY, "arm": ARM_DISPLAY}
+WORD_BYTES = {"x86": 4, "arm": 4}       # the rest are 64-bit
+
 
 def machine_name(machine: int) -> str:
     return MACHINE_NAMES.get(machine, f"machine {machine}")

@@ -23,7 +23,9 @@ def stack_key(thread: Thread) -> tuple:
 
 
 def group_threads(crash: Crash) -> list[ThreadGroup]:
-    faulted = [t for t in crash.threads if t.crashed or t.tid == crash.crashed_tid or t.state == "F"]
+    # without a signal (a live snapshot) crashed_tid is only the thread to open on
+    faulted = [t for t in crash.threads
+               if t.crashed or t.state == "F" or (crash.signal is not None and t.tid == crash.crashed_tid)]
     groups = [ThreadGroup([t], faulted=True) for t in faulted]
     by_stack: dict[tuple, ThreadGroup] = {}
     for thread in crash.threads:

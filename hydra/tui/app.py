@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.keys import format_key
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Tab, Tabs, Tree
@@ -97,9 +98,17 @@ class HydraCommands(Provider):
 PALETTE_LABEL = 120
 
 
+class SidePane(Vertical):
+    """Pane 4: the tabs and the tab's view, maximized as one (a plain container is not)."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class HydraApp(App):
     TITLE = "hydra"
     COMMANDS = App.COMMANDS | {HydraCommands}
+    # a maximized pane keeps the information rules, the prompt and the footer
+    ALLOW_IN_MAXIMIZED_VIEW = ".rule, #prompt, Footer"
     CSS = """
     Screen { layout: vertical; }
     .rule { height: 1; background: $panel; color: $foreground; padding: 0 1; }
@@ -108,9 +117,18 @@ class HydraApp(App):
     #bottom { height: 3fr; }
     #threads, #variables { width: 2fr; }
     #frames, #side { width: 3fr; }
-    ThreadsPane, FramesPane, VariablesPane, #side { border: round $panel; }
-    ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within { border: round $accent; }
+    ThreadsPane, FramesPane, VariablesPane, #side {
+        border: round $foreground 30%;
+        border-title-color: $foreground 70%;
+    }
+    ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within {
+        border: round $accent;
+        border-title-color: $accent;
+    }
     #side-view { height: 1fr; border: none; }
+    #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
+        width: 100%; height: 1fr;
+    }
     #prompt { dock: bottom; display: none; }
     #prompt.visible { display: block; }
     """
@@ -169,7 +187,7 @@ class HydraApp(App):
         with Horizontal(id="bottom"):
             yield VariablesPane(self.crash, id="variables")
             # one view under a row of tabs: each tab fills it with its own lines when shown
-            with Vertical(id="side"):
+            with SidePane(id="side"):
                 yield Tabs(*[Tab(title, id=f"tab-{tab_id}") for tab_id, title in TABS], id="side-tabs")
                 yield LineView(id="side-view")
         yield Static(id="rule-context", classes="rule", markup=False)
@@ -439,7 +457,9 @@ class HydraApp(App):
             for binding in widget.BINDINGS:
                 if isinstance(binding, Binding) and binding.id and binding.id not in seen:
                     seen.add(binding.id)
-                    rows.append((keymap.get(binding.id, binding.key), f"{binding.description}  [{binding.id}]"))
+                    keys = keymap.get(binding.id, binding.key)
+                    shown = " / ".join(format_key(key.strip()) for key in keys.split(","))
+                    rows.append((shown, f"{binding.description}  [{binding.id}]"))
         rows += [("tab / shift+tab", "Next / previous pane"), ("ctrl+p", "Command palette"),
                  ("enter / space", "Expand a group or a variable")]
         self.push_screen(HelpScreen(rows))

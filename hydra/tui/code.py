@@ -108,11 +108,16 @@ def source_lines(crash: Crash, frame: Frame | None, styles: dict[str, str], cach
 
 
 def _capstone(architecture: str):
+    """A disassembler for the crash's architecture, or None for one Hydra does not decode."""
     import capstone
 
-    if architecture == "aarch64":
-        return capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
-    return capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    modes = {"x86_64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
+             "x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
+             "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
+             "arm": (capstone.CS_ARCH_ARM, capstone.CS_MODE_ARM)}
+    if architecture not in modes:
+        return None
+    return capstone.Cs(*modes[architecture])
 
 
 def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4096) -> list[tuple[int, str, str]]:
@@ -123,6 +128,8 @@ def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4
     if region is None:
         return []
     engine = _capstone(crash.process.architecture)
+    if engine is None:
+        return []
     data = region.data
     if pc >= region.end:
         return []

@@ -4,12 +4,13 @@ lines are produced when they are drawn."""
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from rich.text import Text
 
-from hydra.model.arch import BY_NAME
+from hydra.model.arch import DISPLAY_ORDER, WORD_BYTES
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.model.text import printable
 from hydra.tui.safe import assemble, safe
@@ -39,7 +40,8 @@ def message(text: str) -> Lines:
 
 
 def short_path(path: str | None) -> str:
-    return (path or "").rsplit("/", 1)[-1]
+    """The file name: after the last / or, for Windows modules in minidumps, \\."""
+    return re.split(r"[/\\]", path or "")[-1]
 
 
 def region_label(crash: Crash, value: int) -> str | None:
@@ -65,14 +67,14 @@ def registers(crash: Crash, frame: Frame | None, thread: Thread | None) -> Lines
     values = dict(frame.registers if frame and frame.registers else (thread.registers if thread else {}))
     if not values:
         return message("no registers for this frame")
-    arch = BY_NAME.get(crash.process.architecture)
-    order = list(arch.display_order) if arch else []
+    order = list(DISPLAY_ORDER.get(crash.process.architecture, ()))
+    digits = 2 * WORD_BYTES.get(crash.process.architecture, 8)
     names = [n for n in order if n in values] + sorted(n for n in values if n not in order)
     texts = []
     for name in names:
         value = values[name]
         label = region_label(crash, value) if value < 1 << 64 else None
-        texts.append(assemble((f"{name:<9}", BOLD), (f"0x{value:016x}" if value < 1 << 64 else hex(value), ""),
+        texts.append(assemble((f"{name:<9}", BOLD), (f"0x{value:0{digits}x}" if value < 1 << 64 else hex(value), ""),
                               "  ", (label or "", DIM)))
     note = "" if frame is None or frame.trust == "context" else f"recovered by {frame.trust} unwinding"
     if note:

@@ -76,6 +76,14 @@ class LineView(ScrollView, can_focus=True):
         self.cursor = max(0, min(cursor, count - 1)) if count else 0
         self.refresh()
 
+    @staticmethod
+    def widest(line: LineFunction, count: int, sample: int = 2000, default: int = 200) -> int:
+        """The width to scroll across: the longest of the first lines, so a list that fits
+        has no horizontal scrollbar (which would take one of few rows at 80x24)."""
+        if count > sample:
+            return default
+        return max((line(index).cell_len for index in range(count)), default=0) + 2
+
     def plain(self, index: int) -> str:
         return self._plain(index) if self._plain else self._line_fn(index).plain
 
@@ -91,12 +99,12 @@ class LineView(ScrollView, can_focus=True):
         selected = index == self.cursor
         if self.marker:
             text = Text.assemble(("▶ " if selected else "  "), text, end="")
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
-        strip = strip.apply_style(base)
+        # a segment's own style wins over the one applied: the cursor's background goes
+        # in with the base, under the line's colours, and fills the row to its end
         if selected:
-            strip = strip.apply_style(self.get_component_rich_style("lineview--cursor"))
-        return strip
+            base = base + self.get_component_rich_style("lineview--cursor")
+        segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
 
     # ---- cursor
     def watch_cursor(self, old: int, new: int) -> None:

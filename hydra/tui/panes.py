@@ -50,7 +50,7 @@ class ThreadsPane(LineView):
                 if thread is keep:
                     cursor = index
                     break
-        self.set_lines(len(self.rows), self._line, 160, cursor=cursor)
+        self.set_lines(len(self.rows), self._line, self.widest(self._line, len(self.rows)), cursor=cursor)
 
     def _top(self, thread: Thread) -> tuple[str, str]:
         frame = thread.frames[0] if thread.frames else None
@@ -120,7 +120,7 @@ class FramesPane(LineView):
             self.rows.append(assemble("      (", (thread.unwind_note, "italic"), ")"))
         if not thread.frames:
             self.rows.append(Text("      no frames", style="italic"))
-        self.set_lines(len(self.rows), self._line, 200, cursor=cursor)
+        self.set_lines(len(self.rows), self._line, self.widest(self._line, len(self.rows)), cursor=cursor)
 
     def _signal_block(self) -> Text:
         signal = self.crash.signal
@@ -219,10 +219,32 @@ class VariablesPane(Tree):
         value = var.value
         if len(value) > LABEL_VALUE:
             value = value[:LABEL_VALUE] + f"… ({len(var.value)} characters; expand for pages)"
-        parts = [(name, "bold"), " ", (var.type, "dim"), " = ", (value, value_style)]
+        # gdb's `name = value`: the value is what fits at 80 columns; the type is on the
+        # context line for the selected variable
+        parts = [(name, "bold"), " = ", (value, value_style)]
         for text in self._notes.get(var.name, ()):
             parts += ["  ◀ ", (text, "bold")]
         return assemble(*parts)
+
+    def action_expand(self) -> None:
+        """l: open the node under the cursor, or step into it when it is open."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if node.is_expanded:
+            self.action_cursor_down()
+        else:
+            node.expand()
+
+    def action_collapse(self) -> None:
+        """h: close the node under the cursor, or go to its parent when it is closed."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        else:
+            self.action_cursor_parent()
 
     def _add(self, parent: TreeNode, var: Variable, path: tuple[str, ...]) -> TreeNode:
         expandable = bool(var.children) or var.omitted > 0 or len(var.value) > LABEL_VALUE

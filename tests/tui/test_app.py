@@ -70,7 +70,16 @@ async def test_pane_keys_and_maximize(sample_crash, size):
         await pilot.press("2", "M")
         await pilot.pause()
         assert app.screen.maximized is app.frames_pane
-        assert app.frames_pane.size.height >= size[1] - 4
+        # the whole screen but the three information rules, and no wider than it
+        assert app.frames_pane.outer_size == (size[0], size[1] - 3)
+        assert all(rule.region.height == 1 for rule in app.query(".rule"))
+        await pilot.press("M")
+        assert app.screen.maximized is None
+        # pane 4 (tabs and view) maximizes as one
+        await pilot.press("4", "M")
+        await pilot.pause()
+        assert app.screen.maximized is app.query_one("#side")
+        assert app.query_one("#side").outer_size == (size[0], size[1] - 3)
         await pilot.press("M")
         assert app.screen.maximized is None
 
@@ -202,8 +211,11 @@ async def test_help_lists_every_key(sample_crash, size):
         await pilot.pause()
         help_view = app.screen.query_one("#help", LineView)
         text = "\n".join(help_view.text_lines())
-        for key in ("M", "u", "d", "w", "y", "slash", "colon", "q", "ctrl+p", "j,down"):
-            assert key in text
+        # keys as they are typed, not as Textual names them (question_mark, slash)
+        lines = {line.split("  ")[0].strip() for line in text.splitlines()}
+        for key in ("M", "u", "d", "w", "y", "/", ":", "?", "q", "]", "[", "ctrl+p", "j / ↓"):
+            assert key in lines, key
+        assert "question_mark" not in text and "slash" not in text
         await pilot.press("escape")
         assert not app.screen.query("#help")
 
@@ -368,3 +380,42 @@ def test_a_bad_theme_file_is_skipped_with_a_warning(tmp_path, monkeypatch, conte
     themes, _syntax, problems = load_themes()
     assert "evil" not in themes and "hydra-dark" in themes
     assert any(problem in line and "evil.toml" in line for line in problems)
+
+
+async def test_h_and_l_close_and_open_variables(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        pane = app.variables_pane
+        node = pane.cursor_node
+        assert node.allow_expand and not node.is_expanded
+        await pilot.press("l")
+        await pilot.pause()
+        assert node.is_expanded and node.children
+        await pilot.press("l")           # open already: into it
+        assert pane.cursor_node is node.children[0]
+        await pilot.press("h")           # a closed child: back to its parent
+        assert pane.cursor_node is node
+        await pilot.press("h")
+        assert not node.is_expanded
+
+
+async def test_the_cursor_row_has_its_own_background(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.frames_pane
+        assert pane.cursor == 0 and app.focused is pane
+
+        def backgrounds(y):
+            return {segment.style.bgcolor for segment in pane.render_line(y) if segment.style}
+
+        assert backgrounds(0) and backgrounds(0).isdisjoint(backgrounds(2))
+
+
+def test_windows_module_paths_are_shortened_too():
+    from hydra.tui.lines import short_path
+
+    assert short_path("C:\\WINDOWS\\system32\\kernel32.dll") == "kernel32.dll"
+    assert short_path("/lib/x86_64-linux-gnu/libc.so.6") == "libc.so.6"

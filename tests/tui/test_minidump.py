@@ -46,3 +46,38 @@ async def test_source_tab_says_what_is_missing(minidump_crash):
         assert app._active_tab() == "source"
         text = "\n".join(app.side_view.text_lines()[:40])
         assert "test_app.cc" in text
+
+
+@pytest.mark.parametrize("name", ["ascii_read_av.dmp", "write_av_non_null.dmp", "exec_av_on_stack.dmp"])
+def test_32_bit_code_is_decoded_as_32_bit_code(name, tmp_path):
+    # objdump (i386) on the same bytes is the oracle; x86-64 decoding reads `[eax]` as
+    # `[rax]` and 0x40-0x4f as prefixes
+    import re
+    import shutil
+    import subprocess
+
+    from hydra.minidump.opener import open_minidump
+    from hydra.tui.code import instruction_at
+    from hydra.tui.lines import registers
+
+    root = data_root()
+    if root is None or shutil.which("objdump") is None:
+        pytest.skip("needs the shared minidumps and objdump")
+    crash = open_minidump(str(root / "breakpad" / name), [])
+    assert crash.process.architecture == "x86"
+    frame = crash.crashed_thread.frames[0]
+    code = crash.memory.read(frame.pc, 16)
+    assert code is not None
+    (tmp_path / "code").write_bytes(code)
+    listing = subprocess.run(
+        ["objdump", "-D", "-b", "binary", "-m", "i386", "-M", "intel", f"--adjust-vma=0x{frame.pc:x}",
+         str(tmp_path / "code")], capture_output=True).stdout.decode()
+    first = next(line for line in listing.splitlines() if re.match(rf"\s*{frame.pc:x}:", line))
+    theirs = first.split("\t")[-1].split()
+    ours = instruction_at(crash, frame.pc).split()
+    assert ours[0] == theirs[0]                                   # the mnemonic
+    assert not any(register in " ".join(ours) for register in ("rax", "rbx", "rcx", "rip"))
+    shown = registers(crash, frame, crash.crashed_thread)
+    first_rows = [shown.line(index).plain for index in range(3)]
+    assert [row.split()[0] for row in first_rows] == ["eip", "esp", "ebp"]
+    assert all(len(row.split()[1]) == len("0x") + 8 for row in first_rows)

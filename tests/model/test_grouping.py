@@ -1,0 +1,28 @@
+"""Threads grouped by call stack, the faulted one first."""
+
+from __future__ import annotations
+
+from hydra.model.crash import Crash, Frame, Signal, Thread
+from hydra.model.grouping import group_threads
+
+
+def _crash(signal: Signal | None) -> Crash:
+    crash = Crash(origin="snapshot")
+    crash.threads = [Thread(10, state="S", frames=[Frame(0, 0x1000, function="nanosleep")]),
+                     Thread(11, state="S", frames=[Frame(0, 0x1000, function="nanosleep")])]
+    crash.crashed_tid = 10
+    crash.signal = signal
+    return crash
+
+
+def test_without_a_signal_no_thread_is_marked_faulted():
+    # a live snapshot: crashed_tid only says which thread to open on
+    groups = group_threads(_crash(None))
+    assert not any(group.faulted for group in groups)
+    assert [len(group.threads) for group in groups] == [2]
+
+
+def test_the_signalled_thread_is_faulted_and_first():
+    groups = group_threads(_crash(Signal(number=11, name="SIGSEGV")))
+    assert groups[0].faulted and groups[0].leader.tid == 10
+    assert [t.tid for group in groups[1:] for t in group.threads] == [11]
