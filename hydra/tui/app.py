@@ -508,32 +508,9 @@ class HydraApp(App):
         if self.search_pattern is None:
             return
         view = self._current_view()
-        if isinstance(view, LineView):
-            found = view.search(self.search_pattern, forward)
-        else:
-            found = self._search_tree(view, forward)
+        found = view.search(self.search_pattern, forward)
         if not found:
             self._update_rules(assemble("no match for ", (self.search_pattern.pattern, "bold")))
-
-    def _search_tree(self, tree: VariablesPane, forward: bool) -> bool:
-        nodes = []
-
-        def walk(node):
-            for child in node.children:
-                nodes.append(child)
-                walk(child)
-
-        walk(tree.root)
-        if not nodes:
-            return False
-        current = tree.cursor_node
-        start = nodes.index(current) if current in nodes else -1
-        for step in range(1, len(nodes) + 1):
-            node = nodes[(start + step) % len(nodes)] if forward else nodes[(start - step) % len(nodes)]
-            if self.search_pattern.search(node.label.plain):
-                tree.move_cursor(node)
-                return True
-        return False
 
     def jump(self, text: str) -> None:
         view = self._current_view()
@@ -547,7 +524,15 @@ class HydraApp(App):
             return
         if isinstance(view, FramesPane):
             if not view.goto_frame(index):
-                view.move_to(index)
+                frames = [row for row in view.rows if isinstance(row, Frame)]
+                if not frames:
+                    return
+                # the frame is in an elided recursion, or past the last: the nearest one shown
+                nearest = min(frames, key=lambda frame: abs(frame.index - index))
+                view.goto_frame(nearest.index)
+                # a notice: the rules are rewritten for the frame just selected
+                self.notify(f"frame #{index} is not shown (elided, or past the end): at #{nearest.index}",
+                            severity="warning", markup=False)
         elif isinstance(view, LineView):
             # the Source tab counts lines from 1, like an editor
             view.center_on(index - 1 if self._active_tab() == "source" and self.last_pane == "side" else index)

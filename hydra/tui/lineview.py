@@ -123,6 +123,9 @@ class LineView(ScrollView, can_focus=True):
     def center_on(self, index: int) -> None:
         self.cursor = max(0, min(index, self.count - 1))
         self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+        # new lines may change the scrollbars, and so how far the view can scroll, after
+        # this scroll was clamped: look again once the layout has settled
+        self.call_after_refresh(self.call_after_refresh, self.scroll_to_cursor)
 
     def move_to(self, index: int) -> None:
         if self.count:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
@@ -71,6 +73,20 @@ class ThreadsPane(LineView):
         style = "bold red" if state == "F" else ""
         return assemble(indent, (state, style), f" {thread.tid:<8} ", (thread.name or "", "italic"), "  ",
                         (module, "dim"), "  ", (function, ""))
+
+    def search(self, pattern: re.Pattern, forward: bool = True, start: int | None = None) -> bool:
+        """Rows first; then the threads of closed groups, whose group opens on a match."""
+        if super().search(pattern, forward, start):
+            return True
+        for position, group in enumerate(self.groups):
+            if position in self.expanded or len(group.threads) < 2:
+                continue
+            for thread in group.threads:
+                module, function = self._top(thread)
+                if pattern.search(f"{thread.state} {thread.tid} {thread.name or ''}  {module}  {function}"):
+                    self.select_thread(thread)
+                    return True
+        return False
 
     def thread_at(self, index: int) -> Thread | None:
         if not 0 <= index < len(self.rows):
@@ -168,6 +184,9 @@ class FramesPane(LineView):
                 self.cursor = index
                 return True
         return False
+
+
+MAX_SEARCHED_VARIABLES = 100_000
 
 
 class VariablesPane(Tree):
@@ -292,6 +311,35 @@ class VariablesPane(Tree):
         if node is None or not node.data or node.data[0] != "var":
             return None
         return node.data[1], node.data[2]
+
+    def search(self, pattern: re.Pattern, forward: bool = True) -> bool:
+        """Move to the next variable whose `name = value` matches, closed nodes included:
+        the nodes on the way are opened."""
+        if self.frame is None:
+            return False
+        found: list[tuple[tuple[str, ...], str]] = []
+
+        def walk(var: Variable, path: tuple[str, ...], label: str) -> None:
+            found.append((path, label))
+            for child in var.children[:PAGE]:
+                if len(found) >= MAX_SEARCHED_VARIABLES:
+                    return
+                if child.kind != "target" or len(path) < 8:
+                    walk(child, path + (child.name,), f"{child.name} = {child.value}")
+
+        for kind, var in [("args", v) for v in self.frame.args] + [("locals", v) for v in self.frame.locals]:
+            if len(found) >= MAX_SEARCHED_VARIABLES:
+                break
+            walk(var, (kind, var.name), f"({var.name}) = {var.value}" if kind == "args" else f"{var.name} = {var.value}")
+        if not found:
+            return False
+        current = self.cursor_node.data[2] if self.cursor_node is not None and self.cursor_node.data else None
+        start = next((index for index, (path, _) in enumerate(found) if path == current), -1)
+        for step in range(1, len(found) + 1):
+            path, label = found[(start + step) % len(found)] if forward else found[(start - step) % len(found)]
+            if pattern.search(label) and self.select_path(list(path)):
+                return True
+        return False
 
     def select_path(self, path: list[str]) -> bool:
         """Expand down a variable path (as in a position token) and put the cursor there."""

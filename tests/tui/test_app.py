@@ -419,3 +419,38 @@ def test_windows_module_paths_are_shortened_too():
 
     assert short_path("C:\\WINDOWS\\system32\\kernel32.dll") == "kernel32.dll"
     assert short_path("/lib/x86_64-linux-gnu/libc.so.6") == "libc.so.6"
+
+
+async def test_search_looks_into_closed_variables_and_thread_groups(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # a member of a struct behind a pointer nobody has opened yet
+        await pilot.press("3", "slash", *"aisle", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert "aisle = " in app.variables_pane.cursor_node.label.plain
+        # a thread inside a closed "+ 4 threads" group
+        hidden = next(t for g in app.threads_pane.groups if len(g.threads) > 1 for t in g.threads[1:])
+        await pilot.press("1", "slash", *str(hidden.tid), "enter")
+        await pilot.pause()
+        assert app.threads_pane.thread_at(app.threads_pane.cursor) is hidden
+
+
+async def test_jumping_to_an_elided_frame_says_so():
+    from pathlib import Path
+
+    from hydra.loader import open_crash
+
+    crash = open_crash(str(Path(__file__).parents[2] / "sample_snapshots" / "parser_recursion.hsnap"))
+    thread = crash.crashed_thread
+    assert thread.elided_frames
+    hidden = thread.elided_after + 1
+    app = make_app(crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "colon", *str(hidden), "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.frame.index == thread.elided_after
+        assert any(f"frame #{hidden} is not shown" in n.message for n in app._notifications)
