@@ -6,6 +6,7 @@ capped, and each object a value lives in is recorded so capture can keep its byt
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -38,6 +39,8 @@ class ValueReader:
     object_bytes: int = 0
     _nodes: int = 0
     _targets: dict = field(default_factory=dict)
+    _labels: dict = field(default_factory=dict)
+    _module_ranges: list | None = None
 
     def variable(self, name: str, obj: drgn.Object, kind: str) -> Variable:
         self._nodes = 0
@@ -159,6 +162,7 @@ class ValueReader:
         var.value = f"0x{address:x}"
         if address == 0:
             return
+        var.value += self._symbol_label(address)
         # many frames point at the same object (a thread's argument, a shared lock):
         # decode it once and share the subtree
         key = (address, var.type, hops)
@@ -171,11 +175,6 @@ class ValueReader:
         if target is None:
             return
         if target.kind == TypeKind.FUNCTION:
-            try:
-                symbol = self.prog.symbol(address)
-                var.value += f" <{demangle(symbol.name)}>"
-            except LookupError:
-                pass
             return
         if _is_char(target):
             try:
@@ -207,6 +206,40 @@ class ValueReader:
             return
         target_var = self._targets[key] = self._convert("*", obj[0], "target", nesting, hops - 1)
         var.children.append(_reference(var.name, target_var))
+
+    def _symbol_label(self, address: int) -> str:
+        """gdb's ` <name>` or ` <name+offset>` for a pointer into a function or a global."""
+        label = self._labels.get(address)
+        if label is None:
+            label = ""
+            # drgn takes a while to say that a heap or stack address has no symbol: only
+            # addresses inside a module are asked about
+            if self._in_module(address):
+                try:
+                    symbol = self.prog.symbol(address)
+                    offset = address - symbol.address
+                    name = demangle(symbol.name)
+                    if symbol.binding == drgn.SymbolBinding.LOCAL and symbol.kind == drgn.SymbolKind.OBJECT:
+                        # a function's static (`one.0` in the symbol table): gdb names it
+                        # from the debug info, `one`
+                        name = _LOCAL_STATIC.sub("", name)
+                    label = f" <{name}{f'+{offset}' if offset else ''}>"
+                except LookupError:
+                    pass
+            self._labels[address] = label
+        return label
+
+    def _in_module(self, address: int) -> bool:
+        if self._module_ranges is None:
+            ranges = []
+            for module in self.prog.modules():
+                try:
+                    ranges.extend(module.address_ranges or ())
+                except Exception:
+                    continue
+            self._module_ranges = sorted(ranges)
+        position = bisect.bisect_right(self._module_ranges, (address, 1 << 64)) - 1
+        return position >= 0 and self._module_ranges[position][0] <= address < self._module_ranges[position][1]
 
     def _read_short(self, address: int) -> bytes | None:
         """A string that runs into unreadable memory: read as far as memory goes, in steps
@@ -258,6 +291,7 @@ class ValueReader:
         return "{" + ", ".join(parts) + "}"
 
 
+_LOCAL_STATIC = re.compile(r"\.\d+$")
 _SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
 _ARCHITECTURES = {drgn.Architecture.X86_64: "x86_64", drgn.Architecture.AARCH64: "aarch64"}
 
@@ -279,11 +313,9 @@ def as_reference(var: Variable, kind: str) -> None:
         return
     pointee = var.type[:-1].rstrip()
     var.type = pointee + kind if pointee.endswith(("*", "&")) else f"{pointee} {kind}"
+    address = var.value.split(" ", 1)[0]      # without a pointer's <symbol> or string
     target = var.children[0] if var.children and var.children[0].kind == "target" else None
-    if target is not None:
-        var.value = f"@{var.value}: {target.value}"
-    else:
-        var.value = "@" + var.value.split(" ", 1)[0]
+    var.value = f"@{address}: {target.value}" if target is not None else f"@{address}"
 
 
 def _reference(pointer_name: str, target: Variable) -> Variable:

@@ -32,6 +32,47 @@ def _short(var: Variable) -> str:
     return value if len(value) <= 200 else value[:197] + "..."
 
 
+FULL_VALUE_CHARACTERS = 8000    # of one local in `bt --full`
+REPEAT_THRESHOLD = 10           # gdb's `set print repeats`
+
+
+def full_value(var: Variable) -> str:
+    """The whole value as gdb's `bt full` spells it, from the captured tree (a summary
+    stops at 100 characters): members and elements in place, runs of equal elements as
+    `x <repeats N times>`, pointer targets not followed."""
+    text = _full(var, [FULL_VALUE_CHARACTERS])
+    return text if len(text) <= FULL_VALUE_CHARACTERS else text[: FULL_VALUE_CHARACTERS - 3] + "..."
+
+
+def _full(var: Variable, budget: list[int]) -> str:
+    inline = [child for child in var.children if child.kind in ("member", "element")]
+    if not inline or not var.value.startswith("{") or budget[0] <= 0:
+        budget[0] -= len(var.value)
+        return var.value
+    items: list[str] = []
+    position = 0
+    while position < len(inline) and budget[0] > 0:
+        child = inline[position]
+        text = _full(child, budget)
+        if child.kind == "element":
+            run = position + 1
+            while run < len(inline) and inline[run].kind == "element" and _full(inline[run], [budget[0]]) == text:
+                run += 1
+            if run - position > REPEAT_THRESHOLD:
+                items.append(f"{text} <repeats {run - position} times>")
+                position = run
+                continue
+            items.append(text)
+        else:
+            items.append(text if child.name == "<anonymous>" else f"{child.name} = {text}")
+        position += 1
+    if position < len(inline) or var.omitted:
+        items.append("...")
+    elif var.value.endswith("<No data fields>}") and not items[-1].endswith("<No data fields>"):
+        items.append("<No data fields>")
+    return "{" + ", ".join(items) + "}"
+
+
 def frame_line(frame: Frame, starts_physical_frame: bool = True) -> str:
     """gdb's spelling; the pc is shown on the innermost frame of each physical frame."""
     parts = [f"#{frame.index:<3}"]
@@ -90,7 +131,7 @@ def format_text(crash: Crash, full: bool = False, tid: int | None = None) -> str
                 elif not frame.locals:
                     lines.append("No locals.")
                 for var in frame.locals:
-                    lines.append(f"        {printable(var.name)} = {printable(_short(var))}")
+                    lines.append(f"        {printable(var.name)} = {printable(full_value(var))}")
             if thread.elided_after is not None and frame.index == thread.elided_after and thread.elided_frames:
                 lines.append(f"... {thread.elided_frames} frames of the same recursion elided ...")
         if thread.unwind_note:

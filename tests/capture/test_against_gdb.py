@@ -274,3 +274,29 @@ def test_rust_frames_are_named_and_inlined_like_gdb(crashed, capture, opt):
     names = [f.function for f in thread.frames]
     assert "rust_panic::report" in names or any(n and n.startswith("rust_panic::report") for n in names)
     assert not any(n and (n.startswith(("_R", "_ZN")) or "$u7b$" in n) for n in names), names
+
+
+@pytest.mark.parametrize("source", ["null_deref.c", "classes.c", "hostile.c", "fingerprint.c", "scalar_types.c"])
+def test_bt_full_values_are_gdbs_values_whole(crashed, capture, source):
+    # `bt full` prints each local whole (structs, arrays with repeats, pointers with the
+    # symbol they point at); a summary stops at 100 characters
+    from hydra.report.backtrace import full_value
+
+    program = crashed(source, "-O0")
+    crash = capture(program)
+    oracle = view(program)
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    thread = crash.thread(oracle["crashed_tid"])
+    compared = 0
+    for gdb_frame in located_frames(gdb_thread):
+        if "args" not in gdb_frame or not gdb_frame["file"].endswith(source):
+            continue
+        frame = next((f for f in thread.frames if f.line == gdb_frame["line"] and f.function == gdb_frame["name"]), None)
+        if frame is None:
+            continue
+        ours = {v.name: v for v in frame.args + frame.locals}
+        for entry in gdb_frame["args"] + gdb_frame["locals"]:
+            if entry["name"] in ours and "<error" not in entry["value"]:
+                assert full_value(ours[entry["name"]]) == entry["value"], (frame.function, entry["name"])
+                compared += 1
+    assert compared >= 3
