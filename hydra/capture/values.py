@@ -468,32 +468,41 @@ def _quoted(data: bytes) -> str:
 
 REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
 PRINT_ELEMENTS = 200        # gdb's `set print elements`
+_RUN = re.compile(rb"(.)\1{%d,}" % REPEAT_THRESHOLD, re.DOTALL)     # more than ten equal bytes
 
 
 def _char_array_literal(raw: bytes) -> str:
     """gdb's spelling of a char array: every element but one final NUL, runs of more than
     ten equal bytes as `'x' <repeats N times>`, at most 200 elements (a run counts ten)."""
     data = raw[:-1] if raw.endswith(b"\0") else raw
+    # most arrays are some text and then NULs to the end: the NULs need no scanning
+    body = data.rstrip(b"\0")
+    zeros = len(data) - len(body)
+    if zeros <= REPEAT_THRESHOLD:
+        body, zeros = data, 0
     parts: list[str] = []
-    text = bytearray()
     counted = position = 0
-    while position < len(data) and counted < PRINT_ELEMENTS:
-        byte = data[position]
-        run = position
-        while run < len(data) and data[run] == byte:
-            run += 1
-        if run - position > REPEAT_THRESHOLD:
-            if text:
-                parts.append(_quoted(bytes(text)))
-                text.clear()
-            parts.append(f"{_char_literal(byte)} <repeats {run - position} times>")
-            counted += REPEAT_THRESHOLD
-            position = run
-        else:
-            text.append(byte)
-            counted += 1
-            position += 1
-    if text or not parts:
-        parts.append(_quoted(bytes(text)))
+    for run in _RUN.finditer(body):
+        plain = body[position:run.start()][: PRINT_ELEMENTS - counted]
+        if plain:
+            parts.append(_quoted(plain))
+            counted += len(plain)
+            position += len(plain)
+        if counted >= PRINT_ELEMENTS:
+            break
+        parts.append(f"{_char_literal(body[run.start()])} <repeats {run.end() - run.start()} times>")
+        counted += REPEAT_THRESHOLD
+        position = run.end()
+        if counted >= PRINT_ELEMENTS:
+            break
+    else:
+        plain = body[position:][: PRINT_ELEMENTS - counted]
+        if plain or not (parts or zeros):
+            parts.append(_quoted(plain))
+        position += len(plain)
+        counted += len(plain)
+        if zeros and position == len(body) and counted < PRINT_ELEMENTS:
+            parts.append(f"'\\000' <repeats {zeros} times>")
+            position += zeros
     literal = ", ".join(parts)
     return literal + "..." if position < len(data) else literal
