@@ -337,7 +337,12 @@ class HydraApp(App):
         return self.frame.sp if self.frame is not None else None
 
     def syntax_styles(self) -> dict[str, str]:
-        return self.syntax.get(self.theme, self.syntax.get("hydra-dark", {}))
+        """The theme's syntax colours; for a theme without them (Textual's own), those of
+        Hydra's theme of the same brightness, so code stays readable on a light background."""
+        if self.theme in self.syntax:
+            return self.syntax[self.theme]
+        light = not self.current_theme.dark
+        return self.syntax.get("hydra-light" if light else "hydra-dark", {})
 
     # ---- messages from panes
     @on(LineView.Moved, "#threads")

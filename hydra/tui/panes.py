@@ -192,6 +192,10 @@ MAX_SEARCHED_VARIABLES = 100_000
 class VariablesPane(Tree):
     """Arguments (in parentheses) and locals; children load when a node is expanded."""
 
+    # + and -, as the thread groups: ▶ is the cursor mark in the other panes
+    ICON_NODE = "+ "
+    ICON_NODE_EXPANDED = "- "
+
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="variables.down"),
         Binding("k", "cursor_up", "Up", show=False, id="variables.up"),
@@ -270,7 +274,8 @@ class VariablesPane(Tree):
         if expandable:
             node = parent.add(self.label(var), data=("var", var, path, 0), allow_expand=True)
         else:
-            node = parent.add_leaf(self.label(var), data=("var", var, path, 0))
+            # under the icon column of the nodes that open, so names line up
+            node = parent.add_leaf(Text("  ") + self.label(var), data=("var", var, path, 0))
         return node
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:

@@ -454,3 +454,11 @@ async def test_jumping_to_an_elided_frame_says_so():
         await pilot.pause()
         assert app.frame.index == thread.elided_after
         assert any(f"frame #{hidden} is not shown" in n.message for n in app._notifications)
+
+
+async def test_textual_light_themes_colour_code_for_a_light_background(sample_crash):
+    app = make_app(sample_crash, theme="textual-light")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.current_theme.dark
+        assert app.syntax_styles() == app.syntax["hydra-light"]
