@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import time
@@ -18,6 +19,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Tab, Tabs, Tree
 
+from hydra.model import arch
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.model.position import Position
 from hydra.model.text import printable
@@ -169,6 +171,7 @@ class HydraApp(App):
         self.memory_address: int | None = None   # where the Memory tab was sent
         self.register_address: int | None = None  # the value of the register selected last
         self._register_names: list[str] = []
+        self._instruction_addresses: list[int] = []     # of the Disassembly tab's lines
         self.hexdump = lines.HexDump(crash)
         self.source_cache: dict = {}
         self.syntax = syntax or {}
@@ -304,6 +307,7 @@ class HydraApp(App):
             return
         if tab == "disassembly":
             content = code.disassembly_lines(crash, frame, faulting)
+            self._instruction_addresses = content.payload
         elif tab == "registers":
             content = lines.registers(crash, frame, thread)
             self._register_names = content.payload
@@ -472,7 +476,7 @@ class HydraApp(App):
     def action_prompt(self, kind: str) -> None:
         prompt = self.query_one("#prompt", Input)
         prompt.placeholder = "search (regular expression)" if kind == "search" else (
-            "address (hex) for Memory, else an index" if self.last_pane == "side" else "index")
+            "address (hex) or register for Memory and Disasm, else a line" if self.last_pane == "side" else "index")
         prompt.value = ""
         prompt.data_kind = kind  # type: ignore[attr-defined]
         prompt.add_class("visible")
@@ -522,6 +526,14 @@ class HydraApp(App):
         if self.last_pane == "side" and self._active_tab() == "memory":
             self.goto_address_text(text)
             return
+        if self.last_pane == "side" and self._active_tab() == "disassembly" and self._instruction_addresses \
+                and not text.isdigit():
+            address = self.address_of(text)
+            if address is not None:
+                # the instruction that holds the address
+                index = max(0, bisect.bisect_right(self._instruction_addresses, address) - 1)
+                view.center_on(index)
+                return
         try:
             index = int(text, 0)
         except ValueError:
@@ -544,11 +556,27 @@ class HydraApp(App):
         elif isinstance(view, VariablesPane):
             view.cursor_line = max(0, index)
 
-    def goto_address_text(self, text: str) -> None:
+    def address_of(self, text: str) -> int | None:
+        """An address typed at `:`: hex (0x optional), or a register of the current frame
+        (`rsp`, `$sp`)."""
+        text = text.strip()
+        registers = self.frame.registers if self.frame is not None and self.frame.registers else {}
+        name = text.lstrip("$")
+        if name in registers:
+            return registers[name]
+        if name in ("sp", "pc", "fp") and self.crash.process.architecture in arch.BY_NAME:
+            alias = getattr(arch.BY_NAME[self.crash.process.architecture], name)
+            if alias in registers:
+                return registers[alias]
         try:
-            address = int(text, 16)
+            return int(text, 16)
         except ValueError:
-            self._update_rules(assemble("not an address: ", (text, "bold")))
+            return None
+
+    def goto_address_text(self, text: str) -> None:
+        address = self.address_of(text)
+        if address is None:
+            self._update_rules(assemble("not an address or a register: ", (text, "bold")))
             return
         self.goto_address(address)
 

@@ -175,4 +175,4 @@ def disassembly_lines(crash: Crash, frame: Frame | None, faulting: bool) -> Line
         texts.append(Text.assemble((marker, "bold reverse" if here else ""), (f"0x{address:016x}  ", "dim"),
                                    (f"{mnemonic:<9} ", "bold" if here else ""), safe(operands),
                                    (note, "bold"), end=""))
-    return Lines(len(texts), texts.__getitem__, 100, cursor)
+    return Lines(len(texts), texts.__getitem__, 100, cursor, payload=[address for address, _, _ in decoded])

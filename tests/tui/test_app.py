@@ -462,3 +462,20 @@ async def test_textual_light_themes_colour_code_for_a_light_background(sample_cr
         await pilot.pause()
         assert not app.current_theme.dark
         assert app.syntax_styles() == app.syntax["hydra-light"]
+
+
+async def test_jump_takes_registers_in_memory_and_addresses_in_disassembly(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        frame = app.frame
+        app.set_tab("memory")
+        await pilot.press("4", "colon", *"$rsp", "enter")
+        await pilot.pause()
+        assert app.memory_address == frame.registers["rsp"]
+        app.set_tab("disassembly")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.press("colon", *f"0x{frame.pc:x}", "enter")
+        await pilot.pause()
+        assert app.side_view.plain(app.side_view.cursor).startswith("=>")
