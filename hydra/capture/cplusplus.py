@@ -7,12 +7,14 @@ drgn (0.3.0) refuses any type built on DW_TAG_reference_type or DW_TAG_rvalue_re
 
 In DWARF both are shaped like constructs drgn knows: a reference like a pointer (a byte
 size and a target type), a base class like an unnamed member (a type and a member
-offset). So, once drgn has indexed a debug file and before it reads any type from it,
-their abbreviations are re-tagged in drgn's own mapping of the file: the mapping is
+offset). So, once drgn has mapped a debug file and before it indexes it or reads any type
+from it, their abbreviations are re-tagged in drgn's own mapping of the file: the mapping is
 private (copy on write), so the file on disk is untouched, and only the pages that hold
 abbreviations are copied. Which variables were references is read from the unchanged
 file by the scope finder (`FunctionScope.references`), so values are still shown as gdb
-shows references. A base class whose offset is computed (a virtual base) stays out.
+shows references. A base class whose offset is computed (a virtual base) stays out. DWARF 4's
+static data members (members without a place in the object) become variables, which drgn
+leaves out of a class instead of reading each as a field at offset 0.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ DW_TAG_member = 0x0D
 DW_TAG_reference_type = 0x10
 DW_TAG_rvalue_reference_type = 0x42
 DW_TAG_inheritance = 0x1C
+DW_TAG_variable = 0x34
 DW_AT_data_member_location = 0x38
+DW_AT_declaration = 0x3C
+DW_AT_data_bit_offset = 0x6B
 DW_FORM_implicit_const = 0x21
 # constant forms: a base at a fixed offset (exprloc and block forms compute it)
 _CONSTANT_FORMS = {0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, DW_FORM_implicit_const}
@@ -38,7 +43,7 @@ SHF_COMPRESSED = 0x800
 # starts right after two zero bytes (elsewhere two zero bytes occur only where an
 # implicit_const of 0 meets that end, and then the next byte is zero too, which no code
 # is): its code (ULEB128, not zero), its tag, its children flag.
-_CANDIDATE = re.compile(rb"\x00\x00(?=([\x80-\xff]{0,3}[\x01-\x7f])([\x10\x1c\x42])[\x00\x01])")
+_CANDIDATE = re.compile(rb"\x00\x00(?=([\x80-\xff]{0,3}[\x01-\x7f])([\x0d\x10\x1c\x42])[\x00\x01])")
 
 
 def _uleb(data: bytes, position: int) -> tuple[int, int]:
@@ -62,6 +67,7 @@ def _retag(data: bytes, start: int) -> tuple[int, int] | None:
         tag, position = _uleb(data, position)
         position += 1
         location_form = None
+        attributes = set()
         for _ in range(512):
             attribute, position = _uleb(data, position)
             form, position = _uleb(data, position)
@@ -71,6 +77,7 @@ def _retag(data: bytes, start: int) -> tuple[int, int] | None:
                 _value, position = _uleb(data, position)
             if attribute == DW_AT_data_member_location:
                 location_form = form
+            attributes.add(attribute)
         else:
             return None
     except ValueError:
@@ -79,6 +86,10 @@ def _retag(data: bytes, start: int) -> tuple[int, int] | None:
         return tag_position, DW_TAG_pointer_type
     if tag == DW_TAG_inheritance and (location_form is None or location_form in _CONSTANT_FORMS):
         return tag_position, DW_TAG_member
+    if tag == DW_TAG_member and DW_AT_declaration in attributes and \
+            not attributes & {DW_AT_data_member_location, DW_AT_data_bit_offset}:
+        # DWARF 4's static data member: drgn would read it as a field at offset 0
+        return tag_position, DW_TAG_variable
     return None
 
 

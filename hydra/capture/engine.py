@@ -290,14 +290,19 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
                     pass
     if cache:
         _prefill_debug_cache(modules, cache, debug_options.directories)
+    # the files first, then the index: the abbreviations are re-tagged in between, before
+    # drgn or libdw has read any (with DWARF 4, indexing reads some through libdw)
+    try:
+        prog.find_standard_debug_info(modules)
+    except Exception:
+        pass            # load_debug_info below says what is missing or wrong
+    cplusplus.teach_drgn(prog)
     try:
         prog.load_debug_info(None, default=True)
     except drgn.MissingDebugInfoError:
         pass
     except Exception as error:
         crash.warnings.append(f"{info.path}: loading debug info failed: {error}")
-    # before drgn reads its first type (the walk reads some)
-    cplusplus.teach_drgn(prog)
     main = _main_module(prog)
     if options.exe and main is not None and main.build_id:
         image = open_image(options.exe)

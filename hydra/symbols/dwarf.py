@@ -236,7 +236,7 @@ class DebugFile:
         count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
         if count <= 0:
             innermost = self._function_in_namespaces(cu, address)
-            return self._chain(innermost) if innermost is not None else []
+            return self._chain(innermost, address) if innermost is not None else []
         try:
             innermost = None
             for index in range(count):
@@ -247,12 +247,12 @@ class DebugFile:
             _libc.free(scopes)
         if innermost is None:
             innermost = self._function_in_namespaces(cu, address)
-        return self._chain(innermost) if innermost is not None else []
+        return self._chain(innermost, address) if innermost is not None else []
 
-    def _chain(self, innermost: _Die) -> list[FunctionScope]:
+    def _chain(self, innermost: _Die, address: int) -> list[FunctionScope]:
         lib = self.lib
         if lib.dwarf_tag(ctypes.byref(innermost)) == DW_TAG_subprogram:
-            return [self._scope(innermost, DW_TAG_subprogram)]  # nothing inlined here
+            return [self._scope(innermost, DW_TAG_subprogram, address)]  # nothing inlined here
         chain = _DieP()
         count = lib.dwarf_getscopes_die(ctypes.byref(innermost), ctypes.byref(chain))
         if count <= 0:
@@ -263,7 +263,7 @@ class DebugFile:
                 die = _Die.from_buffer_copy(chain[index])
                 tag = lib.dwarf_tag(ctypes.byref(die))
                 if tag in FUNCTION_TAGS:
-                    found.append(self._scope(die, tag))
+                    found.append(self._scope(die, tag, address))
             return found
         finally:
             _libc.free(chain)
@@ -312,14 +312,14 @@ class DebugFile:
             return split
         return cu
 
-    def _scope(self, die: _Die, tag: int) -> FunctionScope:
+    def _scope(self, die: _Die, tag: int, address: int) -> FunctionScope:
         scope = FunctionScope(
             name=self._qualified_name(die),
             linkage_name=self._linkage_name(die),
             parameters=[],
             inlined=tag == DW_TAG_inlined_subroutine,
         )
-        self._declarations(die, scope)
+        self._declarations(die, scope, address)
         entry = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
             scope.entry = entry.value
@@ -367,34 +367,39 @@ class DebugFile:
         lib.dwarf_lineaddr(line, ctypes.byref(start))
         return _text(lib.dwarf_linesrc(line, None, None)), number.value or None, start.value
 
-    def _declarations(self, die: _Die, scope: FunctionScope) -> None:
-        """The scope's parameter names, and which parameters and locals (in its nested
-        blocks too) are references."""
+    def _declarations(self, die: _Die, scope: FunctionScope, address: int) -> None:
+        """The scope's parameter names, and which of the parameters and locals visible at
+        address are references: a block's declaration hides an outer one of its name, and
+        blocks that do not hold address are not looked into."""
         lib = self.lib
-        pending = [(die, 0)]
-        looked_at = 0
-        while pending and looked_at < MAX_DECLARATIONS:
-            parent, depth = pending.pop()
-            child = _Die()
-            if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
-                continue
-            while looked_at < MAX_DECLARATIONS:
-                looked_at += 1
-                tag = lib.dwarf_tag(ctypes.byref(child))
-                if tag in (DW_TAG_formal_parameter, DW_TAG_variable):
-                    name = _text(lib.dwarf_diename(ctypes.byref(child)))
-                    if name:
-                        if tag == DW_TAG_formal_parameter and depth == 0:
-                            scope.parameters.append(name)
-                        kind = self._reference_kind(child)
-                        if kind and name not in scope.references:
-                            scope.references[name] = kind
-                elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and depth < 32:
-                    pending.append((_Die.from_buffer_copy(child), depth + 1))
-                following = _Die()
-                if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
-                    break
-                child = following
+        kinds: dict[str, str | None] = {}
+        level = [die]
+        looked_at = depth = 0
+        while level and depth < 32 and looked_at < MAX_DECLARATIONS:
+            inner = []
+            for parent in level:
+                child = _Die()
+                if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
+                    continue
+                while looked_at < MAX_DECLARATIONS:
+                    looked_at += 1
+                    tag = lib.dwarf_tag(ctypes.byref(child))
+                    if tag in (DW_TAG_formal_parameter, DW_TAG_variable):
+                        name = _text(lib.dwarf_diename(ctypes.byref(child)))
+                        if name:
+                            if tag == DW_TAG_formal_parameter and depth == 0:
+                                scope.parameters.append(name)
+                            kinds[name] = self._reference_kind(child)
+                    elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and \
+                            lib.dwarf_haspc(ctypes.byref(child), address) > 0:
+                        inner.append(_Die.from_buffer_copy(child))
+                    following = _Die()
+                    if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                        break
+                    child = following
+            level = inner
+            depth += 1
+        scope.references = {name: kind for name, kind in kinds.items() if kind}
 
     def _reference_kind(self, die: _Die) -> str | None:
         """"&" or "&&" when the declared type is a reference (through typedefs and

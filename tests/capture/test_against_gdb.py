@@ -193,8 +193,9 @@ def _leaves(variable, prefix=""):
         yield from _leaves(child)
 
 
-def test_cpp_references_and_base_classes_match_gdb(crashed, capture):
-    program = crashed("cxx_values.cpp", "-O0")
+@pytest.mark.parametrize("dwarf", ["-gdwarf-5", "-gdwarf-4"])
+def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
+    program = crashed("cxx_values.cpp", "-O0", (dwarf,))
     crash = capture(program)
     oracle = view(program)
     gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])

@@ -48,6 +48,7 @@ def _sequential(data: bytes) -> list[int]:
         tag, position = uleb(position)
         position += 1
         location = None
+        attributes = set()
         while True:
             attribute, position = uleb(position)
             form, position = uleb(position)
@@ -57,7 +58,9 @@ def _sequential(data: bytes) -> list[int]:
                 _, position = uleb(position)
             if attribute == 0x38:
                 location = form
-        if tag in (0x10, 0x42) or (tag == 0x1C and location in (None, 0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)):
+            attributes.add(attribute)
+        if tag in (0x10, 0x42) or (tag == 0x1C and location in (None, 0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)) \
+                or (tag == 0x0D and 0x3C in attributes and not attributes & {0x38, 0x6B}):
             found.append(tag_position)
     return found
 
@@ -71,15 +74,17 @@ def test_every_reference_and_fixed_base_is_found_and_nothing_else():
         _entry(5, 0x1C, [(0x49, 0x13, None), (0x38, 0x18, None), (0x4C, 0x0B, None)]),  # virtual base
         _entry(200, 0x42, [(0x0B, 0x0B, None), (0x49, 0x13, None)]), # rvalue reference, 2-byte code
         _entry(6, 0x0F, [(0x0B, 0x21, 0)]),                          # pointer, ends in implicit_const 0
+        _entry(7, 0x0D, [(0x03, 0x08, None), (0x3C, 0x19, None)]),   # DWARF 4 static member
+        _entry(8, 0x0D, [(0x03, 0x08, None), (0x38, 0x0B, None)]),   # a field: left alone
     ]) + b"\x00" + b"".join([                                        # a second unit's table
         _entry(1, 0x10, [(0x49, 0x13, None)]),
         _entry(2, 0x1C, [(0x49, 0x13, None)]),                       # base without an offset: at 0
     ]) + b"\x00"
     found = retag_positions(table)
     assert sorted(position for position, _ in found) == _sequential(table)
-    assert len(found) == 5
+    assert len(found) == 6
     new_tags = {table[position]: tag for position, tag in found}
-    assert new_tags == {0x10: 0x0F, 0x42: 0x0F, 0x1C: 0x0D}
+    assert new_tags == {0x10: 0x0F, 0x42: 0x0F, 0x1C: 0x0D, 0x0D: 0x34}
 
 
 def test_real_compiler_output_matches_a_sequential_read(tmp_path):
@@ -94,7 +99,7 @@ def test_real_compiler_output_matches_a_sequential_read(tmp_path):
         int main() { C c; std::string s = "x"; return c.f(s, 1); }
     """)
     exe = tmp_path / "bases"
-    subprocess.run(["g++", "-g", "-O1", "-o", str(exe), str(source)], check=True)
+    subprocess.run(["g++", "-g", "-gdwarf-4", "-O1", "-o", str(exe), str(source)], check=True)
     header = section_header(str(exe), ".debug_abbrev")
     assert header is not None and not header.flags & 0x800
     data = exe.read_bytes()[header.offset: header.offset + header.size]
