@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import bisect
 import re
+import struct
 from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
 
-from hydra.model.crash import Variable
+from hydra.model.crash import Variable, only_bases
 from hydra.symbols.demangle import demangle
 
 OPTIMIZED_OUT = "<optimized out>"
@@ -286,7 +287,7 @@ class ValueReader:
         else:
             if var.omitted:
                 parts.append("...")
-            elif record and all(c.name.startswith("<") and c.name.endswith(">") for c in var.children):
+            elif record and only_bases(var.children):
                 parts.append("<No data fields>")    # gdb's words for a class without fields of its own
         return "{" + ", ".join(parts) + "}"
 
@@ -309,11 +310,20 @@ def _unnamed_member_label(type_: drgn.Type) -> str:
 def as_reference(var: Variable, kind: str) -> None:
     """A C++ reference that drgn read as a pointer (see cplusplus.py), spelled as gdb spells
     references: `int &`, `@0x7ffe10: 57`."""
-    if not var.type.endswith("*") or not var.value.startswith("0x"):
+    if not var.value.startswith("0x"):
         return
-    pointee = var.type[:-1].rstrip()
-    var.type = pointee + kind if pointee.endswith(("*", "&")) else f"{pointee} {kind}"
+    if var.type.endswith("*"):
+        pointee = var.type[:-1].rstrip()
+        var.type = pointee + kind if pointee.endswith(("*", "&")) else f"{pointee} {kind}"
+    elif "*)" in var.type:
+        # a reference to an array or a function: int (&)[3], void (&)(int)
+        star = var.type.index("*)")
+        var.type = var.type[:star] + kind + var.type[star + 1:]
+    # else a typedef's name (IntRef, std::vector<int>::reference) says what it is
     address = var.value.split(" ", 1)[0]      # without a pointer's <symbol> or string
+    if address == "0x0":
+        var.value = var.note = "<error: Cannot access memory at address 0x0>"
+        return
     target = var.children[0] if var.children and var.children[0].kind == "target" else None
     var.value = f"@{address}: {target.value}" if target is not None else f"@{address}"
 
@@ -333,6 +343,8 @@ def _scalar_text(value, base: drgn.Type, kind) -> str:
     if kind == TypeKind.BOOL:
         return "true" if value else "false"
     if kind == TypeKind.FLOAT:
+        if value != value:
+            return _nan_text(value, base.size or 8)
         return format(value, ".9g" if (base.size or 8) <= 4 else ".17g")
     enumerators = base.enumerators or ()
     for enumerator in enumerators:
@@ -343,15 +355,25 @@ def _scalar_text(value, base: drgn.Type, kind) -> str:
     return str(value)
 
 
+def _nan_text(value: float, size: int) -> str:
+    """gdb's `nan(0x8000000000000)`, `-nan(...)`: the sign and the fraction bits."""
+    if size <= 4:
+        bits, = struct.unpack("<I", struct.pack("<f", value))
+        sign, fraction = bits >> 31, bits & ((1 << 23) - 1)
+    else:
+        bits, = struct.unpack("<Q", struct.pack("<d", value))
+        sign, fraction = bits >> 63, bits & ((1 << 52) - 1)
+    return f"{'-' if sign else ''}nan(0x{fraction:x})"
+
+
 def _is_flag_enum(enumerators) -> bool:
-    """gdb's flag enum: every enumerator zero or a single bit, no bit used twice."""
-    mask = 0
+    """gdb's flag enum: every enumerator zero or a single bit (two enumerators may name the
+    same bit); an enum without enumerators is one too."""
     for enumerator in enumerators:
         value = enumerator.value
-        if value < 0 or value & (value - 1) or mask & value:
+        if value < 0 or value & (value - 1):
             return False
-        mask |= value
-    return bool(enumerators)
+    return True
 
 
 def _flags_text(value: int, enumerators) -> str:
@@ -389,7 +411,10 @@ def wide_float_text(raw: bytes, architecture: str) -> str | None:
     integer = (bits >> fraction_bits & 1) if explicit_one else (1 if exponent else 0)
     bias = (1 << (exponent_bits - 1)) - 1
     if exponent == (1 << exponent_bits) - 1:
-        return f"{sign}inf" if fraction == 0 else f"{sign}nan(0x{fraction:x})"
+        if fraction == 0:
+            return f"{sign}inf"
+        shown = bits & ((1 << (fraction_bits + 1)) - 1) if explicit_one else fraction
+        return f"{sign}nan(0x{shown:x})"
     mantissa = (integer << fraction_bits) | fraction
     power = max(exponent, 1) - bias - fraction_bits
     if mantissa == 0:

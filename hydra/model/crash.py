@@ -48,6 +48,12 @@ class Variable:
         return None
 
 
+def only_bases(members: list[Variable]) -> bool:
+    """Whether a class's members are all base classes (named `<Base>`), or it has none: gdb
+    then adds `<No data fields>`."""
+    return all(m.name.startswith("<") and m.name.endswith(">") and m.name != "<anonymous>" for m in members)
+
+
 @dataclass
 class Frame:
     index: int

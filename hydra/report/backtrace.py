@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hydra.model.crash import SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable
+from hydra.model.crash import SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable, only_bases
 from hydra.model.text import printable
 
 
@@ -67,17 +67,20 @@ def _full(var: Variable, budget: list[int]) -> str:
             items.append(text if child.name == "<anonymous>" else f"{child.name} = {text}")
         position += 1
     if position < len(inline) or var.omitted:
-        items.append("...")
-    elif var.value.endswith("<No data fields>}") and not items[-1].endswith("<No data fields>"):
+        if items and inline[-1].kind == "element":
+            items[-1] += "..."          # gdb: {1, 2, 3...}
+        else:
+            items.append("...")
+    elif inline[0].kind == "member" and only_bases(inline):
         items.append("<No data fields>")
     return "{" + ", ".join(items) + "}"
 
 
 def frame_line(frame: Frame, starts_physical_frame: bool = True) -> str:
     """gdb's spelling; the pc is shown on the innermost frame of each physical frame."""
-    parts = [f"#{frame.index:<3}"]
+    parts = [f"#{frame.index:<2}"]          # gdb's `#0  main`, `#10 main`
     if frame.function == SIGNAL_HANDLER_CALLED:
-        return f"#{frame.index:<3} {SIGNAL_HANDLER_CALLED}"
+        return f"#{frame.index:<2} {SIGNAL_HANDLER_CALLED}"
     if frame.index and starts_physical_frame:
         parts.append(f"0x{frame.pc:016x} in")
     parts.append(printable(frame.display_name))

@@ -19,6 +19,10 @@ struct Square : Shape, Named {
 struct Point {
     int x, y;
 };
+typedef int &IntRef;
+enum class Raw : unsigned char {};
+enum Dup { D_A = 1, D_B = 1, D_C = 2 };
+static int grid[3] = {1, 2, 3};
 
 __attribute__((noinline)) int Square::area(int &scale)
 {
@@ -40,5 +44,10 @@ int main()
 {
     Square square;
     std::string title = "hello";
-    return measure(square, 42, title, {1, 2, 3});
+    int (&row)[3] = grid;
+    IntRef named = grid[1];
+    int Point::*member = &Point::y;
+    Raw raw = Raw(7);
+    Dup dup = Dup(3);
+    return measure(square, 42 + row[0] + named + (int)raw + dup + (member != nullptr), title, {1, 2, 3});
 }

@@ -15,8 +15,10 @@ __attribute__((noinline)) int inspect(long double scale, enum flags mode)
     enum bits none = (enum bits)0;
     enum color shade = BLUE;
     enum color odd = (enum color)7;
+    float quiet = __builtin_nanf("");
+    double negative = -__builtin_nan("");
     volatile int *nowhere = (int *)0;
-    printf("%d\n", (int)(tenth + tiny + huge) + both + stray + none + shade + odd);
+    printf("%d\n", (int)(tenth + tiny + huge + quiet + negative) + both + stray + none + shade + odd);
     return *nowhere + (int)scale + mode;
 }
 
