@@ -44,6 +44,8 @@ SHF_COMPRESSED = 0x800
 # starts right after two zero bytes (elsewhere two zero bytes occur only where an
 # implicit_const of 0 meets that end, and then the next byte is zero too, which no code
 # is): its code (ULEB128, not zero), its tag, its children flag.
+# an abbreviation only C++ has: class, namespace, reference, base class, pointer to member
+_CPLUSPLUS = re.compile(rb"\x00\x00(?=[\x80-\xff]{0,3}[\x01-\x7f][\x02\x10\x1c\x1f\x39\x42][\x00\x01])")
 _CANDIDATE = re.compile(rb"\x00\x00(?=([\x80-\xff]{0,3}[\x01-\x7f])([\x0d\x10\x1c\x1f\x42])[\x00\x01])")
 
 
@@ -99,7 +101,17 @@ def _retag(data: bytes, start: int) -> tuple[int, int] | None:
 def retag_positions(abbreviations: bytes) -> list[tuple[int, int]]:
     """Where, in a .debug_abbrev section, a tag byte is rewritten, and to what."""
     found = []
-    starts = [0] + [match.end() for match in _CANDIDATE.finditer(abbreviations)]
+    if not _CPLUSPLUS.search(abbreviations):
+        return found            # C (libc): nothing to re-tag, and its many members need no look
+    starts = [0]
+    for match in _CANDIDATE.finditer(abbreviations):
+        if match.group(2) == b"\x0d":
+            # members are many, static ones few: only an entry that names DW_AT_declaration
+            # (a byte no form and no other one-byte attribute has) is read in full
+            end = abbreviations.find(b"\x00\x00", match.end(2))
+            if b"\x3c" not in abbreviations[match.end(2):end if end >= 0 else None]:
+                continue
+        starts.append(match.end())
     for start in starts:
         if start < len(abbreviations):
             change = _retag(abbreviations, start)
