@@ -30,7 +30,6 @@ DW_TAG_member = 0x0D
 DW_TAG_reference_type = 0x10
 DW_TAG_rvalue_reference_type = 0x42
 DW_TAG_inheritance = 0x1C
-DW_TAG_ptr_to_member_type = 0x1F
 DW_TAG_variable = 0x34
 DW_AT_data_member_location = 0x38
 DW_AT_declaration = 0x3C
@@ -46,7 +45,7 @@ SHF_COMPRESSED = 0x800
 # is): its code (ULEB128, not zero), its tag, its children flag.
 # an abbreviation only C++ has: class, namespace, reference, base class, pointer to member
 _CPLUSPLUS = re.compile(rb"\x00\x00(?=[\x80-\xff]{0,3}[\x01-\x7f][\x02\x10\x1c\x1f\x39\x42][\x00\x01])")
-_CANDIDATE = re.compile(rb"\x00\x00(?=([\x80-\xff]{0,3}[\x01-\x7f])([\x0d\x10\x1c\x1f\x42])[\x00\x01])")
+_CANDIDATE = re.compile(rb"\x00\x00(?=([\x80-\xff]{0,3}[\x01-\x7f])([\x0d\x10\x1c\x42])[\x00\x01])")
 
 
 def _uleb(data: bytes, position: int) -> tuple[int, int]:
@@ -85,9 +84,7 @@ def _retag(data: bytes, start: int) -> tuple[int, int] | None:
             return None
     except ValueError:
         return None
-    if tag in (DW_TAG_reference_type, DW_TAG_rvalue_reference_type, DW_TAG_ptr_to_member_type):
-        # a pointer to member (std::function holds one) read as a plain pointer: its value
-        # shows, where drgn would refuse the whole object around it
+    if tag in (DW_TAG_reference_type, DW_TAG_rvalue_reference_type):
         return tag_position, DW_TAG_pointer_type
     if tag == DW_TAG_inheritance and (location_form is None or location_form in _CONSTANT_FORMS):
         return tag_position, DW_TAG_member

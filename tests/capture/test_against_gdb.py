@@ -213,9 +213,8 @@ def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
             variable = ours[name]
             seen[name] = variable
             if name == "member":
-                # a pointer to member reads as a plain pointer: the member's offset, where gdb
-                # names the member (&Point::y)
-                assert theirs == "&Point::y" and variable.value == "0x4"
+                # drgn does not read pointers to members (&Point::y): said, not guessed
+                assert theirs == "&Point::y" and variable.value.startswith("<error")
                 continue
             if not theirs.startswith(("@", "{", "<")) and _scalar(theirs):
                 assert variable.value == theirs, (name, variable.value, theirs)

@@ -59,7 +59,7 @@ def _sequential(data: bytes) -> list[int]:
             if attribute == 0x38:
                 location = form
             attributes.add(attribute)
-        if tag in (0x10, 0x42, 0x1F) or (tag == 0x1C and location in (None, 0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)) \
+        if tag in (0x10, 0x42) or (tag == 0x1C and location in (None, 0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)) \
                 or (tag == 0x0D and 0x3C in attributes and not attributes & {0x38, 0x6B}):
             found.append(tag_position)
     return found
