@@ -131,7 +131,8 @@ class HydraApp(App):
     #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
         width: 100%; height: 1fr;
     }
-    #prompt { dock: bottom; display: none; }
+    /* one row over the context rule, like a command line: the panes do not move */
+    #prompt { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
     #prompt.visible { display: block; }
     """
     BINDINGS = [

@@ -69,7 +69,8 @@ class ThreadsPane(LineView):
                             (module, "dim"), "  ", (function, ""))
         module, function = self._top(thread)
         state = "F" if thread is group.leader and group.faulted else thread.state
-        indent = "    " if len(group.threads) > 1 else "  "
+        # every thread row in one column layout, a group's members under their "+ N threads"
+        indent = "    " if len(group.threads) > 1 or any(len(g.threads) > 1 for g in self.groups) else "  "
         style = "bold red" if state == "F" else ""
         return assemble(indent, (state, style), f" {thread.tid:<8} ", (thread.name or "", "italic"), "  ",
                         (module, "dim"), "  ", (function, ""))
