@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import drgn
 import msgpack
@@ -565,16 +565,19 @@ class _FrameWalker:
             registers = {_register_name(name): value for name, value in concrete.registers().items()}
         except Exception:
             pass
-        symbol_name, symbol_start = self._symbol(self._lookup_address(group))
+        lookup = self._lookup_address(group)
+        symbol_name, symbol_start = self._symbol(lookup)
         symbol_offset = pc - symbol_start if symbol_start is not None else None
         module_name, module_base, has_debug_info = self._module_facts(module)
         with_variables = self.variables and has_debug_info
         # the DWARF scopes were looked up in the background meanwhile
-        scopes = self._scopes(module, self._lookup_address(group)) if module is not None else []
-
-        def model(walked: WalkedFrame, index: int, inline: bool) -> Frame:
-            model_frame = Frame(index, pc, inline=inline, trust=walked.trust, sp=concrete.sp,
-                                symbol=symbol_name, symbol_offset=symbol_offset, registers=registers)
+        scopes = self._scopes(module, lookup) if module is not None else []
+        frames = []
+        decoded = []
+        for walked in group:
+            model_frame = Frame(walked.index + shift, pc, inline=walked.frame.is_inline, trust=walked.trust,
+                                sp=concrete.sp, symbol=symbol_name, symbol_offset=symbol_offset,
+                                registers=registers)
             if module is not None:
                 model_frame.module = module_name
                 model_frame.module_offset = pc - module_base
@@ -583,19 +586,18 @@ class _FrameWalker:
                 model_frame.file, model_frame.line, model_frame.column = source[0], source[1], source[2]
             except LookupError:
                 pass
-            return model_frame
-
-        frames = [model(walked, walked.index + shift, walked.frame.is_inline) for walked in group]
-        decoded = [self._variables(walked.frame) if with_variables else {} for walked in group]
-        owners = list(group)
+            frames.append(model_frame)
+            decoded.append(self._variables(walked.frame) if with_variables else {})
+        owners = group
         added = 0
         if len(group) == 1 and len(scopes) > 1 and not group[0].signal_trampoline:
             # drgn saw no inline frames here (it does not find functions nested in namespaces,
             # as Rust's are): they come from the scopes, each at its caller's call site
             walked = group[0]
             added = len(scopes) - 1
-            inner = [model(walked, walked.index + shift + depth, True) for depth in range(added)]
             physical = frames[0]
+            inner = [replace(physical, index=physical.index + depth, inline=True)
+                     for depth in range(added)]
             physical.index += added
             for depth in range(1, len(scopes)):
                 target = inner[depth] if depth < added else physical

@@ -467,6 +467,9 @@ def _char_literal(value: int) -> str:
     return f"'\\{byte:03o}'"
 
 
+# each byte as it stands inside a C string literal
+_SPELLING = [_ESCAPES.get(byte) or (chr(byte) if 32 <= byte < 127 else f"\\{byte:03o}") for byte in range(256)]
+
 # printable ASCII without the characters gdb escapes (", \\)
 _PLAIN = re.compile(rb'[ !#-\[\]-~]*')
 
@@ -480,15 +483,7 @@ def _c_string_literal(raw: bytes, length: int, truncated: bool = False) -> str:
 def _quoted(data: bytes) -> str:
     if _PLAIN.fullmatch(data):
         return '"' + data.decode("ascii") + '"'
-    out = []
-    for byte in data:
-        if byte in _ESCAPES:
-            out.append(_ESCAPES[byte])
-        elif 32 <= byte < 127:
-            out.append(chr(byte))
-        else:
-            out.append(f"\\{byte:03o}")
-    return '"' + "".join(out) + '"'
+    return '"' + "".join(map(_SPELLING.__getitem__, data)) + '"'
 
 
 REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
@@ -505,6 +500,11 @@ def _char_array_literal(raw: bytes) -> str:
     zeros = len(data) - len(body)
     if zeros <= REPEAT_THRESHOLD:
         body, zeros = data, 0
+    if len(body) <= REPEAT_THRESHOLD:
+        # too short for a run: the common `char name[16]` holding a word
+        if not zeros:
+            return _quoted(body)
+        return f"{_quoted(body)}, '\\000' <repeats {zeros} times>" if body else f"'\\000' <repeats {zeros} times>"
     parts: list[str] = []
     counted = position = 0
     for run in _RUN.finditer(body):
