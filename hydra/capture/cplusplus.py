@@ -38,6 +38,9 @@ DW_FORM_implicit_const = 0x21
 # constant forms: a base at a fixed offset (exprloc and block forms compute it)
 _CONSTANT_FORMS = {0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, DW_FORM_implicit_const}
 SHF_COMPRESSED = 0x800
+# large_cpp's abbreviations, 366 MB of DWARF, take 1.4 MB: a section this size is copied to
+# be read, so a hostile size is not
+MAX_ABBREV_BYTES = 64 << 20
 
 # An abbreviation ends with a zero attribute and a zero form, so every entry after the first
 # starts right after two zero bytes (elsewhere two zero bytes occur only where an
@@ -150,8 +153,8 @@ def teach_drgn(prog) -> int:
             continue
         done.add(path)
         header = section_header(path, ".debug_abbrev")
-        if header is None or header.flags & SHF_COMPRESSED:
-            continue  # libelf inflated it elsewhere: nothing to reach
+        if header is None or header.flags & SHF_COMPRESSED or header.size > MAX_ABBREV_BYTES:
+            continue  # inflated elsewhere by libelf (nothing to reach), or not a real one
         for start, end, offset in _private_mappings(path):
             if not (offset <= header.offset and header.offset + header.size <= offset + (end - start)):
                 continue
