@@ -296,7 +296,10 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
         prog.find_standard_debug_info(modules)
     except Exception:
         pass            # load_debug_info below says what is missing or wrong
-    cplusplus.teach_drgn(prog)
+    try:
+        cplusplus.teach_drgn(prog)
+    except Exception as error:    # values then read as drgn alone reads them
+        crash.warnings.append(f"C++ references and base classes not read: {type(error).__name__}: {error}")
     try:
         prog.load_debug_info(None, default=True)
     except drgn.MissingDebugInfoError:
