@@ -73,6 +73,13 @@ ARM_DISPLAY = ("pc", "sp", "r11", "lr") + tuple(f"r{i}" for i in range(11)) + ("
 DISPLAY_ORDER = {X86_64.name: X86_64.display_order, AARCH64.name: AARCH64.display_order,
                  "x86": X86_DISPLAY, "arm": ARM_DISPLAY}
 WORD_BYTES = {"x86": 4, "arm": 4}       # the rest are 64-bit
+# what `sp`, `pc` and `fp` name on each architecture
+REGISTER_ROLES = {
+    X86_64.name: {"sp": X86_64.sp, "pc": X86_64.pc, "fp": X86_64.fp},
+    AARCH64.name: {"sp": AARCH64.sp, "pc": AARCH64.pc, "fp": AARCH64.fp},
+    "x86": {"sp": "esp", "pc": "eip", "fp": "ebp"},
+    "arm": {"sp": "sp", "pc": "pc", "fp": "r11"},
+}
 
 
 def machine_name(machine: int) -> str:

@@ -131,8 +131,9 @@ class HydraApp(App):
     #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
         width: 100%; height: 1fr;
     }
-    /* one row over the context rule, like a command line: the panes do not move */
+    /* one row in the context rule's place, like a command line: the panes do not move */
     #prompt { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
+    Screen.prompting #rule-context { display: none; }
     #prompt.visible { display: block; }
     """
     BINDINGS = [
@@ -426,10 +427,19 @@ class HydraApp(App):
     def action_focus_pane(self, pane: str) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
+        self._focus(pane)
+
+    def _focus(self, pane: str) -> None:
         if pane == "side":
             self.side_view.focus()
         else:
             self.query_one(f"#{pane}").focus()
+
+    def _close_prompt(self) -> None:
+        """Back to the pane the prompt was opened from, maximized if it was."""
+        self.query_one("#prompt", Input).remove_class("visible")
+        self.screen.remove_class("prompting")
+        self._focus(self.last_pane)
 
     def action_maximize_pane(self) -> None:
         if self.screen.maximized is not None:
@@ -481,15 +491,15 @@ class HydraApp(App):
         prompt.value = ""
         prompt.data_kind = kind  # type: ignore[attr-defined]
         prompt.add_class("visible")
+        self.screen.add_class("prompting")
         prompt.focus()
 
     @on(Input.Submitted, "#prompt")
     def _prompt_submitted(self, event: Input.Submitted) -> None:
         prompt = event.input
         kind = getattr(prompt, "data_kind", "search")
-        prompt.remove_class("visible")
         text = event.value.strip()
-        self.action_focus_pane(self.last_pane)
+        self._close_prompt()
         if not text:
             return
         if kind == "search":
@@ -505,8 +515,7 @@ class HydraApp(App):
     def on_key(self, event) -> None:
         prompt = self.query_one("#prompt", Input)
         if event.key == "escape" and prompt.has_class("visible"):
-            prompt.remove_class("visible")
-            self.action_focus_pane(self.last_pane)
+            self._close_prompt()
             event.stop()
 
     def _current_view(self):
@@ -565,10 +574,9 @@ class HydraApp(App):
         name = text.lstrip("$")
         if name in registers:
             return registers[name]
-        if name in ("sp", "pc", "fp") and self.crash.process.architecture in arch.BY_NAME:
-            alias = getattr(arch.BY_NAME[self.crash.process.architecture], name)
-            if alias in registers:
-                return registers[alias]
+        alias = arch.REGISTER_ROLES.get(self.crash.process.architecture, {}).get(name)
+        if alias in registers:
+            return registers[alias]
         try:
             return int(text, 16)
         except ValueError:

@@ -112,8 +112,13 @@ class LineView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Moved(self, new))
 
+    @property
+    def _rows(self) -> int:
+        """Rows the lines have: a horizontal scrollbar takes one of the widget's."""
+        return max(1, self.scrollable_content_region.height)
+
     def scroll_to_cursor(self) -> None:
-        height = max(1, self.size.height)
+        height = self._rows
         top = self.scroll_offset.y
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
@@ -122,7 +127,7 @@ class LineView(ScrollView, can_focus=True):
 
     def center_on(self, index: int) -> None:
         self.cursor = max(0, min(index, self.count - 1))
-        self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+        self.scroll_to(y=max(0, self.cursor - self._rows // 2), animate=False)
         # new lines may change the scrollbars, and so how far the view can scroll, after
         # this scroll was clamped: look again once the layout has settled
         self.call_after_refresh(self.call_after_refresh, self.scroll_to_cursor)
@@ -144,10 +149,10 @@ class LineView(ScrollView, can_focus=True):
         self.move_to(self.count - 1)
 
     def action_page_down(self) -> None:
-        self.move_to(self.cursor + max(1, self.size.height - 1))
+        self.move_to(self.cursor + max(1, self._rows - 1))
 
     def action_page_up(self) -> None:
-        self.move_to(self.cursor - max(1, self.size.height - 1))
+        self.move_to(self.cursor - max(1, self._rows - 1))
 
     def action_activate(self) -> None:
         self.post_message(self.Activated(self, self.cursor))

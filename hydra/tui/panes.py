@@ -48,10 +48,12 @@ class ThreadsPane(LineView):
                     self.rows.extend((group, thread) for thread in group.threads)
         cursor = 0
         if keep is not None:
-            for index, (_group, thread) in enumerate(self.rows):
-                if thread is keep:
+            for index, (group, thread) in enumerate(self.rows):
+                # the thread's own row, or its group's when the group is closed
+                if thread is keep or (thread is None and keep in group.threads):
                     cursor = index
-                    break
+                    if thread is keep:
+                        break
         self.set_lines(len(self.rows), self._line, self.widest(self._line, len(self.rows)), cursor=cursor)
 
     def _top(self, thread: Thread) -> tuple[str, str]:

@@ -479,3 +479,52 @@ async def test_jump_takes_registers_in_memory_and_addresses_in_disassembly(sampl
         await pilot.press("colon", *f"0x{frame.pc:x}", "enter")
         await pilot.pause()
         assert app.side_view.plain(app.side_view.cursor).startswith("=>")
+
+
+async def test_the_cursor_row_stays_above_the_horizontal_scrollbar():
+    from pathlib import Path
+
+    from hydra.loader import open_crash
+
+    crash = open_crash(str(Path(__file__).parents[2] / "sample_snapshots" / "parser_recursion.hsnap"))
+    app = make_app(crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.frames_pane
+        assert pane.virtual_size.width > pane.size.width       # there is a horizontal scrollbar
+        for _ in range(25):
+            await pilot.press("j")
+            await pilot.pause()
+            top, rows = pane.scroll_offset.y, pane.scrollable_content_region.height
+            assert top <= pane.cursor < top + rows
+
+
+async def test_the_prompt_keeps_a_maximized_pane_and_moves_no_pane(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        regions = {pane: app.query_one(f"#{pane}").region for pane in ("threads", "frames", "variables", "side")}
+        await pilot.press("slash")
+        await pilot.pause()
+        assert {pane: app.query_one(f"#{pane}").region for pane in regions} == regions
+        await pilot.press("escape")
+        await pilot.press("4", "M")
+        await pilot.pause()
+        app.set_tab("memory")
+        await pilot.press("colon", *"$rsp", "enter")
+        await pilot.pause()
+        assert app.screen.maximized is app.query_one("#side")
+        assert app.memory_address == app.frame.registers["rsp"]
+
+
+async def test_closing_a_thread_group_keeps_the_cursor_on_it(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.threads_pane
+        await pilot.press("1", "G", "enter")         # open the last group
+        await pilot.pause()
+        header = next(index for index, (group, thread) in enumerate(pane.rows) if thread is None)
+        await pilot.press("G", "enter")              # close it from its last member
+        await pilot.pause()
+        assert pane.rows[pane.cursor][1] is None and pane.cursor == header
