@@ -540,9 +540,13 @@ class HydraApp(App):
                 and not text.isdigit():
             address = self.address_of(text)
             if address is not None:
+                addresses = self._instruction_addresses
+                if not addresses[0] <= address <= addresses[-1] + 15:
+                    self._update_rules(assemble(f"0x{address:x} ", ("is not in the decoded code", "bold"),
+                                                f" (0x{addresses[0]:x}-0x{addresses[-1]:x})"))
+                    return
                 # the instruction that holds the address
-                index = max(0, bisect.bisect_right(self._instruction_addresses, address) - 1)
-                view.center_on(index)
+                view.center_on(max(0, bisect.bisect_right(addresses, address) - 1))
                 return
         try:
             index = int(text, 0)
