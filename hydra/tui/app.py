@@ -279,7 +279,7 @@ class HydraApp(App):
     def _show_instruction(self, frame: Frame | None) -> None:
         if frame is None or frame is not self.frame:
             return
-        instruction = code.instruction_at(self.crash, frame.pc) or "(no code at pc)"
+        instruction = code.instruction_at(self.crash, frame.pc, code.is_thumb(self.crash, frame)) or "(no code at pc)"
         self.query_one("#rule-frame", Static).update(self._frame_rule(instruction))
 
     @property

@@ -107,27 +107,35 @@ def source_lines(crash: Crash, frame: Frame | None, styles: dict[str, str], cach
     return Lines(len(view.rows), view.line, width, view.mark or 0, plain=view.plain)
 
 
-def _capstone(architecture: str):
+def _capstone(architecture: str, thumb: bool = False):
     """A disassembler for the crash's architecture, or None for one Hydra does not decode."""
     import capstone
 
     modes = {"x86_64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
              "x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
              "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
-             "arm": (capstone.CS_ARCH_ARM, capstone.CS_MODE_ARM)}
+             "arm": (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)}
     if architecture not in modes:
         return None
     return capstone.Cs(*modes[architecture])
 
 
-def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4096) -> list[tuple[int, str, str]]:
+def is_thumb(crash: Crash, frame: Frame) -> bool:
+    """32-bit ARM code in Thumb state: the CPSR's T bit, or an odd pc (a return address)."""
+    return crash.process.architecture == "arm" and bool(frame.registers.get("cpsr", 0) & 0x20 or frame.pc & 1)
+
+
+def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4096,
+                        thumb: bool = False) -> list[tuple[int, str, str]]:
     """(address, mnemonic, operands) from captured code bytes, aligned so one lands on pc:
     from up to `before` bytes ahead of it to `after` bytes past it (a dump may hold
     megabytes of code in one region)."""
+    if thumb:
+        pc &= ~1
     region = crash.memory.region_at(pc)
     if region is None:
         return []
-    engine = _capstone(crash.process.architecture)
+    engine = _capstone(crash.process.architecture, thumb)
     if engine is None:
         return []
     data = region.data
@@ -151,8 +159,10 @@ def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4
     return []
 
 
-def instruction_at(crash: Crash, pc: int) -> str | None:
-    for address, mnemonic, operands in instructions_around(crash, pc, before=0):
+def instruction_at(crash: Crash, pc: int, thumb: bool = False) -> str | None:
+    if thumb:
+        pc &= ~1
+    for address, mnemonic, operands in instructions_around(crash, pc, before=0, thumb=thumb):
         if address == pc:
             return f"{mnemonic} {operands}".strip()
     return None
@@ -161,13 +171,15 @@ def instruction_at(crash: Crash, pc: int) -> str | None:
 def disassembly_lines(crash: Crash, frame: Frame | None, faulting: bool) -> Lines:
     if frame is None:
         return message("no frame selected")
-    decoded = instructions_around(crash, frame.pc)
+    thumb = is_thumb(crash, frame)
+    decoded = instructions_around(crash, frame.pc, thumb=thumb)
     if not decoded:
         return message(f"no code bytes captured around 0x{frame.pc:x}")
     texts = []
     cursor = 0
+    pc = frame.pc & ~1 if thumb else frame.pc
     for index, (address, mnemonic, operands) in enumerate(decoded):
-        here = address == frame.pc
+        here = address == pc
         if here:
             cursor = index
         marker = ("=> " if here else "   ")
