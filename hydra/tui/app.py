@@ -120,7 +120,7 @@ class HydraApp(App):
     #threads, #variables { width: 2fr; }
     #frames, #side { width: 3fr; }
     ThreadsPane, FramesPane, VariablesPane, #side {
-        border: round $foreground 30%;
+        border: round $foreground 60%;
         border-title-color: $foreground 70%;
     }
     ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within {
