@@ -111,7 +111,7 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
     crash.memory_map = _memory_map(info)
     crash.modules = _modules(prog, crash, options.debug_cache)
 
-    reader = ValueReader(prog, options.limits)
+    reader = ValueReader(prog, options.limits, architecture=info.arch.name)
     executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
     unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
     remembered = ScopeCache(options.scope_cache) if options.scope_cache else None

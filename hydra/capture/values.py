@@ -35,6 +35,7 @@ class Limits:
 class ValueReader:
     prog: drgn.Program
     limits: Limits = field(default_factory=Limits)
+    architecture: str = "x86_64"     # the model's name (hydra.model.arch): how a long double is laid out
     # (address, size) ranges the decoded values live in: capture keeps their bytes
     ranges: list[tuple[int, int]] = field(default_factory=list)
     object_bytes: int = 0
@@ -154,8 +155,7 @@ class ValueReader:
         if obj.address_ is None:
             return "<error: a long double held in registers is not decoded>"
         self._record(obj)
-        architecture = _ARCHITECTURES.get(self.prog.platform.arch) if self.prog.platform else None
-        text = wide_float_text(self.prog.read(obj.address_, base.size), architecture or "")
+        text = wide_float_text(self.prog.read(obj.address_, base.size), self.architecture)
         return text if text is not None else f"<error: {base.size}-byte floats are not decoded here>"
 
     def _pointer(self, var: Variable, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> None:
@@ -294,7 +294,6 @@ class ValueReader:
 
 _LOCAL_STATIC = re.compile(r"\.\d+$")
 _SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
-_ARCHITECTURES = {drgn.Architecture.X86_64: "x86_64", drgn.Architecture.AARCH64: "aarch64"}
 
 
 def _unnamed_member_label(type_: drgn.Type) -> str:

@@ -64,7 +64,6 @@ AARCH64 = Architecture(
 )
 
 ARCHITECTURES = {arch.machine: arch for arch in (X86_64, AARCH64)}
-BY_NAME = {arch.name: arch for arch in (X86_64, AARCH64)}
 
 # 32-bit register sets, which only minidumps bring: shown first, in this order
 X86_DISPLAY = ("eip", "esp", "ebp", "ebx", "esi", "edi", "eax", "ecx", "edx", "eflags",

@@ -49,14 +49,18 @@ def _full(var: Variable, budget: list[int]) -> str:
     if not inline or not var.value.startswith("{") or budget[0] <= 0:
         budget[0] -= len(var.value)
         return var.value
+    texts = []
+    for child in inline:
+        if budget[0] <= 0:
+            break
+        texts.append(_full(child, budget))
     items: list[str] = []
     position = 0
-    while position < len(inline) and budget[0] > 0:
-        child = inline[position]
-        text = _full(child, budget)
+    while position < len(texts):
+        child, text = inline[position], texts[position]
         if child.kind == "element":
             run = position + 1
-            while run < len(inline) and inline[run].kind == "element" and _full(inline[run], [budget[0]]) == text:
+            while run < len(texts) and inline[run].kind == "element" and texts[run] == text:
                 run += 1
             if run - position > REPEAT_THRESHOLD:
                 items.append(f"{text} <repeats {run - position} times>")

@@ -33,12 +33,20 @@ class ElfImage:
         return None
 
 
+def _elf64_header(handle) -> bytes | None:
+    """The ELF header of a 64-bit little-endian file (the layouts read here), or None."""
+    header = handle.read(64)
+    if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+        return None
+    return header
+
+
 @functools.lru_cache(maxsize=512)
 def open_image(path: str) -> ElfImage | None:
     try:
         with open(path, "rb") as handle:
-            header = handle.read(64)
-            if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+            header = _elf64_header(handle)
+            if header is None:
                 return None
             machine, = struct.unpack_from("<H", header, 18)
             phoff, = struct.unpack_from("<Q", header, 32)
@@ -75,8 +83,8 @@ def section_header(path: str, name: str) -> SectionHeader | None:
     """A section's place in a 64-bit little-endian ELF file, or None."""
     try:
         with open(path, "rb") as handle:
-            header = handle.read(64)
-            if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+            header = _elf64_header(handle)
+            if header is None:
                 return None
             shoff, = struct.unpack_from("<Q", header, 40)
             shentsize, shnum, shstrndx = struct.unpack_from("<HHH", header, 58)

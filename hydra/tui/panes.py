@@ -31,6 +31,8 @@ class ThreadsPane(LineView):
         super().__init__(**kwargs)
         self.crash = crash
         self.groups = group_threads(crash)
+        # every thread row in one column layout: under the "+ N threads" rows when there are some
+        self._indent = "    " if any(len(group.threads) > 1 for group in self.groups) else "  "
         self.expanded: set[int] = set()
         self.rows: list[tuple[ThreadGroup, Thread | None]] = []
 
@@ -63,7 +65,9 @@ class ThreadsPane(LineView):
         return short_path(frame.module), frame.display_name
 
     def _line(self, index: int) -> Text:
-        group, thread = self.rows[index]
+        return self._row(*self.rows[index])
+
+    def _row(self, group: ThreadGroup, thread: Thread | None) -> Text:
         if thread is None:
             module, function = self._top(group.leader)
             sign = "-" if self.groups.index(group) in self.expanded else "+"
@@ -71,8 +75,7 @@ class ThreadsPane(LineView):
                             (module, "dim"), "  ", (function, ""))
         module, function = self._top(thread)
         state = "F" if thread is group.leader and group.faulted else thread.state
-        # every thread row in one column layout, a group's members under their "+ N threads"
-        indent = "    " if len(group.threads) > 1 or any(len(g.threads) > 1 for g in self.groups) else "  "
+        indent = self._indent
         style = "bold red" if state == "F" else ""
         return assemble(indent, (state, style), f" {thread.tid:<8} ", (thread.name or "", "italic"), "  ",
                         (module, "dim"), "  ", (function, ""))
@@ -85,8 +88,7 @@ class ThreadsPane(LineView):
             if position in self.expanded or len(group.threads) < 2:
                 continue
             for thread in group.threads:
-                module, function = self._top(thread)
-                if pattern.search(f"{thread.state} {thread.tid} {thread.name or ''}  {module}  {function}"):
+                if pattern.search(self._row(group, thread).plain):
                     self.select_thread(thread)
                     return True
         return False

@@ -26,6 +26,13 @@ CASES = [
 _views: dict = {}
 
 
+def crashed_threads(program, crash):
+    """gdb's crashed thread and Hydra's, for the same core."""
+    oracle = view(program)
+    return (next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"]),
+            crash.thread(oracle["crashed_tid"]))
+
+
 def view(program):
     if program.core not in _views:
         _views[program.core] = gdb_view(program.exe, program.core)
@@ -82,9 +89,7 @@ def _scalar(value: str) -> bool:
 def test_crashing_frame_values_match_gdb_at_O0(crashed, capture, source):
     program = crashed(source, "-O0")
     crash = capture(program)
-    oracle = view(program)
-    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
-    thread = crash.thread(oracle["crashed_tid"])
+    gdb_thread, thread = crashed_threads(program, crash)
     compared = 0
     for gdb_frame in located_frames(gdb_thread):
         if "args" not in gdb_frame or not gdb_frame["file"].endswith(Path(program.source).name):
@@ -197,9 +202,7 @@ def _leaves(variable, prefix=""):
 def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
     program = crashed("cxx_values.cpp", "-O0", (dwarf,))
     crash = capture(program)
-    oracle = view(program)
-    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
-    thread = crash.thread(oracle["crashed_tid"])
+    gdb_thread, thread = crashed_threads(program, crash)
     seen = {}
     for gdb_frame in located_frames(gdb_thread):
         if "args" not in gdb_frame or not gdb_frame["file"].endswith("cxx_values.cpp"):
@@ -248,8 +251,7 @@ def test_signal_handler_frames_are_numbered_and_named_like_gdb(crashed, capture,
 
     program = crashed("signal_handler.c", opt)
     crash = capture(program)
-    oracle = view(program)
-    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    gdb_thread, _thread = crashed_threads(program, crash)
     trampolines = [f["index"] for f in gdb_thread["frames"] if f["signal_trampoline"]]
     ours = [f.index for f in crash.crashed_thread.frames if f.function == SIGNAL_HANDLER_CALLED]
     assert trampolines and ours == trampolines
@@ -261,9 +263,7 @@ def test_split_dwarf_frames_and_arguments_match_gdb(crashed, capture, opt):
     program = crashed("null_deref.c", opt, ("-gsplit-dwarf",))
     assert list(Path(program.exe).parent.glob("*.dwo"))
     crash = capture(program)
-    oracle = view(program)
-    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
-    thread = crash.thread(oracle["crashed_tid"])
+    gdb_thread, thread = crashed_threads(program, crash)
     assert not missing_frames(thread, gdb_thread)
     top = located_frames(gdb_thread)[0]
     frame = next(f for f in thread.frames if f.line == top["line"])
@@ -277,9 +277,7 @@ def test_rust_frames_are_named_and_inlined_like_gdb(crashed, capture, opt):
     # inlined into each other
     program = crashed("rust_panic.rs", opt)
     crash = capture(program)
-    oracle = view(program)
-    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
-    thread = crash.thread(oracle["crashed_tid"])
+    gdb_thread, thread = crashed_threads(program, crash)
     assert not missing_frames(thread, gdb_thread)
     names = [f.function for f in thread.frames]
     assert "rust_panic::report" in names or any(n and n.startswith("rust_panic::report") for n in names)
@@ -294,9 +292,7 @@ def test_bt_full_values_are_gdbs_values_whole(crashed, capture, source):
 
     program = crashed(source, "-O0")
     crash = capture(program)
-    oracle = view(program)
-    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
-    thread = crash.thread(oracle["crashed_tid"])
+    gdb_thread, thread = crashed_threads(program, crash)
     compared = 0
     for gdb_frame in located_frames(gdb_thread):
         if "args" not in gdb_frame or not gdb_frame["file"].endswith(source):
