@@ -20,10 +20,10 @@ leaves out of a class instead of reading each as a field at offset 0.
 from __future__ import annotations
 
 import ctypes
-import os
 import re
 
-from hydra.symbols.elffile import section_header
+from hydra.capture.residency import private_mappings
+from hydra.symbols.elffile import SHF_COMPRESSED, section_header
 
 DW_TAG_pointer_type = 0x0F
 DW_TAG_member = 0x0D
@@ -37,7 +37,6 @@ DW_AT_data_bit_offset = 0x6B
 DW_FORM_implicit_const = 0x21
 # constant forms: a base at a fixed offset (exprloc and block forms compute it)
 _CONSTANT_FORMS = {0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, DW_FORM_implicit_const}
-SHF_COMPRESSED = 0x800
 # large_cpp's abbreviations, 366 MB of DWARF, take 1.4 MB: a section this size is copied to
 # be read, so a hostile size is not
 MAX_ABBREV_BYTES = 64 << 20
@@ -120,32 +119,10 @@ def retag_positions(abbreviations: bytes) -> list[tuple[int, int]]:
     return found
 
 
-def _private_mappings(path: str) -> list[tuple[int, int, int]]:
-    """(start, end, file offset) of this process's private writable mappings of path."""
-    try:
-        real = os.path.realpath(path)
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            lines = maps.readlines()
-    except OSError:
-        return []
-    found = []
-    for line in lines:
-        fields = line.split(maxsplit=5)
-        if len(fields) < 6 or fields[5].rstrip("\n") != real:
-            continue
-        permissions = fields[1]
-        # written pages of a private mapping are copies: the file never changes
-        if not (permissions.startswith("rw") and permissions.endswith("p")):
-            continue
-        start, end = (int(part, 16) for part in fields[0].split("-"))
-        found.append((start, end, int(fields[2], 16)))
-    return found
-
-
-def teach_drgn(prog) -> int:
+def teach_drgn(prog) -> list[int]:
     """Re-tag references and base classes in drgn's mappings of every debug file it has
-    loaded; how many abbreviations were changed."""
-    changed = 0
+    loaded; the addresses written."""
+    written = []
     done = set()
     for module in prog.modules():
         path = module.debug_file_path
@@ -155,12 +132,12 @@ def teach_drgn(prog) -> int:
         header = section_header(path, ".debug_abbrev")
         if header is None or header.flags & SHF_COMPRESSED or header.size > MAX_ABBREV_BYTES:
             continue  # inflated elsewhere by libelf (nothing to reach), or not a real one
-        for start, end, offset in _private_mappings(path):
+        for start, end, offset in private_mappings(path):
             if not (offset <= header.offset and header.offset + header.size <= offset + (end - start)):
                 continue
             base = start + header.offset - offset
             abbreviations = ctypes.string_at(base, header.size)
             for position, tag in retag_positions(abbreviations):
                 ctypes.c_ubyte.from_address(base + position).value = tag
-                changed += 1
-    return changed
+                written.append(base + position)
+    return written

@@ -20,6 +20,7 @@ import msgpack
 
 from hydra.capture import attributes as attrs
 from hydra.capture import cplusplus, parallel
+from hydra.capture.residency import MappedDebugFiles
 from hydra.capture.corefile import CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.dwarf import DebugFile, FunctionScope
@@ -98,57 +99,60 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
         raise BadInput(path, f"cannot read core: {error}") from None
     crash = Crash(origin="core")
     crash.warnings.extend(info.warnings)
-    _load_modules(prog, info, options, crash)
-    _add_file_memory(prog, info)
+    mapped = _load_modules(prog, info, options, crash)
+    try:
+        _add_file_memory(prog, info)
 
-    crash.process = Process(
-        pid=info.pid, command_line=info.psargs, executable=_executable_path(prog, info),
-        uid=info.uid, gid=info.gid, capture_time=started, core_path=os.path.abspath(path),
-        core_size=info.size, architecture=info.arch.name, state=info.state,
-    )
-    crash.signal = _signal(info)
-    crash.crashed_tid = info.threads[0].tid
-    crash.memory_map = _memory_map(info)
-    crash.modules = _modules(prog, crash, options.debug_cache)
+        crash.process = Process(
+            pid=info.pid, command_line=info.psargs, executable=_executable_path(prog, info),
+            uid=info.uid, gid=info.gid, capture_time=started, core_path=os.path.abspath(path),
+            core_size=info.size, architecture=info.arch.name, state=info.state,
+        )
+        crash.signal = _signal(info)
+        crash.crashed_tid = info.threads[0].tid
+        crash.memory_map = _memory_map(info)
+        crash.modules = _modules(prog, crash, options.debug_cache)
 
-    reader = ValueReader(prog, options.limits, architecture=info.arch.name)
-    executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
-    unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
-    remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
-    walker = _FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
-    crash.threads = _capture_threads(walker, info, options.analysis)
-    walker.close()
+        reader = ValueReader(prog, options.limits, architecture=info.arch.name)
+        executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
+        unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
+        remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
+        walker = _FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
+        crash.threads = _capture_threads(walker, info, options.analysis, mapped)
+        walker.close()
 
-    for name in options.globals:
-        obj = _global_variable(prog, name, crash)
-        if obj is None:
-            crash.warnings.append(f"--global {name}: no such variable in the debug info")
-            continue
-        crash.globals.append(reader.variable(name, obj, "global"))
+        for name in options.globals:
+            obj = _global_variable(prog, name, crash)
+            if obj is None:
+                crash.warnings.append(f"--global {name}: no such variable in the debug info")
+                continue
+            crash.globals.append(reader.variable(name, obj, "global"))
 
-    _capture_memory(prog, info, crash, reader, walker)
-    _capture_sources(crash, source_maps)
+        _capture_memory(prog, info, crash, reader, walker)
+        _capture_sources(crash, source_maps)
 
-    crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
-    crash.attributes.update(env_attributes)
-    crash.attributes.update(user_attributes)
-    missing = [m for m in crash.modules if not m.has_symbols and not m.path.startswith("[")
-               and "vdso" not in m.path]
-    if missing:
-        crash.attributes["_missing_symbols"] = ",".join(m.path for m in missing)
-    if crash.signal and crash.signal.name in SIGNAL_CLASSES:
-        crash.classifiers.append(Classifier(SIGNAL_CLASSES[crash.signal.name], crash.signal.name))
-    if options.analysis:
-        from hydra.analysis import analyze
+        crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
+        crash.attributes.update(env_attributes)
+        crash.attributes.update(user_attributes)
+        missing = [m for m in crash.modules if not m.has_symbols and not m.path.startswith("[")
+                   and "vdso" not in m.path]
+        if missing:
+            crash.attributes["_missing_symbols"] = ",".join(m.path for m in missing)
+        if crash.signal and crash.signal.name in SIGNAL_CLASSES:
+            crash.classifiers.append(Classifier(SIGNAL_CLASSES[crash.signal.name], crash.signal.name))
+        if options.analysis:
+            from hydra.analysis import analyze
 
-        analyze(crash, read=lambda address, size: prog.read(address, size),
-                symbol=lambda name: prog.symbol(name).address, rules_file=options.rules)
-    crash.system["capture_seconds"] = round(time.time() - started, 3)
-    if options.debug_cache:
-        _fill_debug_cache(prog, options.debug_cache)
-    if remembered is not None:
-        remembered.save()
-    return crash
+            analyze(crash, read=lambda address, size: prog.read(address, size),
+                    symbol=lambda name: prog.symbol(name).address, rules_file=options.rules)
+        crash.system["capture_seconds"] = round(time.time() - started, 3)
+        if options.debug_cache:
+            _fill_debug_cache(prog, options.debug_cache)
+        if remembered is not None:
+            remembered.save()
+        return crash
+    finally:
+        mapped.stop()      # before prog, and drgn's mappings with it, go away
 
 
 def _prefill_debug_cache(modules, root: str, directories) -> None:
@@ -180,7 +184,8 @@ def _fill_debug_cache(prog: drgn.Program, root: str) -> None:
             debugcache.store(root, module.debug_file_path, module.build_id.hex())
 
 
-def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) -> list[Thread]:
+def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
+                     mapped: MappedDebugFiles) -> list[Thread]:
     """Unwind and decode every thread; with many, the second half in a forked copy."""
     threads = info.threads
     if len(threads) < parallel.MIN_THREADS:
@@ -197,6 +202,7 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool) ->
     spent_before = reader.object_bytes
 
     def their_part() -> bytes:
+        mapped.restart_after_fork()
         part = walker.capture(threads[half:], info)
         return msgpack.packb({
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
@@ -256,7 +262,7 @@ def _check_executable(exe: str, info: CoreInfo) -> None:
         raise BadInput(exe, f"executable is not for {info.arch.name}, the core's architecture")
 
 
-def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, crash: Crash) -> None:
+def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, crash: Crash) -> MappedDebugFiles:
     # Debuginfod would reach for the network; capture uses local files only.
     prog.set_enabled_debug_info_finders(["standard"])
     debug_options = prog.debug_info_options
@@ -296,10 +302,25 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
         prog.find_standard_debug_info(modules)
     except Exception:
         pass            # load_debug_info below says what is missing or wrong
+    debug_files = [module.debug_file_path for module in modules if module.debug_file_path]
     try:
-        cplusplus.teach_drgn(prog)
+        mapped = MappedDebugFiles(debug_files, written=cplusplus.teach_drgn(prog))
     except Exception as error:    # values then read as drgn alone reads them
         crash.warnings.append(f"C++ references and base classes not read: {type(error).__name__}: {error}")
+        mapped = MappedDebugFiles(())      # what was written is not known: nothing is released
+    mapped.start()
+    try:
+        _load_debug_info(prog, info, options, crash, modules)
+    except BaseException:
+        mapped.stop()        # before drgn unmaps the files the thread releases
+        raise
+    mapped.release()
+    return mapped
+
+
+def _load_debug_info(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, crash: Crash,
+                     modules: list) -> None:
+    """Index the debug files, and say which binaries are missing or are other builds."""
     try:
         prog.load_debug_info(None, default=True)
     except drgn.MissingDebugInfoError:

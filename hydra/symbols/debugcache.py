@@ -23,10 +23,10 @@ import shutil
 
 from hydra.config import cache_dir
 from hydra.symbols.dwarf import ELF_C_READ_MMAP, libdw
+from hydra.symbols.elffile import SHF_COMPRESSED
 from hydra.model.files import atomic_output, remove_stale_temporaries
 
 MAX_INFLATED = 512 << 20
-SHF_COMPRESSED = 0x800
 SHF_ALLOC = 0x2
 SHT_PROGBITS = 1
 ELF_C_RDWR = 2

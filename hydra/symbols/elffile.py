@@ -10,6 +10,7 @@ from dataclasses import dataclass
 PT_LOAD = 1
 PT_NOTE = 4
 NT_GNU_BUILD_ID = 3
+SHF_COMPRESSED = 0x800
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class ElfImage:
     machine: int
     segments: tuple[tuple[int, int, int], ...]   # (vaddr, filesz, file offset)
     build_id: str | None
+    file_type: int = 0         # e_type: 1 relocatable, 2 executable, 3 shared object, 4 core
 
     def read(self, vaddr: int, size: int) -> bytes | None:
         """Bytes at a link-time address, as far as the file holds them."""
@@ -48,7 +50,7 @@ def open_image(path: str) -> ElfImage | None:
             header = _elf64_header(handle)
             if header is None:
                 return None
-            machine, = struct.unpack_from("<H", header, 18)
+            file_type, machine = struct.unpack_from("<HH", header, 16)
             phoff, = struct.unpack_from("<Q", header, 32)
             phentsize, phnum = struct.unpack_from("<HH", header, 54)
             if phentsize != 56 or phnum > 4096:
@@ -67,7 +69,7 @@ def open_image(path: str) -> ElfImage | None:
                 elif p_type == PT_NOTE and build_id is None and filesz <= 1 << 20:
                     handle.seek(offset)
                     build_id = _build_id(handle.read(filesz))
-            return ElfImage(path, machine, tuple(segments), build_id)
+            return ElfImage(path, machine, tuple(segments), build_id, file_type)
     except (OSError, ValueError, OverflowError):     # hostile offsets: not an image we can use
         return None
 
@@ -79,8 +81,15 @@ class SectionHeader:
     flags: int
 
 
-def section_header(path: str, name: str) -> SectionHeader | None:
-    """A section's place in a 64-bit little-endian ELF file, or None."""
+@dataclass(frozen=True)
+class SectionTable:
+    offset: int                 # of the section headers in the file
+    size: int
+    sections: dict[str, SectionHeader]
+
+
+def section_table(path: str) -> SectionTable | None:
+    """The section headers of a 64-bit little-endian ELF file, by name, or None."""
     try:
         with open(path, "rb") as handle:
             header = _elf64_header(handle)
@@ -100,14 +109,21 @@ def section_header(path: str, name: str) -> SectionHeader | None:
                 return None
             handle.seek(names[4])
             strings = handle.read(names[5])
-            wanted = name.encode()
+            found = {}
             for sh_name, _type, flags, _addr, offset, size, *_rest in sections:
                 end = strings.find(b"\0", sh_name)
-                if sh_name < len(strings) and strings[sh_name:end if end >= 0 else None] == wanted:
-                    return SectionHeader(offset, size, flags)
+                if sh_name < len(strings):
+                    name = strings[sh_name:end if end >= 0 else None].decode("utf-8", "replace")
+                    found.setdefault(name, SectionHeader(offset, size, flags))
+            return SectionTable(shoff, shnum * 64, found)
     except (OSError, ValueError, OverflowError, struct.error):
         return None
-    return None
+
+
+def section_header(path: str, name: str) -> SectionHeader | None:
+    """A section's place in a 64-bit little-endian ELF file, or None."""
+    table = section_table(path)
+    return table.sections.get(name) if table is not None else None
 
 
 def _build_id(notes: bytes) -> str | None:
