@@ -8,10 +8,12 @@ any byte read: on large_cpp 676 MB of a 910 MB peak was that one mapping, read o
 
 Unmapping those pages (MADV_DONTNEED) leaves them in the page cache, where the next read of
 any of them finds them; a page drgn reads again faults back in with the same bytes, since
-the file is never written. Pages written in the mapping (the re-tagged abbreviations) are
-private copies that unmapping would throw away, so they are kept. Only mappings of files
-drgn has accepted are touched: those stay mapped for the program's life, so an address
-released is never one that something else has mapped since.
+the file is never written. Pages written in the mapping are private copies that unmapping
+would throw away: the re-tagged abbreviations and the ELF and section headers (libelf
+rewrites a section's header when it inflates it) are kept, and a file with compressed
+sections or one drgn relocates is left alone. Only mappings of files
+drgn has accepted are touched, when the file is mapped once: those stay mapped for the
+program's life, so an address released is never one that something else has mapped since.
 """
 
 from __future__ import annotations
@@ -77,7 +79,11 @@ class MappedDebugFiles:
             if image is None or image.file_type not in (ET_EXEC, ET_DYN) or table is None or \
                     any(section.flags & SHF_COMPRESSED for section in table.sections.values()):
                 continue
-            for start, end, offset in private_mappings(path):
+            mappings = private_mappings(path)
+            if len(mappings) != 1:
+                # one is drgn's file object; a second may be a candidate it frees later
+                continue
+            for start, end, offset in mappings:
                 first = start - offset + table.offset
                 headers = range(first - first % PAGE, first + table.size, PAGE)
                 kept = written | {start - offset} | set(headers)     # the ELF header too
