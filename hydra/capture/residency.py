@@ -29,6 +29,8 @@ from hydra.symbols.elffile import SHF_COMPRESSED, open_image, section_table
 MADV_DONTNEED = 4
 ET_EXEC, ET_DYN = 2, 3
 PAGE = os.sysconf("SC_PAGESIZE") if hasattr(os, "sysconf") else 4096
+# a small file's pages are few: releasing them would cost refaults and a thread for nothing
+MIN_BYTES = 32 << 20
 INTERVAL = 0.02      # drgn's indexing maps about 1 GB/s: 20 ms keeps a few tens of MB
 
 
@@ -68,10 +70,16 @@ def _madvise():
 class MappedDebugFiles:
     """drgn's mappings of the given debug files, minus the pages holding written addresses."""
 
-    def __init__(self, paths: Iterable[str], written: Iterable[int] = ()):
+    def __init__(self, paths: Iterable[str], written: Iterable[int] = (), min_bytes: int | None = None):
+        smallest = MIN_BYTES if min_bytes is None else min_bytes
         written = {address - address % PAGE for address in written}
         self.ranges: list[tuple[int, int]] = []
         for path in dict.fromkeys(paths):
+            try:
+                if os.stat(path).st_size < smallest:
+                    continue
+            except OSError:
+                continue
             image = open_image(path)
             table = section_table(path)
             # libelf writes the headers of the sections it inflates, and drgn relocates a

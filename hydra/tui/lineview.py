@@ -43,8 +43,12 @@ class LineView(ScrollView, can_focus=True):
         Binding("k,up", "cursor_up", "Up", show=False, id="line.up"),
         Binding("g,home", "first", "First", show=False, id="line.first"),
         Binding("G,end", "last", "Last", show=False, id="line.last"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="line.page_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="line.page_up"),
+        Binding("H", "view_top", "Top of the view", show=False, id="line.view_top"),
+        Binding("L", "view_bottom", "Bottom of the view", show=False, id="line.view_bottom"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="line.page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="line.page_up"),
+        Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="line.half_down"),
+        Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="line.half_up"),
         Binding("h,left", "scroll_left", "Scroll left", show=False, id="line.left"),
         Binding("l,right", "scroll_right", "Scroll right", show=False, id="line.right"),
         Binding("enter", "activate", "Open", show=False, id="line.activate"),
@@ -147,6 +151,15 @@ class LineView(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_to(self.count - 1)
+
+    def action_view_top(self) -> None:
+        self.move_to(self.scroll_offset.y)
+
+    def action_view_bottom(self) -> None:
+        self.move_to(self.scroll_offset.y + self._rows - 1)
+
+    def action_half_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self._rows // 2))
 
     def action_page_down(self) -> None:
         self.move_to(self.cursor + max(1, self._rows - 1))

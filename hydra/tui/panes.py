@@ -206,6 +206,12 @@ class VariablesPane(Tree):
         Binding("k", "cursor_up", "Up", show=False, id="variables.up"),
         Binding("g,home", "scroll_home", "First", show=False, id="variables.first"),
         Binding("G,end", "scroll_end", "Last", show=False, id="variables.last"),
+        Binding("H", "view_top", "Top of the view", show=False, id="variables.view_top"),
+        Binding("L", "view_bottom", "Bottom of the view", show=False, id="variables.view_bottom"),
+        Binding("ctrl+f", "page_down", "Page down", show=False, id="variables.page_down"),
+        Binding("ctrl+b", "page_up", "Page up", show=False, id="variables.page_up"),
+        Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="variables.half_down"),
+        Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="variables.half_up"),
         Binding("l", "expand", "Expand", show=False, id="variables.expand"),
         Binding("h", "collapse", "Collapse", show=False, id="variables.collapse"),
     ]
@@ -253,6 +259,17 @@ class VariablesPane(Tree):
         for text in self._notes.get(var.name, ()):
             parts += ["  ◀ ", (text, "bold")]
         return assemble(*parts)
+
+    def action_view_top(self) -> None:
+        self.cursor_line = self.scroll_offset.y
+
+    def action_view_bottom(self) -> None:
+        self.cursor_line = min(self.last_line, self.scroll_offset.y + self.scrollable_content_region.height - 1)
+
+    def action_half_page(self, direction: int) -> None:
+        self.cursor_line = max(0, min(self.last_line, self.cursor_line + direction *
+                                      max(1, self.scrollable_content_region.height // 2)))
+        self.scroll_to_line(self.cursor_line, animate=False)
 
     def action_expand(self) -> None:
         """l: open the node under the cursor, or step into it when it is open."""

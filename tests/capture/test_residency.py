@@ -7,7 +7,7 @@ import mmap
 
 import drgn
 
-from hydra.capture import cplusplus
+from hydra.capture import cplusplus, residency
 from hydra.capture.residency import PAGE, MappedDebugFiles, _without, private_mappings
 
 
@@ -45,7 +45,7 @@ def test_release_unmaps_what_drgn_read_and_keeps_the_retagged_abbreviations(cras
     written = cplusplus.teach_drgn(prog)
     assert written, "a C++ program has references to re-tag"
     tags = {address: ctypes.c_ubyte.from_address(address).value for address in written}
-    mapped = MappedDebugFiles([main.debug_file_path], written)
+    mapped = MappedDebugFiles([main.debug_file_path], written, min_bytes=0)
     (start, end, _offset), = private_mappings(main.debug_file_path)
     ctypes.string_at(start, end - start)         # every page read, as indexing a large file does
     kept = (end - start) - sum(high - low for low, high in mapped.ranges)
@@ -74,6 +74,7 @@ def test_capture_values_are_the_same_with_and_without_releasing(crashed, monkeyp
         released.append(len(self.ranges))
         original(self)
 
+    monkeypatch.setattr(residency, "MIN_BYTES", 0)
     monkeypatch.setattr(MappedDebugFiles, "release", counting)
     monkeypatch.setattr(MappedDebugFiles, "start", lambda self, interval=0.0: None)
     releasing = capture_core(program.core)
@@ -95,8 +96,9 @@ def test_files_with_compressed_sections_are_left_mapped(tmp_path):
         maps = [mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
                 for f in (a, b)]
         try:
-            assert MappedDebugFiles([str(exe)]).ranges == []
-            assert MappedDebugFiles([str(plain)]).ranges
+            assert MappedDebugFiles([str(exe)], min_bytes=0).ranges == []
+            assert MappedDebugFiles([str(plain)], min_bytes=0).ranges
+            assert MappedDebugFiles([str(plain)]).ranges == []      # small: not worth a thread
         finally:
             for m in maps:
                 m.close()

@@ -528,3 +528,33 @@ async def test_closing_a_thread_group_keeps_the_cursor_on_it(sample_crash):
         await pilot.press("G", "enter")              # close it from its last member
         await pilot.pause()
         assert pane.rows[pane.cursor][1] is None and pane.cursor == header
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_vim_keys_move_within_the_view(sample_crash, size):
+    """H and L: the top and bottom rows shown; Ctrl-D/U half a page, Ctrl-F/B a page."""
+    app = make_app(sample_crash)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("4")                         # the source: longer than any view
+        source = app.side_view
+        await pilot.press("L")
+        top, rows = source.scroll_offset.y, source.scrollable_content_region.height
+        assert source.cursor == top + rows - 1
+        await pilot.press("H")
+        assert source.cursor == top
+        await pilot.press("ctrl+d")
+        assert source.cursor == top + rows // 2
+        await pilot.press("ctrl+u")
+        assert source.cursor == top
+        await pilot.press("ctrl+f")
+        assert source.cursor == top + rows - 1
+        await pilot.press("ctrl+b")
+        assert source.cursor == top
+        await pilot.press("3")
+        tree = app.variables_pane
+        await pilot.press("L")
+        expected = min(tree.last_line, tree.scroll_offset.y + tree.scrollable_content_region.height - 1)
+        assert tree.cursor_line == expected > 0
+        await pilot.press("H")
+        assert tree.cursor_line == tree.scroll_offset.y
