@@ -122,17 +122,18 @@ def retag_positions(abbreviations: bytes) -> list[tuple[int, int]]:
 def teach_drgn(prog) -> list[int]:
     """Re-tag references and base classes in drgn's mappings of every debug file it has
     loaded; the addresses written."""
-    written = []
-    done = set()
+    headers = {}
     for module in prog.modules():
         path = module.debug_file_path
-        if not path or path in done:
-            continue
-        done.add(path)
-        header = section_header(path, ".debug_abbrev")
-        if header is None or header.flags & SHF_COMPRESSED or header.size > MAX_ABBREV_BYTES:
-            continue  # inflated elsewhere by libelf (nothing to reach), or not a real one
-        for start, end, offset in private_mappings(path):
+        if path and path not in headers:
+            headers[path] = section_header(path, ".debug_abbrev")
+    # inflated elsewhere by libelf (nothing to reach), or not a real one
+    headers = {path: header for path, header in headers.items() if header is not None and
+               not header.flags & SHF_COMPRESSED and header.size <= MAX_ABBREV_BYTES}
+    written = []
+    for path, mappings in private_mappings(headers).items():
+        header = headers[path]
+        for start, end, offset in mappings:
             if not (offset <= header.offset and header.offset + header.size <= offset + (end - start)):
                 continue
             base = start + header.offset - offset

@@ -19,7 +19,6 @@ program's life, so an address released is never one that something else has mapp
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 from typing import Iterable
@@ -34,32 +33,36 @@ MIN_BYTES = 32 << 20
 INTERVAL = 0.02      # drgn's indexing maps about 1 GB/s: 20 ms keeps a few tens of MB
 
 
-def private_mappings(path: str) -> list[tuple[int, int, int]]:
-    """(start, end, file offset) of this process's private writable mappings of path."""
+def private_mappings(paths: Iterable[str]) -> dict[str, list[tuple[int, int, int]]]:
+    """(start, end, file offset) of this process's private writable mappings of each path."""
+    wanted = {}
+    for path in paths:
+        wanted.setdefault(os.path.realpath(path), []).append(path)
+    found: dict[str, list[tuple[int, int, int]]] = {path: [] for names in wanted.values() for path in names}
+    if not wanted:
+        return found
     try:
-        real = os.path.realpath(path)
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             lines = maps.readlines()
     except OSError:
-        return []
-    found = []
+        return found
     for line in lines:
         fields = line.split(maxsplit=5)
-        if len(fields) < 6 or fields[5].rstrip("\n") != real:
+        if len(fields) < 6 or fields[5].rstrip("\n") not in wanted:
             continue
         permissions = fields[1]
         # written pages of a private mapping are copies: the file never changes
         if not (permissions.startswith("rw") and permissions.endswith("p")):
             continue
         start, end = (int(part, 16) for part in fields[0].split("-"))
-        found.append((start, end, int(fields[2], 16)))
+        for path in wanted[fields[5].rstrip("\n")]:
+            found[path].append((start, end, int(fields[2], 16)))
     return found
 
 
 def _madvise():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        madvise = libc.madvise
+        madvise = ctypes.CDLL(None, use_errno=True).madvise     # libc's, already loaded
     except (OSError, AttributeError):
         return None
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
@@ -74,12 +77,15 @@ class MappedDebugFiles:
         smallest = MIN_BYTES if min_bytes is None else min_bytes
         written = {address - address % PAGE for address in written}
         self.ranges: list[tuple[int, int]] = []
+        large = []
         for path in dict.fromkeys(paths):
             try:
-                if os.stat(path).st_size < smallest:
-                    continue
+                if os.stat(path).st_size >= smallest:
+                    large.append(path)
             except OSError:
-                continue
+                pass
+        mapped = private_mappings(large)
+        for path in large:
             image = open_image(path)
             table = section_table(path)
             # libelf writes the headers of the sections it inflates, and drgn relocates a
@@ -87,7 +93,7 @@ class MappedDebugFiles:
             if image is None or image.file_type not in (ET_EXEC, ET_DYN) or table is None or \
                     any(section.flags & SHF_COMPRESSED for section in table.sections.values()):
                 continue
-            mappings = private_mappings(path)
+            mappings = mapped[path]
             if len(mappings) != 1:
                 # one is drgn's file object; a second may be a candidate it frees later
                 continue

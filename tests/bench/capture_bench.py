@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Capture benchmark: `hydra snap` against gdb's `thread apply all bt full` on the same cores.
 
-Whole processes, median of N runs, wall seconds and peak RSS (from wait4); Hydra with its
-caches as a machine that captured before has them, with empty caches (a first capture), and
-with them turned off. Workloads:
+Whole processes, median of N runs taken in turns, wall seconds and peak RSS (from wait4);
+Hydra with its caches as a machine that captured before has them, with empty caches (a
+first capture), and with them turned off. Workloads:
   small      a C null dereference in a 4-thread program (tests/programs/null_deref.c)
   threads300 ../shared/bench/threads300 (built into the work folder when missing)
   large_cpp  ../shared/bench/large_cpp (about 25 minutes to build; pass a built folder
@@ -68,8 +68,18 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
 
 
 def median_of(command: list[str], runs: int, env: dict | None = None) -> tuple[float, float]:
-    results = [measure(command, env) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+    return interleaved([command], runs, env)[0]
+
+
+def interleaved(commands: list[list[str]], runs: int, env: dict | None = None) -> list[tuple[float, float]]:
+    """Medians of each command, run in turns (a, b, a, b, ...) so that a machine that slows
+    down or speeds up during the benchmark weighs on all of them alike."""
+    results: list[list[tuple[float, float]]] = [[] for _ in commands]
+    for _ in range(runs):
+        for command, found in zip(commands, results):
+            found.append(measure(command, env))
+    return [(statistics.median(r[0] for r in found), statistics.median(r[1] for r in found))
+            for found in results]
 
 
 def small_workload(work: Path) -> tuple[Path, Path]:
@@ -123,10 +133,10 @@ def main() -> int:
     print(f"{'workload':<12} {'gdb bt full':>18} {'hydra snap':>18} {'time ratio':>11} {'memory ratio':>13}")
     for name, exe, core in workloads:
         output = args.work / f"{name}.hsnap"
-        gdb_wall, gdb_rss = median_of(
-            [gdb, "-batch", "-nx", "-ex", "thread apply all bt full", str(exe), str(core)], args.runs)
-        hydra_wall, hydra_rss = median_of([hydra, "snap", str(core), "-o", str(output)], args.runs)
-        bare_wall, _ = median_of([hydra, "snap", "--no-analysis", str(core), "-o", str(output) + ".bare"], args.runs)
+        (gdb_wall, gdb_rss), (hydra_wall, hydra_rss), (bare_wall, _) = interleaved([
+            [gdb, "-batch", "-nx", "-ex", "thread apply all bt full", str(exe), str(core)],
+            [hydra, "snap", str(core), "-o", str(output)],
+            [hydra, "snap", "--no-analysis", str(core), "-o", str(output) + ".bare"]], args.runs)
         with tempfile.TemporaryDirectory(prefix="hydra-bench-cache-") as empty_cache:
             # the first capture on a machine inflates compressed debug files into the cache
             # and remembers the scopes it found

@@ -46,7 +46,7 @@ def test_release_unmaps_what_drgn_read_and_keeps_the_retagged_abbreviations(cras
     assert written, "a C++ program has references to re-tag"
     tags = {address: ctypes.c_ubyte.from_address(address).value for address in written}
     mapped = MappedDebugFiles([main.debug_file_path], written, min_bytes=0)
-    (start, end, _offset), = private_mappings(main.debug_file_path)
+    (start, end, _offset), = private_mappings([main.debug_file_path])[main.debug_file_path]
     ctypes.string_at(start, end - start)         # every page read, as indexing a large file does
     kept = (end - start) - sum(high - low for low, high in mapped.ranges)
     assert kept >= PAGE and kept <= 8 * PAGE      # the abbreviations' pages, the ELF and section headers
