@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import drgn
 from drgn import TypeKind
 
+from hydra.capture.printers import library_value, shown_by_printer
 from hydra.model.crash import Variable, only_bases
 from hydra.symbols.demangle import demangle
 
@@ -92,6 +93,8 @@ class ValueReader:
                 return
             if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
                 var.value = "{...}"
+                return
+            if library_value(self, var, obj, base, nesting - 1, hops):
                 return
             members = base.members
             for member in members[: self.limits.children]:
@@ -324,7 +327,10 @@ def as_reference(var: Variable, kind: str) -> None:
         var.value = var.note = "<error: Cannot access memory at address 0x0>"
         return
     target = var.children[0] if var.children and var.children[0].kind == "target" else None
-    var.value = f"@{address}: {target.value}" if target is not None else f"@{address}"
+    if target is not None and shown_by_printer(target):
+        var.value = target.value
+    else:
+        var.value = f"@{address}: {target.value}" if target is not None else f"@{address}"
 
 
 def _reference(pointer_name: str, target: Variable) -> Variable:

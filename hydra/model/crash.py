@@ -54,6 +54,19 @@ def only_bases(members: list[Variable]) -> bool:
     return all(m.name.startswith("<") and m.name.endswith(">") and m.name != "<anonymous>" for m in members)
 
 
+VECTOR_PREFIX = "std::vector of length "     # as libstdc++'s printer for gdb says it
+
+
+def container_head(value: str) -> tuple[str, str]:
+    """("std::vector of length 3, capacity 3 = ", "{1, 2, 3}") for a container's value as a
+    pretty-printer spells it, ("", value) for any other."""
+    if value.startswith(VECTOR_PREFIX):
+        head, separator, elements = value.partition(" = ")
+        if separator:
+            return head + separator, elements
+    return "", value
+
+
 @dataclass
 class Frame:
     index: int

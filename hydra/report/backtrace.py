@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hydra.model.crash import SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable, only_bases
+from hydra.model.crash import SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable, container_head, only_bases
 from hydra.model.text import printable
 
 
@@ -46,9 +46,16 @@ def full_value(var: Variable) -> str:
 
 def _full(var: Variable, budget: list[int]) -> str:
     inline = [child for child in var.children if child.kind in ("member", "element")]
-    if not inline or not var.value.startswith("{") or budget[0] <= 0:
+    head, elements = container_head(var.value)
+    if not inline or not elements.startswith("{") or budget[0] <= 0:
         budget[0] -= len(var.value)
         return var.value
+    budget[0] -= len(head)
+    # a printer's children are listed one by one: runs are folded in arrays only
+    return head + _inline(var, inline, budget, repeats=not head)
+
+
+def _inline(var: Variable, inline: list[Variable], budget: list[int], repeats: bool) -> str:
     texts = []
     for child in inline:
         if budget[0] <= 0:
@@ -60,7 +67,7 @@ def _full(var: Variable, budget: list[int]) -> str:
         child, text = inline[position], texts[position]
         if child.kind == "element":
             run = position + 1
-            while run < len(texts) and inline[run].kind == "element" and texts[run] == text:
+            while repeats and run < len(texts) and inline[run].kind == "element" and texts[run] == text:
                 run += 1
             if run - position > REPEAT_THRESHOLD:
                 items.append(f"{text} <repeats {run - position} times>")

@@ -200,6 +200,8 @@ def _leaves(variable, prefix=""):
 
 @pytest.mark.parametrize("dwarf", ["-gdwarf-5", "-gdwarf-4"])
 def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
+    from hydra.report.backtrace import full_value
+
     program = crashed("cxx_values.cpp", "-O0", (dwarf,))
     crash = capture(program)
     gdb_thread, thread = crashed_threads(program, crash)
@@ -210,11 +212,15 @@ def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
         frame = next(f for f in thread.frames if f.line == gdb_frame["line"] and f.file.endswith("cxx_values.cpp"))
         ours = {v.name: v for v in frame.args + frame.locals}
         for entry in gdb_frame["args"] + gdb_frame["locals"]:
-            name, theirs = entry["name"], entry["value"]
+            name, theirs = entry["name"], entry["raw"]
             if name == "this":
                 continue
             variable = ours[name]
             seen[name] = variable
+            if name in ("title", "sizes"):
+                # std::string and std::vector as libstdc++'s printers show them, and gdb by default
+                assert full_value(variable) == entry["value"], (name, variable.value, entry["value"])
+                continue
             if name == "member":
                 # drgn does not read pointers to members (&Point::y): said, not guessed
                 assert theirs == "&Point::y" and variable.value.startswith("<error")
@@ -239,10 +245,8 @@ def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
     assert seen["row"].type == "int (&)[3]" and seen["named"].type == "IntRef"
     # base classes are members named as gdb names them
     assert [c.name for c in seen["square"].children[:2]] == ["<Shape>", "<Named>"]
-    vector_base = seen["sizes"].children[0]
-    assert vector_base.name.startswith("<_Vector_base<int")
-    leaves = dict(_leaves(vector_base))
-    assert leaves["_M_start"].startswith("0x") and leaves["_M_start"] != "0x0"
+    # a vector's members are found through its base class
+    assert seen["sizes"].value.startswith("std::vector of length ") and seen["sizes"].children
 
 
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
@@ -306,3 +310,23 @@ def test_bt_full_values_are_gdbs_values_whole(crashed, capture, source):
                 assert full_value(ours[entry["name"]]) == entry["value"], (frame.function, entry["name"])
                 compared += 1
     assert compared >= 3
+
+
+def test_strings_and_vectors_read_as_gdbs_printers_show_them(crashed, capture):
+    from hydra.report.backtrace import full_value
+
+    program = crashed("cxx_containers.cpp", "-O0")
+    crash = capture(program)
+    gdb_thread, thread = crashed_threads(program, crash)
+    compared = set()
+    for gdb_frame in located_frames(gdb_thread):
+        if "args" not in gdb_frame or not gdb_frame["file"].endswith("cxx_containers.cpp"):
+            continue
+        frame = next(f for f in thread.frames if f.line == gdb_frame["line"] and f.function == gdb_frame["name"])
+        ours = {v.name: v for v in frame.args + frame.locals}
+        for entry in gdb_frame["args"] + gdb_frame["locals"]:
+            assert entry["value"] != entry["raw"], entry           # gdb's printers were loaded
+            assert full_value(ours[entry["name"]]) == entry["value"], (entry["name"], ours[entry["name"]].value)
+            compared.add(entry["name"])
+    assert compared == {"name", "counts", "empty", "small", "heap", "runs", "nul", "longer", "none",
+                        "zeros", "items", "words", "grid"}

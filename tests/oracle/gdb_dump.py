@@ -1,6 +1,7 @@
 """Runs inside gdb (`gdb -batch -x gdb_dump.py EXE CORE`): prints gdb's view of a core as JSON.
 
-Values are printed raw (no pretty-printers) so they compare with what Hydra decodes.
+Values are printed as `bt full` prints them: with libstdc++'s pretty-printers, which gdb
+loads by default (Hydra spells std::string and std::vector as they do); `raw` is without.
 """
 
 import json
@@ -10,13 +11,14 @@ import gdb  # noqa: provided by gdb
 
 
 
-def value_text(symbol, frame):
+def value_text(symbol, frame, raw):
     try:
         value = symbol.value(frame)
-        text = value.format_string(raw=True, pretty_structs=False, max_elements=200)
-        if value.type.strip_typedefs().code in (gdb.TYPE_CODE_REF, gdb.TYPE_CODE_RVALUE_REF):
+        text = value.format_string(raw=raw, pretty_structs=False, max_elements=200)
+        if value.type.strip_typedefs().code in (gdb.TYPE_CODE_REF, gdb.TYPE_CODE_RVALUE_REF) and \
+                (raw or gdb.default_visualizer(value.referenced_value()) is None):
             # as `bt` and `info locals` print a reference: its address, then what it refers to
-            target = value.referenced_value().format_string(raw=True, pretty_structs=False, max_elements=200)
+            target = value.referenced_value().format_string(raw=raw, pretty_structs=False, max_elements=200)
             text = f"{text}: {target}"
         return text
     except gdb.error as error:
@@ -50,7 +52,8 @@ def frame_info(frame, index, with_values):
                 if symbol.addr_class == gdb.SYMBOL_LOC_STATIC:
                     continue
                 seen.add(symbol.name)
-                entry = {"name": symbol.name, "value": value_text(symbol, frame)}
+                entry = {"name": symbol.name, "value": value_text(symbol, frame, False),
+                         "raw": value_text(symbol, frame, True)}
                 (args if symbol.is_argument else local_vars).append(entry)
             if block.function is not None:
                 break
