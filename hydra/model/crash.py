@@ -54,16 +54,19 @@ def only_bases(members: list[Variable]) -> bool:
     return all(m.name.startswith("<") and m.name.endswith(">") and m.name != "<anonymous>" for m in members)
 
 
-VECTOR_PREFIX = "std::vector of length "     # as libstdc++'s printer for gdb says it
+VECTOR_PREFIX = "std::vector of length "     # as libstdc++'s printers for gdb say it
+# the other values that libstdc++'s printers give children: `HEAD = {children}`
+PRINTER_PREFIXES = (VECTOR_PREFIX, "std::unique_ptr<", "std::shared_ptr<", "std::weak_ptr<",
+                    "std::map with ", "std::multimap with ", "std::set with ", "std::multiset with ")
 
 
 def container_head(value: str) -> tuple[str, str]:
-    """("std::vector of length 3, capacity 3 = ", "{1, 2, 3}") for a container's value as a
+    """("std::vector of length 3, capacity 3 = ", "{1, 2, 3}") for a value as a
     pretty-printer spells it, ("", value) for any other."""
-    if value.startswith(VECTOR_PREFIX):
-        head, separator, elements = value.partition(" = ")
+    if value.startswith(PRINTER_PREFIXES):
+        head, separator, elements = value.partition(" = {")
         if separator:
-            return head + separator, elements
+            return head + " = ", "{" + elements
     return "", value
 
 

@@ -1,4 +1,8 @@
-// std::string and std::vector, which gdb shows through libstdc++'s pretty-printers.
+// Strings, vectors, smart pointers, maps and sets, which gdb shows through libstdc++'s
+// pretty-printers.
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +33,21 @@ int main() {
     std::vector<Item> items = {{1, 0.5}, {2, 1.5}};
     std::vector<std::string> words = {"one", "two"};
     std::vector<std::vector<int>> grid = {{1, 2}, {3}};
+    std::unique_ptr<Item> owned(new Item{7, 2.5});
+    std::unique_ptr<Item> nothing;
+    std::unique_ptr<int[]> block(new int[3]{4, 5, 6});
+    std::shared_ptr<Item> shared = std::make_shared<Item>(Item{8, 3.5});
+    std::shared_ptr<Item> again = shared;
+    std::weak_ptr<Item> weak = shared;
+    std::shared_ptr<Item> unset;
+    std::map<int, std::string> names = {{1, "one"}, {2, "two"}, {10, "ten"}};
+    std::map<std::string, Item> by_name = {{"b", {2, 0.5}}, {"a", {1, 1.5}}};
+    std::map<int, int> no_entries;
+    std::set<int> primes = {7, 2, 5, 3, 11, 13, 17, 19, 23};
+    std::multiset<int> twice = {4, 4, 1};
     return inspect(small, counts) + (int)(empty.size() + heap.size() + runs.size() + nul.size() + longer.size() +
-                                          none.size() + zeros.size() + items.size() + words.size() + grid.size());
+                                          none.size() + zeros.size() + items.size() + words.size() + grid.size() +
+                                          owned->id + (nothing ? 1 : 0) + block[0] + again->id + weak.use_count() +
+                                          (unset ? 1 : 0) + names.size() + by_name.size() + no_entries.size() +
+                                          primes.size() + twice.size());
 }
