@@ -15,17 +15,23 @@ import drgn
 
 from hydra.model.crash import PRINTER_PREFIXES, VECTOR_PREFIX
 
+WORD = 8                  # the layouts read here are 64-bit ones
 STRING_BYTES = 4096       # kept of a long string, for the UI to page through
 SMART_POINTERS = {"unique_ptr<": "std::unique_ptr", "shared_ptr<": "std::shared_ptr",
                   "weak_ptr<": "std::weak_ptr"}
 TREES = {"map<": "std::map", "multimap<": "std::multimap", "set<": "std::set",
          "multiset<": "std::multiset"}
+HASH_TABLES = {"unordered_map<": "std::unordered_map", "unordered_multimap<": "std::unordered_multimap",
+               "unordered_set<": "std::unordered_set", "unordered_multiset<": "std::unordered_multiset"}
 
 
 def library_value(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
     """Fill var as gdb's printer shows obj when obj is a std::string or a std::vector;
     False when it is neither (or not one this knows)."""
     tag = base.tag or ""
+    platform = obj.prog_.platform
+    if platform is None or not platform.flags & drgn.PlatformFlags.IS_64_BIT:
+        return False
     if tag.startswith("basic_string<char,"):
         return _string(reader, var, obj)
     if tag.startswith("vector<") and not tag.startswith("vector<bool,"):
@@ -36,6 +42,15 @@ def library_value(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, 
     for prefix, name in TREES.items():
         if tag.startswith(prefix):
             return _tree(reader, var, obj, base, name, nesting, hops)
+    for prefix, name in HASH_TABLES.items():
+        if tag.startswith(prefix):
+            return _hash_table(reader, var, obj, name, nesting, hops)
+    if tag.startswith("list<"):
+        return _list(reader, var, obj, base, nesting, hops)
+    if tag.startswith("deque<"):
+        return _deque(reader, var, obj, base, nesting, hops)
+    if tag.startswith("optional<"):
+        return _optional(reader, var, obj, base, nesting, hops)
     return False
 
 
@@ -127,7 +142,7 @@ def _tree(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: in
         return True
     prog = reader.prog
     node_bytes = drgn.sizeof(header)            # a node's value follows its links
-    node, root = prog.read_word(header.address_ + 16), header.address_     # _M_left: the first
+    node, root = prog.read_word(header.address_ + 2 * WORD), header.address_     # _M_left: the first
     shown = min(count, reader.limits.children)
     is_map = name.endswith("map")
     for index in range(shown):
@@ -148,21 +163,22 @@ def _tree(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: in
 
 def _next_node(prog, node: int) -> int:
     """_Rb_tree_increment: the in-order successor (links: color, parent, left, right)."""
-    right = prog.read_word(node + 24)
-    if right:
-        node = right
+    parent, left, right = (WORD, 2 * WORD, 3 * WORD)
+    child = prog.read_word(node + right)
+    if child:
+        node = child
         for _ in range(64):                 # a red-black tree of 2^32 nodes is 64 deep
-            left = prog.read_word(node + 16)
-            if not left:
+            child = prog.read_word(node + left)
+            if not child:
                 break
-            node = left
+            node = child
         return node
-    parent = prog.read_word(node + 8)
+    up = prog.read_word(node + parent)
     for _ in range(64):
-        if node != prog.read_word(parent + 24):
+        if node != prog.read_word(up + right):
             break
-        node, parent = parent, prog.read_word(parent + 8)
-    return parent if prog.read_word(node + 24) != parent else node
+        node, up = up, prog.read_word(up + parent)
+    return up if prog.read_word(node + right) != up else node
 
 
 def _string(reader, var, obj: drgn.Object) -> bool:
@@ -225,3 +241,117 @@ def shown_by_printer(var) -> bool:
         return True
     name = var.type.replace("const ", "").replace("volatile ", "").strip()
     return var.value.startswith('"') and (name == "string" or name.startswith("basic_string<char,"))
+
+
+def _entries(reader, var, name: str, count: int, values, is_map: bool, nesting: int, hops: int) -> None:
+    """`NAME with N elements = {[key] = value, ...}` from (node value objects) in order."""
+    var.value = f"{name} with {count} element{'' if count == 1 else 's'}"
+    if count <= 0:
+        return
+    for index, value in enumerate(values):
+        if is_map:
+            key = reader._convert("first", value.member_("first"), "member", nesting, hops)
+            var.children.append(reader._convert(f"[{key.value}]", value.member_("second"), "member", nesting, hops))
+        else:
+            var.children.append(reader._convert(f"[{index}]", value, "member", nesting, hops))
+    var.omitted = count - len(var.children)
+    var.value += " = " + reader._summary(var)
+
+
+def _hash_table(reader, var, obj: drgn.Object, name: str, nesting: int, hops: int) -> bool:
+    table = _find_member(obj, "_M_h")
+    if table is None:
+        return False
+    value_type = _argument(table.type_.unaliased(), 1)     # _Hashtable<Key, Value, ...>
+    first = _find_member(table, "_M_before_begin")
+    count = _find_member(table, "_M_element_count")
+    if value_type is None or first is None or count is None or first.address_ is None:
+        return False
+    prog = reader.prog
+    shown = min(count.value_(), reader.limits.children)
+
+    def values():
+        node = prog.read_word(first.address_)        # _M_before_begin._M_nxt
+        for _ in range(shown):
+            if not node:
+                return
+            yield drgn.Object(prog, value_type, address=node + WORD)
+            node = prog.read_word(node)
+
+    _entries(reader, var, name, count.value_(), values(), name.endswith("map"), nesting, hops)
+    return True
+
+
+def _list(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
+    element = _argument(base, 0)
+    implementation = _find_member(obj, "_M_impl")
+    header = _find_member(implementation, "_M_node") if implementation is not None else None
+    if element is None or header is None or header.address_ is None:
+        return False
+    # the C++11 library keeps the size in the header, and names the type std::__cxx11::list
+    name = "std::__cxx11::list" if _find_member(header, "_M_size") is not None else "std::list"
+    prog, root = reader.prog, header.address_
+    links = 2 * WORD                       # _M_next, _M_prev, then the value
+    node = prog.read_word(root)
+    if node == root:
+        var.value = f"empty {name}"
+        return True
+    index = 0
+    while node != root and node and index < reader.limits.children:
+        var.children.append(reader._convert(f"[{index}]", drgn.Object(prog, element, address=node + links),
+                                            "member", nesting, hops))
+        node = prog.read_word(node)
+        index += 1
+    if node != root:
+        var.omitted = 1          # more than shown: gdb's `...`
+    var.value = f"{name} = {reader._summary(var)}"
+    return True
+
+
+def _deque(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
+    element = _argument(base, 0)
+    implementation = _find_member(obj, "_M_impl")
+    start = _find_member(implementation, "_M_start") if implementation is not None else None
+    finish = _find_member(implementation, "_M_finish") if implementation is not None else None
+    if element is None or start is None or finish is None:
+        return False
+    size = drgn.sizeof(element)
+    cur, first, last, node = (start.member_(name).value_() for name in ("_M_cur", "_M_first", "_M_last", "_M_node"))
+    end, end_first, end_node = (finish.member_(name).value_() for name in ("_M_cur", "_M_first", "_M_node"))
+    per_buffer = (last - first) // size if size > 0 else 0
+    if per_buffer <= 0 or end_node < node or (end_node - node) % WORD or cur < first or end < end_first:
+        var.value = var.note = "<error: not a deque>"
+        return True
+    count = per_buffer * ((end_node - node) // WORD - 1) + (last - cur) // size + (end - end_first) // size
+    var.value = f"std::deque with {count} element{'' if count == 1 else 's'}"
+    if count <= 0:
+        return True
+    prog = reader.prog
+    for index in range(min(count, reader.limits.children)):
+        if cur == last:
+            node += WORD
+            cur = prog.read_word(node)
+            last = cur + per_buffer * size
+        var.children.append(reader._convert(f"[{index}]", drgn.Object(prog, element, address=cur),
+                                            "element", nesting, hops))
+        cur += size
+    var.omitted = count - len(var.children)
+    var.value += " = " + reader._summary(var)
+    return True
+
+
+def _optional(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
+    contained = _argument(base, 0)
+    payload = _find_member(obj, "_M_payload")
+    engaged = _find_member(payload, "_M_engaged") if payload is not None else None
+    storage = _find_member(payload, "_M_payload") if payload is not None else None
+    if contained is None or engaged is None or storage is None:
+        return False
+    name = f"std::optional<{contained.type_name()}>"
+    if not engaged.value_():
+        var.value = f"{name} [no contained value]"
+        return True
+    value = storage.member_("_M_value")
+    var.children = [reader._convert("[contained value]", value, "member", nesting, hops)]
+    var.value = f"{name} = {reader._summary(var)}"
+    return True

@@ -57,7 +57,9 @@ def only_bases(members: list[Variable]) -> bool:
 VECTOR_PREFIX = "std::vector of length "     # as libstdc++'s printers for gdb say it
 # the other values that libstdc++'s printers give children: `HEAD = {children}`
 PRINTER_PREFIXES = (VECTOR_PREFIX, "std::unique_ptr<", "std::shared_ptr<", "std::weak_ptr<",
-                    "std::map with ", "std::multimap with ", "std::set with ", "std::multiset with ")
+                    "std::map with ", "std::multimap with ", "std::set with ", "std::multiset with ",
+                    "std::unordered_", "std::__cxx11::list = ", "std::list = ", "empty std::",
+                    "std::deque with ", "std::optional<")
 
 
 def container_head(value: str) -> tuple[str, str]:

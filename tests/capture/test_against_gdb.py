@@ -330,4 +330,5 @@ def test_library_types_read_as_gdbs_printers_show_them(crashed, capture):
             compared.add(entry["name"])
     assert compared == {"name", "counts", "empty", "small", "heap", "runs", "nul", "longer", "none",
                         "zeros", "items", "words", "grid", "owned", "nothing", "block", "shared", "again",
-                        "weak", "unset", "names", "by_name", "no_entries", "primes", "twice"}
+                        "weak", "unset", "names", "by_name", "no_entries", "primes", "twice", "hashed",
+                        "bag", "no_hashes", "chain", "no_links", "maybe", "nope", "queue"}

@@ -1,9 +1,14 @@
 // Strings, vectors, smart pointers, maps and sets, which gdb shows through libstdc++'s
 // pretty-printers.
+#include <deque>
+#include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 struct Item {
@@ -45,9 +50,22 @@ int main() {
     std::map<int, int> no_entries;
     std::set<int> primes = {7, 2, 5, 3, 11, 13, 17, 19, 23};
     std::multiset<int> twice = {4, 4, 1};
+    std::unordered_map<int, std::string> hashed = {{1, "one"}, {2, "two"}};
+    std::unordered_set<int> bag = {3, 4};
+    std::unordered_map<int, int> no_hashes;
+    std::list<int> chain = {1, 2, 3};
+    std::list<int> no_links;
+    std::optional<int> maybe = 5;
+    std::optional<int> nope;
+    std::deque<int> queue;
+    for (int i = 0; i < 300; i++)
+        queue.push_back(i % 7);
+    queue.push_front(-1);
     return inspect(small, counts) + (int)(empty.size() + heap.size() + runs.size() + nul.size() + longer.size() +
                                           none.size() + zeros.size() + items.size() + words.size() + grid.size() +
                                           owned->id + (nothing ? 1 : 0) + block[0] + again->id + weak.use_count() +
                                           (unset ? 1 : 0) + names.size() + by_name.size() + no_entries.size() +
-                                          primes.size() + twice.size());
+                                          primes.size() + twice.size() + hashed.size() + bag.size() +
+                                          no_hashes.size() + chain.size() + no_links.size() + *maybe +
+                                          (nope ? 1 : 0) + queue.size());
 }
