@@ -29,6 +29,8 @@ def library_value(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, 
     """Fill var as gdb's printer shows obj when obj is a std::string or a std::vector;
     False when it is neither (or not one this knows)."""
     tag = base.tag or ""
+    if "<" not in tag:
+        return False            # the library's types are all templates
     platform = obj.prog_.platform
     if platform is None or not platform.flags & drgn.PlatformFlags.IS_64_BIT:
         return False
