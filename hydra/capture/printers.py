@@ -16,6 +16,7 @@ import drgn
 from hydra.model.crash import PRINTER_PREFIXES, VECTOR_PREFIX
 
 WORD = 8                  # the layouts read here are 64-bit ones
+ELEMENT_BYTES = 1 << 20   # read of a container's elements
 STRING_BYTES = 4096       # kept of a long string, for the UI to page through
 SMART_POINTERS = {"unique_ptr<": "std::unique_ptr", "shared_ptr<": "std::shared_ptr",
                   "weak_ptr<": "std::weak_ptr"}
@@ -111,13 +112,14 @@ def _smart_pointer(reader, var, obj: drgn.Object, base: drgn.Type, name: str, ne
 
 
 def _find_pointer(obj: drgn.Object, depth: int = 8) -> drgn.Object | None:
-    """The first pointer-typed _M_head_impl in a std::tuple's layout."""
+    """The tuple's first element (`_Head_base<0, pointer>`): a deleter's element is named
+    _M_head_impl too, and may be a pointer."""
     base = obj.type_.unaliased()
     if depth <= 0 or base.kind not in (drgn.TypeKind.STRUCT, drgn.TypeKind.CLASS):
         return None
+    if (base.tag or "").startswith("_Head_base<0,"):
+        return obj.member_("_M_head_impl")
     for member in base.members:
-        if member.name == "_M_head_impl" and member.type.unaliased().kind == drgn.TypeKind.POINTER:
-            return obj.member_("_M_head_impl")
         if member.name in (None, "_M_t") and obj.address_ is not None:
             found = _find_pointer(drgn.Object(obj.prog_, member.type, address=obj.address_ + member.offset),
                                   depth - 1)
@@ -138,28 +140,20 @@ def _tree(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: in
     count = _find_member(implementation, "_M_node_count")
     if value_type is None or header is None or count is None or header.address_ is None:
         return False
-    count = count.value_()
-    var.value = f"{name} with {count} element{'' if count == 1 else 's'}"
-    if count <= 0:
-        return True
     prog = reader.prog
     node_bytes = drgn.sizeof(header)            # a node's value follows its links
-    node, root = prog.read_word(header.address_ + 2 * WORD), header.address_     # _M_left: the first
-    shown = min(count, reader.limits.children)
-    is_map = name.endswith("map")
-    for index in range(shown):
-        if node == root or node == 0:
-            break
-        value = drgn.Object(prog, value_type, address=node + node_bytes)
-        if is_map:
-            key = reader._convert("first", value.member_("first"), "member", nesting, hops)
-            child = reader._convert(f"[{key.value}]", value.member_("second"), "member", nesting, hops)
-        else:
-            child = reader._convert(f"[{index}]", value, "member", nesting, hops)
-        var.children.append(child)
-        node = _next_node(prog, node)
-    var.omitted = count - len(var.children)
-    var.value += " = " + reader._summary(var)
+    root, is_map = header.address_, name.endswith("map")
+    count = count.value_()
+    shown = _shown(reader, count, drgn.sizeof(value_type), 2 if is_map else 1)
+
+    def values():
+        node, seen = prog.read_word(root + 2 * WORD), set()      # _M_left: the first
+        while len(seen) < shown and node not in seen and node not in (root, 0):
+            seen.add(node)                     # a link back into the tree ends the walk
+            yield drgn.Object(prog, value_type, address=node + node_bytes)
+            node = _next_node(prog, node)
+
+    _entries(reader, var, name, count, values(), is_map, nesting, hops)
     return True
 
 
@@ -194,13 +188,14 @@ def _string(reader, var, obj: drgn.Object) -> bool:
     if not isinstance(pointer, int) or not isinstance(length, int) or length < 0:
         return False
     # gdb's printer fetches 200 characters (`print elements`) and shows them with runs
-    # folded; an array counts each run as ten of its 200 instead
+    # folded (an array counts each run as ten of its 200 instead), and drops a final NUL
+    # unless the string was cut
     data = reader.prog.read(pointer, min(length, PRINT_ELEMENTS)) if length else b""
     reader._remember(pointer, min(length + 1, STRING_BYTES))
-    # a final NUL added is the one the array spelling drops
-    literal = _char_array_literal(data + b"\0")
     if length > len(data):
-        literal += "..."
+        literal = _char_array_literal(data + b"\0") + "..."
+    else:
+        literal = _char_array_literal(data)
     var.value = literal
     return True
 
@@ -224,16 +219,35 @@ def _vector(reader, var, obj: drgn.Object, nesting: int, hops: int) -> bool:
     var.value = f"{VECTOR_PREFIX}{length}, capacity {capacity}"
     if not length:
         return True
-    shown = min(length, reader.limits.children)
-    array = drgn.Object(reader.prog, reader.prog.array_type(element, shown), address=first)
-    elements = reader._convert(var.name, array, "member", nesting, hops)
-    var.children = elements.children
+    shown = _shown(reader, length, step)
+    if _is_character(element):
+        # an array of chars would be spelled as a string: gdb lists a vector's one by one
+        var.children = [reader._convert(f"[{index}]", drgn.Object(reader.prog, element, address=first + index * step),
+                                        "element", nesting, hops) for index in range(shown)]
+        note = None
+    else:
+        # the array takes the vector's place in the nesting: its elements are one level down
+        array = drgn.Object(reader.prog, reader.prog.array_type(element, shown), address=first)
+        elements = reader._convert(var.name, array, "member", nesting + 1, hops)
+        var.children, note = elements.children, elements.note
     var.omitted = length - shown
-    var.value += " = " + reader._summary(var)
-    if elements.note:
-        var.note = elements.note
+    if note:
+        var.value += f" = {{{note}}}"
+        var.note = note
+    else:
+        var.value += " = " + reader._summary(var)
     return True
 
+
+def _is_character(element: drgn.Type) -> bool:
+    base = element.unaliased()
+    return base.kind == drgn.TypeKind.INT and base.size == 1 and "char" in (base.name or "")
+
+
+def _shown(reader, count: int, size: int, per_entry: int = 1) -> int:
+    """How many entries are read: gdb's 200 children (a map's entry is two), and no more
+    than ELEMENT_BYTES of them (gdb refuses values over 64 KiB)."""
+    return max(0, min(count, reader.limits.children // per_entry, max(1, ELEMENT_BYTES // max(1, size))))
 
 
 def shown_by_printer(var) -> bool:
@@ -246,17 +260,29 @@ def shown_by_printer(var) -> bool:
 
 
 def _entries(reader, var, name: str, count: int, values, is_map: bool, nesting: int, hops: int) -> None:
-    """`NAME with N elements = {[key] = value, ...}` from (node value objects) in order."""
+    """`NAME with N elements = {[key] = value, ...}` from (node value objects) in order; a
+    link that cannot be followed ends the list there, with the error after it."""
     var.value = f"{name} with {count} element{'' if count == 1 else 's'}"
     if count <= 0:
         return
-    for index, value in enumerate(values):
-        if is_map:
-            key = reader._convert("first", value.member_("first"), "member", nesting, hops)
-            var.children.append(reader._convert(f"[{key.value}]", value.member_("second"), "member", nesting, hops))
-        else:
-            var.children.append(reader._convert(f"[{index}]", value, "member", nesting, hops))
-    var.omitted = count - len(var.children)
+    error = None
+    try:
+        for index, value in enumerate(values):
+            if is_map:
+                key = reader._convert("first", value.member_("first"), "member", nesting, hops)
+                var.children.append(reader._convert(f"[{key.value}]", value.member_("second"), "member",
+                                                    nesting, hops))
+            else:
+                var.children.append(reader._convert(f"[{index}]", value, "member", nesting, hops))
+    except drgn.FaultError as fault:
+        error = f"<error: Cannot access memory at address 0x{fault.address:x}>"
+    except (OverflowError, ValueError) as problem:      # a link near the end of the address space
+        error = f"<error: {problem}>"
+    var.omitted = max(0, count - len(var.children))
+    if error is not None:
+        var.note = error
+        var.value += f" = {{{error}}}" if not var.children else " = " + reader._summary(var)[:-1] + f", {error}}}"
+        return
     var.value += " = " + reader._summary(var)
 
 
@@ -269,18 +295,17 @@ def _hash_table(reader, var, obj: drgn.Object, name: str, nesting: int, hops: in
     count = _find_member(table, "_M_element_count")
     if value_type is None or first is None or count is None or first.address_ is None:
         return False
-    prog = reader.prog
-    shown = min(count.value_(), reader.limits.children)
+    prog, is_map = reader.prog, name.endswith("map")
+    shown = _shown(reader, count.value_(), drgn.sizeof(value_type), 2 if is_map else 1)
 
     def values():
-        node = prog.read_word(first.address_)        # _M_before_begin._M_nxt
-        for _ in range(shown):
-            if not node:
-                return
+        node, seen = prog.read_word(first.address_), set()       # _M_before_begin._M_nxt
+        while len(seen) < shown and node and node not in seen:
+            seen.add(node)
             yield drgn.Object(prog, value_type, address=node + WORD)
             node = prog.read_word(node)
 
-    _entries(reader, var, name, count.value_(), values(), name.endswith("map"), nesting, hops)
+    _entries(reader, var, name, count.value_(), values(), is_map, nesting, hops)
     return True
 
 
@@ -299,7 +324,9 @@ def _list(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: in
         var.value = f"empty {name}"
         return True
     index = 0
-    while node != root and node and index < reader.limits.children:
+    limit, seen = _shown(reader, 1 << 62, drgn.sizeof(element)), set()
+    while node != root and node and index < limit and node not in seen:
+        seen.add(node)
         var.children.append(reader._convert(f"[{index}]", drgn.Object(prog, element, address=node + links),
                                             "member", nesting, hops))
         node = prog.read_word(node)
@@ -329,7 +356,7 @@ def _deque(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: i
     if count <= 0:
         return True
     prog = reader.prog
-    for index in range(min(count, reader.limits.children)):
+    for index in range(_shown(reader, count, size)):
         if cur == last:
             node += WORD
             cur = prog.read_word(node)

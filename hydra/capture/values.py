@@ -118,6 +118,10 @@ class ValueReader:
             element = base.type.unaliased() if base.type is not None else None
             length = base.length or 0
             if element is not None and _is_char(element):
+                size = length * (element.size or 1)
+                if size > MAX_VALUE_SIZE:
+                    var.value = var.note = f"<error: value requires {size} bytes, which is more than max-value-size>"
+                    return
                 raw = obj.to_bytes_()
                 var.value = _char_array_literal(raw)
                 return
@@ -493,6 +497,7 @@ def _quoted(data: bytes) -> str:
 
 REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
 PRINT_ELEMENTS = 200        # gdb's `set print elements`
+MAX_VALUE_SIZE = 65536      # gdb's `set max-value-size`
 _RUN = re.compile(rb"(.)\1{%d,}" % REPEAT_THRESHOLD, re.DOTALL)     # more than ten equal bytes
 
 

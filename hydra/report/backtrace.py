@@ -47,6 +47,11 @@ def full_value(var: Variable) -> str:
 def _full(var: Variable, budget: list[int]) -> str:
     inline = [child for child in var.children if child.kind in ("member", "element")]
     head, elements = container_head(var.value)
+    target = var.children[0] if var.children and var.children[0].kind == "target" else None
+    if target is not None and (var.value == target.value or
+                               var.value.startswith("@") and var.value.endswith(": " + target.value)):
+        # a reference: what it refers to, whole
+        return var.value[: len(var.value) - len(target.value)] + _full(target, budget)
     if not inline or not elements.startswith("{") or budget[0] <= 0:
         budget[0] -= len(var.value)
         return var.value
@@ -78,8 +83,8 @@ def _inline(var: Variable, inline: list[Variable], budget: list[int], repeats: b
             items.append(text if child.name == "<anonymous>" else f"{child.name} = {text}")
         position += 1
     if position < len(inline) or var.omitted:
-        if items and inline[-1].kind == "element":
-            items[-1] += "..."          # gdb: {1, 2, 3...}
+        if items and (inline[-1].kind == "element" or not repeats):
+            items[-1] += "..."          # gdb: {1, 2, 3...}, and after a printer's children
         else:
             items.append("...")
     elif inline[0].kind == "member" and only_bases(inline):

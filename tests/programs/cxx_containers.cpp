@@ -18,6 +18,8 @@ struct Item {
 
 volatile int *target;
 
+static void release(Item *item) { delete item; }
+
 __attribute__((noinline)) int inspect(const std::string &name, const std::vector<int> &counts) {
     *target = (int)name.size() + (int)counts.size();    // SIGSEGV: target is null
     return 0;
@@ -61,11 +63,23 @@ int main() {
     for (int i = 0; i < 300; i++)
         queue.push_back(i % 7);
     queue.push_front(-1);
+    std::vector<char> letters = {'a', 'b', '\n'};
+    std::vector<unsigned char> octets = {1, 200};
+    std::string ends_in_nul("abc\0", 4);
+    std::map<int, int> wide;
+    for (int i = 0; i < 150; i++)
+        wide[i] = 2 * i;
+    std::set<int> many;
+    for (int i = 0; i < 250; i++)
+        many.insert(i);
+    std::unique_ptr<Item, void (*)(Item *)> custom(new Item{9, 0.25}, release);
+    const std::vector<int> &view = zeros;
     return inspect(small, counts) + (int)(empty.size() + heap.size() + runs.size() + nul.size() + longer.size() +
                                           none.size() + zeros.size() + items.size() + words.size() + grid.size() +
                                           owned->id + (nothing ? 1 : 0) + block[0] + again->id + weak.use_count() +
                                           (unset ? 1 : 0) + names.size() + by_name.size() + no_entries.size() +
                                           primes.size() + twice.size() + hashed.size() + bag.size() +
                                           no_hashes.size() + chain.size() + no_links.size() + *maybe +
-                                          (nope ? 1 : 0) + queue.size());
+                                          (nope ? 1 : 0) + queue.size() + letters.size() + octets.size() +
+                                          ends_in_nul.size() + wide.size() + many.size() + custom->id + view.size());
 }
