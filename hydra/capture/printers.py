@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import drgn
 
-from hydra.model.crash import PRINTER_PREFIXES, VECTOR_PREFIX
+from hydra.model.crash import PRINT_ELEMENTS, PRINTER_PREFIXES, VECTOR_PREFIX
 
 WORD = 8                  # the layouts read here are 64-bit ones
 ELEMENT_BYTES = 1 << 20   # read of a container's elements
@@ -65,6 +65,25 @@ def _argument(base: drgn.Type, index: int) -> drgn.Type | None:
     return argument if isinstance(argument, drgn.Type) else None
 
 
+def _first_argument(base: drgn.Type) -> str:
+    """The first template argument as the compiler spelled it in the class's name, qualified
+    (`std::__cxx11::basic_string<...>`), where drgn's name for the type is not."""
+    tag = base.tag or ""
+    start = tag.find("<") + 1
+    depth = 0
+    for position in range(start, len(tag)):
+        character = tag[position]
+        if character in "<([":
+            depth += 1
+        elif character in ">)]":
+            if depth == 0:
+                return tag[start:position].strip()
+            depth -= 1
+        elif character == "," and depth == 0:
+            return tag[start:position].strip()
+    return _argument(base, 0).type_name() if _argument(base, 0) is not None else "?"
+
+
 def _find_member(obj: drgn.Object, name: str, depth: int = 8) -> drgn.Object | None:
     """A member by name, looked for in obj and then depth first in its base classes
     (unnamed members), as C++ finds an inherited member."""
@@ -107,7 +126,7 @@ def _smart_pointer(reader, var, obj: drgn.Object, base: drgn.Type, name: str, ne
         return False
     child = reader._convert("get()", pointer, "member", nesting, hops)
     var.children = [child]
-    var.value = f"{name}<{pointed.type_name()}>{state} = {reader._summary(var)}"
+    var.value = f"{name}<{_first_argument(base)}>{state} = {reader._summary(var)}"
     return True
 
 
@@ -178,7 +197,7 @@ def _next_node(prog, node: int) -> int:
 
 
 def _string(reader, var, obj: drgn.Object) -> bool:
-    from hydra.capture.values import PRINT_ELEMENTS, _char_array_literal
+    from hydra.capture.values import _char_array_literal
 
     try:
         pointer = obj.member_("_M_dataplus").member_("_M_p").value_()
@@ -376,7 +395,7 @@ def _optional(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops
     storage = _find_member(payload, "_M_payload") if payload is not None else None
     if contained is None or engaged is None or storage is None:
         return False
-    name = f"std::optional<{contained.type_name()}>"
+    name = f"std::optional<{_first_argument(base)}>"
     if not engaged.value_():
         var.value = f"{name} [no contained value]"
         return True

@@ -15,7 +15,7 @@ import drgn
 from drgn import TypeKind
 
 from hydra.capture.printers import library_value, shown_by_printer
-from hydra.model.crash import Variable, only_bases
+from hydra.model.crash import PRINT_ELEMENTS, Variable, only_bases
 from hydra.symbols.demangle import demangle
 
 OPTIMIZED_OUT = "<optimized out>"
@@ -496,7 +496,6 @@ def _quoted(data: bytes) -> str:
 
 
 REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
-PRINT_ELEMENTS = 200        # gdb's `set print elements`
 MAX_VALUE_SIZE = 65536      # gdb's `set max-value-size`
 _RUN = re.compile(rb"(.)\1{%d,}" % REPEAT_THRESHOLD, re.DOTALL)     # more than ten equal bytes
 

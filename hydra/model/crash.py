@@ -54,6 +54,7 @@ def only_bases(members: list[Variable]) -> bool:
     return all(m.name.startswith("<") and m.name.endswith(">") and m.name != "<anonymous>" for m in members)
 
 
+PRINT_ELEMENTS = 200        # gdb's `set print elements`
 VECTOR_PREFIX = "std::vector of length "     # as libstdc++'s printers for gdb say it
 # the other values that libstdc++'s printers give children: `HEAD = {children}`
 PRINTER_PREFIXES = (VECTOR_PREFIX, "std::unique_ptr<", "std::shared_ptr<", "std::weak_ptr<",

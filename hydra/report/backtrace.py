@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hydra.model.crash import SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable, container_head, only_bases
+from hydra.model.crash import (PRINT_ELEMENTS, SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable,
+                               container_head, only_bases)
 from hydra.model.text import printable
 
 
@@ -56,11 +57,15 @@ def _full(var: Variable, budget: list[int]) -> str:
         budget[0] -= len(var.value)
         return var.value
     budget[0] -= len(head)
-    # a printer's children are listed one by one: runs are folded in arrays only
-    return head + _inline(var, inline, budget, repeats=not head)
+    # a printer's children are listed one by one (runs are folded in arrays only), and a
+    # map's entry is two of them (key and value)
+    children = len(inline) * (2 if "map with " in head else 1)
+    return head + _inline(var, inline, budget, repeats=not head, full=bool(head) and children >= PRINT_ELEMENTS)
 
 
-def _inline(var: Variable, inline: list[Variable], budget: list[int], repeats: bool) -> str:
+def _inline(var: Variable, inline: list[Variable], budget: list[int], repeats: bool, full: bool = False) -> str:
+    """Members and elements in place; full: a printer's children reached gdb's limit, which
+    gdb marks with `...` whether or not more follow."""
     texts = []
     for child in inline:
         if budget[0] <= 0:
@@ -82,7 +87,7 @@ def _inline(var: Variable, inline: list[Variable], budget: list[int], repeats: b
         else:
             items.append(text if child.name == "<anonymous>" else f"{child.name} = {text}")
         position += 1
-    if position < len(inline) or var.omitted:
+    if position < len(inline) or var.omitted or full:
         if items and (inline[-1].kind == "element" or not repeats):
             items[-1] += "..."          # gdb: {1, 2, 3...}, and after a printer's children
         else:

@@ -332,4 +332,5 @@ def test_library_types_read_as_gdbs_printers_show_them(crashed, capture):
                         "zeros", "items", "words", "grid", "owned", "nothing", "block", "shared", "again",
                         "weak", "unset", "names", "by_name", "no_entries", "primes", "twice", "hashed",
                         "bag", "no_hashes", "chain", "no_links", "maybe", "nope", "queue", "letters",
-                        "octets", "ends_in_nul", "wide", "many", "custom", "view"}
+                        "octets", "ends_in_nul", "wide", "many", "custom", "view", "boxed", "exactly",
+                        "hundred"}

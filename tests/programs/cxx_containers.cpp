@@ -74,6 +74,11 @@ int main() {
         many.insert(i);
     std::unique_ptr<Item, void (*)(Item *)> custom(new Item{9, 0.25}, release);
     const std::vector<int> &view = zeros;
+    std::unique_ptr<std::string> boxed(new std::string("boxed"));
+    std::vector<int> exactly(200, 1);
+    std::map<int, int> hundred;
+    for (int i = 0; i < 100; i++)
+        hundred[i] = i;
     return inspect(small, counts) + (int)(empty.size() + heap.size() + runs.size() + nul.size() + longer.size() +
                                           none.size() + zeros.size() + items.size() + words.size() + grid.size() +
                                           owned->id + (nothing ? 1 : 0) + block[0] + again->id + weak.use_count() +
@@ -81,5 +86,5 @@ int main() {
                                           primes.size() + twice.size() + hashed.size() + bag.size() +
                                           no_hashes.size() + chain.size() + no_links.size() + *maybe +
                                           (nope ? 1 : 0) + queue.size() + letters.size() + octets.size() +
-                                          ends_in_nul.size() + wide.size() + many.size() + custom->id + view.size());
+                                          ends_in_nul.size() + wide.size() + many.size() + custom->id + view.size() + boxed->size() + exactly.size() + hundred.size());
 }
