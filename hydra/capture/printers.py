@@ -54,7 +54,20 @@ def library_value(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, 
         return _deque(reader, var, obj, base, nesting, hops)
     if tag.startswith("optional<"):
         return _optional(reader, var, obj, base, nesting, hops)
+    if tag.startswith("pair<"):
+        return _pair(reader, var, obj, nesting, hops)
     return False
+
+
+def _pair(reader, var, obj: drgn.Object, nesting: int, hops: int) -> bool:
+    """first and second, without the empty __pair_base the printer leaves out."""
+    try:
+        var.children = [reader._convert(name, obj.member_(name), "member", nesting, hops)
+                        for name in ("first", "second")]
+    except LookupError:
+        return False
+    var.value = reader._summary(var)
+    return True
 
 
 def _argument(base: drgn.Type, index: int) -> drgn.Type | None:

@@ -333,4 +333,4 @@ def test_library_types_read_as_gdbs_printers_show_them(crashed, capture):
                         "weak", "unset", "names", "by_name", "no_entries", "primes", "twice", "hashed",
                         "bag", "no_hashes", "chain", "no_links", "maybe", "nope", "queue", "letters",
                         "octets", "ends_in_nul", "wide", "many", "custom", "view", "boxed", "exactly",
-                        "hundred"}
+                        "hundred", "couple", "couples"}

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 struct Item {
@@ -76,6 +77,8 @@ int main() {
     const std::vector<int> &view = zeros;
     std::unique_ptr<std::string> boxed(new std::string("boxed"));
     std::vector<int> exactly(200, 1);
+    std::pair<int, std::string> couple = {4, "four"};
+    std::vector<std::pair<int, int>> couples = {{1, 2}, {3, 4}};
     std::map<int, int> hundred;
     for (int i = 0; i < 100; i++)
         hundred[i] = i;
@@ -86,5 +89,6 @@ int main() {
                                           primes.size() + twice.size() + hashed.size() + bag.size() +
                                           no_hashes.size() + chain.size() + no_links.size() + *maybe +
                                           (nope ? 1 : 0) + queue.size() + letters.size() + octets.size() +
-                                          ends_in_nul.size() + wide.size() + many.size() + custom->id + view.size() + boxed->size() + exactly.size() + hundred.size());
+                                          ends_in_nul.size() + wide.size() + many.size() + custom->id + view.size() + boxed->size() + exactly.size() + hundred.size() +
+                                          couple.first + couples.size());
 }
