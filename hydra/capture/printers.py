@@ -11,6 +11,8 @@ read, and a tree walk stops after the elements it shows.
 
 from __future__ import annotations
 
+import struct
+
 import drgn
 
 from hydra.model.crash import PRINT_ELEMENTS, PRINTER_PREFIXES, VECTOR_PREFIX
@@ -35,8 +37,8 @@ def library_value(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, 
     platform = obj.prog_.platform
     if platform is None or not platform.flags & drgn.PlatformFlags.IS_64_BIT:
         return False
-    if tag.startswith("basic_string<char,"):
-        return _string(reader, var, obj)
+    if tag.startswith("basic_string<"):
+        return _string(reader, var, obj, base)
     if tag.startswith("vector<") and not tag.startswith("vector<bool,"):
         return _vector(reader, var, obj, nesting, hops)
     for prefix, name in SMART_POINTERS.items():
@@ -209,9 +211,14 @@ def _next_node(prog, node: int) -> int:
     return up if prog.read_word(node + right) != up else node
 
 
-def _string(reader, var, obj: drgn.Object) -> bool:
-    from hydra.capture.values import _char_array_literal
+def _string(reader, var, obj: drgn.Object, base: drgn.Type) -> bool:
+    from hydra.capture.values import _char_array_literal, wide_prefix, wide_text
 
+    character = _argument(base, 0)
+    prefix = wide_prefix(character.unaliased()) if character is not None else None
+    size = drgn.sizeof(character) if prefix else 1
+    if prefix is None and not base.tag.startswith("basic_string<char,") or size not in (1, 2, 4):
+        return False
     try:
         pointer = obj.member_("_M_dataplus").member_("_M_p").value_()
         length = obj.member_("_M_string_length").value_()
@@ -222,13 +229,19 @@ def _string(reader, var, obj: drgn.Object) -> bool:
     # gdb's printer fetches 200 characters (`print elements`) and shows them with runs
     # folded (an array counts each run as ten of its 200 instead), and drops a final NUL
     # unless the string was cut
-    data = reader.prog.read(pointer, min(length, PRINT_ELEMENTS)) if length else b""
-    reader._remember(pointer, min(length + 1, STRING_BYTES))
-    if length > len(data):
-        literal = _char_array_literal(data + b"\0") + "..."
+    count = min(length, PRINT_ELEMENTS)
+    data = reader.prog.read(pointer, count * size) if length else b""
+    reader._remember(pointer, min((length + 1) * size, STRING_BYTES))
+    if size == 1:
+        text = data.decode("latin-1")
     else:
-        literal = _char_array_literal(data)
-    var.value = literal
+        text = wide_text(struct.unpack(f"<{count}{'H' if size == 2 else 'I'}", data))
+        if text is None:
+            return False
+    if length > count:
+        var.value = _char_array_literal(text + "\0", prefix or "") + "..."
+    else:
+        var.value = _char_array_literal(text, prefix or "")
     return True
 
 
@@ -288,7 +301,8 @@ def shown_by_printer(var) -> bool:
     if var.value.startswith(PRINTER_PREFIXES):
         return True
     name = var.type.replace("const ", "").replace("volatile ", "").strip()
-    return var.value.startswith('"') and (name == "string" or name.startswith("basic_string<char,"))
+    return var.value.lstrip("LuU").startswith('"') and \
+        (name in ("string", "wstring", "u16string", "u32string") or name.startswith("basic_string<"))
 
 
 def _entries(reader, var, name: str, count: int, values, is_map: bool, nesting: int, hops: int) -> None:

@@ -125,6 +125,12 @@ class ValueReader:
                 raw = obj.to_bytes_()
                 var.value = _char_array_literal(raw)
                 return
+            prefix = wide_prefix(element) if element is not None else None
+            if prefix is not None and length * (element.size or 1) <= MAX_VALUE_SIZE and obj.address_ is not None:
+                text = wide_text(obj.value_())
+                if text is not None:
+                    var.value = _char_array_literal(text, prefix)
+                    return
             if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
                 var.value = "{...}"
                 return
@@ -156,6 +162,24 @@ class ValueReader:
             var.value = f"{{{var.type}}} 0x{obj.address_ or 0:x}"
         else:
             var.value = obj.format_(dereference=False)[:200]
+
+    def _wide_string(self, var: Variable, address: int, character: drgn.Type, prefix: str) -> None:
+        """A wchar_t, char16_t or char32_t pointer: its characters up to the terminating zero."""
+        size = character.size or 4
+        try:
+            raw = self.prog.read(address, (self.limits.string_bytes // size + 1) * size)
+        except drgn.FaultError:
+            raw = self._read_short(address)
+            if raw is None:
+                var.value += " <error: Cannot access memory>"
+                return
+        raw = raw[: len(raw) - len(raw) % size]
+        units = list(struct.unpack(f"<{len(raw) // size}{'H' if size == 2 else 'I'}", raw))
+        end = units.index(0) if 0 in units else -1
+        self._remember(address, (end + 1) * size if end >= 0 else len(raw))
+        text = wide_text(units[:end] if end >= 0 else units)
+        if text is not None:
+            var.value += " " + _c_string_literal(text, len(text), truncated=end < 0, prefix=prefix)
 
     def _wide_float(self, obj: drgn.Object, base: drgn.Type) -> str:
         """A long double, which drgn cannot read (only 32 and 64-bit floats)."""
@@ -197,6 +221,10 @@ class ValueReader:
             self._remember(address, min(length + 1, len(raw)))
             var.value += " " + _c_string_literal(raw, min(length, self.limits.string_bytes),
                                                    truncated=end < 0)
+            return
+        prefix = wide_prefix(target)
+        if prefix is not None:
+            self._wide_string(var, address, target, prefix)
             return
         if target.kind == TypeKind.VOID or hops <= 0 or not target.is_complete():
             return
@@ -459,53 +487,76 @@ def _is_char(type_: drgn.Type) -> bool:
     return type_.kind == TypeKind.INT and (type_.size or 0) == 1 and "char" in (type_.name or "")
 
 
+WIDE_PREFIXES = {"wchar_t": "L", "char16_t": "u", "char32_t": "U"}
+
+
+def wide_prefix(type_: drgn.Type) -> str | None:
+    """gdb's prefix for a string of this character type (L, u, U), or None."""
+    return WIDE_PREFIXES.get(type_.name or "") if type_.kind == TypeKind.INT else None
+
+
+def wide_text(units) -> str | None:
+    """Code units as text, or None when one is no character at all (a hostile value)."""
+    try:
+        return "".join(map(chr, units))
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
 _ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\033",
             34: '\\"', 92: "\\\\"}
 
 
 def _char_literal(value: int) -> str:
-    byte = value & 0xFF
-    if byte == 39:
+    code = value & 0xFF if value < 0 else value
+    if code == 39:
         return "'\\''"
-    if byte == 34:
+    if code == 34:
         return "'\"'"
-    if byte in _ESCAPES:
-        return f"'{_ESCAPES[byte]}'"
-    if 32 <= byte < 127:
-        return f"'{chr(byte)}'"
-    return f"'\\{byte:03o}'"
+    return f"'{_spell(chr(code))}'" if code < 0x110000 else f"'\\x{code:x}'"
 
 
-# each byte as it stands inside a C string literal
-_SPELLING = [_ESCAPES.get(byte) or (chr(byte) if 32 <= byte < 127 else f"\\{byte:03o}") for byte in range(256)]
+# each character as it stands inside a C string literal: octal below 256, hex above
+_SPELLING = {chr(code): _ESCAPES.get(code) or (chr(code) if 32 <= code < 127 else f"\\{code:03o}")
+             for code in range(256)}
 
 # printable ASCII without the characters gdb escapes (", \\)
-_PLAIN = re.compile(rb'[ !#-\[\]-~]*')
+_PLAIN = re.compile(r'[ !#-\[\]-~]*')
 
 
-def _c_string_literal(raw: bytes, length: int, truncated: bool = False) -> str:
+def _spell(character: str) -> str:
+    return _SPELLING.get(character) or f"\\x{ord(character):x}"
+
+
+def _c_string_literal(raw: bytes, length: int, truncated: bool = False, prefix: str = "") -> str:
     """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes."""
-    text = _quoted(raw[:length])
+    text = prefix + _quoted(raw[:length].decode("latin-1") if isinstance(raw, bytes) else raw[:length])
     return text + "..." if truncated else text
 
 
-def _quoted(data: bytes) -> str:
-    if _PLAIN.fullmatch(data):
-        return '"' + data.decode("ascii") + '"'
-    return '"' + "".join(map(_SPELLING.__getitem__, data)) + '"'
+def _quoted(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return '"' + text + '"'
+    return '"' + "".join(map(_spell, text)) + '"'
 
 
 REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
 MAX_VALUE_SIZE = 65536      # gdb's `set max-value-size`
-_RUN = re.compile(rb"(.)\1{%d,}" % REPEAT_THRESHOLD, re.DOTALL)     # more than ten equal bytes
+_RUN = re.compile(r"(.)\1{%d,}" % REPEAT_THRESHOLD, re.DOTALL)     # more than ten equal characters
 
 
-def _char_array_literal(raw: bytes) -> str:
+def _char_array_literal(raw: bytes | str, prefix: str = "") -> str:
     """gdb's spelling of a char array: every element but one final NUL, runs of more than
-    ten equal bytes as `'x' <repeats N times>`, at most 200 elements (a run counts ten)."""
-    data = raw[:-1] if raw.endswith(b"\0") else raw
+    ten equal characters as `'x' <repeats N times>`, at most 200 elements (a run counts
+    ten). Wide characters come as text, with their prefix (L, u, U) before the first part."""
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    return prefix + _text_literal(text)
+
+
+def _text_literal(raw: str) -> str:
+    data = raw[:-1] if raw.endswith("\0") else raw
     # most arrays are some text and then NULs to the end: the NULs need no scanning
-    body = data.rstrip(b"\0")
+    body = data.rstrip("\0")
     zeros = len(data) - len(body)
     if zeros <= REPEAT_THRESHOLD:
         body, zeros = data, 0
@@ -524,7 +575,7 @@ def _char_array_literal(raw: bytes) -> str:
             position += len(plain)
         if counted >= PRINT_ELEMENTS:
             break
-        parts.append(f"{_char_literal(body[run.start()])} <repeats {run.end() - run.start()} times>")
+        parts.append(f"{_char_literal(ord(body[run.start()]))} <repeats {run.end() - run.start()} times>")
         counted += REPEAT_THRESHOLD
         position = run.end()
         if counted >= PRINT_ELEMENTS:

@@ -79,6 +79,14 @@ int main() {
     std::vector<int> exactly(200, 1);
     std::pair<int, std::string> couple = {4, "four"};
     std::vector<std::pair<int, int>> couples = {{1, 2}, {3, 4}};
+    wchar_t wide_word[8] = L"hi";
+    wchar_t wide_mixed[4] = L"\u4e2d\u00e9";
+    wchar_t wide_run[20] = L"xxxxxxxxxxxxxxxyz";
+    char16_t utf16[6] = u"ab";
+    char32_t utf32[6] = U"ab";
+    std::wstring wide_string = L"wide";
+    std::u16string string16 = u"sixteen";
+    const wchar_t *wide_pointer = L"pointer";
     std::map<int, int> hundred;
     for (int i = 0; i < 100; i++)
         hundred[i] = i;
@@ -90,5 +98,7 @@ int main() {
                                           no_hashes.size() + chain.size() + no_links.size() + *maybe +
                                           (nope ? 1 : 0) + queue.size() + letters.size() + octets.size() +
                                           ends_in_nul.size() + wide.size() + many.size() + custom->id + view.size() + boxed->size() + exactly.size() + hundred.size() +
-                                          couple.first + couples.size());
+                                          couple.first + couples.size() + wide_word[0] + wide_mixed[0] +
+                                          wide_run[0] + utf16[0] + utf32[0] + wide_string.size() +
+                                          string16.size() + wide_pointer[0]);
 }
