@@ -15,53 +15,30 @@ import struct
 
 import drgn
 
+from hydra.capture.literals import char_array_literal, is_char, wide_prefix, wide_text
 from hydra.model.crash import PRINT_ELEMENTS, PRINTER_PREFIXES, VECTOR_PREFIX
 
 WORD = 8                  # the layouts read here are 64-bit ones
 ELEMENT_BYTES = 1 << 20   # read of a container's elements
 STRING_BYTES = 4096       # kept of a long string, for the UI to page through
-SMART_POINTERS = {"unique_ptr<": "std::unique_ptr", "shared_ptr<": "std::shared_ptr",
-                  "weak_ptr<": "std::weak_ptr"}
-TREES = {"map<": "std::map", "multimap<": "std::multimap", "set<": "std::set",
-         "multiset<": "std::multiset"}
-HASH_TABLES = {"unordered_map<": "std::unordered_map", "unordered_multimap<": "std::unordered_multimap",
-               "unordered_set<": "std::unordered_set", "unordered_multiset<": "std::unordered_multiset"}
 
 
 def library_value(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
-    """Fill var as gdb's printer shows obj when obj is a std::string or a std::vector;
-    False when it is neither (or not one this knows)."""
+    """Fill var as gdb's printer shows obj when obj is one of the library types read here;
+    False when it is not (or is not laid out as expected)."""
     tag = base.tag or ""
-    if "<" not in tag:
-        return False            # the library's types are all templates
+    if "<" not in tag or tag.startswith("vector<bool,"):
+        return False            # the library's types are all templates; bit vectors stay raw
     platform = obj.prog_.platform
     if platform is None or not platform.flags & drgn.PlatformFlags.IS_64_BIT:
         return False
-    if tag.startswith("basic_string<"):
-        return _string(reader, var, obj, base)
-    if tag.startswith("vector<") and not tag.startswith("vector<bool,"):
-        return _vector(reader, var, obj, nesting, hops)
-    for prefix, name in SMART_POINTERS.items():
+    for prefix, name, read in _PRINTERS:
         if tag.startswith(prefix):
-            return _smart_pointer(reader, var, obj, base, name, nesting, hops)
-    for prefix, name in TREES.items():
-        if tag.startswith(prefix):
-            return _tree(reader, var, obj, base, name, nesting, hops)
-    for prefix, name in HASH_TABLES.items():
-        if tag.startswith(prefix):
-            return _hash_table(reader, var, obj, name, nesting, hops)
-    if tag.startswith("list<"):
-        return _list(reader, var, obj, base, nesting, hops)
-    if tag.startswith("deque<"):
-        return _deque(reader, var, obj, base, nesting, hops)
-    if tag.startswith("optional<"):
-        return _optional(reader, var, obj, base, nesting, hops)
-    if tag.startswith("pair<"):
-        return _pair(reader, var, obj, nesting, hops)
+            return read(reader, var, obj, base, name, nesting, hops)
     return False
 
 
-def _pair(reader, var, obj: drgn.Object, nesting: int, hops: int) -> bool:
+def _pair(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     """first and second, without the empty __pair_base the printer leaves out."""
     try:
         var.children = [reader._convert(name, obj.member_(name), "member", nesting, hops)
@@ -99,22 +76,30 @@ def _first_argument(base: drgn.Type) -> str:
     return _argument(base, 0).type_name() if _argument(base, 0) is not None else "?"
 
 
-def _find_member(obj: drgn.Object, name: str, depth: int = 8) -> drgn.Object | None:
-    """A member by name, looked for in obj and then depth first in its base classes
-    (unnamed members), as C++ finds an inherited member."""
-    base = obj.type_.unaliased()
-    if depth <= 0 or base.kind not in (drgn.TypeKind.STRUCT, drgn.TypeKind.CLASS):
+def _descend(obj: drgn.Object | None, found, through=(None,), depth: int = 8) -> drgn.Object | None:
+    """What found(obj, type) gives for obj or, depth first, for the members named in
+    through (None: the base classes, unnamed members)."""
+    if obj is None or depth <= 0:
         return None
+    base = obj.type_.unaliased()
+    if base.kind not in (drgn.TypeKind.STRUCT, drgn.TypeKind.CLASS):
+        return None
+    result = found(obj, base)
+    if result is not None or obj.address_ is None:
+        return result
     for member in base.members:
-        if member.name == name:
-            return obj.member_(name)
-    for member in base.members:
-        if member.name is None and obj.address_ is not None:
-            inner = _find_member(drgn.Object(obj.prog_, member.type, address=obj.address_ + member.offset),
-                                 name, depth - 1)
+        if member.name in through:
+            inner = _descend(drgn.Object(obj.prog_, member.type, address=obj.address_ + member.offset),
+                             found, through, depth - 1)
             if inner is not None:
                 return inner
     return None
+
+
+def _find_member(obj: drgn.Object | None, name: str) -> drgn.Object | None:
+    """A member by name, in obj or in its base classes, as C++ finds an inherited member."""
+    return _descend(obj, lambda inner, base: inner.member_(name)
+                    if any(member.name == name for member in base.members) else None)
 
 
 def _smart_pointer(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
@@ -124,8 +109,7 @@ def _smart_pointer(reader, var, obj: drgn.Object, base: drgn.Type, name: str, ne
     if name == "std::unique_ptr":
         # the pointer is the first of the tuple's elements that has one: the deleter's
         # element is named _M_head_impl too
-        pointer = _find_member(obj, "_M_t")
-        pointer = _find_pointer(pointer) if pointer is not None else None
+        pointer = _find_pointer(_find_member(obj, "_M_t"))
         state = ""
     else:
         pointer = _find_member(obj, "_M_ptr")
@@ -145,21 +129,11 @@ def _smart_pointer(reader, var, obj: drgn.Object, base: drgn.Type, name: str, ne
     return True
 
 
-def _find_pointer(obj: drgn.Object, depth: int = 8) -> drgn.Object | None:
+def _find_pointer(obj: drgn.Object | None) -> drgn.Object | None:
     """The tuple's first element (`_Head_base<0, pointer>`): a deleter's element is named
     _M_head_impl too, and may be a pointer."""
-    base = obj.type_.unaliased()
-    if depth <= 0 or base.kind not in (drgn.TypeKind.STRUCT, drgn.TypeKind.CLASS):
-        return None
-    if (base.tag or "").startswith("_Head_base<0,"):
-        return obj.member_("_M_head_impl")
-    for member in base.members:
-        if member.name in (None, "_M_t") and obj.address_ is not None:
-            found = _find_pointer(drgn.Object(obj.prog_, member.type, address=obj.address_ + member.offset),
-                                  depth - 1)
-            if found is not None:
-                return found
-    return None
+    return _descend(obj, lambda inner, base: inner.member_("_M_head_impl")
+                    if (base.tag or "").startswith("_Head_base<0,") else None, through=(None, "_M_t"))
 
 
 def _tree(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
@@ -168,8 +142,6 @@ def _tree(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: in
         return False
     value_type = _argument(tree.type_.unaliased(), 1)      # _Rb_tree<Key, Value, ...>
     implementation = _find_member(tree, "_M_impl")
-    if implementation is None:
-        return False
     header = _find_member(implementation, "_M_header")
     count = _find_member(implementation, "_M_node_count")
     if value_type is None or header is None or count is None or header.address_ is None:
@@ -211,9 +183,7 @@ def _next_node(prog, node: int) -> int:
     return up if prog.read_word(node + right) != up else node
 
 
-def _string(reader, var, obj: drgn.Object, base: drgn.Type) -> bool:
-    from hydra.capture.values import _char_array_literal, wide_prefix, wide_text
-
+def _string(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     character = _argument(base, 0)
     prefix = wide_prefix(character.unaliased()) if character is not None else None
     size = drgn.sizeof(character) if prefix else 1
@@ -239,13 +209,13 @@ def _string(reader, var, obj: drgn.Object, base: drgn.Type) -> bool:
         if text is None:
             return False
     if length > count:
-        var.value = _char_array_literal(text + "\0", prefix or "") + "..."
+        var.value = char_array_literal(text + "\0", prefix or "") + "..."
     else:
-        var.value = _char_array_literal(text, prefix or "")
+        var.value = char_array_literal(text, prefix or "")
     return True
 
 
-def _vector(reader, var, obj: drgn.Object, nesting: int, hops: int) -> bool:
+def _vector(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     try:
         implementation = obj.member_("_M_impl")
         start = implementation.member_("_M_start")
@@ -265,7 +235,7 @@ def _vector(reader, var, obj: drgn.Object, nesting: int, hops: int) -> bool:
     if not length:
         return True
     shown = _shown(reader, length, step)
-    if _is_character(element):
+    if is_char(element.unaliased()):
         # an array of chars would be spelled as a string: gdb lists a vector's one by one
         var.children = [reader._convert(f"[{index}]", drgn.Object(reader.prog, element, address=first + index * step),
                                         "element", nesting, hops) for index in range(shown)]
@@ -284,11 +254,6 @@ def _vector(reader, var, obj: drgn.Object, nesting: int, hops: int) -> bool:
     return True
 
 
-def _is_character(element: drgn.Type) -> bool:
-    base = element.unaliased()
-    return base.kind == drgn.TypeKind.INT and base.size == 1 and "char" in (base.name or "")
-
-
 def _shown(reader, count: int, size: int, per_entry: int = 1) -> int:
     """How many entries are read: gdb's 200 children (a map's entry is two), and no more
     than ELEMENT_BYTES of them (gdb refuses values over 64 KiB)."""
@@ -305,10 +270,14 @@ def shown_by_printer(var) -> bool:
         (name in ("string", "wstring", "u16string", "u32string") or name.startswith("basic_string<"))
 
 
+def _with_elements(name: str, count: int) -> str:
+    return f"{name} with {count} element{'' if count == 1 else 's'}"
+
+
 def _entries(reader, var, name: str, count: int, values, is_map: bool, nesting: int, hops: int) -> None:
     """`NAME with N elements = {[key] = value, ...}` from (node value objects) in order; a
     link that cannot be followed ends the list there, with the error after it."""
-    var.value = f"{name} with {count} element{'' if count == 1 else 's'}"
+    var.value = _with_elements(name, count)
     if count <= 0:
         return
     error = None
@@ -332,7 +301,7 @@ def _entries(reader, var, name: str, count: int, values, is_map: bool, nesting: 
     var.value += " = " + reader._summary(var)
 
 
-def _hash_table(reader, var, obj: drgn.Object, name: str, nesting: int, hops: int) -> bool:
+def _hash_table(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     table = _find_member(obj, "_M_h")
     if table is None:
         return False
@@ -355,14 +324,14 @@ def _hash_table(reader, var, obj: drgn.Object, name: str, nesting: int, hops: in
     return True
 
 
-def _list(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
+def _list(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     element = _argument(base, 0)
     implementation = _find_member(obj, "_M_impl")
-    header = _find_member(implementation, "_M_node") if implementation is not None else None
+    header = _find_member(implementation, "_M_node")
     if element is None or header is None or header.address_ is None:
         return False
     # the C++11 library keeps the size in the header, and names the type std::__cxx11::list
-    name = "std::__cxx11::list" if _find_member(header, "_M_size") is not None else "std::list"
+    name = "std::__cxx11::list" if _find_member(header, "_M_size") is not None else name
     prog, root = reader.prog, header.address_
     links = 2 * WORD                       # _M_next, _M_prev, then the value
     node = prog.read_word(root)
@@ -370,7 +339,7 @@ def _list(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: in
         var.value = f"empty {name}"
         return True
     index = 0
-    limit, seen = _shown(reader, 1 << 62, drgn.sizeof(element)), set()
+    limit, seen = _shown(reader, reader.limits.children, drgn.sizeof(element)), set()
     while node != root and node and index < limit and node not in seen:
         seen.add(node)
         var.children.append(reader._convert(f"[{index}]", drgn.Object(prog, element, address=node + links),
@@ -383,11 +352,11 @@ def _list(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: in
     return True
 
 
-def _deque(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
+def _deque(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     element = _argument(base, 0)
     implementation = _find_member(obj, "_M_impl")
-    start = _find_member(implementation, "_M_start") if implementation is not None else None
-    finish = _find_member(implementation, "_M_finish") if implementation is not None else None
+    start = _find_member(implementation, "_M_start")
+    finish = _find_member(implementation, "_M_finish")
     if element is None or start is None or finish is None:
         return False
     size = drgn.sizeof(element)
@@ -398,7 +367,7 @@ def _deque(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: i
         var.value = var.note = "<error: not a deque>"
         return True
     count = per_buffer * ((end_node - node) // WORD - 1) + (last - cur) // size + (end - end_first) // size
-    var.value = f"std::deque with {count} element{'' if count == 1 else 's'}"
+    var.value = _with_elements(name, count)
     if count <= 0:
         return True
     prog = reader.prog
@@ -415,14 +384,14 @@ def _deque(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: i
     return True
 
 
-def _optional(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops: int) -> bool:
+def _optional(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: int, hops: int) -> bool:
     contained = _argument(base, 0)
     payload = _find_member(obj, "_M_payload")
-    engaged = _find_member(payload, "_M_engaged") if payload is not None else None
-    storage = _find_member(payload, "_M_payload") if payload is not None else None
+    engaged = _find_member(payload, "_M_engaged")
+    storage = _find_member(payload, "_M_payload")
     if contained is None or engaged is None or storage is None:
         return False
-    name = f"std::optional<{_first_argument(base)}>"
+    name = f"{name}<{_first_argument(base)}>"
     if not engaged.value_():
         var.value = f"{name} [no contained value]"
         return True
@@ -430,3 +399,25 @@ def _optional(reader, var, obj: drgn.Object, base: drgn.Type, nesting: int, hops
     var.children = [reader._convert("[contained value]", value, "member", nesting, hops)]
     var.value = f"{name} = {reader._summary(var)}"
     return True
+
+
+# tag prefix, gdb's name, reader: the first prefix that fits wins
+_PRINTERS = [
+    ("basic_string<", "std::string", _string),
+    ("vector<", "std::vector", _vector),
+    ("unique_ptr<", "std::unique_ptr", _smart_pointer),
+    ("shared_ptr<", "std::shared_ptr", _smart_pointer),
+    ("weak_ptr<", "std::weak_ptr", _smart_pointer),
+    ("map<", "std::map", _tree),
+    ("multimap<", "std::multimap", _tree),
+    ("set<", "std::set", _tree),
+    ("multiset<", "std::multiset", _tree),
+    ("unordered_map<", "std::unordered_map", _hash_table),
+    ("unordered_multimap<", "std::unordered_multimap", _hash_table),
+    ("unordered_set<", "std::unordered_set", _hash_table),
+    ("unordered_multiset<", "std::unordered_multiset", _hash_table),
+    ("list<", "std::list", _list),
+    ("deque<", "std::deque", _deque),
+    ("optional<", "std::optional", _optional),
+    ("pair<", "std::pair", _pair),
+]

@@ -23,7 +23,7 @@ import os
 import threading
 from typing import Iterable
 
-from hydra.symbols.elffile import SHF_COMPRESSED, open_image, section_table
+from hydra.symbols.elffile import SHF_COMPRESSED, section_table
 
 MADV_DONTNEED = 4
 ET_EXEC, ET_DYN = 2, 3
@@ -86,11 +86,10 @@ class MappedDebugFiles:
                 pass
         mapped = private_mappings(large)
         for path in large:
-            image = open_image(path)
             table = section_table(path)
             # libelf writes the headers of the sections it inflates, and drgn relocates a
             # relocatable file in place: pages of theirs that are copies are not known here
-            if image is None or image.file_type not in (ET_EXEC, ET_DYN) or table is None or \
+            if table is None or table.file_type not in (ET_EXEC, ET_DYN) or \
                     any(section.flags & SHF_COMPRESSED for section in table.sections.values()):
                 continue
             mappings = mapped[path]

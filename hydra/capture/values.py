@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 import drgn
 from drgn import TypeKind
 
+from hydra.capture.literals import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, is_char,
+                                    wide_prefix, wide_text)
 from hydra.capture.printers import library_value, shown_by_printer
-from hydra.model.crash import PRINT_ELEMENTS, Variable, only_bases
+from hydra.model.crash import Variable, only_bases
 from hydra.symbols.demangle import demangle
 
 OPTIMIZED_OUT = "<optimized out>"
@@ -117,19 +119,19 @@ class ValueReader:
             self._record(obj)
             element = base.type.unaliased() if base.type is not None else None
             length = base.length or 0
-            if element is not None and _is_char(element):
+            if element is not None and is_char(element):
                 size = length * (element.size or 1)
                 if size > MAX_VALUE_SIZE:
                     var.value = var.note = f"<error: value requires {size} bytes, which is more than max-value-size>"
                     return
                 raw = obj.to_bytes_()
-                var.value = _char_array_literal(raw)
+                var.value = char_array_literal(raw)
                 return
             prefix = wide_prefix(element) if element is not None else None
             if prefix is not None and length * (element.size or 1) <= MAX_VALUE_SIZE and obj.address_ is not None:
                 text = wide_text(obj.value_())
                 if text is not None:
-                    var.value = _char_array_literal(text, prefix)
+                    var.value = char_array_literal(text, prefix)
                     return
             if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
                 var.value = "{...}"
@@ -142,7 +144,7 @@ class ValueReader:
                 element_name = base.type.type_name()
                 step = element.size or 0
                 start = obj.address_
-                plain = element_kind == TypeKind.INT and not _is_char(element)
+                plain = element_kind == TypeKind.INT and not is_char(element)
                 var.children.extend(
                     Variable(f"[{index}]", element_name,
                              str(values[index]) if plain else _scalar_text(values[index], element, element_kind),
@@ -163,23 +165,25 @@ class ValueReader:
         else:
             var.value = obj.format_(dereference=False)[:200]
 
-    def _wide_string(self, var: Variable, address: int, character: drgn.Type, prefix: str) -> None:
-        """A wchar_t, char16_t or char32_t pointer: its characters up to the terminating zero."""
-        size = character.size or 4
+    def _c_string(self, var: Variable, address: int, size: int, prefix: str) -> None:
+        """A char, wchar_t, char16_t or char32_t pointer: its characters up to the
+        terminating zero, at most string_bytes of them."""
+        limit = self.limits.string_bytes // size
         try:
-            raw = self.prog.read(address, (self.limits.string_bytes // size + 1) * size)
+            raw = self.prog.read(address, (limit + 1) * size)
         except drgn.FaultError:
             raw = self._read_short(address)
             if raw is None:
                 var.value += " <error: Cannot access memory>"
                 return
-        raw = raw[: len(raw) - len(raw) % size]
-        units = list(struct.unpack(f"<{len(raw) // size}{'H' if size == 2 else 'I'}", raw))
+        count = len(raw) // size
+        units = raw if size == 1 else struct.unpack(f"<{count}{'H' if size == 2 else 'I'}", raw[: count * size])
         end = units.index(0) if 0 in units else -1
-        self._remember(address, (end + 1) * size if end >= 0 else len(raw))
-        text = wide_text(units[:end] if end >= 0 else units)
+        length = end if end >= 0 else count
+        self._remember(address, min(length + 1, count) * size)
+        text = raw[:length].decode("latin-1") if size == 1 else wide_text(units[:length])
         if text is not None:
-            var.value += " " + _c_string_literal(text, len(text), truncated=end < 0, prefix=prefix)
+            var.value += " " + c_string_literal(text, min(length, limit), truncated=end < 0, prefix=prefix)
 
     def _wide_float(self, obj: drgn.Object, base: drgn.Type) -> str:
         """A long double, which drgn cannot read (only 32 and 64-bit floats)."""
@@ -208,23 +212,9 @@ class ValueReader:
             return
         if target.kind == TypeKind.FUNCTION:
             return
-        if _is_char(target):
-            try:
-                raw = self.prog.read(address, self.limits.string_bytes + 1)
-            except drgn.FaultError:
-                raw = self._read_short(address)
-                if raw is None:
-                    var.value += " <error: Cannot access memory>"
-                    return
-            end = raw.find(b"\0")
-            length = end if end >= 0 else len(raw)
-            self._remember(address, min(length + 1, len(raw)))
-            var.value += " " + _c_string_literal(raw, min(length, self.limits.string_bytes),
-                                                   truncated=end < 0)
-            return
-        prefix = wide_prefix(target)
+        prefix = "" if is_char(target) else wide_prefix(target)
         if prefix is not None:
-            self._wide_string(var, address, target, prefix)
+            self._c_string(var, address, target.size or 1, prefix)
             return
         if target.kind == TypeKind.VOID or hops <= 0 or not target.is_complete():
             return
@@ -375,7 +365,7 @@ def _scalar_text(value, base: drgn.Type, kind) -> str:
     """gdb's spelling of a number, bool, character or enumerator."""
     if kind == TypeKind.INT:
         if base.size == 1 and "char" in (base.name or ""):
-            return f"{value} {_char_literal(value)}"
+            return f"{value} {char_literal(value)}"
         return str(value)
     if kind == TypeKind.BOOL:
         return "true" if value else "false"
@@ -481,113 +471,3 @@ def describe_error(error: Exception) -> str:
     if "type tag 0x10" in text or "type tag 0x42" in text:
         return "<C++ reference: not decoded>"
     return f"<error: {text[:120]}>"
-
-
-def _is_char(type_: drgn.Type) -> bool:
-    return type_.kind == TypeKind.INT and (type_.size or 0) == 1 and "char" in (type_.name or "")
-
-
-WIDE_PREFIXES = {"wchar_t": "L", "char16_t": "u", "char32_t": "U"}
-
-
-def wide_prefix(type_: drgn.Type) -> str | None:
-    """gdb's prefix for a string of this character type (L, u, U), or None."""
-    return WIDE_PREFIXES.get(type_.name or "") if type_.kind == TypeKind.INT else None
-
-
-def wide_text(units) -> str | None:
-    """Code units as text, or None when one is no character at all (a hostile value)."""
-    try:
-        return "".join(map(chr, units))
-    except (ValueError, OverflowError, TypeError):
-        return None
-
-
-_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\033",
-            34: '\\"', 92: "\\\\"}
-
-
-def _char_literal(value: int) -> str:
-    code = value & 0xFF if value < 0 else value
-    if code == 39:
-        return "'\\''"
-    if code == 34:
-        return "'\"'"
-    return f"'{_spell(chr(code))}'" if code < 0x110000 else f"'\\x{code:x}'"
-
-
-# each character as it stands inside a C string literal: octal below 256, hex above
-_SPELLING = {chr(code): _ESCAPES.get(code) or (chr(code) if 32 <= code < 127 else f"\\{code:03o}")
-             for code in range(256)}
-
-# printable ASCII without the characters gdb escapes (", \\)
-_PLAIN = re.compile(r'[ !#-\[\]-~]*')
-
-
-def _spell(character: str) -> str:
-    return _SPELLING.get(character) or f"\\x{ord(character):x}"
-
-
-def _c_string_literal(raw: bytes, length: int, truncated: bool = False, prefix: str = "") -> str:
-    """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes."""
-    text = prefix + _quoted(raw[:length].decode("latin-1") if isinstance(raw, bytes) else raw[:length])
-    return text + "..." if truncated else text
-
-
-def _quoted(text: str) -> str:
-    if _PLAIN.fullmatch(text):
-        return '"' + text + '"'
-    return '"' + "".join(map(_spell, text)) + '"'
-
-
-REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
-MAX_VALUE_SIZE = 65536      # gdb's `set max-value-size`
-_RUN = re.compile(r"(.)\1{%d,}" % REPEAT_THRESHOLD, re.DOTALL)     # more than ten equal characters
-
-
-def _char_array_literal(raw: bytes | str, prefix: str = "") -> str:
-    """gdb's spelling of a char array: every element but one final NUL, runs of more than
-    ten equal characters as `'x' <repeats N times>`, at most 200 elements (a run counts
-    ten). Wide characters come as text, with their prefix (L, u, U) before the first part."""
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-    return prefix + _text_literal(text)
-
-
-def _text_literal(raw: str) -> str:
-    data = raw[:-1] if raw.endswith("\0") else raw
-    # most arrays are some text and then NULs to the end: the NULs need no scanning
-    body = data.rstrip("\0")
-    zeros = len(data) - len(body)
-    if zeros <= REPEAT_THRESHOLD:
-        body, zeros = data, 0
-    if len(body) <= REPEAT_THRESHOLD:
-        # too short for a run: the common `char name[16]` holding a word
-        if not zeros:
-            return _quoted(body)
-        return f"{_quoted(body)}, '\\000' <repeats {zeros} times>" if body else f"'\\000' <repeats {zeros} times>"
-    parts: list[str] = []
-    counted = position = 0
-    for run in _RUN.finditer(body):
-        plain = body[position:run.start()][: PRINT_ELEMENTS - counted]
-        if plain:
-            parts.append(_quoted(plain))
-            counted += len(plain)
-            position += len(plain)
-        if counted >= PRINT_ELEMENTS:
-            break
-        parts.append(f"{_char_literal(ord(body[run.start()]))} <repeats {run.end() - run.start()} times>")
-        counted += REPEAT_THRESHOLD
-        position = run.end()
-        if counted >= PRINT_ELEMENTS:
-            break
-    else:
-        plain = body[position:][: PRINT_ELEMENTS - counted]
-        if plain or not (parts or zeros):
-            parts.append(_quoted(plain))
-        position += len(plain)
-        counted += len(plain)
-        if zeros and position == len(body) and counted < PRINT_ELEMENTS:
-            parts.append(f"'\\000' <repeats {zeros} times>")
-            position += zeros
-    literal = ", ".join(parts)
-    return literal + "..." if position < len(data) else literal

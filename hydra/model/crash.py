@@ -55,6 +55,7 @@ def only_bases(members: list[Variable]) -> bool:
 
 
 PRINT_ELEMENTS = 200        # gdb's `set print elements`
+REPEAT_THRESHOLD = 10       # gdb's `set print repeats`
 VECTOR_PREFIX = "std::vector of length "     # as libstdc++'s printers for gdb say it
 # the other values that libstdc++'s printers give children: `HEAD = {children}`
 PRINTER_PREFIXES = (VECTOR_PREFIX, "std::unique_ptr<", "std::shared_ptr<", "std::weak_ptr<",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hydra.model.crash import (PRINT_ELEMENTS, SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Variable,
-                               container_head, only_bases)
+from hydra.model.crash import (PRINT_ELEMENTS, REPEAT_THRESHOLD, SIGNAL_HANDLER_CALLED, Crash, Frame, Thread,
+                               Variable, container_head, only_bases)
 from hydra.model.text import printable
 
 
@@ -34,7 +34,6 @@ def _short(var: Variable) -> str:
 
 
 FULL_VALUE_CHARACTERS = 8000    # of one local in `bt --full`
-REPEAT_THRESHOLD = 10           # gdb's `set print repeats`
 
 
 def full_value(var: Variable) -> str:

@@ -23,7 +23,6 @@ class ElfImage:
     machine: int
     segments: tuple[tuple[int, int, int], ...]   # (vaddr, filesz, file offset)
     build_id: str | None
-    file_type: int = 0         # e_type: 1 relocatable, 2 executable, 3 shared object, 4 core
 
     def read(self, vaddr: int, size: int) -> bytes | None:
         """Bytes at a link-time address, as far as the file holds them."""
@@ -77,7 +76,7 @@ def open_image(path: str) -> ElfImage | None:
             header = _elf64_header(handle)
             if header is None:
                 return None
-            file_type, machine = struct.unpack_from("<HH", header, 16)
+            machine, = struct.unpack_from("<H", header, 18)
             phoff, = struct.unpack_from("<Q", header, 32)
             phentsize, phnum = struct.unpack_from("<HH", header, 54)
             if phentsize != 56 or phnum > 4096:
@@ -96,7 +95,7 @@ def open_image(path: str) -> ElfImage | None:
                 elif p_type == PT_NOTE and build_id is None and filesz <= 1 << 20:
                     handle.seek(offset)
                     build_id = _build_id(handle.read(filesz))
-            return ElfImage(path, machine, tuple(segments), build_id, file_type)
+            return ElfImage(path, machine, tuple(segments), build_id)
     except (OSError, ValueError, OverflowError):     # hostile offsets: not an image we can use
         return None
 
@@ -113,6 +112,7 @@ class SectionTable:
     offset: int                 # of the section headers in the file
     size: int
     sections: dict[str, SectionHeader]
+    file_type: int              # e_type: 1 relocatable, 2 executable, 3 shared object, 4 core
 
 
 def section_table(path: str) -> SectionTable | None:
@@ -122,6 +122,7 @@ def section_table(path: str) -> SectionTable | None:
             header = _elf64_header(handle)
             if header is None:
                 return None
+            file_type, = struct.unpack_from("<H", header, 16)
             shoff, = struct.unpack_from("<Q", header, 40)
             shentsize, shnum, shstrndx = struct.unpack_from("<HHH", header, 58)
             if shentsize != 64 or shnum > 65535 or shstrndx >= shnum:
@@ -142,7 +143,7 @@ def section_table(path: str) -> SectionTable | None:
                 if sh_name < len(strings):
                     name = strings[sh_name:end if end >= 0 else None].decode("utf-8", "replace")
                     found.setdefault(name, SectionHeader(offset, size, flags))
-            return SectionTable(shoff, shnum * 64, found)
+            return SectionTable(shoff, shnum * 64, found, file_type)
     except (OSError, ValueError, OverflowError, struct.error):
         return None
 

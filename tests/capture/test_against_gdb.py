@@ -288,6 +288,19 @@ def test_rust_frames_are_named_and_inlined_like_gdb(crashed, capture, opt):
     assert not any(n and (n.startswith(("_R", "_ZN")) or "$u7b$" in n) for n in names), names
 
 
+def _matching_frames(program, crash, source: str):
+    """(gdb's frame, Hydra's) for each frame of the crashed thread in source whose values gdb
+    lists, matched by line and function."""
+    gdb_thread, thread = crashed_threads(program, crash)
+    for gdb_frame in located_frames(gdb_thread):
+        if "args" not in gdb_frame or not gdb_frame["file"].endswith(source):
+            continue
+        frame = next((f for f in thread.frames if f.line == gdb_frame["line"] and f.function == gdb_frame["name"]),
+                     None)
+        if frame is not None:
+            yield gdb_frame, frame
+
+
 @pytest.mark.parametrize("source", ["null_deref.c", "classes.c", "hostile.c", "fingerprint.c", "scalar_types.c"])
 def test_bt_full_values_are_gdbs_values_whole(crashed, capture, source):
     # `bt full` prints each local whole (structs, arrays with repeats, pointers with the
@@ -296,14 +309,8 @@ def test_bt_full_values_are_gdbs_values_whole(crashed, capture, source):
 
     program = crashed(source, "-O0")
     crash = capture(program)
-    gdb_thread, thread = crashed_threads(program, crash)
     compared = 0
-    for gdb_frame in located_frames(gdb_thread):
-        if "args" not in gdb_frame or not gdb_frame["file"].endswith(source):
-            continue
-        frame = next((f for f in thread.frames if f.line == gdb_frame["line"] and f.function == gdb_frame["name"]), None)
-        if frame is None:
-            continue
+    for gdb_frame, frame in _matching_frames(program, crash, source):
         ours = {v.name: v for v in frame.args + frame.locals}
         for entry in gdb_frame["args"] + gdb_frame["locals"]:
             if entry["name"] in ours and "<error" not in entry["value"]:
@@ -317,12 +324,8 @@ def test_library_types_read_as_gdbs_printers_show_them(crashed, capture):
 
     program = crashed("cxx_containers.cpp", "-O0")
     crash = capture(program)
-    gdb_thread, thread = crashed_threads(program, crash)
     compared, printed = set(), False
-    for gdb_frame in located_frames(gdb_thread):
-        if "args" not in gdb_frame or not gdb_frame["file"].endswith("cxx_containers.cpp"):
-            continue
-        frame = next(f for f in thread.frames if f.line == gdb_frame["line"] and f.function == gdb_frame["name"])
+    for gdb_frame, frame in _matching_frames(program, crash, "cxx_containers.cpp"):
         ours = {v.name: v for v in frame.args + frame.locals}
         for entry in gdb_frame["args"] + gdb_frame["locals"]:
             assert full_value(ours[entry["name"]]) == entry["value"], (entry["name"], ours[entry["name"]].value)
