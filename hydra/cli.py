@@ -13,6 +13,7 @@ import sys
 
 from hydra import __version__
 from hydra.model.errors import BadInput
+from hydra.model.text import printable
 
 COMMANDS = ("snap", "bt", "fingerprint", "coresnap")
 
@@ -31,6 +32,9 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="FILE",
                         help="fingerprint rules to use before the defaults (also the config's `fingerprint_rules`)")
     parser.add_argument("--no-analysis", action="store_true", help="skip classifiers, annotations and the fingerprint")
+    parser.add_argument("--env", action="store_true",
+                        help="keep the environment variables (they may hold secrets; without this "
+                             "their memory is blanked)")
     parser.add_argument("--symbols", action="append", default=[], metavar="DIR",
                         help="minidumps: a folder of Breakpad .sym files (symbol-server layout) or "
                              "ELF files (repeatable; also HYDRA_SYMBOL_PATH and the config's `symbols`)")
@@ -44,7 +48,6 @@ def _parser() -> argparse.ArgumentParser:
     snap = commands.add_parser("snap", help="capture a core, a minidump or a running process into a snapshot")
     snap.add_argument("core", metavar="CORE", nargs="?", help="a core file or a minidump")
     snap.add_argument("--pid", type=int, help="snapshot this running process (it is stopped for a moment)")
-    snap.add_argument("--env", action="store_true", help="with --pid: keep its environment variables (they may hold secrets)")
     snap.add_argument("-o", "--output", metavar="OUT.hsnap")
     _capture_arguments(snap)
 
@@ -71,9 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     archive_options(actions.add_parser("install", help="make the kernel pipe cores to hydra"))
     archive_options(actions.add_parser("uninstall", help="restore the previous core_pattern"))
     handle = archive_options(actions.add_parser("handle", help="what the kernel runs: the core on stdin"))
-    for name in ("pid", "tid", "signal", "time"):
-        handle.add_argument(name, type=int)
-    handle.add_argument("executable", help="%%E: the executable, with ! for /")
+    handle.add_argument("fields", nargs="+", metavar="FIELD",
+                        help="%%P %%I %%s %%t %%u %%g %%E: pid, thread, signal, time, uid, gid, and the "
+                             "executable with ! for / (an older install passes %%P %%I %%s %%t %%E)")
     archive_options(actions.add_parser("list", help="the archive's entries"))
     retry = archive_options(actions.add_parser("retry", help="make the snapshot of a pending entry again"))
     retry.add_argument("id")
@@ -93,7 +96,7 @@ def _capture_options(args):
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
                           rules=rules_file(args, config), analysis=not args.no_analysis,
                           debug_cache=debugcache.directory(config),
-                          scope_cache=scopecache.directory(config))
+                          scope_cache=scopecache.directory(config), environment=args.env)
 
 
 def rules_file(args, config=None) -> str | None:
@@ -103,8 +106,6 @@ def rules_file(args, config=None) -> str | None:
 
 
 def _warn(crash, limit: int | None = None) -> None:
-    from hydra.model.text import printable
-
     for warning in crash.warnings[:limit]:
         print(f"hydra: warning: {printable(warning)}", file=sys.stderr)
 
@@ -206,9 +207,11 @@ def _run(argv: list[str]) -> int:
             raise BadInput(output, f"cannot write: {error.strerror or error}") from None
         ratio = ""
         if crash.process.core_size and crash.origin == "core":
-            on_disk = os.stat(args.core).st_blocks * 512 or crash.process.core_size
-            ratio = (f" ({100.0 * size / crash.process.core_size:.1f}% of the core, "
-                     f"{100.0 * size / on_disk:.1f}% of its {on_disk // 1024} KiB on disk)")
+            from hydra.model.files import data_bytes
+
+            with open(args.core, "rb") as core:
+                data = data_bytes(core.fileno()) or crash.process.core_size
+            ratio = f" ({100.0 * size / data:.1f}% of the core's {data // 1024} KiB of data)"
         print(f"hydra: wrote {output}: {size} bytes{ratio}", file=sys.stderr)
         return 0
 
@@ -256,22 +259,33 @@ def _snap_pid(args) -> int:
 
 
 def _coresnap(args) -> int:
+    from hydra.config import NO_USER_FILES
+
+    if args.action in ("handle", "process"):
+        # the kernel runs these as root with HOME=/: nothing but the archive and the named config
+        os.environ[NO_USER_FILES] = "1"
     from hydra.coresnap import handler
-    from hydra.coresnap.settings import load_settings
+    from hydra.coresnap.archive import Archive
+    from hydra.coresnap.folder import UnsafeFolder
+    from hydra.coresnap.settings import SettingsError, load_settings
 
     settings = load_settings(args.config, args.dir)
     if args.action == "handle":
-        return handler.handle(settings, args.pid, args.tid, args.signal, args.time, args.executable, args.config)
-    for problem in settings.problems:
-        print(f"hydra: warning: {problem}", file=sys.stderr)
+        fields = args.fields
+        if len(fields) not in (5, 7) or not all(f.lstrip("-").isdigit() for f in fields[:-1]):
+            raise BadInput("hydra coresnap handle", "expects PID TID SIGNAL TIME [UID GID] EXECUTABLE")
+        numbers = [int(f) for f in fields[:-1]]
+        uid, gid = (numbers[4], numbers[5]) if len(fields) == 7 else (None, None)
+        return handler.handle(settings, *numbers[:4], fields[-1], uid, gid)
     if args.action == "install":
         from hydra.coresnap.install import install
 
         try:
-            line, notes = install(settings.directory, args.config)
+            settings.need("dir")
+            line, notes = install(settings)
         except PermissionError:
             raise BadInput("/proc/sys/kernel/core_pattern", "permission denied (run as root)") from None
-        except ValueError as error:
+        except (ValueError, UnsafeFolder) as error:
             raise BadInput(settings.directory, str(error)) from None
         for note in notes:
             print(f"hydra: note: {note}", file=sys.stderr)
@@ -284,40 +298,44 @@ def _coresnap(args) -> int:
             previous = uninstall(settings.directory)
         except PermissionError:
             raise BadInput("/proc/sys/kernel/core_pattern", "permission denied (run as root)") from None
-        print(f"hydra: core_pattern is {previous} again", file=sys.stderr)
+        except UnsafeFolder as error:
+            raise BadInput(settings.directory, str(error)) from None
+        print(f"hydra: core_pattern is {printable(previous)} again", file=sys.stderr)
         return 0
-    if args.action == "list":
-        sys.stdout.write(handler.list_entries(settings))
-        return 0
-    if args.action == "process":
-        return handler.process(settings, args.id)
-    if args.action == "retry":
-        from hydra.coresnap.archive import Archive
-
+    try:
         archive = Archive(settings.directory)
-        entry = archive.find(args.id)
-        if entry is None:
-            raise BadInput(args.id, f"no such entry in {settings.directory}")
-        if not os.path.exists(entry.core):
-            raise BadInput(args.id, "its core is gone; nothing to retry")
-        status = handler.run_snapshot_step(entry, settings, archive, args.config)
-        entry = archive.find(args.id)
-        if status:
-            raise BadInput(args.id, f"still pending: {entry.error if entry else 'unknown error'}")
-        print(f"hydra: {args.id}: {entry.state}, {entry.snapshot}", file=sys.stderr)
-        return 0
-    if args.action == "purge":
-        removed = handler.purge(settings)
-        print(f"hydra: purged {len(removed)} entries" + (" (purge.disabled)" if settings.purge_disabled else ""),
-              file=sys.stderr)
-        return 0
+    except FileNotFoundError:
+        if args.action == "list":
+            sys.stdout.write(handler.list_entries(None))
+            return 0
+        raise BadInput(settings.directory, "no archive here (hydra coresnap install makes it)") from None
+    except (UnsafeFolder, OSError) as error:
+        raise BadInput(settings.directory, f"archive refused: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        if args.action == "list":
+            sys.stdout.write(handler.list_entries(archive))
+            return 0
+        if args.action == "process":
+            return handler.process(settings, args.id)
+        if args.action == "retry":
+            entry = handler.retry(settings, archive, args.id)
+            if entry.error:
+                raise BadInput(args.id, f"{entry.state}: {entry.error}")
+            print(f"hydra: {args.id}: {entry.state}, {printable(entry.snapshot)}", file=sys.stderr)
+            return 0
+        if args.action == "purge":
+            removed = handler.purge(settings, archive)
+            print(f"hydra: purged {len(removed)} entries" + (" (purge.disabled)" if settings.purge_disabled else ""),
+                  file=sys.stderr)
+            return 0
+    except SettingsError as error:
+        raise BadInput(settings.config_file or "config", str(error).removeprefix(f"{settings.config_file}: "))
     return 2
 
 
 def _fingerprint(args) -> int:
     from hydra.analysis.fingerprint import RulesError, fingerprint, load_rules
     from hydra.loader import detect, open_crash
-    from hydra.model.text import printable
     from hydra.report.buckets import buckets_json, crash_time, format_buckets, group
 
     rules_path = rules_file(args)
@@ -379,8 +397,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
     except BadInput as error:
-        from hydra.model.text import printable
-
         print(f"hydra: {printable(error.path)}: {printable(error.reason)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,12 +16,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+NO_USER_FILES = "HYDRA_NO_USER_FILES"
+
+
+def user_files() -> bool:
+    """Whether Hydra reads the config in the user's home and keeps caches there. The crash
+    collector runs with HOME=/ as root, and a capture for another user runs with that
+    user's rights: neither reads nor writes anything but what it was told to."""
+    return os.environ.get(NO_USER_FILES) != "1"
+
+
 def config_dir() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "hydra"
 
 
-def cache_dir() -> str:
+def cache_dir() -> str | None:
+    """Hydra's cache folder, or None when it keeps no caches (see user_files)."""
+    if not user_files():
+        return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "hydra")
 
@@ -36,17 +49,34 @@ class Config:
     problems: list[str] = field(default_factory=list)
 
 
-def load_config() -> Config:
-    path = config_dir() / "config.toml"
-    config = Config()
-    if not path.is_file():
-        return config
+def read_toml(path: Path | str) -> dict:
+    """A TOML file's table; ValueError naming the file and the problem."""
     import tomllib      # most runs have no config file to parse
 
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        config.problems.append(f"{path}: {error}; using defaults")
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ValueError(f"{path}: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def load_config(path: str | None = None) -> Config:
+    """The config at path, or else the user's (none when user_files() is off)."""
+    config = Config()
+    if path is None:
+        if not user_files():
+            return config
+        path = str(config_dir() / "config.toml")
+        if not os.path.isfile(path):
+            return config
+    try:
+        data = read_toml(path)
+    except ValueError as error:
+        config.problems.append(f"{error}; using defaults")
         return config
     if isinstance(data.get("theme"), str):
         config.theme = data["theme"]

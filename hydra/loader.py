@@ -52,10 +52,11 @@ def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str 
         return read_snapshot(path)
     if kind == "core":
         try:
-            from hydra.capture.engine import capture_core
+            from hydra.capture.asuser import capture_for_owner
+            import hydra.capture.engine  # noqa: F401  (drgn: Linux only)
         except ImportError as error:
             raise BadInput(path, f"capturing a core needs the capture engine (drgn, Linux): {error}") from None
-        return capture_core(path, capture_options)
+        return capture_for_owner(path, capture_options)
     from hydra.minidump.opener import open_minidump
     from hydra.symbols.locate import symbol_directories
 

@@ -126,3 +126,26 @@ def _quiet_environment(monkeypatch):
 
 def hydra_command() -> list[str]:
     return [sys.executable, "-m", "hydra"]
+
+
+def snapshot_text(crash) -> str:
+    """Everything a crash holds that someone could read: memory, sources, values, names,
+    attributes, warnings and the system facts, as one text to search."""
+    import json
+
+    parts = [region.data.decode("latin-1") for region in crash.memory.regions]
+    parts += [source.text for source in crash.sources.values()]
+    parts += list(crash.attributes.values()) + list(crash.warnings) + [json.dumps(crash.system)]
+
+    def walk(variable):
+        parts.append(variable.value)
+        for child in variable.children:
+            walk(child)
+
+    for variable in crash.globals:
+        walk(variable)
+    for thread in crash.threads:
+        for frame in thread.frames:
+            for variable in frame.args + frame.locals:
+                walk(variable)
+    return "\n".join(parts)

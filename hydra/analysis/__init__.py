@@ -106,8 +106,11 @@ def _entry_points() -> list[_EntryPoint]:
             stamp.append([folder, os.stat(folder or ".").st_mtime_ns])
         except OSError:
             continue
-    cache = os.path.join(cache_dir(), "analyzers.json")
+    folder = cache_dir()
+    cache = os.path.join(folder, "analyzers.json") if folder else "/nonexistent"
     try:
+        if not folder:
+            raise FileNotFoundError(cache)
         with open(cache, encoding="utf-8") as handle:
             remembered = json.load(handle)
         if remembered["stamp"] == stamp:
@@ -118,6 +121,8 @@ def _entry_points() -> list[_EntryPoint]:
 
     found = [_EntryPoint(entry.name, entry.value) for entry in entry_points(group=ENTRY_POINT_GROUP)]
     try:
+        if not folder:
+            return found
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         with atomic_output(cache, ".analyzers-") as handle:
             handle.write(json.dumps({"stamp": stamp, "entries": [[e.name, e.value] for e in found]}).encode())
@@ -149,9 +154,10 @@ def plugin_analyzers(warnings: list[str]) -> list[tuple[str, Callable[[AnalysisC
 
 
 def analyze(crash, read: Reader | None = None, symbol: SymbolLookup | None = None,
-            rules_file: str | None = None) -> None:
-    """Add classifiers, annotations and attributes (severity, fingerprint) to crash."""
-    from hydra.analysis.fingerprint import RulesError, fingerprint, load_rules
+            rules_file=None) -> None:
+    """Add classifiers, annotations and attributes (severity, fingerprint) to crash.
+    rules_file: a fingerprint rules file, or Rules already read."""
+    from hydra.analysis.fingerprint import Rules, RulesError, fingerprint, load_rules
 
     started = time.perf_counter()
     context = AnalysisContext(crash, read, symbol)
@@ -161,7 +167,7 @@ def analyze(crash, read: Reader | None = None, symbol: SymbolLookup | None = Non
         except Exception as error:    # one failing analyzer costs its findings, not the crash
             crash.warnings.append(f"analyzer {name} failed: {type(error).__name__}: {error}")
     try:
-        rules = load_rules(rules_file)
+        rules = rules_file if isinstance(rules_file, Rules) else load_rules(rules_file)
     except RulesError as error:
         crash.warnings.append(f"fingerprint rules: {error}; using the defaults")
         rules = load_rules(None)

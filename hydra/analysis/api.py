@@ -122,12 +122,9 @@ class AnalysisContext:
 
     @property
     def faulting_thread(self) -> Thread | None:
-        wanted = self.crash.attributes.get("_mod_faulting_tid")
-        if wanted and wanted.strip().isdigit():
-            found = self.crash.thread(int(wanted))
-            if found is not None:
-                return found
-        return self.crash.crashed_thread
+        wanted = chosen_thread_id(self.crash)
+        found = self.crash.thread(wanted) if wanted is not None else None
+        return found or self.crash.crashed_thread
 
     def find_frame(self, thread: Thread | None, names: tuple[str, ...]) -> Frame | None:
         """The innermost frame whose function (without __GI_ and clone suffixes) is one of names."""
@@ -160,3 +157,10 @@ class AnalysisContext:
 
     def attribute(self, key: str, value: str) -> None:
         self.crash.attributes[key] = value
+
+
+def chosen_thread_id(crash) -> int | None:
+    """The thread an analyzer named as the one to fingerprint (`_mod_faulting_tid`), if
+    the attribute holds a thread number at all (it is the dump's text)."""
+    wanted = crash.attributes.get("_mod_faulting_tid", "").strip()
+    return int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 10 else None

@@ -1,8 +1,9 @@
 """Crash fingerprints: a small state machine over the faulting thread's frames, driven by a
 plain-text rules file, hashed with SHA-256.
 
-Rules file: one rule a line, `#` starts a comment, patterns are Python regular expressions
-matched against the whole name:
+Rules file: one rule a line, `#` starts a comment, patterns are regular expressions (Python's
+syntax without backreferences and lookarounds; RE2 matches them in linear time, see
+patterns.py) matched against the whole name:
 
     rename PATTERN => REPLACEMENT   rewrite function names (re.sub with \\1 groups), in order
     templates                       collapse template arguments: `f<int, std::less<int>>` -> `f<T>`
@@ -32,6 +33,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hydra.analysis.patterns import PatternError, compile_pattern
+
+Pattern = object          # a compiled pattern (patterns.compile_pattern)
+
 DEFAULT_RULES = Path(__file__).with_name("default.rules")
 # Classes that tell bugs in the same frames apart (an assert and a double free in one function)
 # and that do not vary between runs of one bug, as wild addresses do.
@@ -46,13 +51,13 @@ class RulesError(ValueError):
 
 @dataclass
 class Rules:
-    renames: list[tuple[re.Pattern, str]] = field(default_factory=list)
-    skips: list[re.Pattern] = field(default_factory=list)
-    skip_modules: list[re.Pattern] = field(default_factory=list)
-    skip_unnamed: list[re.Pattern] = field(default_factory=list)
-    stops: list[re.Pattern] = field(default_factory=list)
-    stops_after: list[re.Pattern] = field(default_factory=list)
-    details: list[tuple[re.Pattern | None, str]] = field(default_factory=list)
+    renames: list[tuple[Pattern, str]] = field(default_factory=list)
+    skips: list[Pattern] = field(default_factory=list)
+    skip_modules: list[Pattern] = field(default_factory=list)
+    skip_unnamed: list[Pattern] = field(default_factory=list)
+    stops: list[Pattern] = field(default_factory=list)
+    stops_after: list[Pattern] = field(default_factory=list)
+    details: list[tuple[Pattern | None, str]] = field(default_factory=list)
     frames: int | None = None
     templates: bool = False
 
@@ -78,7 +83,7 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
                 pattern, arrow, replacement = rest.partition(" => ")
                 if not arrow:
                     raise RulesError("rename needs `PATTERN => REPLACEMENT`")
-                compiled = re.compile(pattern.strip())
+                compiled = compile_pattern(pattern.strip())
                 _check_replacement(compiled, replacement.strip())
                 rules.renames.append((compiled, replacement.strip()))
             elif keyword == "templates" and not rest:
@@ -86,18 +91,18 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
             elif keyword in ("skip", "skip-module", "skip-unnamed-module", "stop", "stop-after") and rest:
                 target = {"skip": rules.skips, "skip-module": rules.skip_modules, "stop": rules.stops,
                           "skip-unnamed-module": rules.skip_unnamed, "stop-after": rules.stops_after}[keyword]
-                target.append(re.compile(rest))
+                target.append(compile_pattern(rest))
             elif keyword == "detail":
                 level, _, pattern = rest.partition(" ")
                 if level not in ("function", "file", "line"):
                     raise RulesError("detail is function, file or line")
-                rules.details.append((re.compile(pattern.strip()) if pattern.strip() else None, level))
+                rules.details.append((compile_pattern(pattern.strip()) if pattern.strip() else None, level))
             elif keyword == "frames" and rest.isascii() and rest.isdigit() and 0 < int(rest[:6]) and len(rest) <= 6:
                 rules.frames = int(rest)
             else:
                 raise RulesError(f"not a rule: {line[:60]!r}")
-        except (re.error, OverflowError, RecursionError, ValueError) as error:
-            if isinstance(error, RulesError):
+        except (PatternError, OverflowError, RecursionError, ValueError) as error:
+            if isinstance(error, (RulesError, PatternError)):
                 raise RulesError(f"{origin}:{number}: {error}") from None
             raise RulesError(f"{origin}:{number}: bad pattern: {error}") from None
         except RulesError as error:
@@ -110,7 +115,7 @@ def default_rules() -> Rules:
     return parse_rules(DEFAULT_RULES.read_text(), str(DEFAULT_RULES))
 
 
-def _check_replacement(pattern: re.Pattern, replacement: str) -> None:
+def _check_replacement(pattern: Pattern, replacement: str) -> None:
     """Group references must name groups the pattern has: `\\2` with one group is an error now,
     not when a frame's name is rewritten."""
     for match in re.finditer(r"\\(\d+)|\\g<([^>]*)>", replacement):
@@ -170,7 +175,8 @@ def collapse_templates(name: str) -> str:
     return "".join(out)
 
 
-MAX_NAME = 4096     # longer names are cut before the rules see them (some patterns are quadratic)
+MAX_NAME = 4096     # longer names are cut before the rules see them
+MAX_FRAMES_EXAMINED = 1024    # frames the walk looks at, skipped ones included
 
 
 def normalize(name: str, rules: Rules) -> str:
@@ -179,23 +185,23 @@ def normalize(name: str, rules: Rules) -> str:
         changed = pattern.fullmatch(name)
         if changed:
             try:
-                name = changed.expand(replacement)
-            except (re.error, IndexError):
+                name = changed.expand(replacement)[:MAX_NAME]
+            except (ValueError, IndexError, TypeError):
                 pass                 # a replacement the pattern cannot fill: the name stays
     if rules.templates:
         name = collapse_templates(name)
     return name
 
 
-def _matches(patterns: list[re.Pattern], text: str) -> bool:
+def _matches(patterns: list[Pattern], text: str) -> bool:
     return any(p.fullmatch(text) for p in patterns)
 
 
 def fingerprint_frames(thread, rules: Rules) -> list[str]:
     taken: list[str] = []
     limit = rules.frames or 3
-    for frame in thread.frames:
-        module = (frame.module or "").replace("\\", "/").rsplit("/", 1)[-1]
+    for frame in thread.frames[:MAX_FRAMES_EXAMINED]:
+        module = (frame.module or "").replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME]
         if module and _matches(rules.skip_modules, module):
             continue
         name = normalize(frame.function, rules) if frame.function else ""
@@ -225,11 +231,27 @@ def fingerprint(crash, rules: Rules, thread=None) -> tuple[str, list[str]]:
     from hydra.analysis.faults import signal_class
 
     if thread is None:
-        wanted = crash.attributes.get("_mod_faulting_tid", "")
-        thread = crash.thread(int(wanted)) if wanted.strip().isdigit() else None
+        from hydra.analysis.api import chosen_thread_id
+
+        wanted = chosen_thread_id(crash)
+        thread = crash.thread(wanted) if wanted is not None else None
         thread = thread or crash.crashed_thread
     frames = fingerprint_frames(thread, rules) if thread is not None else []
     kinds = [signal_class(crash) or "none"]
     kinds += sorted(c.name for c in crash.classifiers if c.name in SPECIFIC_CLASSES)
-    digest = hashlib.sha256("\n".join([f"class:{'/'.join(kinds)}"] + frames).encode()).hexdigest()
+    if crash.truncated:
+        kinds.append("partial")       # frames may be missing: never the whole crash's bucket
+    key = [f"class:{'/'.join(kinds)}"] + frames
+    if not frames:
+        # nothing says which bug it is: a bucket of its own, the same for the same crash
+        key.append(f"alone:{_identity(crash, thread)}")
+    digest = hashlib.sha256("\n".join(key).encode()).hexdigest()
     return digest, frames
+
+
+def _identity(crash, thread) -> str:
+    registers = sorted((thread.registers if thread is not None else {}).items())
+    signal = crash.signal
+    return hashlib.sha256(repr((crash.process.pid, crash.process.capture_time, crash.process.executable,
+                                signal and (signal.number, signal.code, signal.address), registers,
+                                [(m.path, m.base) for m in crash.modules[:64]])).encode()).hexdigest()

@@ -30,8 +30,11 @@ AT_ENTRY = 9
 AT_BASE = 7
 AT_SYSINFO_EHDR = 33
 AT_EXECFN = 31
+AT_RANDOM = 25
 
 MAX_NOTES_BYTES = 256 << 20
+ADDRESS_SPACE = 1 << 64
+MAX_SEGMENT = 1 << 57          # the largest user address space (5-level paging)
 
 
 @dataclass
@@ -82,6 +85,7 @@ class CoreInfo:
     state: str | None = None
     siginfo: tuple[int, int, int, int] | None = None   # signo, errno, code, addr
     warnings: list[str] = field(default_factory=list)
+    truncated: bool = False
 
     @property
     def executable(self) -> str | None:
@@ -100,8 +104,8 @@ def _cstr(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
-def read_core(path: str) -> CoreInfo:
-    data, size = map_input(path, "a core file")
+def read_core(path: str, fd: int | None = None) -> CoreInfo:
+    data, size = map_input(path, "a core file", fd)
     try:
         return _parse(path, data, size)
     finally:
@@ -137,6 +141,11 @@ def _parse(path: str, data, size: int) -> CoreInfo:
                 raise BadInput(path, "truncated core: the notes (threads, registers, signal) are cut off")
             notes.append((p_offset, p_filesz))
         elif p_type == PT_LOAD:
+            if p_memsz > MAX_SEGMENT or p_vaddr + p_memsz > ADDRESS_SPACE or p_filesz > p_memsz:
+                # no mapping of a user process is this large: a corrupt or hostile header
+                warnings.append(f"{path}: the segment at 0x{p_vaddr:x} claims 0x{p_memsz:x} bytes; "
+                                f"cut to the 0x{min(p_filesz, MAX_SEGMENT):x} it holds")
+                p_memsz = p_filesz = min(p_filesz, MAX_SEGMENT, max(0, ADDRESS_SPACE - p_vaddr))
             segments.append(Segment(p_vaddr, p_memsz, p_offset, p_filesz, p_flags))
     if not notes:
         raise BadInput(path, "corrupt core: it has no notes (no threads or registers)")
@@ -147,7 +156,7 @@ def _parse(path: str, data, size: int) -> CoreInfo:
         )
 
     info = CoreInfo(path=path, size=size, arch=arch, threads=[], segments=segments, files=[],
-                    auxv={}, warnings=warnings)
+                    auxv={}, warnings=warnings, truncated=expected > size)
     for offset, length in notes:
         _parse_notes(info, data, offset, length)
     if not info.threads:

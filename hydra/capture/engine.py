@@ -19,13 +19,13 @@ import drgn
 import msgpack
 
 from hydra.capture import attributes as attrs
-from hydra.capture import cplusplus, parallel
+from hydra.capture import cplusplus, environment, parallel
 from hydra.capture.residency import MappedDebugFiles
-from hydra.capture.corefile import CoreInfo, read_core
+from hydra.capture.corefile import AT_RANDOM, CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
-from hydra.capture.sources import parse_source_maps, read_source
+from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.model import BadInput
@@ -45,6 +45,7 @@ CALLER_CODE_CONTEXT = (96, 16)
 STACK_RED_ZONE = 128
 STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
+ADDRESS_END = (1 << 64) - 1   # no read reaches the last byte: drgn counts the end in 64 bits
 
 
 @dataclass
@@ -57,27 +58,30 @@ class CaptureOptions:
     globals: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
     variables: bool = True
-    rules: str | None = None          # a fingerprint rules file, before the defaults
+    rules: object = None              # a fingerprint rules file (or Rules already read), before the defaults
     analysis: bool = True
     debug_cache: str | None = None    # inflated copies of compressed debug files (debugcache)
     scope_cache: str | None = None    # function scopes remembered per debug file (scopecache)
+    environment: bool = False         # keep the environment block (it may hold secrets)
 
 
-def capture_core(path: str, options: CaptureOptions | None = None) -> Crash:
+def capture_core(path: str, options: CaptureOptions | None = None, fd: int | None = None) -> Crash:
+    """The crash in the core at path; `fd`, when given, is the core already open (a core
+    Hydra may no longer open by its path, having dropped to another user's rights)."""
     # Capture builds tens of thousands of small acyclic objects (frames, variable trees);
     # the cycle collector would rescan them all again and again for nothing to free.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _capture(path, options or CaptureOptions())
+        return _capture(path, options or CaptureOptions(), fd)
     finally:
         if collecting:
             gc.enable()
 
 
-def _capture(path: str, options: CaptureOptions) -> Crash:
+def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
     started = time.time()
-    info = read_core(path)
+    info = read_core(path, fd)
     try:
         source_maps = parse_source_maps(options.source_maps)
         user_attributes = attrs.parse_pairs(options.kv, "--kv")
@@ -94,14 +98,16 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
     logging.getLogger("drgn").setLevel(logging.CRITICAL)
     prog = drgn.Program()
     try:
-        prog.set_core_dump(path)
+        prog.set_core_dump(path if fd is None else os.dup(fd))     # drgn closes what it is given
     except (drgn.BadDataError, ValueError, OSError) as error:
         raise BadInput(path, f"cannot read core: {error}") from None
     crash = Crash(origin="core")
     crash.warnings.extend(info.warnings)
+    crash.truncated = info.truncated
     mapped = _load_modules(prog, info, options, crash)
     try:
         _add_file_memory(prog, info)
+        secrets = _environment(prog, info, crash, options.environment)
 
         crash.process = Process(
             pid=info.pid, command_line=info.psargs, executable=_executable_path(prog, info),
@@ -128,7 +134,7 @@ def _capture(path: str, options: CaptureOptions) -> Crash:
                 continue
             crash.globals.append(reader.variable(name, obj, "global"))
 
-        _capture_memory(prog, info, crash, reader, walker)
+        _capture_memory(prog, info, crash, reader, walker, secrets)
         _capture_sources(crash, source_maps)
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
@@ -343,6 +349,9 @@ def _load_debug_info(prog: drgn.Program, info: CoreInfo, options: CaptureOptions
             if options.sysroot:
                 candidates.insert(0, os.path.join(options.sysroot, module.name.lstrip("/")))
             for candidate in candidates:
+                if os.path.isfile(candidate) and not os.access(candidate, os.R_OK):
+                    crash.warnings.append(f"{candidate}: permission denied; frames in it show as module+offset")
+                    break
                 image = open_image(candidate) if os.path.isfile(candidate) else None
                 if image and expected and image.build_id and image.build_id != expected:
                     crash.warnings.append(
@@ -694,6 +703,8 @@ class _FrameWalker:
     def _symbol(self, address: int) -> tuple[str | None, int | None]:
         """(name, start) of the ELF symbol holding address."""
         if address not in self.symbol_cache:
+            if not 0 <= address < ADDRESS_END:      # pc 0 at the outer end of a stack (Go), less one
+                return None, None
             try:
                 symbol = self.prog.symbol(address)
                 self.symbol_cache[address] = (symbol.name, symbol.address)
@@ -742,8 +753,27 @@ def _register_name(drgn_name: str) -> str:
     return drgn_name.replace(".", "_")
 
 
+def _environment(prog: drgn.Program, info: CoreInfo, crash: Crash, keep: bool) -> list[bytes]:
+    """Unless kept, the environment block reads as zeros from here on; what to zero
+    wherever else kept memory holds it (see capture/environment.py)."""
+    marker = info.auxv.get(environment.AT_EXECFN) or info.auxv.get(AT_RANDOM)
+    segment = next((s for s in info.segments if marker is not None and s.vaddr <= marker < s.vaddr + s.memsz), None)
+    if segment is None:
+        return []
+    found = environment.find_environment(lambda address, size: prog.read(address, size), info.auxv,
+                                         segment.vaddr + segment.memsz, segment.vaddr)
+    if found is None:
+        return []
+    start, end, strings = found
+    if keep:
+        crash.system["environment"] = environment.parse(strings)
+        return []
+    prog.add_memory_segment(start, end - start, lambda address, count, offset, physical: bytes(count))
+    return environment.secrets_of(strings)
+
+
 def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: ValueReader,
-                    walker: _FrameWalker) -> None:
+                    walker: _FrameWalker, secrets: list[bytes]) -> None:
     ranges: list[tuple[int, int, str]] = []
     for thread in crash.threads:
         sp = thread.registers.get(info.arch.sp)
@@ -764,9 +794,12 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
         ranges.append((address, address + size, "object"))
 
     for start, end, kind in _merge(ranges):
+        start, end = max(0, start), min(end, ADDRESS_END)      # a wild pc near the top of the space
+        if start >= end:
+            continue
         data = _read_available(prog, start, end)
         for piece_start, piece in data:
-            crash.memory.add(MemoryRegion(piece_start, len(piece), kind, _data=piece))
+            crash.memory.add(MemoryRegion(piece_start, len(piece), kind, _data=environment.scrub(piece, secrets)))
 
 
 def _merge(ranges: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -817,6 +850,10 @@ def _capture_sources(crash: Crash, source_maps: list[tuple[str, str]]) -> None:
             if frame.file and frame.file not in crash.sources and frame.file not in wanted:
                 wanted.append(frame.file)
     for path in wanted:
-        text = read_source(path, source_maps)
+        try:
+            text = read_source(path, source_maps)
+        except Unreadable as denied:
+            crash.warnings.append(f"source {denied}: permission denied; left out")
+            continue
         if text is not None:
             crash.sources[path] = SourceFile(path, _text=text)

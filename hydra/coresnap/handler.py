@@ -1,8 +1,13 @@
-"""`hydra coresnap handle`: what the kernel runs for every crash (core_pattern pipe).
+"""`hydra coresnap handle`: what the kernel runs, as root, for every crash (core_pattern pipe).
 
 First the core goes to the archive (a crash is never lost), then what only /proc/PID still
 shows is gathered, then a child process makes the snapshot: if that step fails or even
 crashes, the core and the entry stay, pending, with the reason.
+
+The crashing program is someone else's: its name, its core and the files its DWARF names
+are that user's data. The archive is checked and held open by descriptor (archive.py), the
+snapshot step reads sources, binaries and debug files with the crashing user's rights
+(capture/asuser.py), and every failure is written on the entry and in the log.
 """
 
 from __future__ import annotations
@@ -10,126 +15,171 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
-from hydra.coresnap.archive import Archive, Entry
-from hydra.coresnap.settings import Settings
+from hydra.coresnap.archive import DONE, FAILED, PARTIAL, PENDING, RETRYABLE, SNAPSHOTTED, Archive, Entry, \
+    log_to_system
+from hydra.coresnap.folder import UnsafeFolder
+from hydra.coresnap.settings import HANDLE_NEEDS, SNAPSHOT_NEEDS, Settings, SettingsError
+from hydra.model.text import printable
 
 COPY_CHUNK = 1 << 20
 SNAPSHOT_TIMEOUT = 1800
+DEFAULTS_TIMEOUT = 30
+MAX_LISTED_EXECUTABLE = 60
 FAULT_VARIABLE = "HYDRA_CORESNAP_FAULT"    # "snapshot": the snapshot step crashes (for testing isolation)
-
-
-def free_percent(path: str) -> float:
-    st = os.statvfs(path)
-    return 100.0 * st.f_bavail / st.f_blocks if st.f_blocks else 0.0
+# what the kernel's environment holds, and all a child of the handler is given
+CLEAN_ENVIRONMENT = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", "HYDRA_NO_USER_FILES": "1"}
 
 
 def handle(settings: Settings, pid: int, tid: int, signal_number: int, when: int, executable_field: str,
-           config_file: str | None = None, stream=None) -> int:
+           uid: int | None = None, gid: int | None = None, stream=None) -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))       # never a core of the handler itself
     os.umask(0o077)          # cores and snapshots hold the crashed process's memory: owner only
     stream = stream or sys.stdin.buffer
     executable = executable_field.replace("!", "/")
-    archive = Archive(settings.directory)
+    shown = printable(executable[:4096])
     try:
-        archive.ensure()
-    except OSError as error:
-        archive.log(f"skipped the core of pid {pid} ({executable}): cannot make the archive: {error}")
+        archive = Archive(settings.directory, create=True)
+    except (UnsafeFolder, OSError) as error:
+        log_to_system(f"skipped the core of pid {pid} ({shown}): the archive {settings.directory} "
+                      f"is refused: {getattr(error, 'strerror', None) or error}")
         return 1
-    for problem in settings.problems:
+    for problem in settings.errors.values():
         archive.log(f"config: {problem}")
-    free = free_percent(settings.directory)
-    if free < settings.quota:
-        archive.log(f"skipped the core of pid {pid} ({executable}, signal {signal_number}): "
-                    f"{free:.1f}% of the disk is free, below the dump.quota floor of {settings.quota:g}%")
+    quota = settings.quota if "dump" not in settings.errors else Settings().quota
+    free = archive.root.free_percent()
+    if free < quota:
+        archive.log(f"skipped the core of pid {pid} ({shown}, signal {signal_number}): "
+                    f"{free:.1f}% of the disk is free, below the dump.quota floor of {quota:g}%")
         return 0
-    entry = archive.create(pid, tid, signal_number, when, executable)
     try:
-        entry.size = _store(stream, entry.core)
+        entry = archive.create(pid, tid, signal_number, when, executable)
     except OSError as error:
-        entry.error = f"storing the core failed: {error.strerror or error}"
-        entry.save()
-        archive.log(f"{entry.id}: {entry.error}")
+        archive.log(f"skipped the core of pid {pid} ({shown}): cannot make its entry: {error.strerror or error}")
         return 1
-    entry.save()
-    archive.log(f"{entry.id}: stored the core of pid {pid} ({executable}, signal {signal_number}), {entry.size} bytes")
-    _gather(entry, settings, executable)
-    return run_snapshot_step(entry, settings, archive, config_file)
+    _identify(entry, uid, gid)
+    if not _store(archive, entry, stream):
+        return 1
+    archive.log(f"{entry.id}: stored the core of pid {pid} ({shown}, signal {signal_number}), {entry.size} bytes")
+    _gather(archive, entry, settings, executable)
+    try:
+        settings.need(*HANDLE_NEEDS)
+    except SettingsError as error:
+        return _failed(archive, entry, f"config: {error}")
+    return run_snapshot_step(entry, settings, archive)
 
 
-def _store(stream, path: str) -> int:
+def _identify(entry: Entry, uid: int | None, gid: int | None) -> None:
+    """Whose crash it is: the real uid and gid the kernel passed (%u %g), and the groups
+    /proc/PID/status shows while the process is held for us."""
+    from hydra.capture.asuser import User
+    from hydra.live.proc import read_text
+
+    if uid is None or gid is None:
+        return
+    user = User.of_status(read_text(f"/proc/{entry.pid}/status") or "", uid, gid)
+    entry.uid, entry.gid, entry.groups = user.uid, user.gid, list(user.groups)
+    _save(entry)
+
+
+def _save(entry: Entry) -> bool:
+    try:
+        entry.save()
+        return True
+    except OSError as error:
+        log_to_system(f"{entry.id}: cannot save its state ({error.strerror or error}): {entry.state} {entry.error}")
+        return False
+
+
+def _store(archive: Archive, entry: Entry, stream) -> bool:
+    """The core from the kernel into the entry. On failure (a full disk) nothing partial
+    is kept: the entry says why, and it is `failed` (there is nothing to retry)."""
     size = 0
-    with open(path, "wb") as out:
-        while True:
-            chunk = stream.read(COPY_CHUNK)
-            if not chunk:
-                break
-            out.write(chunk)
-            size += len(chunk)
-    return size
+    try:
+        fd = entry.folder.create("core")
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = stream.read(COPY_CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                size += len(chunk)
+            out.flush()
+    except OSError as error:
+        entry.folder.remove("core")
+        entry.state, entry.size = FAILED, 0
+        entry.error = f"storing the core failed after {size} bytes: {error.strerror or error}; the core is lost"
+        _save(entry)
+        archive.log(f"{entry.id}: {entry.error}")
+        return False
+    entry.size = size
+    return _save(entry)
 
 
-def _gather(entry: Entry, settings: Settings, executable: str) -> None:
+def _gather(archive: Archive, entry: Entry, settings: Settings, executable: str) -> None:
     """Thread names, kernel stacks, process and machine figures: /proc/PID still shows them
     while the handler runs (core_pipe_limit keeps the process from being reaped)."""
     from hydra.live.proc import gather
 
     facts = gather(entry.pid).to_json()
     attributes = {}
-    if settings.defaults_command:
+    if settings.defaults_command and "defaults_command" not in settings.errors:
         try:
             done = subprocess.run([settings.defaults_command, executable], capture_output=True, text=True,
-                                  timeout=30, stdin=subprocess.DEVNULL)
-            for line in done.stdout.splitlines():
+                                  errors="replace", timeout=DEFAULTS_TIMEOUT, stdin=subprocess.DEVNULL,
+                                  cwd="/", env=CLEAN_ENVIRONMENT)
+            for line in done.stdout.splitlines()[:1000]:
                 key, sep, value = line.partition("=")
                 if sep and key.strip():
-                    attributes[key.strip()] = value.strip()
+                    attributes[key.strip()[:256]] = value.strip()[:4096]
         except (OSError, subprocess.SubprocessError) as error:
             attributes["_defaults_command_error"] = str(error)
     facts["attributes"] = attributes
     try:
-        with open(entry.facts, "w") as handle:
-            json.dump(facts, handle)
-    except OSError:
-        pass
+        entry.folder.write_atomic("proc.json", json.dumps(facts).encode())
+    except OSError as error:
+        archive.log(f"{entry.id}: cannot keep what /proc showed: {error.strerror or error}")
 
 
-def run_snapshot_step(entry: Entry, settings: Settings, archive: Archive, config_file: str | None) -> int:
-    command = [sys.executable, "-m", "hydra", "coresnap", "process", entry.id, "--dir", settings.directory]
-    if config_file:
-        command += ["--config", config_file]
+def run_snapshot_step(entry: Entry, settings: Settings, archive: Archive) -> int:
+    """The snapshot step in a process of its own: whatever happens to it, the entry says."""
+    entry.error = None
+    _save(entry)
+    command = [sys.executable, "-I", "-m", "hydra", "coresnap", "process", entry.id, "--dir", archive.path]
+    if settings.config_file:
+        command += ["--config", settings.config_file]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=SNAPSHOT_TIMEOUT, text=True)
+                              stderr=subprocess.PIPE, timeout=SNAPSHOT_TIMEOUT, text=True, errors="replace",
+                              cwd="/", env={**os.environ, **CLEAN_ENVIRONMENT})
     except subprocess.TimeoutExpired:
-        return _failed(archive, entry.id, f"the snapshot step took more than {SNAPSHOT_TIMEOUT} s")
+        return _failed(archive, entry, f"the snapshot step took more than {SNAPSHOT_TIMEOUT} s")
     if done.returncode < 0:
         try:
             name = signal.Signals(-done.returncode).name
         except ValueError:
             name = f"signal {-done.returncode}"
-        return _failed(archive, entry.id, f"the snapshot step died of {name}; the core is kept")
+        return _failed(archive, entry, f"the snapshot step died of {name}; the core is kept")
     if done.returncode != 0:
         fresh = archive.find(entry.id)
         if fresh is not None and not fresh.error:
-            return _failed(archive, entry.id, done.stderr.strip().splitlines()[-1] if done.stderr.strip()
-                           else f"the snapshot step exited with {done.returncode}")
+            lines = done.stderr.strip().splitlines()
+            return _failed(archive, fresh, lines[-1] if lines else f"the snapshot step exited with {done.returncode}")
         return 1
     return 0
 
 
-def _failed(archive: Archive, entry_id: str, reason: str) -> int:
-    entry = archive.find(entry_id)
-    if entry is not None:
-        entry.state = "pending"
-        entry.error = reason
-        entry.save()
-    archive.log(f"{entry_id}: {reason}")
+def _failed(archive: Archive, entry: Entry, reason: str) -> int:
+    fresh = archive.find(entry.id) or entry
+    if fresh.state != FAILED:
+        fresh.state = PENDING if fresh.has_core() else FAILED
+    fresh.error = reason
+    _save(fresh)
+    archive.log(f"{entry.id}: {reason}")
     return 1
 
 
@@ -139,73 +189,141 @@ def process(settings: Settings, entry_id: str) -> int:
         os.kill(os.getpid(), signal.SIGSEGV)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.umask(0o077)
+    from hydra.model.errors import BadInput
+
     archive = Archive(settings.directory)
     entry = archive.find(entry_id)
     if entry is None:
-        from hydra.model.errors import BadInput
-
         raise BadInput(entry_id, f"no such entry in {settings.directory}")
-    from hydra.capture.engine import capture_core
-    from hydra.live.proc import ProcessFacts, apply
-    from hydra.model.errors import BadInput
-    from hydra.snapshot.format import write_snapshot
-
     try:
-        crash = capture_core(entry.core)
+        settings.need(*SNAPSHOT_NEEDS)
+        rules = _check_rules(settings.fingerprint_rules)
+    except SettingsError as error:
+        return _failed(archive, entry, f"config: {error}")
+    try:
+        core = entry.folder.open_read("core")
+    except OSError as error:
+        return _failed(archive, entry, f"cannot open the core: {error.strerror or error}")
+    try:
+        data = _snapshot_as_owner(entry, core, rules)
     except BadInput as error:
-        return _failed(archive, entry.id, f"cannot read the core: {error.reason}")
-    try:
-        with open(entry.facts) as handle:
-            data = json.load(handle)
-        apply(ProcessFacts.from_json(data), crash)
-        crash.attributes.update({str(k): str(v) for k, v in (data.get("attributes") or {}).items()})
-    except (OSError, ValueError, KeyError, TypeError):
-        crash.warnings.append("no /proc facts were gathered for this crash")
-    crash.attributes["coresnap.entry"] = entry.id
+        return _failed(archive, entry, f"cannot read the core: {error.reason}")
+    except Exception as error:           # the capture child died, or ran out of memory
+        return _failed(archive, entry, f"the snapshot step failed: {error}")
+    finally:
+        os.close(core)
+    from hydra.snapshot.format import read_snapshot
+
+    crash = read_snapshot(entry.snapshot_name, data)
     route = settings.route_for(entry.executable)
-    folder = os.path.join(archive.snapshots_dir, route)
-    os.makedirs(folder, exist_ok=True)
-    program = os.path.basename(entry.executable) or "unknown"
-    output = os.path.join(folder, f"{program}-{entry.id}.hsnap")
-    write_snapshot(crash, output)
-    os.chmod(output, 0o600)
-    entry.state, entry.route, entry.snapshot, entry.error = "snapshotted", route, output, None
-    entry.save()
+    try:
+        folder = archive.snapshot_folder(route)
+        folder.write_atomic(entry.snapshot_name, data)
+    except OSError as error:
+        return _failed(archive, entry, f"writing the snapshot failed: {error.strerror or error}; the core is kept")
+    entry.route, entry.snapshot, entry.error = route, folder.child_path(entry.snapshot_name), None
+    entry.warnings = [printable(w)[:500] for w in crash.warnings[:20]]
+    if crash.truncated:
+        entry.state = PARTIAL
+        _save(entry)
+        archive.log(f"{entry.id}: partial snapshot {entry.snapshot} (the core is cut short or lacks data; "
+                    f"it is kept: hydra coresnap retry {entry.id})")
+        return 0
+    entry.state = SNAPSHOTTED
+    _save(entry)
     if not settings.keep_core:
-        try:
-            os.unlink(entry.core)
-        except OSError:
-            pass
-    entry.state = "done"
-    entry.save()
-    archive.log(f"{entry.id}: snapshot {output}")
+        entry.folder.remove("core")
+    entry.state = DONE
+    _save(entry)
+    archive.log(f"{entry.id}: snapshot {entry.snapshot}")
     return 0
 
 
-def list_entries(settings: Settings) -> str:
-    archive = Archive(settings.directory)
-    lines = [f"{'STATE':<12} {'ID':<24} {'EXECUTABLE':<40} {'TIME':<20} {'SIZE':>12}"]
-    for entry in archive.entries():
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.time))
-        lines.append(f"{entry.state:<12} {entry.id:<24} {entry.executable[-40:]:<40} {when:<20} {entry.size:>12}")
+def _check_rules(path: str | None):
+    """The fingerprint rules file, read here with root's rights (it is the administrator's)."""
+    from hydra.analysis.fingerprint import RulesError, load_rules
+
+    try:
+        return load_rules(path)
+    except RulesError as error:
+        raise SettingsError(f"fingerprint_rules: {error}") from None
+
+
+def _snapshot_as_owner(entry: Entry, core: int, rules) -> bytes:
+    """The snapshot's bytes, captured with the crashing user's rights (root's own crashes
+    need no change of rights). What the archive holds is read here, before that."""
+    from hydra.capture.asuser import User, another_user, run_as
+
+    try:
+        facts = json.loads(entry.folder.read("proc.json"))
+    except (OSError, ValueError):
+        facts = None
+
+    def work() -> bytes:
+        from hydra.capture.engine import CaptureOptions, capture_core
+        from hydra.live.proc import ProcessFacts, apply
+        from hydra.snapshot.format import snapshot_bytes
+
+        crash = capture_core(f"{entry.id}/core", CaptureOptions(rules=rules), core)
+        try:
+            apply(ProcessFacts.from_json(facts), crash)
+            crash.attributes.update({str(k): str(v) for k, v in (facts.get("attributes") or {}).items()})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            crash.warnings.append("no /proc facts were gathered for this crash")
+        crash.attributes["coresnap.entry"] = entry.id
+        return snapshot_bytes(crash)
+
+    if entry.uid is None:          # an entry of an older handler: the core says whose it is
+        from hydra.capture.corefile import read_core
+
+        info = read_core(f"{entry.id}/core", core)
+        user = User.named(65534 if info.uid is None else info.uid, 65534 if info.gid is None else info.gid)
+    else:
+        user = User(entry.uid, entry.uid if entry.gid is None else entry.gid, tuple(entry.groups))
+    if not another_user(user):
+        return work()
+    return run_as(user, work, keep_fds=(core,))
+
+
+def list_entries(archive: Archive | None) -> str:
+    lines = [f"{'STATE':<12} {'ID':<24} {'EXECUTABLE':<{MAX_LISTED_EXECUTABLE}} {'TIME':<20} {'SIZE':>12}"]
+    for entry in archive.entries() if archive else []:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.time if isinstance(entry.time, int) else 0))
+        shown = entry.shown_executable
+        if len(shown) > MAX_LISTED_EXECUTABLE:
+            shown = "…" + shown[-(MAX_LISTED_EXECUTABLE - 1):]
+        lines.append(f"{entry.state:<12} {entry.id:<24} {shown:<{MAX_LISTED_EXECUTABLE}} {when:<20} {entry.size:>12}")
         if entry.error:
-            lines.append(f"{'':<12} error: {entry.error}")
+            lines.append(f"{'':<12} error: {printable(entry.error)}")
+        for warning in entry.warnings[:3]:
+            lines.append(f"{'':<12} warning: {printable(warning)}")
     return "\n".join(lines) + "\n"
 
 
-def purge(settings: Settings, now: float | None = None) -> list[str]:
+def retry(settings: Settings, archive: Archive, entry_id: str) -> Entry:
+    """Make the snapshot of a pending or partial entry again; the entry as it ends."""
+    from hydra.model.errors import BadInput
+
+    entry = archive.find(entry_id)
+    if entry is None:
+        raise BadInput(entry_id, f"no such entry in {archive.path}")
+    if entry.state not in RETRYABLE or not entry.has_core():
+        raise BadInput(entry_id, f"it is {entry.state} and its core is gone; nothing to retry")
+    run_snapshot_step(entry, settings, archive)
+    return archive.find(entry_id) or entry
+
+
+def purge(settings: Settings, archive: Archive, now: float | None = None) -> list[str]:
     """Entries (and their snapshots) older than purge.age; nothing when purging is disabled."""
+    settings.need("purge")
     if settings.purge_disabled:
         return []
     now = now or time.time()
-    archive = Archive(settings.directory)
     removed = []
     for entry in archive.entries():
         if now - entry.time < settings.purge_age:
             continue
-        if entry.snapshot and os.path.exists(entry.snapshot):
-            os.unlink(entry.snapshot)
-        shutil.rmtree(entry.folder, ignore_errors=True)
+        archive.remove(entry)
         removed.append(entry.id)
         archive.log(f"{entry.id}: purged (older than {settings.purge_age} s)")
     return removed

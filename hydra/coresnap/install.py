@@ -14,14 +14,15 @@ OTHER_HANDLERS = ("apport", "systemd-coredump", "abrt", "kdump")
 
 
 def handler_line(directory: str, config_file: str | None) -> str:
-    command = [sys.executable, "-m", "hydra", "coresnap", "handle", "--dir", directory]
+    # -I: the interpreter imports nothing from the working folder or the environment
+    command = [sys.executable, "-I", "-m", "hydra", "coresnap", "handle", "--dir", directory]
     if config_file:
         command += ["--config", config_file]
     # the kernel splits the line at spaces and has no quoting: paths must not hold spaces
     for part in command:
         if " " in part:
             raise ValueError(f"{part!r} holds a space, which core_pattern cannot pass")
-    line = "|" + " ".join(command) + " %P %I %s %t %E"
+    line = "|" + " ".join(command) + " %P %I %s %t %u %g %E"
     if len(line) > MAX_PATTERN:
         raise ValueError(f"the core_pattern line would be {len(line)} characters and the kernel keeps "
                          f"{MAX_PATTERN}: use a shorter archive path (or Python path)")
@@ -45,17 +46,27 @@ def read_pattern() -> str:
         return handle.read().strip()
 
 
-def install(directory: str, config_file: str | None = None) -> tuple[str, list[str]]:
+def install(settings) -> tuple[str, list[str]]:
+    """Point core_pattern at the handler. The archive is made (root-owned, 0700) or checked
+    first; the config the handler is to read is named on its line: the one given, else the
+    user's, if there is one (the kernel runs the handler with HOME=/)."""
+    from hydra.config import config_dir
     from hydra.coresnap.archive import Archive
 
-    line = handler_line(os.path.abspath(directory), os.path.abspath(config_file) if config_file else None)
+    directory = settings.directory
+    config_file = settings.config_file
+    if config_file is None and (config_dir() / "config.toml").is_file():
+        config_file = str(config_dir() / "config.toml")
+    line = handler_line(directory, os.path.abspath(config_file) if config_file else None)
     previous = read_pattern()
     notes = check_setup(previous)
-    Archive(directory).ensure()
-    saved = os.path.join(directory, SAVED)
-    if not previous.startswith("|" + sys.executable + " -m hydra coresnap") and not os.path.exists(saved):
-        with open(saved, "w") as handle:
-            handle.write(previous + "\n")
+    archive = Archive(directory, create=True)
+    try:
+        if not previous.startswith("|" + sys.executable) or "hydra coresnap" not in previous:
+            if not archive.root.exists(SAVED):
+                archive.root.write_atomic(SAVED, (previous + "\n").encode())
+    finally:
+        archive.close()
     with open(CORE_PATTERN, "w") as handle:
         handle.write(line + "\n")
     try:
@@ -70,14 +81,21 @@ def install(directory: str, config_file: str | None = None) -> tuple[str, list[s
 
 
 def uninstall(directory: str) -> str:
-    saved = os.path.join(directory, SAVED)
+    from hydra.coresnap.archive import Archive
+
+    previous = "core"
     try:
-        with open(saved) as handle:
-            previous = handle.read().strip() or "core"
+        archive = Archive(directory)
     except FileNotFoundError:
-        previous = "core"
+        archive = None
+    if archive is not None:
+        try:
+            previous = archive.root.read(SAVED, 4096).decode("utf-8", "replace").strip() or "core"
+        except FileNotFoundError:
+            pass
     with open(CORE_PATTERN, "w") as handle:
         handle.write(previous + "\n")
-    if os.path.exists(saved):
-        os.unlink(saved)
+    if archive is not None:
+        archive.root.remove(SAVED)
+        archive.close()
     return previous

@@ -1,5 +1,6 @@
 """The crash collector's settings: the `[coresnap]` table of Hydra's config file.
 
+    fingerprint_rules = "/etc/hydra/crash.rules"   # (top level) used by the snapshot step too
     [coresnap]
     dir = "/var/lib/hydra/coresnap"      # the archive
     keep_core = false                    # keep the core once its snapshot is made
@@ -10,16 +11,24 @@
     [coresnap.purge]
     age = "2w"                           # <N><s|m|h|d|w|M>
     disabled = false
+
+The handler reads only the file `install` named (the kernel runs it with HOME=/); the other
+commands read `--config`, else the user's config. A setting that does not parse is an
+error for the commands that use it (`need`), never silently replaced by a default.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400}
+MAX_ROUTE_NAME = 64
+
+
+class SettingsError(ValueError):
+    pass
 
 
 def default_directory() -> str:
@@ -30,7 +39,7 @@ def default_directory() -> str:
 
 
 def parse_age(text: str) -> int:
-    match = re.fullmatch(r"(\d+)([smhdwM])", text.strip())
+    match = re.fullmatch(r"(\d{1,9})([smhdwM])", text.strip())
     if not match:
         raise ValueError(f"purge.age {text!r}: write <N><s|m|h|d|w|M>, e.g. 2w")
     return int(match[1]) * AGE_UNITS[match[2]]
@@ -39,56 +48,119 @@ def parse_age(text: str) -> int:
 @dataclass
 class Settings:
     directory: str = field(default_factory=default_directory)
+    config_file: str | None = None
     quota: float = 5.0
     purge_age: int = 30 * 86400
     purge_disabled: bool = False
     keep_core: bool = False
-    routes: list[tuple[str, re.Pattern]] = field(default_factory=list)
+    routes: list[tuple[str, object]] = field(default_factory=list)     # (name, compiled pattern)
     defaults_command: str | None = None
-    problems: list[str] = field(default_factory=list)
+    fingerprint_rules: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)     # part of the config -> what is wrong
+
+    def need(self, *parts: str) -> None:
+        """Raise SettingsError for the first of these parts (and the file) that is broken."""
+        for part in ("file",) + parts:
+            if part in self.errors:
+                raise SettingsError(self.errors[part])
 
     def route_for(self, executable: str) -> str:
         for name, pattern in self.routes:
-            if pattern.search(executable):
+            if pattern.search(executable[:4096]):
                 return name
         return "default"
 
 
-def load_settings(config_file: str | None = None, directory: str | None = None) -> Settings:
-    from hydra.config import config_dir
+def load_settings(config_file: str | None = None, directory: str | None = None,
+                  user_config: bool = True) -> Settings:
+    """Settings from config_file; without one, from the user's config when user_config."""
+    from hydra.config import config_dir, read_toml, user_files
 
-    settings = Settings()
-    path = config_file or str(config_dir() / "config.toml")
+    settings = Settings(config_file=config_file)
+    path = config_file
+    if path is None and user_config and user_files():
+        candidate = str(config_dir() / "config.toml")
+        path = candidate if os.path.isfile(candidate) else None
     data: dict = {}
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle).get("coresnap") or {}
-    except FileNotFoundError:
-        if config_file:
-            settings.problems.append(f"{config_file}: no such file; using defaults")
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        settings.problems.append(f"{path}: {error}; using defaults")
-    if isinstance(data.get("dir"), str):
-        settings.directory = os.path.expanduser(data["dir"])
+    if path is not None:
+        try:
+            data = read_toml(path)
+        except ValueError as error:
+            settings.errors["file"] = str(error)
+    table = data.get("coresnap") or {}
+    if not isinstance(table, dict):
+        settings.errors["file"] = f"{path}: [coresnap] is not a table"
+        table = {}
+    _read(settings, table, data, path or "config")
     if directory:
         settings.directory = directory
-    dump = data.get("dump") or {}
-    purge = data.get("purge") or {}
-    try:
+    settings.directory = os.path.abspath(settings.directory)
+    return settings
+
+
+def _read(settings: Settings, table: dict, top: dict, path: str) -> None:
+    from hydra.analysis.patterns import compile_pattern
+
+    def section(name: str, parse) -> None:
+        try:
+            parse()
+        except (ValueError, TypeError) as error:
+            settings.errors[name] = f"{path}: {error}"
+
+    def directory():
+        if "dir" in table:
+            if not isinstance(table["dir"], str) or not table["dir"].strip():
+                raise ValueError("dir: write a folder's path")
+            settings.directory = os.path.expanduser(table["dir"])
+
+    def dump():
+        dump = table.get("dump") or {}
         if "quota" in dump:
-            settings.quota = float(dump["quota"])
+            quota = dump["quota"]
+            if isinstance(quota, bool) or not isinstance(quota, (int, float)) or not 0 <= quota <= 100:
+                raise ValueError(f"dump.quota {quota!r}: write a percentage from 0 to 100")
+            settings.quota = float(quota)
+
+    def purge():
+        purge = table.get("purge") or {}
         if "age" in purge:
             settings.purge_age = parse_age(str(purge["age"]))
-        settings.purge_disabled = bool(purge.get("disabled", False))
-        settings.keep_core = bool(data.get("keep_core", False))
-        if isinstance(data.get("defaults_command"), str):
-            settings.defaults_command = data["defaults_command"]
-        routes = data.get("route") or []
+        if not isinstance(purge.get("disabled", False), bool):
+            raise ValueError("purge.disabled: write true or false")
+        settings.purge_disabled = purge.get("disabled", False)
+
+    def keep_core():
+        if not isinstance(table.get("keep_core", False), bool):
+            raise ValueError("keep_core: write true or false")
+        settings.keep_core = table.get("keep_core", False)
+
+    def defaults_command():
+        command = table.get("defaults_command")
+        if command is not None:
+            if not isinstance(command, str) or not os.path.isabs(command):
+                raise ValueError("defaults_command: write the absolute path of a program")
+            settings.defaults_command = command
+
+    def routes():
+        routes = table.get("route") or []
         for rule in [routes] if isinstance(routes, str) else routes:
             name, _, pattern = str(rule).strip().partition(" ")
-            if not name or not pattern.strip() or "/" in name or name.startswith("."):
-                raise ValueError(f"route {rule!r}: write `NAME REGEX`")
-            settings.routes.append((name, re.compile(pattern.strip())))
-    except (ValueError, re.error) as error:
-        settings.problems.append(f"{path}: {error}")
-    return settings
+            if not re.fullmatch(r"[A-Za-z0-9_+-][A-Za-z0-9._+-]*", name) or len(name) > MAX_ROUTE_NAME \
+                    or not pattern.strip():
+                raise ValueError(f"route {rule!r}: write `NAME REGEX` (NAME: letters, digits, ._+-)")
+            settings.routes.append((name, compile_pattern(pattern.strip())))
+
+    def rules():
+        rules = top.get("fingerprint_rules")
+        if rules is not None:
+            if not isinstance(rules, str):
+                raise ValueError("fingerprint_rules: write a file's path")
+            settings.fingerprint_rules = os.path.expanduser(rules)
+
+    for name, parse in (("dir", directory), ("dump", dump), ("purge", purge), ("keep_core", keep_core),
+                        ("defaults_command", defaults_command), ("route", routes), ("rules", rules)):
+        section(name, parse)
+
+
+SNAPSHOT_NEEDS = ("keep_core", "route", "rules")
+HANDLE_NEEDS = ("dump", "defaults_command")

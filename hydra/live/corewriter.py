@@ -119,10 +119,10 @@ def present_runs(pagemap, mapping: Mapping) -> list[tuple[int, int]]:
     return [(mapping.start + m.start() * PAGE, mapping.start + m.end() * PAGE) for m in _RUN.finditer(flags)]
 
 
-def write_core(path: str, pid: int, threads: list[tuple[int, bytes, bytes | None]], mappings: list[Mapping],
+def write_core(core, pid: int, threads: list[tuple[int, bytes, bytes | None]], mappings: list[Mapping],
                process: dict) -> int:
-    """The core of a stopped process; threads are (tid, user_regs_struct, user_fpregs_struct).
-    Returns the bytes of memory copied."""
+    """The core of a stopped process into `core` (a path, or a binary file open for writing);
+    threads are (tid, user_regs_struct, user_fpregs_struct). Returns the bytes of memory copied."""
     # e_phnum is 16 bits; beyond that the kernel uses PN_XNUM, which we spare ourselves by
     # leaving out the rarest mappings a snapshot needs: read-only file mappings
     if len(mappings) > MAX_SEGMENTS:
@@ -163,7 +163,10 @@ def write_core(path: str, pid: int, threads: list[tuple[int, bytes, bytes | None
     elf = (b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
            + struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0, 0, 64, 56, count, 0, 0, 0))
     copied = 0
-    with open(path, "wb") as core, open(f"/proc/{pid}/mem", "rb", buffering=0) as memory, \
+    import contextlib
+
+    with (open(core, "wb") if isinstance(core, str) else contextlib.nullcontext(core)) as core, \
+            open(f"/proc/{pid}/mem", "rb", buffering=0) as memory, \
             open(f"/proc/{pid}/pagemap", "rb", buffering=0) as pagemap:
         core.write(elf + b"".join(headers))
         core.write(bytes(notes))
@@ -189,4 +192,5 @@ def write_core(path: str, pid: int, threads: list[tuple[int, bytes, bytes | None
                         copied += len(chunk)
                     at += take
         core.truncate(cursor)      # the file's length covers every segment, holes and all
+        core.flush()
     return copied

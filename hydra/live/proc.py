@@ -15,7 +15,7 @@ STATE_NAMES = {"R": "running", "S": "sleeping", "D": "disk sleep", "T": "stopped
 _STAT = re.compile(r"^\d+ \((?P<comm>.*)\) (?P<rest>.*)$", re.S)
 
 
-def _read(path: str, limit: int = 1 << 20) -> str | None:
+def read_text(path: str, limit: int = 1 << 20) -> str | None:
     try:
         with open(path, "rb") as handle:
             return handle.read(limit).decode("utf-8", "replace")
@@ -42,11 +42,11 @@ def stat_fields(text: str | None) -> list[str]:
 def thread_facts(pid: int, tid: int) -> ThreadFacts:
     base = f"/proc/{pid}/task/{tid}"
     facts = ThreadFacts(tid)
-    comm = _read(f"{base}/comm")
+    comm = read_text(f"{base}/comm")
     facts.name = comm.rstrip("\n") if comm else None
-    fields = stat_fields(_read(f"{base}/stat"))
+    fields = stat_fields(read_text(f"{base}/stat"))
     facts.state = fields[0] if fields else None
-    stack = _read(f"{base}/stack")
+    stack = read_text(f"{base}/stack")
     if stack:
         facts.kernel_stack = [line.split("] ", 1)[-1] for line in stack.splitlines() if line.strip()]
     return facts
@@ -54,18 +54,18 @@ def thread_facts(pid: int, tid: int) -> ThreadFacts:
 
 def process_figures(pid: int) -> dict[str, object]:
     figures: dict[str, object] = {}
-    status = _read(f"/proc/{pid}/status") or ""
+    status = read_text(f"/proc/{pid}/status") or ""
     for line in status.splitlines():
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM", "VmSize", "Threads", "State", "PPid", "TracerPid"):
             figures[{"VmRSS": "rss", "VmHWM": "peak_rss", "VmSize": "virtual_size", "Threads": "threads",
                      "State": "state", "PPid": "ppid", "TracerPid": "tracer_pid"}[key]] = value.strip()
-    fields = stat_fields(_read(f"/proc/{pid}/stat"))
+    fields = stat_fields(read_text(f"/proc/{pid}/stat"))
     ticks = os.sysconf("SC_CLK_TCK")
     if len(fields) > 19:
         figures["user_seconds"] = round(int(fields[11]) / ticks, 2)
         figures["system_seconds"] = round(int(fields[12]) / ticks, 2)
-        uptime = _read("/proc/uptime")
+        uptime = read_text("/proc/uptime")
         if uptime:
             started = int(fields[19]) / ticks
             figures["started_seconds_ago"] = round(float(uptime.split()[0]) - started, 1)
@@ -78,12 +78,12 @@ def process_figures(pid: int) -> dict[str, object]:
 
 def machine_figures() -> dict[str, object]:
     figures: dict[str, object] = {}
-    meminfo = _read("/proc/meminfo") or ""
+    meminfo = read_text("/proc/meminfo") or ""
     for line in meminfo.splitlines():
         key, _, value = line.partition(":")
         if key in ("MemTotal", "MemFree", "MemAvailable"):
             figures[{"MemTotal": "memory_total", "MemFree": "memory_free", "MemAvailable": "memory_available"}[key]] = value.strip()
-    stat = _read("/proc/stat") or ""
+    stat = read_text("/proc/stat") or ""
     for line in stat.splitlines():
         if line.startswith("cpu "):
             values = [int(v) for v in line.split()[1:]]
@@ -93,17 +93,17 @@ def machine_figures() -> dict[str, object]:
             figures["cpu_system_percent"] = round(100 * system / total, 1)
             figures["cpu_iowait_percent"] = round(100 * iowait / total, 1)
             break
-    loadavg = _read("/proc/loadavg")
+    loadavg = read_text("/proc/loadavg")
     if loadavg:
         figures["load_average"] = " ".join(loadavg.split()[:3])
-    uptime = _read("/proc/uptime")
+    uptime = read_text("/proc/uptime")
     if uptime:
         figures["uptime_seconds"] = round(float(uptime.split()[0]))
     return figures
 
 
 def environment(pid: int) -> dict[str, str]:
-    raw = _read(f"/proc/{pid}/environ") or ""
+    raw = read_text(f"/proc/{pid}/environ") or ""
     out = {}
     for item in raw.split("\0"):
         key, sep, value = item.partition("=")

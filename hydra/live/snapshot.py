@@ -28,10 +28,9 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
     tracer = str(facts.process.get("tracer_pid") or "0")
     if tracer != "0":
         raise BadInput(label, f"another tracer (process {tracer}) is attached; detach it first")
-    folder = tempfile.mkdtemp(prefix="hydra-live-")
-    core = os.path.join(folder, f"live-{pid}.core")
     started = time.perf_counter()
-    try:
+    # the core has no name at any time (O_TMPFILE): nothing is left behind, however this ends
+    with tempfile.TemporaryFile(prefix="hydra-live-") as core:
         try:
             with Stopped(pid) as stopped:
                 stopped_at = time.perf_counter()
@@ -49,16 +48,15 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
             raise BadInput(label, f"cannot stop it: {error.strerror}") from None
         except FileNotFoundError:
             raise BadInput(label, "the process exited during the snapshot") from None
-        from hydra.capture.engine import CaptureOptions, capture_core
+        from hydra.capture.asuser import User, capture_for
+        from hydra.capture.engine import CaptureOptions
 
         options = options or CaptureOptions()
+        options.environment = with_environment
         if not options.exe and identity.get("exe") and os.path.exists(identity["exe"]):
             options.exe = identity["exe"]
-        crash = capture_core(core, options)
-    finally:
-        for name in os.listdir(folder):
-            os.unlink(os.path.join(folder, name))
-        os.rmdir(folder)
+        user = User.of_status(proc.read_text(f"/proc/{pid}/status") or "")
+        crash = capture_for(user, f"process {pid}", options, core.fileno())
     proc.apply(facts, crash)
     crash.origin = "live"
     crash.process.core_path = None

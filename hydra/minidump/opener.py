@@ -10,6 +10,7 @@ from hydra.minidump.reason import (PLATFORM_IOS, PLATFORM_NAMES, PLATFORM_WINDOW
                                    crash_address, crash_reason)
 from hydra.minidump.stackwalk import MAX_FRAMES, CodeModule, ModuleMap, Stackwalker, WalkFrame
 from hydra.model.crash import Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread
+from hydra.model.errors import BadInput
 from hydra.model.memory import Memory, MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, code_name, signal_name
 from hydra.symbols.breakpad import open_symbols
@@ -25,6 +26,9 @@ MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\
 def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | None = None,
                   analysis: bool = True) -> Crash:
     dump = read_minidump(path)
+    if not dump.threads and dump.exception is None:
+        raise BadInput(path, "no thread list and no exception stream: nothing to show "
+                             "(a truncated or corrupt minidump)")
     crash = Crash(origin="minidump")
     crash.warnings += dump.warnings
     system = dump.system

@@ -245,6 +245,7 @@ class Crash:
     system: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     origin: str = "core"             # core, snapshot, live, minidump
+    truncated: bool = False          # the dump was cut short: memory, and maybe frames, are missing
     _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def thread(self, tid: int) -> Thread | None:

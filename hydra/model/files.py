@@ -9,10 +9,19 @@ import stat
 import tempfile
 
 
-def map_input(path: str, what: str) -> tuple[mmap.mmap, int]:
-    """The file mapped read-only, and its size. `what` names the expected kind in errors."""
+def map_input(path: str, what: str, fd: int | None = None) -> tuple[mmap.mmap, int]:
+    """The file mapped read-only, and its size. `what` names the expected kind in errors;
+    `fd`, when given, is the file already open (path then only names it)."""
     from hydra.model.errors import BadInput
 
+    if fd is not None:
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+                raise BadInput(path, f"empty file, not {what}" if stat.S_ISREG(st.st_mode) else f"not {what}")
+            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ), st.st_size
+        except (OSError, ValueError) as error:
+            raise BadInput(path, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -30,6 +39,22 @@ def map_input(path: str, what: str) -> tuple[mmap.mmap, int]:
         raise BadInput(path, "permission denied") from None
     except (OSError, ValueError) as error:
         raise BadInput(path, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
+
+
+def data_bytes(fd: int) -> int:
+    """How many bytes of an open file hold data, holes left out (SEEK_DATA/SEEK_HOLE): a
+    measure of a sparse file that does not depend on how its filesystem counts blocks."""
+    size = os.fstat(fd).st_size
+    total = position = 0
+    while position < size:
+        try:
+            start = os.lseek(fd, position, os.SEEK_DATA)
+        except OSError:          # ENXIO: only a hole is left
+            break
+        end = os.lseek(fd, start, os.SEEK_HOLE)
+        total += end - start
+        position = end
+    return total
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from hydra.model import BadInput
+from hydra.model.errors import describe
 from hydra.model.files import atomic_output, map_input
 from hydra.model.crash import (
     Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
@@ -28,11 +29,18 @@ FORMAT_VERSION = (2, 0)
 OLDEST_MAJOR = 1
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 FLAG_LZMA_INDEX = 1
-MAX_INDEX_BYTES = 1 << 30
+# The index holds names, frames and references, never bulk data: a writer's index stays a
+# few MB even for a hundred thousand frames. Reading no more than this keeps any file's
+# index under about 200 MB of objects (a byte of msgpack makes at most a pointer's worth).
+MAX_INDEX_BYTES = 24 << 20
 MAX_BLOB_BYTES = 1 << 31
 VARIABLE_CHUNK_BYTES = 1 << 20
 MEMORY_PIECE_BYTES = 1 << 20
 MAX_SOURCE_BYTES = 16 << 20     # capture keeps no larger source file
+# frames read at most: one thread's, and all threads' (a capture keeps at most a few
+# thousand a thread, and a few tens of thousands in all; more is a hostile file)
+MAX_THREAD_FRAMES = 1 << 15
+MAX_FRAMES_READ = 1 << 17
 MAX_VARIABLE_CHUNK_BYTES = 64 << 20     # a chunk closes past 1 MiB; one thread's variables stay far below
 # Blobs smaller than this share compressed blocks: a small crash is mostly small pieces
 # (code around each pc, a few stack pages, one source file), and one stream over all of
@@ -167,20 +175,35 @@ def _frame_out(frame: Frame, register_sets: dict[int, int], register_list: list)
 def write_snapshot(crash: Crash, path: str) -> int:
     """Write atomically: a temporary file in the target's folder, renamed when complete."""
     with atomic_output(path, ".hsnap-") as handle:
-        handle.write(b"\0" * HEADER.size)
-        blobs = _BlobWriter(handle)
-        try:
-            document = _document(crash, blobs)
-        finally:
-            blobs.finish()
-        raw = msgpack.packb(document, use_bin_type=True)
-        flags = FLAG_LZMA_INDEX if len(raw) <= LZMA_LIMIT else 0
-        index = _lzma(raw) if flags & FLAG_LZMA_INDEX else _zlib(raw)
-        offset = handle.tell()
-        handle.write(index)
-        handle.seek(0)
-        handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, flags, offset, len(index), len(raw)))
+        write_snapshot_to(crash, handle)
     return os.path.getsize(path)
+
+
+def write_snapshot_to(crash: Crash, handle) -> None:
+    """The snapshot into an open, seekable binary file (or io.BytesIO), from its start."""
+    handle.write(b"\0" * HEADER.size)
+    blobs = _BlobWriter(handle)
+    try:
+        document = _document(crash, blobs)
+    finally:
+        blobs.finish()
+    raw = msgpack.packb(document, use_bin_type=True)
+    flags = FLAG_LZMA_INDEX if len(raw) <= LZMA_LIMIT else 0
+    index = _lzma(raw) if flags & FLAG_LZMA_INDEX else _zlib(raw)
+    offset = handle.tell()
+    handle.write(index)
+    end = handle.tell()
+    handle.seek(0)
+    handle.write(HEADER.pack(MAGIC, *FORMAT_VERSION, flags, offset, len(index), len(raw)))
+    handle.seek(end)
+
+
+def snapshot_bytes(crash: Crash) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    write_snapshot_to(crash, buffer)
+    return buffer.getvalue()
 
 
 def _thread_out(thread: Thread, register_sets: dict[int, int], register_list: list) -> dict:
@@ -295,6 +318,7 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
         "attributes": dict(crash.attributes),
         "system": crash.system,
         "warnings": list(crash.warnings),
+        "truncated": crash.truncated,
     }
 
 
@@ -348,8 +372,12 @@ def _decompress(data: bytes, raw: int, codec: int) -> bytes:
         return b""
 
 
-def read_snapshot(path: str) -> Crash:
-    data, size = map_input(path, "a Hydra snapshot")
+def read_snapshot(path: str, data: bytes | None = None) -> Crash:
+    """The snapshot at path, or in `data` (path then only names it)."""
+    if data is None:
+        data, size = map_input(path, "a Hydra snapshot")
+    else:
+        size = len(data)
     if size < HEADER.size:
         raise BadInput(path, "not a Hydra snapshot (too short)")
     magic, major, minor, flags, offset, length, raw_length = HEADER.unpack_from(data, 0)
@@ -360,8 +388,10 @@ def read_snapshot(path: str) -> Crash:
                              f"({OLDEST_MAJOR}.x to {FORMAT_VERSION[0]}.x); upgrade Hydra")
     if major < OLDEST_MAJOR:
         raise BadInput(path, f"snapshot format {major}.{minor} is older than this Hydra reads")
-    if offset < HEADER.size or offset + length > size or raw_length > MAX_INDEX_BYTES:
+    if offset < HEADER.size or offset + length > size:
         raise BadInput(path, "truncated or corrupt snapshot: the index lies outside the file")
+    if raw_length > MAX_INDEX_BYTES:
+        raise BadInput(path, f"corrupt snapshot: its index claims {raw_length} bytes, more than a writer makes")
     try:
         compressed = data[offset : offset + length]
         if flags & FLAG_LZMA_INDEX:
@@ -370,35 +400,65 @@ def read_snapshot(path: str) -> Crash:
             raw = zlib.decompressobj().decompress(compressed, raw_length)
         document = msgpack.unpackb(raw, raw=False, strict_map_key=False)
     except Exception as error:  # msgpack reports bad data with several exception types
-        raise BadInput(path, f"corrupt snapshot index: {error}") from None
+        raise BadInput(path, f"corrupt snapshot index: {describe(error)}") from None
     try:
         return _crash(document, _Blobs(path, data, size))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
-        raise BadInput(path, f"corrupt snapshot: {type(error).__name__} {error}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as error:
+        raise BadInput(path, f"corrupt snapshot: {describe(error)}") from None
+
+
+_SCALARS = (int, float, bool)
+MAX_PLAIN_DEPTH = 8
 
 
 def _text(value) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
+    """A text field: text, or a flat value (a number, bytes) written as text; a list or a
+    map where text belongs is corruption (written out, a nested one would recurse)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (*_SCALARS, bytes)):
+        return str(value)
+    raise ValueError(f"a text field holds a {type(value).__name__}")
 
 
 def _optional_text(value) -> str | None:
-    return value if isinstance(value, str) else None
+    return None if value is None else _text(value)
 
 
 def _number(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _mapping(value, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not a map")
+    return value
+
+
+def _sequence(value, what: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{what} is not a list")
+    return value
+
+
 def _plain(value, depth: int = 0):
     """Free-form facts (the system section) as JSON would hold them: text, numbers, lists
-    and maps with text keys; anything else becomes its text."""
+    and maps with text keys, at most MAX_PLAIN_DEPTH deep."""
     if value is None or isinstance(value, (str, bool, float)) or _number(value) is not None:
         return value
-    if depth < 8 and isinstance(value, dict):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    if depth < 8 and isinstance(value, list):
+    if depth >= MAX_PLAIN_DEPTH:
+        raise ValueError("system facts nested too deeply")
+    if isinstance(value, dict):
+        return {_text(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
         return [_plain(v, depth + 1) for v in value]
-    return str(value)
+    return _text(value)
 
 
 def _map_entry_in(entry) -> MapEntry:
@@ -427,11 +487,12 @@ def _variable_in(raw, depth: int = 0) -> Variable:
 
 
 def _crash(doc: dict, blobs: _Blobs) -> Crash:
+    if not isinstance(doc, dict):
+        raise ValueError("the index is not a map")
     crash = Crash(origin="snapshot")
-    system = doc.get("system")
-    crash.system = {str(k): _plain(v) for k, v in system.items()} if isinstance(system, dict) else {}
-    crash.system.setdefault("captured_from", doc.get("origin"))
-    process = doc["process"]
+    crash.system = {_text(k): _plain(v) for k, v in _mapping(doc.get("system"), "system").items()}
+    crash.system.setdefault("captured_from", _optional_text(doc.get("origin")))
+    process = _mapping(doc["process"], "process")
     capture_time = process.get("capture_time")
     crash.process = Process(
         **{k: _number(process.get(k)) for k in ("pid", "uid", "gid", "core_size")},
@@ -439,44 +500,55 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
         capture_time=float(capture_time) if isinstance(capture_time, (int, float)) and not
         isinstance(capture_time, bool) and 0 <= capture_time < 1e11 else None,
         architecture=_optional_text(process.get("architecture")) or "x86_64")
-    signal = doc.get("signal")
+    signal = _mapping(doc.get("signal"), "signal")
     if signal:
         crash.signal = Signal(_number(signal["number"]) or 0, _text(signal["name"]), _number(signal.get("code")),
                               _optional_text(signal.get("code_name")), _number(signal.get("address")))
     crash.crashed_tid = _number(doc.get("crashed_tid"))
-    register_sets = [_registers_in(raw) for raw in doc.get("register_sets") or []]
-    frame_fields = [str(name) for name in doc.get("frame_fields") or FRAME_FIELDS]
-    chunk_loaders = [_chunk(blobs.loader(ref, MAX_VARIABLE_CHUNK_BYTES)) for ref in doc.get("variable_chunks") or []]
-    for raw_thread in doc["threads"]:
+    register_sets = [_registers_in(raw) for raw in _sequence(doc.get("register_sets"), "register sets")]
+    frame_fields = [_text(name) for name in _sequence(doc.get("frame_fields"), "frame fields") or FRAME_FIELDS]
+    chunk_loaders = [_chunk(blobs.loader(ref, MAX_VARIABLE_CHUNK_BYTES))
+                     for ref in _sequence(doc.get("variable_chunks"), "variable chunks")]
+    frames_left = [MAX_FRAMES_READ]
+    for raw_thread in _sequence(doc["threads"], "threads"):
         chunk, position = raw_thread["variables"]
         if not (_number(chunk) is not None and 0 <= chunk < len(chunk_loaders) and _number(position) is not None):
             raise ValueError("a thread's variables point nowhere")
         crash.threads.append(_thread_in(raw_thread, register_sets, frame_fields,
-                                        _thread_variables(chunk_loaders[chunk], position)))
+                                        _thread_variables(chunk_loaders[chunk], position), frames_left))
+    if any(t.unwind_note and "frames in the snapshot; the first" in t.unwind_note for t in crash.threads):
+        crash.warnings.append(f"the snapshot holds more frames than a capture keeps (at most {MAX_THREAD_FRAMES} "
+                              f"a thread, {MAX_FRAMES_READ} in all): the rest are left out")
     crash.modules = [Module(
         _text(m.get("path")), _number(m.get("base")) or 0, _number(m.get("size")) or 0,
         **{k: _optional_text(m.get(k)) for k in ("build_id", "debug_file", "debug_id", "code_file", "note")},
-        has_symbols=bool(m.get("has_symbols"))) for m in doc.get("modules") or []]
-    crash.memory_map = [_map_entry_in(entry) for entry in doc.get("memory_map") or []]
+        has_symbols=bool(m.get("has_symbols"))) for m in (_mapping(m, "a module")
+                                                          for m in _sequence(doc.get("modules"), "modules"))]
+    crash.memory_map = [_map_entry_in(entry) for entry in _sequence(doc.get("memory_map"), "memory map")]
     regions = []
-    for start, size, kind, ref in doc.get("memory") or []:
+    for start, size, kind, ref in _sequence(doc.get("memory"), "memory"):
         if not (isinstance(start, int) and isinstance(size, int) and 0 < size <= MEMORY_PIECE_BYTES):
             raise ValueError("bad memory region")       # writers store memory in pieces
         regions.append(MemoryRegion(start, size, _text(kind), _loader=blobs.loader(ref, MEMORY_PIECE_BYTES)))
     crash.memory = Memory(regions)
-    for source_path, ref in doc.get("sources") or []:
+    for source_path, ref in _sequence(doc.get("sources"), "sources"):
         load = blobs.loader(ref, MAX_SOURCE_BYTES)
-        crash.sources[source_path] = SourceFile(
-            source_path, _loader=lambda load=load: load().decode("utf-8", "replace"))
-    crash.globals = [_variable_in(v) for v in doc.get("globals") or []]
-    crash.classifiers = [Classifier(_text(name), _text(detail)) for name, detail in doc.get("classifiers") or []]
-    crash.annotations = [_annotation_in(a) for a in doc.get("annotations") or []]
-    crash.attributes = {str(k): str(v) for k, v in (doc.get("attributes") or {}).items()}
-    crash.warnings = [str(w) for w in doc.get("warnings") or []]
+        crash.sources[_text(source_path)] = SourceFile(
+            _text(source_path), _loader=lambda load=load: load().decode("utf-8", "replace"))
+    crash.globals = [_variable_in(v) for v in _sequence(doc.get("globals"), "globals")]
+    crash.classifiers = [Classifier(_text(name), _text(detail))
+                         for name, detail in _sequence(doc.get("classifiers"), "classifiers")]
+    crash.annotations = [_annotation_in(_mapping(a, "an annotation"))
+                         for a in _sequence(doc.get("annotations"), "annotations")]
+    crash.attributes = {_text(k): _text(v) for k, v in _mapping(doc.get("attributes"), "attributes").items()}
+    crash.warnings += [_text(w) for w in _sequence(doc.get("warnings"), "warnings")]
+    crash.truncated = doc.get("truncated") is True
     return crash
 
 
-def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_variables) -> Thread:
+def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_variables,
+               frames_left: list[int] | None = None) -> Thread:
+    raw_thread = _mapping(raw_thread, "a thread")
     if not isinstance(raw_thread["tid"], int):
         raise ValueError("a thread without a number")
     thread = Thread(
@@ -486,9 +558,16 @@ def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_v
         unwind_note=_optional_text(raw_thread.get("unwind_note")),
         elided_frames=_number(raw_thread.get("elided_frames")) or 0,
         elided_after=_number(raw_thread.get("elided_after")),
-        kernel_frames=[_text(line) for line in raw_thread.get("kernel_frames") or []],
+        kernel_frames=[_text(line) for line in _sequence(raw_thread.get("kernel_frames"), "kernel frames")],
     )
-    for position, raw_frame in enumerate(raw_thread["frames"]):
+    raw_frames = _sequence(raw_thread["frames"], "frames")
+    if frames_left is not None:
+        kept = max(0, min(MAX_THREAD_FRAMES, frames_left[0]))
+        if len(raw_frames) > kept:
+            thread.unwind_note = f"{len(raw_frames)} frames in the snapshot; the first {kept} are shown"
+            raw_frames = raw_frames[:kept]
+        frames_left[0] -= len(raw_frames)
+    for position, raw_frame in enumerate(raw_frames):
         if isinstance(raw_frame, list):      # 2.0: positions named by frame_fields
             raw_frame = dict(zip(frame_fields, raw_frame))
         registers_index = raw_frame.get("registers")

@@ -432,8 +432,9 @@ def _without_overlaps(rows: list[tuple[int, int, int, int]]) -> list[tuple[int, 
     return kept
 
 
-def cache_directory() -> str:
-    return os.path.join(cache_dir(), "symbols")
+def cache_directory() -> str | None:
+    base = cache_dir()
+    return os.path.join(base, "symbols") if base else None
 
 
 def open_symbols(sym_path: str) -> SymbolFile:
@@ -445,12 +446,15 @@ def open_symbols(sym_path: str) -> SymbolFile:
     """
     st = os.stat(sym_path)
     key = hashlib.sha256(f"{os.path.abspath(sym_path)}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
-    cache_path = os.path.join(cache_directory(), key[:2], key + ".hsym")
+    folder = cache_directory()
     try:
-        return SymbolFile(cache_path)
-    except (OSError, ValueError, KeyError, TypeError, struct.error, msgpack.UnpackException):
-        pass
-    try:
+        if folder is None:
+            raise PermissionError("no cache folder")
+        cache_path = os.path.join(folder, key[:2], key + ".hsym")
+        try:
+            return SymbolFile(cache_path)
+        except (OSError, ValueError, KeyError, TypeError, struct.error, msgpack.UnpackException):
+            pass
         build_cache(sym_path, cache_path)
         return SymbolFile(cache_path)
     except OSError:

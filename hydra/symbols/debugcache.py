@@ -54,7 +54,7 @@ def directory(config=None) -> str | None:
         return None
     from hydra.config import load_config
 
-    if not (config or load_config()).debug_cache:
+    if cache_dir() is None or not (config or load_config()).debug_cache:
         return None
     return os.path.join(cache_dir(), "debug")
 

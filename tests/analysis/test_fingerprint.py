@@ -107,7 +107,7 @@ def test_another_thread_by_attribute(crashes, analyzed):
 @pytest.mark.parametrize("text, message", [
     ("rename foo", "rename needs"), ("skip (", "bad pattern"), ("detail everything", "detail is"),
     ("frobnicate x", "not a rule"), ("frames zero", "not a rule"), ("frames \u00b2", "not a rule"),
-    ("frames " + "9" * 5000, "not a rule"), ("skip a{4294967296}", "bad pattern"), ("skip " + "(" * 2000, "bad pattern"),
+    ("frames " + "9" * 5000, "not a rule"), ("skip a{1001}", "bad pattern"), ("skip " + "(" * 2000, "bad pattern"),
     ("rename (.*) => \\2", "refers to group 2"), ("rename (.*) => \\g<x>", "refers to group 'x'"),
 ])
 def test_bad_rules_say_where(text, message):

@@ -144,11 +144,14 @@ def main() -> int:
                                           {**os.environ, "XDG_CACHE_HOME": empty_cache})
         uncached_wall, _ = median_of([hydra, "snap", str(core), "-o", str(output)], args.runs,
                                      {**os.environ, "HYDRA_DEBUG_CACHE": "0"})
-        core_size = core.stat().st_blocks * 512
+        from hydra.model.files import data_bytes
+
+        with open(core, "rb") as handle:
+            core_size = data_bytes(handle.fileno())
         print(f"{name:<12} {gdb_wall:7.2f} s {gdb_rss:6.0f} MB {hydra_wall:7.2f} s {hydra_rss:6.0f} MB "
               f"{hydra_wall / gdb_wall:10.2f}x {hydra_rss / gdb_rss:12.2f}x"
               f"   snapshot {output.stat().st_size / 1024:.0f} KiB = "
-              f"{100 * output.stat().st_size / core_size:.1f}% of the core's {core_size / 1024:.0f} KiB on disk;"
+              f"{100 * output.stat().st_size / core_size:.1f}% of the core's {core_size / 1024:.0f} KiB of data;"
               f" analysis adds {100 * (hydra_wall - bare_wall) / bare_wall:+.0f}% ({bare_wall:.2f} s without);"
               f" first capture with empty caches {cold_wall:.2f} s, {cold_rss:.0f} MB;"
               f" caches off {uncached_wall:.2f} s ({uncached_wall / gdb_wall:.2f}x)")

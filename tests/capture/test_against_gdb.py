@@ -188,6 +188,17 @@ def test_wild_call_keeps_the_caller(crashed, capture):
     assert "dispatch" in names and "main" in names
 
 
+@pytest.mark.parametrize("target", ["0xffffffffffffffff", "0xfffffffffffffff0"])
+def test_wild_call_near_the_top_of_the_address_space(crashed, capture, target):
+    program = crashed("wild_call.c", "-O0", args=(target,))
+    crash = capture(program)
+    gdb_thread, thread = crashed_threads(program, crash)
+    assert thread.frames[0].pc == int(target, 16) == gdb_thread["frames"][0]["pc"]
+    assert not missing_frames(thread, gdb_thread)
+    assert [f.function for f in thread.frames[1:3]] == ["dispatch", "main"]
+    assert crash.memory.read(thread.frames[0].pc, 1) is None       # no code there, none made up
+
+
 def _leaves(variable, prefix=""):
     """`name = value` of every member that gdb prints inline (pointer targets are not)."""
     members = [c for c in variable.children if c.kind != "target"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import struct
@@ -210,3 +211,33 @@ def builder_with_memory(memory_list: bytes) -> bytes:
         kind, size, rva = struct.unpack_from("<III", original, directory + 12 * index)
         b.stream(kind, memory_list if kind == 5 else original[rva:rva + size])
     return b.build()
+
+
+def test_a_dump_without_threads_or_exception_is_bad_input(tmp_path):
+    """As rust-minidump's invalid-range.dmp and invalid-record-count.dmp (MissingThreadList)."""
+    made = builder.Builder()
+    made.base = 32 + 12
+    made.stream(builder.SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 9, 6, 0x4601, 4, 1, 0, 0, 0, 0x8201, 0, 0, 0)
+                + bytes(24))
+    paths = [write(tmp_path, made.build(), "a.dmp"), write(tmp_path, made.build(), "b.dmp")]
+    done = subprocess.run(hydra_command() + ["bt", paths[0]], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "no thread list" in done.stderr
+    grouped = subprocess.run(hydra_command() + ["fingerprint", "--json", *paths], capture_output=True, text=True,
+                             timeout=60)
+    assert grouped.returncode == 2 and json.loads(grouped.stdout) == []
+
+
+def test_crashes_without_frames_never_share_a_bucket(tmp_path):
+    from hydra.analysis.fingerprint import default_rules, fingerprint
+    from hydra.model.crash import Crash, Signal, Thread
+
+    crashes = []
+    for pid in (1, 2):
+        crash = Crash(signal=Signal(4, "SIGILL"), crashed_tid=pid)
+        crash.process.pid = pid
+        crash.threads = [Thread(tid=pid, registers={"rip": 0x41414141})]
+        crashes.append(crash)
+    first, second = (fingerprint(c, default_rules())[0] for c in crashes)
+    assert first != second
+    assert fingerprint(crashes[0], default_rules())[0] == first        # the same crash, the same bucket
