@@ -126,8 +126,9 @@ def _view_parser() -> argparse.ArgumentParser:
 
 
 def default_sample() -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "sample_snapshots", "default.hsnap")
+    from hydra.resources import sample
+
+    return sample("default.hsnap")
 
 
 def _view(argv: list[str]) -> int:

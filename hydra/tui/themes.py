@@ -1,8 +1,7 @@
-"""Themes: TOML files in the repository's themes/ folder, and in the user's config folder."""
+"""Themes: the bundled TOML files (hydra.resources), and the user's in ~/.config/hydra/themes."""
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,22 +16,24 @@ THEME_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent",
                 "background", "surface", "panel", "boost")
 
 
-def theme_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parents[2] / "themes"           # a source checkout
-    installed = Path(sys.prefix) / "share" / "hydra" / "themes"     # an installed package
-    return [d for d in (here, installed, config_dir() / "themes") if d.is_dir()]
+def user_theme_dir() -> Path | None:
+    from hydra.config import user_files
+
+    folder = config_dir() / "themes"
+    return folder if user_files() and folder.is_dir() else None
 
 
 class ThemeError(Exception):
     pass
 
 
-def load_theme_file(path: Path) -> tuple[Theme, dict[str, str]]:
+def load_theme_text(path: str, text: str) -> tuple[Theme, dict[str, str]]:
+    """A theme from a TOML text; `path` names it in errors, and its stem is the default name."""
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise ThemeError(f"{path}: {error}") from None
-    name = data.get("name") or path.stem
+    name = data.get("name") or Path(path).stem
     if not isinstance(name, str):
         raise ThemeError(f"{path}: `name` must be text")
     fields = {key: str(data[key]) for key in THEME_FIELDS if key in data}
@@ -55,14 +56,20 @@ def load_theme_file(path: Path) -> tuple[Theme, dict[str, str]]:
 
 
 def load_themes() -> tuple[dict[str, Theme], dict[str, dict[str, str]], list[str]]:
+    """The bundled themes, then the user's (which may replace one of the same name)."""
+    from hydra.resources import bundled_themes
+
     themes, syntax, problems = {}, {}, []
-    for folder in theme_dirs():
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                theme, colours = load_theme_file(path)
-            except ThemeError as error:
-                problems.append(str(error))
-                continue
-            themes[theme.name] = theme
-            syntax[theme.name] = colours
+    sources = [(name, lambda text=text: text) for name, text in bundled_themes()]
+    folder = user_theme_dir()
+    if folder is not None:
+        sources += [(str(path), path.read_text) for path in sorted(folder.glob("*.toml"))]
+    for name, read in sources:
+        try:
+            theme, colours = load_theme_text(name, read())
+        except (ThemeError, OSError, UnicodeDecodeError) as error:
+            problems.append(str(error))
+            continue
+        themes[theme.name] = theme
+        syntax[theme.name] = colours
     return themes, syntax, problems

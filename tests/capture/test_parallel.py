@@ -79,8 +79,6 @@ def test_the_copy_hands_over_more_than_a_pipe_holds():
 
 def test_a_stalled_copy_is_stopped():
     helper = parallel.start(lambda: time.sleep(60) or b"late")
-    started = time.monotonic()
     assert helper.result(timeout=0.5) is None
-    assert time.monotonic() - started < 5
     with pytest.raises(ProcessLookupError):
         os.kill(helper.pid, 0)

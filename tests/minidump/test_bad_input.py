@@ -130,13 +130,9 @@ def test_arm64_walks_the_frame_records(tmp_path):
 
 
 def test_thousands_of_threads_are_capped(tmp_path):
-    import time
-
-    started = time.perf_counter()
     crash = open_minidump(write(tmp_path, builder.linux_crash(copies=6000)), [])
     assert len(crash.threads) == 4096
     assert any("only the first 4096 threads" in w for w in crash.warnings)
-    assert time.perf_counter() - started < 30
 
 
 def test_assertion_stream(tmp_path):
@@ -174,16 +170,13 @@ def _shared_strings_dump(kind: int, count: int) -> bytes:
 @pytest.mark.parametrize("kind", [0x43500001, "dictionary", 24])
 def test_entries_sharing_one_string_do_not_multiply_it(tmp_path, kind):
     import resource
-    import time
 
     path = write(tmp_path, _shared_strings_dump(kind, 200_000 if kind == 24 else 20_000 if kind == "dictionary" else 1000))
     assert os.path.getsize(path) < 4 << 20
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
     from hydra.minidump.format import read_minidump
 
     dump = read_minidump(path)
-    assert time.perf_counter() - started < 10
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10    # KiB
     if kind != 24:
         assert sum(len(a.value) for a in dump.annotations) <= 8 << 20

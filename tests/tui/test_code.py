@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from hydra.model.crash import Crash, Process
 from hydra.model.memory import Memory, MemoryRegion
@@ -19,9 +18,7 @@ def _crash_with_code(size: int, pc_offset: int) -> tuple[Crash, int]:
 
 def test_a_region_of_megabytes_is_decoded_only_around_the_pc():
     crash, pc = _crash_with_code(8 << 20, 4 << 20)
-    started = time.perf_counter()
     decoded = instructions_around(crash, pc)
-    assert time.perf_counter() - started < 2.0
     addresses = [address for address, _, _ in decoded]
     assert pc in addresses
     assert addresses[0] >= pc - 256 and addresses[-1] < pc + 4096
