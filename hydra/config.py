@@ -51,16 +51,23 @@ class Config:
 
 def read_toml(path: Path | str) -> dict:
     """A TOML file's table; ValueError naming the file and the problem."""
-    import tomllib      # most runs have no config file to parse
-
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            return parse_toml(handle.read().decode("utf-8"), path)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except OSError as error:
         raise ValueError(f"{path}: {error.strerror or error}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def parse_toml(text: str, path: Path | str) -> dict:
+    import tomllib      # most runs have no config file to parse
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: {error}") from None
 
 

@@ -94,11 +94,13 @@ _captures: dict = {}
 @pytest.fixture(scope="session")
 def capture():
     """capture(program) -> Crash, cached for the session."""
-    from hydra.capture.engine import capture_core
+    from hydra.capture.engine import CaptureOptions, capture_core
 
     def run(program: CrashedProgram):
         if program.core not in _captures:
-            _captures[program.core] = capture_core(program.core)
+            # with the environment kept, as gdb shows it: a stale stack buffer may hold
+            # environment strings, which a capture blanks by default
+            _captures[program.core] = capture_core(program.core, CaptureOptions(environment=True))
         return _captures[program.core]
 
     return run

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from hydra.model.errors import BadInput
 
 PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
 MAX_RESULT_BYTES = 1 << 34
+NOBODY = 65534
+# a capture for another user that takes longer is stopped (HYDRA_CAPTURE_SECONDS: tests)
+CAPTURE_SECONDS = int(os.environ.get("HYDRA_CAPTURE_SECONDS", "600") or 600)
+# all the environment a capture for another user gets
+CHILD_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HYDRA_DEBUG_CACHE": "0",
+                     "HYDRA_NO_USER_FILES": "1"}
 
 
 @dataclass(frozen=True)
@@ -32,17 +39,25 @@ class User:
 
     @classmethod
     def owning(cls, st: os.stat_result) -> User:
-        """The owner of a file, with the groups the user database gives that user."""
-        return cls.named(st.st_uid, st.st_gid)
+        """The owner of a file, with the group and groups the user database gives that user
+        (never the file's group: a setgid folder gives any file its group)."""
+        return cls.named(st.st_uid)
 
     @classmethod
-    def named(cls, uid: int, gid: int) -> User:
+    def named(cls, uid: int, gid: int | None = None) -> User:
+        """A user by number; its primary group from the user database unless given, and the
+        groups the database lists (no others when it does not know the user)."""
         import pwd
 
         try:
             entry = pwd.getpwuid(uid)
+        except KeyError:
+            gid = NOBODY if gid is None else gid
+            return cls(uid, gid, (gid,))
+        gid = entry.pw_gid if gid is None else gid
+        try:
             groups = tuple(os.getgrouplist(entry.pw_name, gid))
-        except (KeyError, OSError):
+        except OSError:
             groups = (gid,)
         return cls(uid, gid, groups)
 
@@ -68,16 +83,24 @@ def another_user(user: User | None) -> bool:
 
 
 def _drop(user: User) -> None:
+    """Become user: no terminal, no environment and no privileges of root's left, and not
+    traceable by that user (root opened the core this process reads)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    os.environ.clear()
+    os.environ.update(CHILD_ENVIRONMENT)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     os.setgroups(list(user.groups))
     os.setresgid(user.gid, user.gid, user.gid)
     os.setresuid(user.uid, user.uid, user.uid)
+    # changing the uid resets `dumpable` to fs.suid_dumpable: undumpable again
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if os.getuid() != user.uid or os.geteuid() != user.uid or os.getegid() != user.gid:
         raise PermissionError("could not drop to the crashing user's rights")
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    # nothing of root's a capture does not need: no cache to fill, no root's config to read
-    os.environ["HYDRA_DEBUG_CACHE"] = "0"
-    os.environ["HYDRA_NO_USER_FILES"] = "1"
 
 
 def preload() -> None:
@@ -108,7 +131,7 @@ def preload() -> None:
     plugin_analyzers([])            # lists and imports the plug-ins, with root's reading rights
 
 
-def run_as(user: User, work, keep_fds: tuple[int, ...] = ()) -> bytes:
+def run_as(user: User, work, keep_fds: tuple[int, ...] = (), timeout: int = CAPTURE_SECONDS) -> bytes:
     """work() in a child running with user's rights; its bytes, or its BadInput raised here.
     Descriptors other than keep_fds are closed in the child."""
     import msgpack
@@ -125,6 +148,8 @@ def run_as(user: User, work, keep_fds: tuple[int, ...] = ()) -> bytes:
                 if high - low > 1:
                     os.closerange(low + 1, high)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.alarm(timeout)     # a FIFO named as a binary or debug link would block forever
             _drop(user)
             try:
                 result = ["ok", work()]
@@ -158,8 +183,14 @@ def run_as(user: User, work, keep_fds: tuple[int, ...] = ()) -> bytes:
         os.close(reader)
         _pid, status = os.waitpid(child, 0)
     if os.WIFSIGNALED(status):
-        name = signal.Signals(os.WTERMSIG(status)).name if os.WTERMSIG(status) in signal.Signals._value2member_map_ \
-            else f"signal {os.WTERMSIG(status)}"
+        number = os.WTERMSIG(status)
+        if number == signal.SIGALRM:
+            raise ChildDied(f"the capture as uid {user.uid} took more than {timeout} s (a file it opened "
+                            f"may never answer, such as a FIFO)")
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
         raise ChildDied(f"the capture as uid {user.uid} died of {name}")
     try:
         result = msgpack.unpackb(b"".join(chunks), raw=False)

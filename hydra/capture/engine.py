@@ -46,6 +46,7 @@ STACK_RED_ZONE = 128
 STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
 ADDRESS_END = (1 << 64) - 1   # no read reaches the last byte: drgn counts the end in 64 bits
+MAX_SOURCES_BYTES = 64 << 20  # all sources of a snapshot (a file named by many paths counts once)
 
 
 @dataclass
@@ -151,6 +152,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
 
             analyze(crash, read=lambda address, size: prog.read(address, size),
                     symbol=lambda name: prog.symbol(name).address, rules_file=options.rules)
+        environment.scrub_crash(crash, secrets)
         crash.system["capture_seconds"] = round(time.time() - started, 3)
         if options.debug_cache:
             _fill_debug_cache(prog, options.debug_cache)
@@ -849,9 +851,11 @@ def _capture_sources(crash: Crash, source_maps: list[tuple[str, str]]) -> None:
         for frame in thread.frames:
             if frame.file and frame.file not in crash.sources and frame.file not in wanted:
                 wanted.append(frame.file)
+    seen: dict = {}
+    budget = [MAX_SOURCES_BYTES]
     for path in wanted:
         try:
-            text = read_source(path, source_maps)
+            text = read_source(path, source_maps, seen=seen, budget=budget)
         except Unreadable as denied:
             crash.warnings.append(f"source {denied}: permission denied; left out")
             continue

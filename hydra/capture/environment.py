@@ -12,6 +12,7 @@ pointers below them (down to argv's terminating NULL) are envp.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from hydra.capture.corefile import AT_EXECFN
@@ -68,15 +69,21 @@ def find_environment(read, auxv: dict[int, int], stack_top: int, stack_low: int)
     return start, end, strings
 
 
+SECRET_NAMES = re.compile(r"(?i)pass|secret|token|key|auth|cred|cookie|session|private|signature|api")
+MIN_SECRET = 6                    # a secret-looking variable's value hunted for on its own
+
+
 def secrets_of(strings: list[bytes]) -> list[bytes]:
-    """What to hunt for elsewhere in kept memory: each NAME=value, and each value long enough
-    to be worth it; the longest first (a string that holds a shorter one goes first)."""
+    """What to hunt for elsewhere in kept memory and in values: each whole NAME=value, and
+    the values of variables whose names say they are secret (a token, a password). Other
+    values alone (a PATH, a HOME) are ordinary text a program holds for its own reasons.
+    The longest first, so a string that holds a shorter one goes first."""
     found = set()
     for text in strings:
         if len(text) >= MIN_SCRUBBED:
             found.add(text)
-        _name, sep, value = text.partition(b"=")
-        if sep and len(value) >= MIN_SCRUBBED:
+        name, sep, value = text.partition(b"=")
+        if sep and len(value) >= MIN_SECRET and SECRET_NAMES.search(name.decode("latin-1")):
             found.add(value)
     return sorted(found, key=len, reverse=True)
 
@@ -94,6 +101,53 @@ def scrub(data: bytes, secrets: list[bytes]) -> bytes:
             out[position:position + len(secret)] = bytes(len(secret))
             position = out.find(secret, position + len(secret))
     return data if out is None else bytes(out)
+
+
+BLANKED = "<environment value blanked>"
+
+
+def scrub_crash(crash, secrets: list[bytes]) -> None:
+    """The same secrets out of the text capture made of values (a copy of a token on the heap
+    reads as text in a variable) and analysis made of them."""
+    texts = [secret.decode("latin-1") for secret in secrets]
+    if not texts:
+        return
+
+    def clean(text: str) -> str:
+        for secret in texts:
+            if secret in text:
+                text = text.replace(secret, BLANKED)
+        return text
+
+    def walk(variable, seen: set) -> bool:
+        if id(variable) in seen:
+            return False
+        seen.add(id(variable))
+        changed = False
+        if '"' in variable.value or "'" in variable.value:
+            cleaned = clean(variable.value)
+            changed = cleaned != variable.value
+            variable.value = cleaned
+        for child in variable.children:
+            changed = walk(child, seen) or changed
+        return changed
+
+    from hydra.snapshot.format import PACKED_VARIABLES
+
+    seen: set = set()
+    for thread in crash.threads:
+        changed = False
+        for frame in thread.frames:
+            for variable in frame.args + frame.locals:
+                changed = walk(variable, seen) or changed
+        if changed and hasattr(thread, PACKED_VARIABLES):
+            delattr(thread, PACKED_VARIABLES)      # written again from the cleaned values
+    for variable in crash.globals:
+        walk(variable, seen)
+    for annotation in crash.annotations:
+        annotation.text = clean(annotation.text)
+    for key, value in list(crash.attributes.items()):
+        crash.attributes[key] = clean(value)
 
 
 def parse(strings: list[bytes]) -> dict[str, str]:

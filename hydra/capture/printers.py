@@ -15,7 +15,8 @@ import struct
 
 import drgn
 
-from hydra.capture.literals import char_array_literal, is_char, wide_prefix, wide_text
+from hydra.capture.literals import is_char, wide_prefix
+from hydra.model.gdbstyle import char_array_literal, wide_text
 from hydra.model.crash import PRINT_ELEMENTS, PRINTER_PREFIXES, VECTOR_PREFIX
 
 WORD = 8                  # the layouts read here are 64-bit ones

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import stat
 
+from hydra.model.files import open_regular
 from hydra.snapshot.format import MAX_SOURCE_BYTES
 
 
@@ -30,22 +30,29 @@ class Unreadable(Exception):
     """A source file that exists but may not be read (as the user the capture is for)."""
 
 
-def read_source(path: str, maps: list[tuple[str, str]], compile_dir: str | None = None) -> str | None:
+def read_source(path: str, maps: list[tuple[str, str]], compile_dir: str | None = None,
+                seen: dict | None = None, budget: list[int] | None = None) -> str | None:
     """The file's text, or None when it cannot be read (not there, too large, binary, not a
-    regular file); Unreadable when permission is denied, which a snapshot reports."""
+    regular file, past the budget); Unreadable when permission is denied, which a snapshot
+    reports. `seen` maps (device, inode) to the text already read, so a file named by many
+    paths is read (and kept) once; `budget` is the bytes left for all sources."""
     candidate = rewrite(path, maps)
     if not os.path.isabs(candidate) and compile_dir:
         candidate = os.path.join(compile_dir, candidate)
     try:
-        # O_NONBLOCK: a FIFO or a device named in DWARF must not block the capture
-        fd = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        # a FIFO or a device named in DWARF must not block the capture
+        fd = open_regular(candidate)
     except PermissionError:
         raise Unreadable(candidate) from None
     except (OSError, ValueError):
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SOURCE_BYTES:
+        key = (st.st_dev, st.st_ino)
+        if seen is not None and key in seen:
+            return seen[key]
+        # procfs and sysfs files say they are empty: nothing of a program's source is there
+        if st.st_size == 0 or st.st_size > MAX_SOURCE_BYTES or (budget is not None and st.st_size > budget[0]):
             return None
         with os.fdopen(fd, "rb", closefd=False) as handle:
             raw = handle.read(MAX_SOURCE_BYTES + 1)
@@ -55,4 +62,9 @@ def read_source(path: str, maps: list[tuple[str, str]], compile_dir: str | None 
         os.close(fd)
     if len(raw) > MAX_SOURCE_BYTES or b"\0" in raw[:8192]:
         return None
-    return raw.decode("utf-8", "replace")
+    text = raw.decode("utf-8", "replace")
+    if budget is not None:
+        budget[0] -= len(raw)
+    if seen is not None:
+        seen[key] = text
+    return text

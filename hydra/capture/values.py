@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 import drgn
 from drgn import TypeKind
 
-from hydra.capture.literals import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, is_char,
-                                    wide_prefix, wide_text)
+from hydra.capture.literals import is_char, wide_prefix
 from hydra.capture.printers import library_value, shown_by_printer
 from hydra.model.crash import Variable, only_bases
+from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
+                                  float_text, is_flag_enum, wide_float_text, wide_text)
 from hydra.symbols.demangle import demangle
 
 OPTIMIZED_OUT = "<optimized out>"
+MAX_RAW_BYTES = 64
 
 
 @dataclass
@@ -49,7 +51,15 @@ class ValueReader:
 
     def variable(self, name: str, obj: drgn.Object, kind: str) -> Variable:
         self._nodes = 0
-        return self._convert(name, obj, kind, self.limits.nesting, self.limits.pointer_depth)
+        var = self._convert(name, obj, kind, self.limits.nesting, self.limits.pointer_depth)
+        if var.address is None and var.note is None:
+            # held in registers: its bytes let expressions use it (the snapshot has no memory for it)
+            try:
+                raw = obj.to_bytes_()
+                var.raw = raw if len(raw) <= MAX_RAW_BYTES else None
+            except Exception:
+                pass
+        return var
 
     def _convert(self, name: str, obj: drgn.Object, kind: str, nesting: int, hops: int) -> Variable:
         self._nodes += 1
@@ -370,100 +380,14 @@ def _scalar_text(value, base: drgn.Type, kind) -> str:
     if kind == TypeKind.BOOL:
         return "true" if value else "false"
     if kind == TypeKind.FLOAT:
-        if value != value:
-            return _nan_text(value, base.size or 8)
-        return format(value, ".9g" if (base.size or 8) <= 4 else ".17g")
+        return float_text(value, base.size or 8)
     enumerators = base.enumerators or ()
     for enumerator in enumerators:
         if enumerator.value == value:
             return enumerator.name
-    if _is_flag_enum(enumerators):
-        return _flags_text(value, enumerators)
+    if is_flag_enum([e.value for e in enumerators]):
+        return flags_text(value, [(e.name, e.value) for e in enumerators])
     return str(value)
-
-
-def _nan_text(value: float, size: int) -> str:
-    """gdb's `nan(0x8000000000000)`, `-nan(...)`: the sign and the fraction bits."""
-    if size <= 4:
-        bits, = struct.unpack("<I", struct.pack("<f", value))
-        sign, fraction = bits >> 31, bits & ((1 << 23) - 1)
-    else:
-        bits, = struct.unpack("<Q", struct.pack("<d", value))
-        sign, fraction = bits >> 63, bits & ((1 << 52) - 1)
-    return f"{'-' if sign else ''}nan(0x{fraction:x})"
-
-
-def _is_flag_enum(enumerators) -> bool:
-    """gdb's flag enum: every enumerator zero or a single bit (two enumerators may name the
-    same bit); an enum without enumerators is one too."""
-    for enumerator in enumerators:
-        value = enumerator.value
-        if value < 0 or value & (value - 1):
-            return False
-    return True
-
-
-def _flags_text(value: int, enumerators) -> str:
-    """gdb's `(F_A | F_C)`, `(F_A | unknown: 0x8)`, `(unknown: 0x8)` or `0`."""
-    if value < 0:
-        return str(value)
-    names = []
-    for enumerator in enumerators:
-        if value & enumerator.value:
-            names.append(enumerator.name)
-            value &= ~enumerator.value
-    if value:
-        names.append(f"unknown: 0x{value:x}")
-    return f"({' | '.join(names)})" if names else "0"
-
-
-# x87 extended precision (x86 long double) and IEEE binary128 (aarch64 long double):
-# (exponent bits, fraction bits, explicit integer bit, bytes holding them)
-_WIDE_FLOATS = {"x86_64": (15, 63, True, 10), "aarch64": (15, 112, False, 16)}
-
-
-def wide_float_text(raw: bytes, architecture: str) -> str | None:
-    """A long double spelled as gdb spells it (%g with enough digits to read it back:
-    21 for x87, 36 for binary128), decoded exactly; None for an unknown layout."""
-    layout = _WIDE_FLOATS.get(architecture)
-    if layout is None:
-        return None
-    exponent_bits, fraction_bits, explicit_one, size = layout
-    if len(raw) < size:
-        return None
-    bits = int.from_bytes(raw[:size], "little")
-    sign = "-" if bits >> (exponent_bits + fraction_bits + (1 if explicit_one else 0)) & 1 else ""
-    fraction = bits & ((1 << fraction_bits) - 1)
-    exponent = bits >> (fraction_bits + (1 if explicit_one else 0)) & ((1 << exponent_bits) - 1)
-    integer = (bits >> fraction_bits & 1) if explicit_one else (1 if exponent else 0)
-    bias = (1 << (exponent_bits - 1)) - 1
-    if exponent == (1 << exponent_bits) - 1:
-        if fraction == 0:
-            return f"{sign}inf"
-        shown = bits & ((1 << (fraction_bits + 1)) - 1) if explicit_one else fraction
-        return f"{sign}nan(0x{shown:x})"
-    mantissa = (integer << fraction_bits) | fraction
-    power = max(exponent, 1) - bias - fraction_bits
-    if mantissa == 0:
-        return f"{sign}0"
-    import decimal
-
-    digits = 21 if explicit_one else 36
-    with decimal.localcontext() as context:
-        context.prec = 6000
-        exact = decimal.Decimal(mantissa) * decimal.Decimal(2) ** power
-        context.prec = digits
-        rounded = +exact
-    text = format(rounded, f".{digits}g")
-    if "e" in text:
-        number, exponent_text = text.split("e")
-        if "." in number:
-            number = number.rstrip("0").rstrip(".")
-        sign_e = "-" if exponent_text.startswith("-") else "+"
-        text = f"{number}e{sign_e}{abs(int(exponent_text)):02d}"
-    elif "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return sign + text
 
 
 def describe_error(error: Exception) -> str:

@@ -80,10 +80,11 @@ class Entry:
     snapshot: str | None = None      # the snapshot's path, for people; the archive finds it by route and name
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    cut_at: int | None = None        # the core was cut at dump.max_size bytes
     folder: SafeFolder | None = field(default=None, repr=False, compare=False)
 
     FIELDS = ("id", "state", "pid", "tid", "signal", "time", "executable", "uid", "gid", "groups", "size",
-              "route", "snapshot", "error", "warnings")
+              "route", "snapshot", "error", "warnings", "cut_at")
 
     @property
     def program(self) -> str:

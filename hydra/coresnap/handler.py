@@ -27,6 +27,7 @@ from hydra.coresnap.settings import HANDLE_NEEDS, SNAPSHOT_NEEDS, Settings, Sett
 from hydra.model.text import printable
 
 COPY_CHUNK = 1 << 20
+FREE_CHECK_BYTES = 16 << 20         # the disk's free space is looked at this often while storing
 SNAPSHOT_TIMEOUT = 1800
 DEFAULTS_TIMEOUT = 30
 MAX_LISTED_EXECUTABLE = 60
@@ -62,7 +63,7 @@ def handle(settings: Settings, pid: int, tid: int, signal_number: int, when: int
         archive.log(f"skipped the core of pid {pid} ({shown}): cannot make its entry: {error.strerror or error}")
         return 1
     _identify(entry, uid, gid)
-    if not _store(archive, entry, stream):
+    if not _store(archive, entry, stream, settings):
         return 1
     archive.log(f"{entry.id}: stored the core of pid {pid} ({shown}, signal {signal_number}), {entry.size} bytes")
     _gather(archive, entry, settings, executable)
@@ -95,10 +96,14 @@ def _save(entry: Entry) -> bool:
         return False
 
 
-def _store(archive: Archive, entry: Entry, stream) -> bool:
-    """The core from the kernel into the entry. On failure (a full disk) nothing partial
-    is kept: the entry says why, and it is `failed` (there is nothing to retry)."""
+def _store(archive: Archive, entry: Entry, stream, settings: Settings) -> bool:
+    """The core from the kernel into the entry. The disk's free space is watched while it is
+    written: a core that would take it below the dump.quota floor is not kept. On failure (a
+    full disk) nothing partial is kept: the entry says why, and it is `failed`."""
+    quota = settings.quota if "dump" not in settings.errors else Settings().quota
+    limit = settings.max_core if "dump" not in settings.errors else None
     size = 0
+    cut = False
     try:
         fd = entry.folder.create("core")
         with os.fdopen(fd, "wb") as out:
@@ -106,8 +111,14 @@ def _store(archive: Archive, entry: Entry, stream) -> bool:
                 chunk = stream.read(COPY_CHUNK)
                 if not chunk:
                     break
+                if limit is not None and size + len(chunk) > limit:
+                    out.write(chunk[:limit - size])
+                    size, cut = limit, True
+                    break
                 out.write(chunk)
                 size += len(chunk)
+                if size % FREE_CHECK_BYTES < COPY_CHUNK and archive.root.free_percent() < quota:
+                    raise OSError(f"the disk reached the dump.quota floor of {quota:g}% free")
             out.flush()
     except OSError as error:
         entry.folder.remove("core")
@@ -117,6 +128,9 @@ def _store(archive: Archive, entry: Entry, stream) -> bool:
         archive.log(f"{entry.id}: {entry.error}")
         return False
     entry.size = size
+    if cut:
+        entry.cut_at = limit
+        archive.log(f"{entry.id}: the core was cut at dump.max_size ({limit} bytes)")
     return _save(entry)
 
 
@@ -155,7 +169,7 @@ def run_snapshot_step(entry: Entry, settings: Settings, archive: Archive) -> int
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, timeout=SNAPSHOT_TIMEOUT, text=True, errors="replace",
-                              cwd="/", env={**os.environ, **CLEAN_ENVIRONMENT})
+                              cwd="/", env=_step_environment())
     except subprocess.TimeoutExpired:
         return _failed(archive, entry, f"the snapshot step took more than {SNAPSHOT_TIMEOUT} s")
     if done.returncode < 0:
@@ -171,6 +185,13 @@ def run_snapshot_step(entry: Entry, settings: Settings, archive: Archive) -> int
             return _failed(archive, fresh, lines[-1] if lines else f"the snapshot step exited with {done.returncode}")
         return 1
     return 0
+
+
+def _step_environment() -> dict[str, str]:
+    """The snapshot step's environment: the clean one, and the switches tests turn on."""
+    kept = {name: os.environ[name] for name in (FAULT_VARIABLE, "HYDRA_DEBUG", "HYDRA_CAPTURE_SECONDS")
+            if name in os.environ}
+    return {**CLEAN_ENVIRONMENT, **kept}
 
 
 def _failed(archive: Archive, entry: Entry, reason: str) -> int:
@@ -222,7 +243,8 @@ def process(settings: Settings, entry_id: str) -> int:
     except OSError as error:
         return _failed(archive, entry, f"writing the snapshot failed: {error.strerror or error}; the core is kept")
     entry.route, entry.snapshot, entry.error = route, folder.child_path(entry.snapshot_name), None
-    entry.warnings = [printable(w)[:500] for w in crash.warnings[:20]]
+    cut = [f"the core was cut at dump.max_size ({entry.cut_at} bytes)"] if entry.cut_at else []
+    entry.warnings = cut + [printable(w)[:500] for w in crash.warnings[:20]]
     if crash.truncated:
         entry.state = PARTIAL
         _save(entry)
@@ -240,11 +262,18 @@ def process(settings: Settings, entry_id: str) -> int:
 
 
 def _check_rules(path: str | None):
-    """The fingerprint rules file, read here with root's rights (it is the administrator's)."""
-    from hydra.analysis.fingerprint import RulesError, load_rules
+    """The fingerprint rules file: the administrator's (checked as the config is), read here."""
+    from hydra.analysis.fingerprint import RulesError, default_rules, parse_rules
+    from hydra.coresnap.folder import read_trusted_file
 
+    if path is None:
+        return default_rules()
     try:
-        return load_rules(path)
+        text = read_trusted_file(path).decode("utf-8")
+        return parse_rules(text, path).extend(default_rules())
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"fingerprint_rules {path}: refused: {getattr(error, 'strerror', None) or error}") \
+            from None
     except RulesError as error:
         raise SettingsError(f"fingerprint_rules: {error}") from None
 
@@ -277,7 +306,7 @@ def _snapshot_as_owner(entry: Entry, core: int, rules) -> bytes:
         from hydra.capture.corefile import read_core
 
         info = read_core(f"{entry.id}/core", core)
-        user = User.named(65534 if info.uid is None else info.uid, 65534 if info.gid is None else info.gid)
+        user = User.named(65534 if info.uid is None else info.uid)
     else:
         user = User(entry.uid, entry.uid if entry.gid is None else entry.gid, tuple(entry.groups))
     if not another_user(user):

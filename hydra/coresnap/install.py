@@ -46,17 +46,33 @@ def read_pattern() -> str:
         return handle.read().strip()
 
 
+def _own_config() -> str:
+    """This user's config, found through the user database, not HOME or XDG_CONFIG_HOME
+    (which `sudo -E` or `su` carry over from the user who asked)."""
+    import pwd
+
+    from hydra.config import config_dir
+
+    if os.geteuid() != 0:
+        return str(config_dir() / "config.toml")
+    return os.path.join(pwd.getpwuid(0).pw_dir, ".config", "hydra", "config.toml")
+
+
 def install(settings) -> tuple[str, list[str]]:
     """Point core_pattern at the handler. The archive is made (root-owned, 0700) or checked
     first; the config the handler is to read is named on its line: the one given, else the
     user's, if there is one (the kernel runs the handler with HOME=/)."""
-    from hydra.config import config_dir
     from hydra.coresnap.archive import Archive
 
     directory = settings.directory
     config_file = settings.config_file
-    if config_file is None and (config_dir() / "config.toml").is_file():
-        config_file = str(config_dir() / "config.toml")
+    default = _own_config()
+    if config_file is None and os.path.isfile(default):
+        config_file = default
+    if config_file is not None:
+        from hydra.coresnap.folder import open_trusted_file
+
+        os.close(open_trusted_file(config_file))     # refused unless it is the administrator's
     line = handler_line(directory, os.path.abspath(config_file) if config_file else None)
     previous = read_pattern()
     notes = check_setup(previous)

@@ -8,6 +8,7 @@
     route = ["db postgres|mysqld", "web nginx.*"]          # NAME <regex on the executable>
     [coresnap.dump]
     quota = 10                           # percent of the disk to keep free; below it cores are skipped
+    max_size = "4G"                      # a larger core is cut there (the kernel ignores ulimit -c for pipes)
     [coresnap.purge]
     age = "2w"                           # <N><s|m|h|d|w|M>
     disabled = false
@@ -38,6 +39,16 @@ def default_directory() -> str:
     return os.path.join(base, "hydra", "coresnap")
 
 
+SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"(\d{1,15})([KMGT]?)", text.strip())
+    if not match:
+        raise ValueError(f"dump.max_size {text!r}: write <N>[K|M|G|T], e.g. 4G")
+    return int(match[1]) * SIZE_UNITS[match[2]]
+
+
 def parse_age(text: str) -> int:
     match = re.fullmatch(r"(\d{1,9})([smhdwM])", text.strip())
     if not match:
@@ -50,6 +61,7 @@ class Settings:
     directory: str = field(default_factory=default_directory)
     config_file: str | None = None
     quota: float = 5.0
+    max_core: int | None = None       # bytes of one core kept at most (None: no limit)
     purge_age: int = 30 * 86400
     purge_disabled: bool = False
     keep_core: bool = False
@@ -74,7 +86,8 @@ class Settings:
 def load_settings(config_file: str | None = None, directory: str | None = None,
                   user_config: bool = True) -> Settings:
     """Settings from config_file; without one, from the user's config when user_config."""
-    from hydra.config import config_dir, read_toml, user_files
+    from hydra.config import config_dir, parse_toml, user_files
+    from hydra.coresnap.folder import read_trusted_file
 
     settings = Settings(config_file=config_file)
     path = config_file
@@ -84,7 +97,12 @@ def load_settings(config_file: str | None = None, directory: str | None = None,
     data: dict = {}
     if path is not None:
         try:
-            data = read_toml(path)
+            # the handler runs as root: its config must be the administrator's own
+            data = parse_toml(read_trusted_file(path).decode("utf-8"), path)
+        except FileNotFoundError:
+            settings.errors["file"] = f"{path}: no such file"
+        except (OSError, UnicodeDecodeError) as error:
+            settings.errors["file"] = f"{path}: refused: {getattr(error, 'strerror', None) or error}"
         except ValueError as error:
             settings.errors["file"] = str(error)
     table = data.get("coresnap") or {}
@@ -120,6 +138,8 @@ def _read(settings: Settings, table: dict, top: dict, path: str) -> None:
             if isinstance(quota, bool) or not isinstance(quota, (int, float)) or not 0 <= quota <= 100:
                 raise ValueError(f"dump.quota {quota!r}: write a percentage from 0 to 100")
             settings.quota = float(quota)
+        if "max_size" in dump:
+            settings.max_core = parse_size(str(dump["max_size"]))
 
     def purge():
         purge = table.get("purge") or {}
@@ -139,6 +159,13 @@ def _read(settings: Settings, table: dict, top: dict, path: str) -> None:
         if command is not None:
             if not isinstance(command, str) or not os.path.isabs(command):
                 raise ValueError("defaults_command: write the absolute path of a program")
+            from hydra.coresnap.folder import open_trusted_file
+
+            try:
+                os.close(open_trusted_file(command))       # root runs it: it must be root's
+            except OSError as error:
+                raise ValueError(f"defaults_command {command}: refused: "
+                                 f"{getattr(error, 'strerror', None) or error}") from None
             settings.defaults_command = command
 
     def routes():

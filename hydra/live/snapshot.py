@@ -38,6 +38,8 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
                 threads = [(tid, *stopped.registers(tid)) for tid in order]
                 mappings = read_maps(pid)          # read stopped: no mapping changes meanwhile
                 copied = write_core(core, pid, threads, mappings, {**facts.process, **identity})
+                # whose process it is, read while it is held (its pid cannot be reused yet)
+                status = proc.read_text(f"/proc/{pid}/status") or ""
             resumed_at = time.perf_counter()
         except PtraceError as error:
             if error.errno == errno.EPERM:
@@ -55,7 +57,7 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
         options.environment = with_environment
         if not options.exe and identity.get("exe") and os.path.exists(identity["exe"]):
             options.exe = identity["exe"]
-        user = User.of_status(proc.read_text(f"/proc/{pid}/status") or "")
+        user = User.of_status(status)
         crash = capture_for(user, f"process {pid}", options, core.fileno())
     proc.apply(facts, crash)
     crash.origin = "live"

@@ -40,6 +40,8 @@ class Variable:
     note: str | None = None
     children: list[Variable] = field(default_factory=list)
     omitted: int = 0
+    type_id: int | None = None       # its type in the crash's type table (top-level variables)
+    raw: bytes | None = None         # the bytes of a value that is not in memory (a register's)
 
     def path_child(self, name: str) -> Variable | None:
         for child in self.children:

@@ -41,6 +41,25 @@ def map_input(path: str, what: str, fd: int | None = None) -> tuple[mmap.mmap, i
         raise BadInput(path, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
 
 
+class NotRegular(OSError):
+    """A path that names a FIFO, a device or a folder where a file was expected."""
+
+
+def open_regular(path: str) -> int:
+    """A descriptor of the regular file at path, for reading. A FIFO or a device named by a
+    dump (a source path, a debug link) is refused rather than waited on: it is opened
+    without blocking, checked, and only then made blocking."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(f"{path}: not a regular file")
+        os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def data_bytes(fd: int) -> int:
     """How many bytes of an open file hold data, holes left out (SEEK_DATA/SEEK_HOLE): a
     measure of a sparse file that does not depend on how its filesystem counts blocks."""

@@ -41,7 +41,8 @@ MAX_SOURCE_BYTES = 16 << 20     # capture keeps no larger source file
 # thousand a thread, and a few tens of thousands in all; more is a hostile file)
 MAX_THREAD_FRAMES = 1 << 15
 MAX_FRAMES_READ = 1 << 17
-MAX_VARIABLE_CHUNK_BYTES = 64 << 20     # a chunk closes past 1 MiB; one thread's variables stay far below
+MAX_VARIABLE_CHUNK_BYTES = 64 << 20
+MAX_RAW_BYTES = 64              # a register-held value's bytes (vector registers are 64)     # a chunk closes past 1 MiB; one thread's variables stay far below
 # Blobs smaller than this share compressed blocks: a small crash is mostly small pieces
 # (code around each pc, a few stack pages, one source file), and one stream over all of
 # them compresses far better than a stream each.
@@ -134,7 +135,10 @@ def _variable_out(var: Variable, shared: dict[int, list] | None = None) -> list:
         children = shared.get(id(var.children))
         if children is None:
             children = shared[id(var.children)] = [_variable_out(child, shared) for child in var.children]
-    return [var.name, var.type, var.value, var.kind, var.address, var.size, var.note, children, var.omitted]
+    out = [var.name, var.type, var.value, var.kind, var.address, var.size, var.note, children, var.omitted]
+    if var.type_id is not None or var.raw is not None:
+        out += [var.type_id, var.raw]          # 3.0: a top-level variable's type and bytes
+    return out
 
 
 def _registers_out(registers: dict[str, int]) -> dict:
@@ -256,6 +260,18 @@ def decode_threads(data: bytes) -> list[Thread]:
     return threads
 
 
+def _sources_out(crash: Crash, blobs: _BlobWriter) -> list:
+    """Each source's text once, however many paths name it (capture shares the text)."""
+    stored: dict[int, list[int]] = {}
+    out = []
+    for source in crash.sources.values():
+        text = source.text
+        if id(text) not in stored:
+            stored[id(text)] = blobs.put(text.encode("utf-8", "surrogateescape"))
+        out.append([source.path, stored[id(text)]])
+    return out
+
+
 def _document(crash: Crash, blobs: _BlobWriter) -> dict:
     register_sets: dict[int, int] = {}
     register_list: list[dict] = []
@@ -306,8 +322,7 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
         "memory": [[start, len(piece), region.kind, blobs.put(piece)]
                    for region in crash.memory.regions
                    for start, piece in _pieces(region.start, region.data)],
-        "sources": [[s.path, blobs.put(s.text.encode("utf-8", "surrogateescape"))]
-                    for s in crash.sources.values()],
+        "sources": _sources_out(crash, blobs),
         "globals": [_variable_out(v) for v in crash.globals],
         "classifiers": [[c.name, c.detail] for c in crash.classifiers],
         "annotations": [
@@ -476,14 +491,18 @@ def _annotation_in(raw: dict) -> Annotation:
 
 
 def _variable_in(raw, depth: int = 0) -> Variable:
-    name, type_, value, kind, address, size, note, children, omitted = raw
+    if not isinstance(raw, list) or len(raw) not in (9, 11):
+        raise ValueError("a variable is not a list of 9 or 11 fields")
+    name, type_, value, kind, address, size, note, children, omitted = raw[:9]
+    type_id, data = raw[9:] if len(raw) == 11 else (None, None)
     if depth > 64 or not isinstance(children, list):
         children = []
     return Variable(name=_text(name), type=_text(type_), value=_text(value), kind=_text(kind) or "local",
                     address=_number(address), size=_number(size),
                     note=note if isinstance(note, str) else None,
                     children=[_variable_in(c, depth + 1) for c in children],
-                    omitted=_number(omitted) or 0)
+                    omitted=_number(omitted) or 0, type_id=_number(type_id),
+                    raw=data if isinstance(data, bytes) and len(data) <= MAX_RAW_BYTES else None)
 
 
 def _crash(doc: dict, blobs: _Blobs) -> Crash:

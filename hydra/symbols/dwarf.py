@@ -68,6 +68,11 @@ class _Attribute(ctypes.Structure):
 _DieP = ctypes.POINTER(_Die)
 
 
+class DwarfOp(ctypes.Structure):
+    _fields_ = [("atom", ctypes.c_uint8), ("number", ctypes.c_uint64), ("number2", ctypes.c_uint64),
+                ("offset", ctypes.c_uint64)]
+
+
 def _load_libdw():
     candidates = []
     try:
@@ -144,6 +149,24 @@ def _load_libdw():
         lib.dwarf_filesrc.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
         lib.dwarf_entrypc.restype = ctypes.c_int
         lib.dwarf_entrypc.argtypes = [_DieP, ctypes.POINTER(ctypes.c_uint64)]
+        # for reading types (dwarftypes.py)
+        lib.dwarf_offdie.restype = _DieP
+        lib.dwarf_offdie.argtypes = [ctypes.c_void_p, ctypes.c_uint64, _DieP]
+        lib.dwarf_formsdata.restype = ctypes.c_int
+        lib.dwarf_formsdata.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_int64)]
+        lib.dwarf_formflag.restype = ctypes.c_int
+        lib.dwarf_formflag.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_bool)]
+        lib.dwarf_hasattr.restype = ctypes.c_int
+        lib.dwarf_hasattr.argtypes = [_DieP, ctypes.c_uint]
+        lib.dwarf_whatform.restype = ctypes.c_uint
+        lib.dwarf_whatform.argtypes = [ctypes.POINTER(_Attribute)]
+        lib.dwarf_getlocation.restype = ctypes.c_int
+        lib.dwarf_getlocation.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.POINTER(DwarfOp)),
+                                          ctypes.POINTER(ctypes.c_size_t)]
+        lib.dwarf_nextcu.restype = ctypes.c_int
+        lib.dwarf_nextcu.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64),
+                                     ctypes.POINTER(ctypes.c_size_t), ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_void_p]
         return lib
     return None
 
@@ -175,6 +198,9 @@ class FunctionScope:
     entry: int | None = None        # the scope's entry address
     # parameters and locals declared as C++ references: name -> "&" or "&&"
     references: dict[str, str] = field(default_factory=dict)
+    # the DIE offset of each parameter's and local's type (the innermost declaration of a name)
+    types: dict[str, int] = field(default_factory=dict)
+    die: int | None = None          # the function's own DIE (its definition, for its type)
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -231,7 +257,16 @@ class DebugFile:
         cu = _Die()
         if not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
             return []
-        cu = self._split_unit(cu)
+        unit = self._split_unit(cu)
+        found = self._scopes_in(unit, address)
+        if unit.cu != cu.cu:
+            # DIE offsets in a split unit are the .dwo file's: no types are read through them
+            for scope in found:
+                scope.types, scope.die = {}, None
+        return found
+
+    def _scopes_in(self, cu: _Die, address: int) -> list[FunctionScope]:
+        lib = self.lib
         scopes = _DieP()
         count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
         if count <= 0:
@@ -320,6 +355,7 @@ class DebugFile:
             inlined=tag == DW_TAG_inlined_subroutine,
         )
         self._declarations(die, scope, address)
+        scope.die = self.lib.dwarf_dieoffset(ctypes.byref(self._origin(die)))
         entry = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
             scope.entry = entry.value
@@ -373,6 +409,7 @@ class DebugFile:
         blocks that do not hold address are not looked into."""
         lib = self.lib
         kinds: dict[str, str | None] = {}
+        types: dict[str, int] = {}
         level = [die]
         looked_at = depth = 0
         while level and depth < 32 and looked_at < MAX_DECLARATIONS:
@@ -390,6 +427,9 @@ class DebugFile:
                             if tag == DW_TAG_formal_parameter and depth == 0:
                                 scope.parameters.append(name)
                             kinds[name] = self._reference_kind(child)
+                            declared = self._type_offset(child)
+                            if declared is not None:
+                                types[name] = declared
                     elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and \
                             lib.dwarf_haspc(ctypes.byref(child), address) > 0:
                         inner.append(_Die.from_buffer_copy(child))
@@ -400,6 +440,16 @@ class DebugFile:
             level = inner
             depth += 1
         scope.references = {name: kind for name, kind in kinds.items() if kind}
+        scope.types = types
+
+    def _type_offset(self, die: _Die) -> int | None:
+        """The DIE offset of a declaration's type (through abstract origins), or None."""
+        attribute = _Attribute()
+        target = _Die()
+        if not self.lib.dwarf_attr_integrate(ctypes.byref(die), DW_AT_type, ctypes.byref(attribute)) or \
+                not self.lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target)):
+            return None
+        return self.lib.dwarf_dieoffset(ctypes.byref(target))
 
     def _reference_kind(self, die: _Die) -> str | None:
         """"&" or "&&" when the declared type is a reference (through typedefs and

@@ -10,6 +10,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from hydra.model.files import open_regular
+
 PT_LOAD = 1
 PT_NOTE = 4
 NT_GNU_BUILD_ID = 3
@@ -49,7 +51,7 @@ class _OpenFiles:
         with self.lock:
             fd = self.descriptors.get(path)
             if fd is None:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                fd = open_regular(path)
                 self.descriptors[path] = fd
                 if len(self.descriptors) > self.limit:
                     os.close(self.descriptors.popitem(last=False)[1])
@@ -72,7 +74,7 @@ def _elf64_header(handle) -> bytes | None:
 @functools.lru_cache(maxsize=512)
 def open_image(path: str) -> ElfImage | None:
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_regular(path), "rb") as handle:
             header = _elf64_header(handle)
             if header is None:
                 return None
@@ -118,7 +120,7 @@ class SectionTable:
 def section_table(path: str) -> SectionTable | None:
     """The section headers of a 64-bit little-endian ELF file, by name, or None."""
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_regular(path), "rb") as handle:
             header = _elf64_header(handle)
             if header is None:
                 return None

@@ -30,7 +30,7 @@ import msgpack
 from hydra.model.files import atomic_output, remove_stale_temporaries
 from hydra.symbols.dwarf import FunctionScope
 
-VERSION = 3
+VERSION = 4
 MAX_ENTRIES = 4096              # addresses remembered per debug file, the newest kept
 MAX_SCOPES = 64                 # functions around one address (inline depth)
 MAX_FILE_BYTES = 8 << 20
@@ -192,7 +192,7 @@ def _stamp(location: str) -> tuple[int, int] | None:
 
 def _scope_out(scope: FunctionScope) -> list:
     return [scope.name, scope.linkage_name, scope.parameters, scope.inlined,
-            scope.call_file, scope.call_line, scope.entry, scope.references]
+            scope.call_file, scope.call_line, scope.entry, scope.references, scope.types, scope.die]
 
 
 def _optional(value, kind) -> bool:
@@ -200,16 +200,19 @@ def _optional(value, kind) -> bool:
 
 
 def _scope_in(item) -> FunctionScope:
-    if not isinstance(item, list) or len(item) != 8:
+    if not isinstance(item, list) or len(item) != 10:
         raise ValueError("not a scope")
-    name, linkage, parameters, inlined, call_file, call_line, entry, references = item
+    name, linkage, parameters, inlined, call_file, call_line, entry, references, types, die = item
     if not (isinstance(name, str) and _optional(linkage, str) and isinstance(inlined, bool)
             and _optional(call_file, str) and _optional(call_line, int) and _optional(entry, int)
             and isinstance(parameters, list) and all(isinstance(p, str) for p in parameters)
             and isinstance(references, dict)
-            and all(isinstance(k, str) and v in ("&", "&&") for k, v in references.items())):
+            and all(isinstance(k, str) and v in ("&", "&&") for k, v in references.items())
+            and isinstance(types, dict) and all(isinstance(k, str) and isinstance(v, int) for k, v in types.items())
+            and _optional(die, int)):
         raise ValueError("not a scope")
-    return FunctionScope(name, linkage, list(parameters), inlined, call_file, call_line, entry, dict(references))
+    return FunctionScope(name, linkage, list(parameters), inlined, call_file, call_line, entry, dict(references),
+                         dict(types), die)
 
 
 def _read(location: str, identity: list) -> dict[int, list[FunctionScope]] | None:
@@ -225,7 +228,7 @@ def _read(location: str, identity: list) -> dict[int, list[FunctionScope]] | Non
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             return None
-        document = msgpack.unpackb(data, raw=False, strict_map_key=False, max_map_len=16,
+        document = msgpack.unpackb(data, raw=False, strict_map_key=False, max_map_len=1 << 15,
                                    max_array_len=max(MAX_ENTRIES, 4096), max_bin_len=0, max_ext_len=0)
         if not isinstance(document, dict) or document.get("version") != VERSION or \
                 document.get("identity") != identity or not isinstance(document.get("scopes"), list):

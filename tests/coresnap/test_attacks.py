@@ -314,3 +314,152 @@ def test_the_environment_is_blanked_in_coresnap_snapshots(shared):
     crash = read_snapshot(entry["snapshot"])
     assert secret not in snapshot_text(crash) and "SECRET_TOKEN" not in snapshot_text(crash)
     assert crash.crashed_thread.frames[0].function == "lookup_price"
+
+
+def test_a_config_the_administrator_does_not_own_is_refused(secret_crash, shared):
+    """A config (and the program it names) that another user could write is never used:
+    the core is kept, pending, with the reason, and the program is not run."""
+    folder = shared / "userconfig"
+    folder.mkdir()
+    os.chown(folder, NOBODY, NOBODY)
+    marker = shared / "ran"
+    script = folder / "pwn.sh"
+    config = folder / "config.toml"
+    as_nobody(["sh", "-c", f"printf '#!/bin/sh\\ntouch {marker}\\n' > {script} && chmod 755 {script} && "
+                           f"printf '[coresnap]\\ndefaults_command = \"{script}\"\\n' > {config}"], check=True)
+    archive = shared / "archive"
+    done = handle(archive, secret_crash["core"].read_bytes(), secret_crash["exe"], uid=NOBODY, config=config)
+    assert done.returncode == 1
+    assert not marker.exists()
+    [entry] = entries(archive)
+    assert entry["state"] == "pending" and "refused" in entry["error"] and "owned by uid 65534" in entry["error"]
+    # a root-owned config naming a program the user owns: the program is refused too
+    root_config = shared / "config.toml"
+    root_config.write_text(f'[coresnap]\ndefaults_command = "{script}"\n')
+    done = handle(archive, secret_crash["core"].read_bytes(), secret_crash["exe"], uid=NOBODY, config=root_config,
+                  pid=4343)
+    assert done.returncode == 1 and not marker.exists()
+    pending = [e for e in entries(archive) if e["pid"] == 4343][0]
+    assert "defaults_command" in pending["error"]
+
+
+def test_the_core_files_group_is_not_the_users(secret_crash, tmp_path):
+    """A core in a setgid folder takes the folder's group; the capture gets the owner's groups."""
+    from hydra.capture.asuser import User
+
+    st = os.stat(secret_crash["core"])
+    fake = os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, NOBODY, 42, st.st_size,
+                           st.st_atime, st.st_mtime, st.st_ctime))
+    user = User.owning(fake)
+    assert user.uid == NOBODY and user.gid != 42 and 42 not in user.groups
+
+
+def test_a_fifo_in_place_of_the_binary_does_not_hang_the_handler(shared):
+    """The capture for another user stops after its time limit (set short here)."""
+    exe = shared / "victim"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(PROGRAMS / "null_deref.c")], check=True)
+    exe.chmod(0o755)
+    run = shared / "run"
+    run.mkdir()
+    os.chown(run, NOBODY, NOBODY)
+    import resource
+
+    as_nobody([str(exe)], cwd=run, capture_output=True, timeout=60,
+              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (-1, -1)))
+    [core] = list(run.glob("core*"))
+    exe.unlink()
+    os.mkfifo(exe)
+    archive = shared / "archive"
+    done = handle(archive, core.read_bytes(), str(exe), uid=NOBODY,
+                  env={**os.environ, "HYDRA_CAPTURE_SECONDS": "20"})
+    assert done.returncode == 1
+    [entry] = entries(archive)
+    assert entry["state"] == "pending" and "took more than 20 s" in entry["error"]
+
+
+def test_sources_named_many_times_are_kept_once(shared):
+    """A hundred paths to one large file, and procfs files, named by #line."""
+    from hydra.snapshot import read_snapshot
+
+    big = shared / "big.c"
+    big.write_text("int filler;\n" * 100_000)          # 1.2 MB
+    lines = ["#include <stdio.h>"]
+    for number in range(100):
+        link = shared / f"src{number}.c"
+        link.symlink_to(big)
+        lines += [f'#line 1 "{link}"', f"int f{number}(int *p) {{ return *p + {number}; }}"]
+    lines += ['#line 1 "/proc/self/status"', "int g(int *p) { return f0(p) + f99(p); }",
+              '#line 1 "/proc/self/maps"', "int main(void) { return g(0); }"]
+    source = shared / "many.c"
+    source.write_text("\n".join(lines) + "\n")
+    exe = shared / "many"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(source)], check=True)
+    run = shared / "run"
+    run.mkdir()
+    import resource
+
+    subprocess.run([str(exe)], cwd=run, capture_output=True, timeout=60,
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (-1, -1)))
+    [core] = list(run.glob("core*"))
+    out = shared / "many.hsnap"
+    done = subprocess.run(hydra_command() + ["snap", str(core), "-o", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size < 2 << 20
+    crash = read_snapshot(str(out))
+    assert "/proc/self/status" not in crash.sources and "/proc/self/maps" not in crash.sources
+    assert str(shared / "src0.c") in crash.sources
+
+
+def test_secret_named_values_copied_by_the_program_are_blanked(shared):
+    """A token the program copied to the heap and into a struct reads as blanked in values."""
+    source = shared / "copies.c"
+    source.write_text(
+        '#include <stdlib.h>\n#include <string.h>\n'
+        'struct conf { char token[64]; int port; };\n'
+        'int use(const char *dup, struct conf *c) { volatile int *p = 0; return *p + dup[0] + c->port; }\n'
+        'int main(void) { const char *t = getenv("API_TOKEN"); char *dup = strdup(t);\n'
+        '  struct conf c = {{0}, 80}; strncpy(c.token, t, 63); return use(dup, &c); }\n')
+    exe = shared / "copies"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(source)], check=True)
+    run = shared / "run"
+    run.mkdir()
+    import resource
+
+    secret = "tok-" + os.urandom(8).hex()
+    subprocess.run([str(exe)], cwd=run, env={"API_TOKEN": secret, "PATH": "/usr/bin:/bin"}, capture_output=True,
+                   timeout=60, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (-1, -1)))
+    [core] = list(run.glob("core*"))
+    done = subprocess.run(hydra_command() + ["bt", "--full", str(core)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "use (dup=" in done.stdout
+    assert secret not in done.stdout and "<environment value blanked>" in done.stdout
+    kept = subprocess.run(hydra_command() + ["bt", "--full", "--env", str(core)], capture_output=True, text=True,
+                          timeout=300)
+    assert secret in kept.stdout            # with --env it is kept: the test can fail
+
+
+def test_the_disk_floor_is_kept_while_a_core_is_stored(secret_crash, shared):
+    mount = shared / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        archive = mount / "archive"
+        config = shared / "config.toml"
+        config.write_text("[coresnap]\n[coresnap.dump]\nquota = 50\n")
+        big = secret_crash["core"].read_bytes() + os.urandom(40 << 20)
+        done = handle(archive, big, secret_crash["exe"], uid=NOBODY, config=config)
+        assert done.returncode == 1
+        [entry] = entries(archive)
+        assert entry["state"] == "failed" and "dump.quota floor" in entry["error"]
+        st = os.statvfs(mount)
+        assert st.f_bavail / st.f_blocks > 0.5
+        config.write_text('[coresnap]\n[coresnap.dump]\nquota = 0\nmax_size = "64K"\n')
+        done = handle(archive, big, secret_crash["exe"], uid=NOBODY, config=config, pid=4343)
+        cut = [e for e in entries(archive) if e["pid"] == 4343][0]
+        assert cut["size"] == 64 << 10 and cut["state"] == "partial"
+        assert any("max_size" in w for w in cut["warnings"])
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
