@@ -15,7 +15,8 @@ from hydra import __version__
 from hydra.model.errors import BadInput
 from hydra.model.text import printable
 
-COMMANDS = ("snap", "bt", "fingerprint", "coresnap")
+COMMANDS = ("snap", "bt", "fingerprint", "coresnap", "print", "ptype", "whatis", "x")
+QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
 def _capture_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     fingerprint.add_argument("files", nargs="+", metavar="FILE", help="snapshots, cores and minidumps")
     fingerprint.add_argument("--json", action="store_true", help="print JSON")
     _capture_arguments(fingerprint)
+
+    for name, what in (("print", "evaluate an expression as gdb's print does (print/x FILE EXPR: a format)"),
+                       ("ptype", "a type, or an expression's type, written out as gdb's ptype does"),
+                       ("whatis", "the name of a type or an expression's type, as gdb's whatis"),
+                       ("x", "examine memory as gdb's x does")):
+        question = commands.add_parser(name, help=what)
+        question.add_argument("file", metavar="FILE", help="a snapshot (or a core, captured first)")
+        question.add_argument("expression", metavar="EXPR", nargs="+", help="the expression (or address)")
+        question.add_argument("--thread", type=int, metavar="TID", help="in this thread (default: the crashed one)")
+        question.add_argument("--frame", type=int, metavar="N", default=0, help="in this frame (default: 0)")
+        question.add_argument("--json", action="store_true", help="print JSON")
+        if name == "x":
+            question.add_argument("--count", type=int, default=1, metavar="N", help="units to show")
+            question.add_argument("--unit", choices=("b", "h", "w", "g"), help="unit size (default: w)")
+            question.add_argument("--format", default="x", metavar="F", help="x d u o t a c f s i z (default: x)")
+        _capture_arguments(question)
 
     coresnap = commands.add_parser("coresnap", help="collect every crash on this machine as a snapshot")
     actions = coresnap.add_subparsers(dest="action", required=True)
@@ -174,9 +191,15 @@ def _view(argv: list[str]) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    fmt = None
+    if argv and argv[0].startswith(("print/", "p/", "x/")):       # gdb's print/x and x/4xw
+        word, _, fmt = argv[0].partition("/")
+        argv = ["print" if word == "p" else word] + argv[1:]
     if not argv or argv[0] not in COMMANDS:
         return _view(argv)
     args = _parser().parse_args(argv)
+    if args.command in QUESTIONS:
+        return _question(args, fmt)
     if args.command in ("snap", "bt"):
         # one crash is read, written or printed, then the process ends: its objects are
         # acyclic trees the cycle collector would rescan many times to free nothing
@@ -237,6 +260,50 @@ def _run(argv: list[str]) -> int:
             sys.stdout.write(format_text(crash, args.full, args.thread))
         return 0
     return 2
+
+
+def _question(args, fmt: str | None) -> int:
+    """print, ptype, whatis and x over a snapshot: one answer, or one line and status 2."""
+    from hydra.evaluate import EvalError, Session
+    from hydra.evaluate.commands import run_command
+    from hydra.loader import detect, open_crash
+
+    gc.disable()
+    _exit_at_once.append(True)
+    kind = detect(args.file)
+    crash = open_crash(args.file, _capture_options(args) if kind == "core" else None, args.symbols,
+                       rules_file(args), not args.no_analysis)
+    thread = crash.thread(args.thread) if args.thread is not None else crash.crashed_thread
+    if thread is None:
+        raise BadInput(args.file, f"no thread {args.thread} in this crash" if args.thread is not None
+                       else "no threads in this crash")
+    frame = next((f for f in thread.frames if f.index == args.frame), None)
+    if frame is None and (args.frame or thread.frames):
+        raise BadInput(args.file, f"no frame #{args.frame} in thread {thread.tid}")
+    if not len(crash.types) and kind != "core":
+        _warn_once(args.file, "this snapshot has no type table (made by an older Hydra, or a minidump): "
+                              "only registers and symbols can be asked")
+    session = Session(crash, thread, frame)
+    expression = " ".join(args.expression)
+    if args.command == "x":
+        spec = fmt if fmt is not None else f"{args.count}{args.format}{args.unit or ''}"
+        line = f"x/{spec} {expression}"
+    else:
+        line = f"{args.command}{'/' + fmt if fmt else ''} {expression}"
+    try:
+        text = run_command(session, line)
+    except EvalError as error:
+        raise BadInput(expression, error.message) from None
+    if args.json:
+        json.dump({"command": line, "thread": thread.tid, "frame": args.frame, "output": text}, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def _warn_once(path: str, text: str) -> None:
+    print(f"hydra: {printable(path)}: {text}", file=sys.stderr)
 
 
 def _snap_pid(args) -> int:

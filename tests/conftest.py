@@ -71,7 +71,9 @@ class ProgramFactory:
                  args: tuple[str, ...] = ()) -> CrashedProgram:
         key = (source, opt, extra, args)
         if key not in self.cache:
-            stem = Path(source).stem + opt.replace("-", "_") + "".join(e.replace("-", "_").replace("=", "_") for e in extra)
+            suffix = Path(source).suffix
+            stem = Path(source).stem + ("" if suffix == ".c" else "_" + suffix[1:]) + opt.replace("-", "_") + \
+                "".join(e.replace("-", "_").replace("=", "_") for e in extra)
             exe_dir = self.root / stem
             workdir = exe_dir / ("run_" + "_".join(args) if args else "run")
             workdir.mkdir(parents=True, exist_ok=True)

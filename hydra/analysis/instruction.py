@@ -131,3 +131,49 @@ def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64)
 
 def is_canonical(address: int) -> bool:
     return address < CANONICAL_LOW or address >= CANONICAL_HIGH
+
+
+_ENGINES: dict = {}
+
+
+def engine(architecture: str, thumb: bool = False, att: bool = False):
+    """A capstone disassembler for the architecture (the one front end the views, analysis
+    and the evaluator share); None when capstone is missing or the architecture unknown."""
+    key = (architecture, thumb, att)
+    if key not in _ENGINES:
+        try:
+            import capstone
+        except ImportError:
+            return None
+        modes = {"x86_64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
+                 "x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
+                 "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
+                 "arm": (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)}
+        if architecture not in modes:
+            return None
+        md = capstone.Cs(*modes[architecture])
+        if att and architecture in ("x86_64", "x86"):
+            md.syntax = capstone.CS_OPT_SYNTAX_ATT
+        _ENGINES[key] = md
+    return _ENGINES[key]
+
+
+def disassemble(code: bytes, address: int, architecture: str, count: int, att: bool = True,
+                thumb: bool = False) -> list[tuple[int, int, str]]:
+    """(address, size, text) of up to count instructions; AT&T syntax spelled as gdb's
+    disassembler spells it (`mov    (%rax),%eax`) unless att is False."""
+    md = engine(architecture, thumb, att)
+    if md is None:
+        return []
+    out = []
+    try:
+        for instruction in md.disasm_lite(code, address, count):
+            at, size, mnemonic, operands = instruction
+            if att and architecture in ("x86_64", "x86"):
+                text = f"{mnemonic:<6} {operands.replace(', ', ',')}".rstrip() if operands else mnemonic
+            else:
+                text = f"{mnemonic} {operands}".strip()
+            out.append((at, size, text))
+    except Exception:      # capstone raises its own error for bad bytes
+        pass
+    return out

@@ -26,6 +26,8 @@ from hydra.symbols.elffile import open_image
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
+from hydra.capture.symboltable import build_symbols
+from hydra.capture.typetable import TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.model import BadInput
@@ -64,6 +66,7 @@ class CaptureOptions:
     debug_cache: str | None = None    # inflated copies of compressed debug files (debugcache)
     scope_cache: str | None = None    # function scopes remembered per debug file (scopecache)
     environment: bool = False         # keep the environment block (it may hold secrets)
+    memory: str = "default"           # default, heap or all: how much memory a snapshot keeps (MEMORY_CHOICES)
 
 
 def capture_core(path: str, options: CaptureOptions | None = None, fd: int | None = None) -> Crash:
@@ -126,8 +129,15 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
         walker = _FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
         crash.threads = _capture_threads(walker, info, options.analysis, mapped)
-        walker.close()
+        types = Types(walker.debug_files)
+        try:
+            functions = types.attach(walker.notes)
+            typed_globals = _typed_globals(prog, types, crash, functions)
+        finally:
+            types.close()
+            walker.close()
 
+        _follow_global_pointers(prog, reader, types.table, typed_globals)
         for name in options.globals:
             obj = _global_variable(prog, name, crash)
             if obj is None:
@@ -135,8 +145,10 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
                 continue
             crash.globals.append(reader.variable(name, obj, "global"))
 
-        _capture_memory(prog, info, crash, reader, walker, secrets)
+        crash.types = types.table
+        _capture_memory(prog, info, crash, reader, walker, secrets, options.memory, typed_globals)
         _capture_sources(crash, source_maps)
+        crash.symbols = build_symbols(prog, crash, functions, typed_globals)
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
         crash.attributes.update(env_attributes)
@@ -216,6 +228,8 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
             "scopes": walker.remembered.new_entries() if walker.remembered is not None else [],
+            "type_notes": walker.notes.handover(part),
+            "functions": [[path, die, entry] for (path, die), entry in walker.notes.functions.items()],
         }, use_bin_type=True)
 
     ranges_before = len(reader.ranges)
@@ -233,7 +247,50 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
     reader.object_bytes += theirs["object_bytes"]
     if walker.remembered is not None:
         walker.remembered.put_entries(theirs["scopes"])
-    return mine + decode_threads(theirs["threads"])
+    others = decode_threads(theirs["threads"])
+    walker.notes.take(others, theirs["type_notes"], theirs["functions"])
+    return mine + others
+
+
+def _typed_globals(prog: drgn.Program, types: Types, crash: Crash, functions: dict[int, int]) -> list[TypedGlobal]:
+    """The executable's globals and its functions' statics, with their types (and its
+    functions' types into `functions`)."""
+    main = _main_module(prog)
+    if main is None or not main.debug_file_path:
+        return []
+    found, complete = types.globals_of(main.debug_file_path, main.name, main.debug_file_bias, functions)
+    if not complete:
+        crash.warnings.append(f"{main.name}: only the globals of its first compile units are kept "
+                              f"(its debug info is large)")
+    return found
+
+
+FOLLOWED_GLOBALS = 256       # globals whose pointers' targets (a string, an object) a snapshot keeps
+
+
+def _follow_global_pointers(prog: drgn.Program, reader: ValueReader, table, typed_globals) -> None:
+    """What globals point at, themselves or through their members and elements (a string
+    literal in .rodata, a heap object), is kept as for locals: `print greeting` shows its text
+    from the snapshot."""
+    followed = 0
+    for typed in typed_globals:
+        if followed >= FOLLOWED_GLOBALS:
+            break
+        type_ = table.get(table.strip_typedefs(typed.type_id))
+        if type_ is None or type_.kind not in ("pointer", "struct", "class", "union", "array") or \
+                typed.variable.function:
+            continue
+        try:
+            obj = prog.variable(typed.variable.name)
+        except (LookupError, ValueError):
+            continue
+        if obj.address_ != typed.address:
+            continue
+        followed += 1
+        try:
+            reader.variable(typed.variable.name, obj, "global")
+        except Exception:       # a hostile value: its target is simply not kept
+            continue
 
 
 def _global_variable(prog: drgn.Program, name: str, crash: Crash):
@@ -475,6 +532,7 @@ class _FrameWalker:
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
         self.module_facts: dict[str, tuple[str | None, int, bool]] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
+        self.notes = TypeNotes()
 
     def close(self) -> None:
         for debug_file in self.debug_files.values():
@@ -654,6 +712,9 @@ class _FrameWalker:
             model_frame.locals = [v for name, v in variables.items() if name not in parameters]
             for variable in model_frame.args:
                 variable.kind = "arg"
+            if scope is not None and module is not None and module.debug_file_path:
+                self.notes.note(model_frame.args + model_frame.locals, scope, module.debug_file_path,
+                                module.debug_file_bias)
             thread.frames.append(model_frame)
         self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
         return added
@@ -775,8 +836,10 @@ def _environment(prog: drgn.Program, info: CoreInfo, crash: Crash, keep: bool) -
 
 
 def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: ValueReader,
-                    walker: _FrameWalker, secrets: list[bytes]) -> None:
-    ranges: list[tuple[int, int, str]] = []
+                    walker: _FrameWalker, secrets: list[bytes], memory: str = "default",
+                    typed_globals: list[TypedGlobal] = ()) -> None:
+    ranges: list[tuple[int, int, str]] = _global_ranges(info, crash, typed_globals)
+    ranges += _more_memory(info, crash, memory)
     for thread in crash.threads:
         sp = thread.registers.get(info.arch.sp)
         if sp is None:
@@ -802,6 +865,47 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
         data = _read_available(prog, start, end)
         for piece_start, piece in data:
             crash.memory.add(MemoryRegion(piece_start, len(piece), kind, _data=environment.scrub(piece, secrets)))
+
+
+MEMORY_CHOICES = ("default", "heap", "all")
+GLOBAL_DATA_BYTES = 16 << 20     # the executable's writable data and globals kept by default
+
+
+def _global_ranges(info: CoreInfo, crash: Crash, typed_globals) -> list[tuple[int, int, str]]:
+    """The executable's writable data (its globals), within GLOBAL_DATA_BYTES."""
+    executable = crash.process.executable
+    def size_of(typed) -> int:
+        type_ = crash.types.get(typed.type_id)
+        return max(1, type_.size or 8) if type_ is not None else 8
+
+    wanted = [(g.address, g.address + size_of(g)) for g in typed_globals if g.variable.constant is None]
+    wanted += [(entry.start, entry.end) for entry in crash.memory_map
+               if entry.path == executable and "w" in entry.perms]
+    ranges, left = [], GLOBAL_DATA_BYTES
+    for start, end in sorted(wanted):
+        size = min(end - start, left)
+        if size <= 0:
+            break
+        ranges.append((start, start + size, "global"))
+        left -= size
+    return ranges
+
+
+def _more_memory(info: CoreInfo, crash: Crash, memory: str) -> list[tuple[int, int, str]]:
+    """--memory heap: every anonymous writable mapping that is not a thread's stack (glibc's
+    heap and arenas, mmap'd blocks); --memory all: every writable mapping."""
+    if memory == "default":
+        return []
+    stacks = [thread.registers.get(info.arch.sp) for thread in crash.threads]
+    ranges = []
+    for entry in crash.memory_map:
+        if "w" not in entry.perms:
+            continue
+        anonymous = entry.path is None
+        stack = any(sp is not None and entry.start <= sp < entry.end for sp in stacks)
+        if memory == "all" or (anonymous and not stack):
+            ranges.append((entry.start, entry.end, "heap" if anonymous and not stack else "data"))
+    return ranges
 
 
 def _merge(ranges: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -137,7 +137,7 @@ class ValueReader:
                 raw = obj.to_bytes_()
                 var.value = char_array_literal(raw)
                 return
-            prefix = wide_prefix(element) if element is not None else None
+            prefix = wide_prefix(base.type) if element is not None else None
             if prefix is not None and length * (element.size or 1) <= MAX_VALUE_SIZE and obj.address_ is not None:
                 text = wide_text(obj.value_())
                 if text is not None:
@@ -222,7 +222,7 @@ class ValueReader:
             return
         if target.kind == TypeKind.FUNCTION:
             return
-        prefix = "" if is_char(target) else wide_prefix(target)
+        prefix = "" if is_char(target) else wide_prefix(target_type)
         if prefix is not None:
             self._c_string(var, address, target.size or 1, prefix)
             return

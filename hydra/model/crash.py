@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from hydra.model.memory import Memory
+from hydra.model.symbols import SymbolTable
+from hydra.model.types import TypeTable
 
 TRUST_LEVELS = ("context", "cfi", "frame_pointer", "scan", "inline")
 # the function name of the kernel's return path out of a signal handler, as gdb names it
@@ -248,7 +250,36 @@ class Crash:
     warnings: list[str] = field(default_factory=list)
     origin: str = "core"             # core, snapshot, live, minidump
     truncated: bool = False          # the dump was cut short: memory, and maybe frames, are missing
+    # read when first asked for: opening a snapshot does not pay for them
+    _types: TypeTable | None = field(default=None, repr=False)
+    _types_loader: Callable[[], TypeTable] | None = field(default=None, repr=False, compare=False)
+    _symbols: SymbolTable | None = field(default=None, repr=False)
+    _symbols_loader: Callable[[], SymbolTable] | None = field(default=None, repr=False, compare=False)
     _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def types(self) -> TypeTable:
+        """Types for evaluating expressions (empty when the snapshot has none: older
+        snapshots, minidumps)."""
+        if self._types is None:
+            self._types = self._types_loader() if self._types_loader else TypeTable()
+            self._types_loader = None
+        return self._types
+
+    @types.setter
+    def types(self, table: TypeTable) -> None:
+        self._types, self._types_loader = table, None
+
+    @property
+    def symbols(self) -> SymbolTable:
+        if self._symbols is None:
+            self._symbols = self._symbols_loader() if self._symbols_loader else SymbolTable()
+            self._symbols_loader = None
+        return self._symbols
+
+    @symbols.setter
+    def symbols(self, table: SymbolTable) -> None:
+        self._symbols, self._symbols_loader = table, None
 
     def thread(self, tid: int) -> Thread | None:
         for thread in self.threads:

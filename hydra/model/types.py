@@ -95,6 +95,7 @@ class Type:
     prototyped: bool = True      # FUNCTION: `int (void)` rather than `int ()`
     incomplete: bool = False     # a declaration without a definition
     containing: int | None = None    # MEMBER_POINTER: the class
+    template_parameters: list[tuple[str, int]] = field(default_factory=list)   # (T, int): ptype's [with T = int]
     language: str = "c"          # c, c++, rust, other: decides how names and values are spelled
 
     def spelled(self) -> str | None:

@@ -23,10 +23,12 @@ from hydra.model.crash import (
     Variable,
 )
 from hydra.model.memory import Memory, MemoryRegion
+from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
+from hydra.model.types import Kind, Member, Method, Type, TypeTable
 
 from hydra.snapshot import MAGIC
-FORMAT_VERSION = (2, 0)
-OLDEST_MAJOR = 1
+FORMAT_VERSION = (3, 0)
+OLDEST_MAJOR = 1                # 1.x and 2.x open without types and symbols: no evaluation
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 FLAG_LZMA_INDEX = 1
 # The index holds names, frames and references, never bulk data: a writer's index stays a
@@ -42,7 +44,10 @@ MAX_SOURCE_BYTES = 16 << 20     # capture keeps no larger source file
 MAX_THREAD_FRAMES = 1 << 15
 MAX_FRAMES_READ = 1 << 17
 MAX_VARIABLE_CHUNK_BYTES = 64 << 20
-MAX_RAW_BYTES = 64              # a register-held value's bytes (vector registers are 64)     # a chunk closes past 1 MiB; one thread's variables stay far below
+MAX_RAW_BYTES = 64              # a register-held value's bytes (vector registers are 64)
+MAX_TABLE_BYTES = 256 << 20     # the type table and the symbols, each
+MAX_TYPES = 1 << 21
+MAX_SYMBOLS = 1 << 21     # a chunk closes past 1 MiB; one thread's variables stay far below
 # Blobs smaller than this share compressed blocks: a small crash is mostly small pieces
 # (code around each pc, a few stack pages, one source file), and one stream over all of
 # them compresses far better than a stream each.
@@ -334,7 +339,25 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
         "system": crash.system,
         "warnings": list(crash.warnings),
         "truncated": crash.truncated,
+        "types": blobs.put(msgpack.packb(_types_out(crash.types), use_bin_type=True)) if len(crash.types) else None,
+        "symbols": blobs.put(msgpack.packb(_symbols_out(crash.symbols), use_bin_type=True))
+        if len(crash.symbols) else None,
     }
+
+
+def _types_out(table: TypeTable) -> list:
+    return [[t.kind, t.name, t.size, t.target, t.const, t.volatile, t.signed, t.charset, t.length,
+             [[m.name, m.type, m.offset, m.bit_size, m.bit_offset, m.base, m.virtual, m.static, m.address,
+               m.artificial, m.access] for m in t.members],
+             [[m.name, m.type, m.virtual, m.static, m.const, m.artificial, m.access] for m in t.methods],
+             [[name, value] for name, value in t.enumerators], t.scoped, t.flag_enum, t.parameters, t.variadic,
+             t.prototyped, t.incomplete, t.containing, t.language,
+             [[name, index] for name, index in t.template_parameters]] for t in table.types]
+
+
+def _symbols_out(table: SymbolTable) -> list:
+    return [[s.name, s.address, s.size, s.kind, s.type_id, s.module, s.alias, s.constant, s.linkage]
+            for s in table.symbols]
 
 
 # ---------------------------------------------------------------- reading
@@ -562,7 +585,76 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     crash.attributes = {_text(k): _text(v) for k, v in _mapping(doc.get("attributes"), "attributes").items()}
     crash.warnings += [_text(w) for w in _sequence(doc.get("warnings"), "warnings")]
     crash.truncated = doc.get("truncated") is True
+    if doc.get("types") is not None:
+        crash._types_loader = _lazy_table(blobs.loader(doc["types"], MAX_TABLE_BYTES), _types_in, TypeTable)
+    if doc.get("symbols") is not None:
+        crash._symbols_loader = _lazy_table(blobs.loader(doc["symbols"], MAX_TABLE_BYTES), _symbols_in,
+                                            SymbolTable)
     return crash
+
+
+def _lazy_table(load, decode, empty):
+    """A table read when first asked for; a corrupt one reads as empty (the crash still opens,
+    without evaluation)."""
+    def get():
+        try:
+            return decode(msgpack.unpackb(load(), raw=False, strict_map_key=False))
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError,
+                msgpack.UnpackException):
+            return empty()
+    return get
+
+
+LANGUAGES = ("c", "c++", "rust", "other")
+
+
+def _types_in(raw) -> TypeTable:
+    rows = _sequence(raw, "types")
+    if len(rows) > MAX_TYPES:
+        raise ValueError("too many types")
+    count = len(rows)
+
+    def index(value):
+        if value is None:
+            return None
+        if _number(value) is None or not 0 <= value < count:
+            raise ValueError("a type refers to no type")
+        return value
+
+    types = []
+    for row in rows:
+        (kind, name, size, target, const, volatile, signed, charset, length, members, methods, enumerators,
+         scoped, flag_enum, parameters, variadic, prototyped, incomplete, containing, language, templates) = row
+        if kind not in Kind.ALL or language not in LANGUAGES:
+            raise ValueError("an unknown kind of type")
+        types.append(Type(
+            kind, _optional_text(name), _number(size), index(target), bool(const), bool(volatile), bool(signed),
+            _text(charset), _number(length),
+            [Member(_optional_text(m[0]), index(m[1]), _number(m[2]) or 0, _number(m[3]) or 0, _number(m[4]) or 0,
+                    bool(m[5]), bool(m[6]), bool(m[7]), _number(m[8]), bool(m[9]), _text(m[10]))
+             for m in _sequence(members, "members")],
+            [Method(_text(m[0]), index(m[1]), bool(m[2]), bool(m[3]), bool(m[4]), bool(m[5]), _text(m[6]))
+             for m in _sequence(methods, "methods")],
+            [(_text(n), v) for n, v in _sequence(enumerators, "enumerators") if _number(v) is not None],
+            bool(scoped), bool(flag_enum), [index(p) for p in _sequence(parameters, "parameters")],
+            bool(variadic), bool(prototyped), bool(incomplete), index(containing),
+            [(_text(n), index(i)) for n, i in _sequence(templates, "template parameters")], language))
+        if types[-1].kind != Kind.VOID and types[-1].kind not in (Kind.FUNCTION,) and \
+                any(m.type is None for m in types[-1].members):
+            raise ValueError("a member without a type")
+    return TypeTable(types)
+
+
+def _symbols_in(raw) -> SymbolTable:
+    symbols = []
+    for name, address, size, kind, type_id, module, alias, constant, linkage in _sequence(raw, "symbols")[:MAX_SYMBOLS]:
+        if _number(address) is None or kind not in (FUNCTION, OBJECT):
+            raise ValueError("a bad symbol")
+        symbols.append(Symbol(_text(name), address, _number(size) or 0, kind, _number(type_id),
+                              _optional_text(module), bool(alias),
+                              constant if isinstance(constant, bytes) and len(constant) <= MAX_RAW_BYTES else None,
+                              _optional_text(linkage)))
+    return SymbolTable(symbols)
 
 
 def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_variables,

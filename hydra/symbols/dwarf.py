@@ -355,7 +355,7 @@ class DebugFile:
             inlined=tag == DW_TAG_inlined_subroutine,
         )
         self._declarations(die, scope, address)
-        scope.die = self.lib.dwarf_dieoffset(ctypes.byref(self._origin(die)))
+        scope.die = self.lib.dwarf_dieoffset(ctypes.byref(self._abstract(die)))
         entry = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
             scope.entry = entry.value
@@ -471,6 +471,16 @@ class DebugFile:
                 return None
             current = target
         return None
+
+    def _abstract(self, die: _Die) -> _Die:
+        """An inlined instance's abstract DIE; a definition itself (its specification, a
+        method's declaration in its class, says less: `this` is not const there)."""
+        attribute = _Attribute()
+        target = _Die()
+        if self.lib.dwarf_attr(ctypes.byref(die), DW_AT_abstract_origin, ctypes.byref(attribute)) and \
+                self.lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target)):
+            return target
+        return die
 
     def _origin(self, die: _Die) -> _Die:
         """Follow abstract_origin and specification to the declaring DIE."""

@@ -50,6 +50,7 @@ DW_TAG_namespace = 0x39
 DW_TAG_unspecified_type = 0x3B
 DW_TAG_rvalue_reference_type = 0x42
 DW_TAG_atomic_type = 0x47
+DW_TAG_template_type_param = 0x2F
 
 DW_AT_name = 0x03
 DW_AT_byte_size = 0x0B
@@ -89,6 +90,10 @@ DW_OP_minus = 0x1C
 DW_OP_plus = 0x22
 DW_OP_plus_uconst = 0x23
 
+# gdb's spelling of GCC's base type names
+GDB_BASE_NAMES = {"long int": "long", "long unsigned int": "unsigned long", "short int": "short",
+                  "short unsigned int": "unsigned short", "long long int": "long long",
+                  "long long unsigned int": "unsigned long long"}
 COMPOUND_TAGS = {DW_TAG_structure_type: Kind.STRUCT, DW_TAG_class_type: Kind.CLASS, DW_TAG_union_type: Kind.UNION}
 QUALIFIER_TAGS = (DW_TAG_const_type, DW_TAG_volatile_type, DW_TAG_restrict_type, DW_TAG_atomic_type)
 ACCESS = {1: "public", 2: "protected", 3: "private"}
@@ -242,6 +247,7 @@ class TypeReader:
 
     def _base(self, die: _Die, language: str) -> int:
         name = self._name(die, language) or "?"
+        name = GDB_BASE_NAMES.get(name, name) if language in ("c", "c++") else name
         size = self._udata(die, DW_AT_byte_size) or 0
         encoding = self._udata(die, DW_AT_encoding) or 0
         kind, signed, charset = Kind.INT, True, Charset.NONE
@@ -300,6 +306,11 @@ class TypeReader:
                 method = self._method(child, depth, default_access)
                 if method is not None:
                     type_.methods.append(method)
+            elif tag == DW_TAG_template_type_param:
+                parameter_name = _text(lib.dwarf_diename(ctypes.byref(child)))
+                parameter_type = self.type_of(child, depth)
+                if parameter_name and parameter_type is not None:
+                    type_.template_parameters.append((parameter_name, parameter_type))
             following = _Die()
             if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
                 break
@@ -383,10 +394,13 @@ class TypeReader:
                 tag = lib.dwarf_tag(ctypes.byref(child))
                 if tag == DW_TAG_formal_parameter:
                     parameter = self.type_of(child, depth)
-                    if skip_this and self._flag(child, DW_AT_artificial) and not has_this and not parameters:
+                    artificial = self._flag(child, DW_AT_artificial)
+                    if skip_this and artificial and not has_this and not parameters:
                         has_this = True
                         pointee = self.table.get(self.table[parameter].target) if parameter is not None else None
                         this_const = bool(pointee and pointee.const)
+                    elif skip_this and artificial:
+                        pass                # __in_chrg and the like: not in the method's signature
                     elif parameter is not None:
                         parameters.append(parameter)
                 elif tag == DW_TAG_unspecified_parameters:
@@ -533,8 +547,8 @@ class TypeReader:
                         linkage = _text(lib.dwarf_formstring(ctypes.byref(attribute)))
                         if linkage and linkage.startswith("_Z"):
                             owner = scope_prefix(strip_parameters(demangle(linkage)))
-                            if owner:
-                                return scope_prefix(owner + "::x") if "::" in owner else ""
+                            if owner:               # the class itself: its own prefix is wanted
+                                return scope_prefix(owner) or ""
             following = _Die()
             if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
                 return None
@@ -574,21 +588,35 @@ MAX_GLOBAL_DIES = 200_000        # DIEs looked at for a module's globals (large 
 
 
 @dataclass
+class FunctionDefinition:
+    name: str                    # qualified as gdb names a function with debug info
+    address: int                 # its entry, file-relative
+    die: int
+
+
+@dataclass
 class GlobalVariable:
     name: str                    # as gdb names it: `counter`, `ns::table`, `main::calls` (a function's static)
     address: int                 # file-relative (add the module's bias)
     type_offset: int             # the DIE of its type
     function: str | None = None  # the function whose static it is
+    constant: bytes | None = None    # DW_AT_const_value: the compiler kept the value, not an address
 
 
-def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES) -> tuple[list[GlobalVariable], bool]:
-    """Variables with a fixed address: at a unit's top level, in namespaces, and a function's
-    statics. (found, complete): the walk stops after `limit` DIEs."""
+def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES, statics: bool = True,
+                     functions: list[FunctionDefinition] | None = None) -> tuple[list[GlobalVariable], bool]:
+    """Variables with a fixed address: at a unit's top level, in namespaces, and (with
+    `statics`) a function's statics; function definitions go to `functions` when given.
+    (found, complete): the walk stops after `limit` DIEs."""
     lib = debug_file.lib
     dwarf = debug_file.dwarf
     found: list[GlobalVariable] = []
     if not dwarf:
         return found, True
+    if functions is not None:
+        found_functions = functions
+    else:
+        found_functions = []
     budget = [limit]
     offset = ctypes.c_uint64(0)
     while budget[0] > 0:
@@ -600,13 +628,13 @@ def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES) -> tup
         cu = _Die()
         if lib.dwarf_offdie(dwarf, offset.value + header.value, ctypes.byref(cu)):
             language = language_of(lib.dwarf_srclang(ctypes.byref(cu)))
-            _walk_globals(lib, cu, [], None, language, found, budget)
+            _walk_globals(lib, cu, [], None if statics else "", language, found, budget, found_functions)
         offset = following
     return found, False
 
 
 def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, language: str,
-                  found: list[GlobalVariable], budget: list[int]) -> None:
+                  found: list[GlobalVariable], budget: list[int], functions: list[FunctionDefinition]) -> None:
     child = _Die()
     if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
         return
@@ -615,22 +643,36 @@ def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, la
         tag = lib.dwarf_tag(ctypes.byref(child))
         if tag == DW_TAG_variable:
             address = _fixed_address(lib, child)
-            if address is not None:
-                name = _text(lib.dwarf_diename(ctypes.byref(child))) or _specification_name(lib, child)
+            constant = _constant_bytes(lib, child) if address is None else None
+            if constant is not None:
+                name = _specification_name(lib, child) or _text(lib.dwarf_diename(ctypes.byref(child)))
                 type_offset = _type_offset(lib, child)
                 if name and type_offset is not None:
-                    qualified = "::".join(prefix + [name])
+                    found.append(GlobalVariable(name if "::" in name else "::".join(prefix + [name]), 0, type_offset,
+                                                function, constant))
+            if address is not None:
+                name = _specification_name(lib, child) or _text(lib.dwarf_diename(ctypes.byref(child)))
+                type_offset = _type_offset(lib, child)
+                if name and type_offset is not None:
+                    qualified = name if "::" in name else "::".join(prefix + [name])
                     found.append(GlobalVariable(qualified, address, type_offset, function))
-        elif tag == DW_TAG_namespace and function is None:
+        elif tag == DW_TAG_namespace and not function:
             name = _text(lib.dwarf_diename(ctypes.byref(child))) or "(anonymous namespace)"
-            _walk_globals(lib, _Die.from_buffer_copy(child), prefix + [name], None, language, found, budget)
+            _walk_globals(lib, _Die.from_buffer_copy(child), prefix + [name], None, language, found, budget,
+                          functions)
         elif tag == DW_TAG_subprogram and function is None and lib.dwarf_hasattr(ctypes.byref(child), 0x11):
-            # a function's definition (DW_AT_low_pc): its statics are `function::name`
-            name = _text(lib.dwarf_diename(ctypes.byref(child)))
+            # a function's definition (DW_AT_low_pc): its statics are `function::name`; an
+            # out-of-line method's name is on its declaration (DW_AT_specification)
+            name = _specification_name(lib, child) or _text(lib.dwarf_diename(ctypes.byref(child)))
             if name:
-                _walk_globals(lib, _Die.from_buffer_copy(child), prefix + [name], name, language, found, budget)
+                die = _Die.from_buffer_copy(child)
+                entry = ctypes.c_uint64()
+                if lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
+                    functions.append(FunctionDefinition("::".join(prefix + [name]), entry.value,
+                                                        lib.dwarf_dieoffset(ctypes.byref(die))))
+                _walk_globals(lib, die, prefix + [name], name, language, found, budget, functions)
         elif tag == DW_TAG_lexical_block and function is not None:
-            _walk_globals(lib, _Die.from_buffer_copy(child), prefix, function, language, found, budget)
+            _walk_globals(lib, _Die.from_buffer_copy(child), prefix, function, language, found, budget, functions)
         following = _Die()
         if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
             return
@@ -651,13 +693,56 @@ def _fixed_address(lib, die: _Die) -> int | None:
     return None
 
 
+class _Block(ctypes.Structure):
+    _fields_ = [("length", ctypes.c_uint64), ("data", ctypes.POINTER(ctypes.c_uint8))]
+
+
+def _constant_bytes(lib, die: _Die) -> bytes | None:
+    """A variable's DW_AT_const_value as the bytes of its value (a block, or a constant)."""
+    attribute = _Attribute()
+    if not lib.dwarf_attr(ctypes.byref(die), DW_AT_const_value, ctypes.byref(attribute)):
+        return None
+    form = lib.dwarf_whatform(ctypes.byref(attribute))
+    if form in (0x0A, 0x09, 0x03, 0x04, 0x18):        # block1, block, block2, block4, exprloc
+        block = _Block()
+        if not hasattr(lib, "_formblock_ready"):
+            lib.dwarf_formblock.restype = ctypes.c_int
+            lib.dwarf_formblock.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(_Block)]
+            lib._formblock_ready = True
+        if lib.dwarf_formblock(ctypes.byref(attribute), ctypes.byref(block)) != 0 or block.length > 64:
+            return None
+        return bytes(block.data[:block.length])
+    value = ctypes.c_uint64()
+    if lib.dwarf_formudata(ctypes.byref(attribute), ctypes.byref(value)) == 0:
+        return value.value.to_bytes(8, "little")
+    return None
+
+
 def _specification_name(lib, die: _Die) -> str | None:
+    """The qualified name of what a definition DIE defines elsewhere (DW_AT_specification):
+    C++ declares namespace variables and static members inside their scope and defines them
+    at the unit's top level."""
     attribute = _Attribute()
     target = _Die()
-    if lib.dwarf_attr(ctypes.byref(die), 0x47, ctypes.byref(attribute)) and \
-            lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target)):
-        return _text(lib.dwarf_diename(ctypes.byref(target)))
-    return None
+    if not (lib.dwarf_attr(ctypes.byref(die), 0x47, ctypes.byref(attribute)) and
+            lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target))):
+        return None
+    name = _text(lib.dwarf_diename(ctypes.byref(target)))
+    if name is None:
+        return None
+    scopes = _DieP()
+    count = lib.dwarf_getscopes_die(ctypes.byref(target), ctypes.byref(scopes))
+    parts = []
+    try:
+        for index in range(1, max(count, 0)):
+            tag = lib.dwarf_tag(ctypes.byref(scopes[index]))
+            if tag not in (DW_TAG_namespace,) and tag not in COMPOUND_TAGS:
+                break
+            parts.append(_text(lib.dwarf_diename(ctypes.byref(scopes[index]))) or "(anonymous namespace)")
+    finally:
+        if count > 0:
+            _libc.free(scopes)
+    return "::".join(list(reversed(parts)) + [name]) if parts else name
 
 
 def _type_offset(lib, die: _Die) -> int | None:

@@ -107,19 +107,6 @@ def source_lines(crash: Crash, frame: Frame | None, styles: dict[str, str], cach
     return Lines(len(view.rows), view.line, width, view.mark or 0, plain=view.plain)
 
 
-def _capstone(architecture: str, thumb: bool = False):
-    """A disassembler for the crash's architecture, or None for one Hydra does not decode."""
-    import capstone
-
-    modes = {"x86_64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
-             "x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
-             "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
-             "arm": (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)}
-    if architecture not in modes:
-        return None
-    return capstone.Cs(*modes[architecture])
-
-
 def is_thumb(crash: Crash, frame: Frame) -> bool:
     """32-bit ARM code in Thumb state: the CPSR's T bit, or an odd pc (a return address)."""
     return crash.process.architecture == "arm" and bool(frame.registers.get("cpsr", 0) & 0x20 or frame.pc & 1)
@@ -135,7 +122,9 @@ def instructions_around(crash: Crash, pc: int, before: int = 256, after: int = 4
     region = crash.memory.region_at(pc)
     if region is None:
         return []
-    engine = _capstone(crash.process.architecture, thumb)
+    from hydra.analysis.instruction import engine as disassembler
+
+    engine = disassembler(crash.process.architecture, thumb)
     if engine is None:
         return []
     data = region.data

@@ -33,3 +33,25 @@ def gdb_view(exe: str, core: str) -> dict:
         if line.startswith("HYDRA-ORACLE "):
             return json.loads(line[len("HYDRA-ORACLE "):])
     raise RuntimeError(f"gdb gave no answer: {result.stderr[-2000:]}")
+
+
+COMMANDS = os.path.join(os.path.dirname(__file__), "gdb_commands.py")
+
+
+def gdb_commands(exe: str, core: str, commands: list[str]) -> list[dict]:
+    """What gdb printed for each command (`print EXPR`, `ptype EXPR`, `x/4xw ADDR`), or
+    its error: [{"command", "output" | "error"}]. A command may start with `TID FRAME|`."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".gdb", delete=False) as handle:
+        handle.write("\n".join(commands) + "\n")
+        listing = handle.name
+    try:
+        result = subprocess.run([ensure_gdb(), "-batch", "-nx", "-x", COMMANDS, exe, core], capture_output=True,
+                                text=True, timeout=600, env={**os.environ, "LC_ALL": "C", "HYDRA_COMMANDS": listing})
+    finally:
+        os.unlink(listing)
+    for line in result.stdout.splitlines():
+        if line.startswith("HYDRA-COMMANDS "):
+            return json.loads(line[len("HYDRA-COMMANDS "):])
+    raise RuntimeError(f"gdb gave no answer: {result.stderr[-2000:]}")

@@ -12,7 +12,7 @@ import pytest
 
 from hydra.model import BadInput
 from hydra.report.backtrace import format_json
-from hydra.snapshot.format import HEADER, MAGIC, read_snapshot, write_snapshot
+from hydra.snapshot.format import FORMAT_VERSION, HEADER, MAGIC, read_snapshot, write_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def _rewrite_version(path, target, major, minor):
 def test_newer_major_version_is_refused_clearly(saved, tmp_path):
     _crash, path = saved
     newer = tmp_path / "newer.hsnap"
-    _rewrite_version(path, newer, 3, 0)
+    _rewrite_version(path, newer, FORMAT_VERSION[0] + 1, 0)
     with pytest.raises(BadInput, match="newer"):
         read_snapshot(str(newer))
 
@@ -156,7 +156,7 @@ def test_newer_major_version_is_refused_clearly(saved, tmp_path):
 def test_newer_minor_version_is_read(saved, tmp_path):
     _crash, path = saved
     newer = tmp_path / "minor.hsnap"
-    _rewrite_version(path, newer, 2, 7)
+    _rewrite_version(path, newer, FORMAT_VERSION[0], 7)
     assert read_snapshot(str(newer)).crashed_thread.frames[0].function == "lookup_price"
 
 

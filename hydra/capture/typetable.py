@@ -1,0 +1,125 @@
+"""The type table of a capture: the types of every captured variable, of the functions in
+captured frames and of the program's globals, read from DWARF (symbols/dwarftypes.py).
+
+While frames are walked, each variable is noted with the DIE of its declared type
+(TypeNotes); once every thread is in, the types are read, each once, and the variables
+point at them. The globals of the executable (and its functions' statics) come from one
+walk of its DWARF, bounded; they become typed object symbols (capture/symboltable.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hydra.model.crash import Variable
+from hydra.model.types import TypeTable
+from hydra.symbols.dwarf import DebugFile
+from hydra.symbols.dwarftypes import FunctionDefinition, GlobalVariable, TypeReader, global_variables
+
+NAME_SECONDS = 0.5            # spent qualifying C++ type names through their DWARF parents
+GLOBAL_DIES = 200_000         # DIEs looked at for the executable's globals
+FUNCTION_TYPES = 4000         # functions of the executable given their types (beyond those in frames)
+
+
+@dataclass
+class TypeNotes:
+    """What the walk found out about types, as DIE offsets in debug files."""
+
+    variables: list[tuple[Variable, str, int]] = field(default_factory=list)   # (variable, debug file, DIE)
+    functions: dict[tuple[str, int], int] = field(default_factory=dict)        # (debug file, DIE) -> entry
+
+    def note(self, variables: list[Variable], scope, debug_path: str, bias: int) -> None:
+        for variable in variables:
+            offset = scope.types.get(variable.name)
+            if offset is not None:
+                self.variables.append((variable, debug_path, offset))
+        if scope.die is not None and scope.entry is not None:
+            self.functions[(debug_path, scope.die)] = scope.entry + bias
+
+    def handover(self, threads) -> list:
+        """The notes for threads, in their frames' and variables' order (a forked capture
+        hands them back with its threads)."""
+        by_variable = {id(variable): [path, offset] for variable, path, offset in self.variables}
+        return [[[by_variable.get(id(v)) for v in frame.args + frame.locals] for frame in thread.frames]
+                for thread in threads]
+
+    def take(self, threads, handed: list, functions: list) -> None:
+        for thread, frames in zip(threads, handed):
+            for frame, notes in zip(thread.frames, frames):
+                for variable, note in zip(frame.args + frame.locals, notes):
+                    if note is not None:
+                        self.variables.append((variable, note[0], note[1]))
+        for path, die, entry in functions:
+            self.functions[(path, die)] = entry
+
+
+@dataclass
+class TypedGlobal:
+    variable: GlobalVariable
+    address: int                  # in the process
+    type_id: int | None
+    module: str
+
+
+class Types:
+    """Reads types for one capture: one reader per debug file, one table."""
+
+    def __init__(self, open_files: dict[str, DebugFile]):
+        self.table = TypeTable()
+        self.shared: dict = {}
+        self.budget = [NAME_SECONDS]
+        self.open_files = open_files
+        self.readers: dict[str, TypeReader | None] = {}
+        self.opened: list[DebugFile] = []
+
+    def reader(self, path: str) -> TypeReader | None:
+        if path not in self.readers:
+            debug_file = self.open_files.get(path)
+            if debug_file is None:
+                debug_file = DebugFile(path)
+                self.opened.append(debug_file)
+            self.readers[path] = TypeReader(debug_file, self.table, self.shared, self.budget) \
+                if debug_file.dwarf else None
+        return self.readers[path]
+
+    def close(self) -> None:
+        for debug_file in self.opened:
+            debug_file.close()
+
+    def type_at(self, path: str, offset: int) -> int | None:
+        reader = self.reader(path)
+        try:
+            return reader.type_at(offset) if reader is not None else None
+        except (ValueError, OverflowError, RecursionError):      # hostile DWARF: no type
+            return None
+
+    def attach(self, notes: TypeNotes) -> dict[int, int]:
+        """Point noted variables at their types; the types of noted functions, by entry."""
+        for variable, path, offset in notes.variables:
+            variable.type_id = self.type_at(path, offset)
+        functions = {}
+        for (path, die), entry in notes.functions.items():
+            reader = self.reader(path)
+            if reader is not None:
+                type_id = reader.function_type_at(die)
+                if type_id is not None:
+                    functions[entry] = type_id
+        return functions
+
+    def globals_of(self, path: str, module: str, bias: int,
+                   functions: dict[int, int]) -> tuple[list[TypedGlobal], bool]:
+        """The module's globals with their types; its functions' types go into `functions`
+        (by entry address), up to FUNCTION_TYPES."""
+        reader = self.reader(path)
+        if reader is None:
+            return [], True
+        definitions: list[FunctionDefinition] = []
+        found, complete = global_variables(reader.file, GLOBAL_DIES, functions=definitions)
+        for definition in definitions[:FUNCTION_TYPES]:
+            entry = definition.address + bias
+            if entry not in functions:
+                type_id = reader.function_type_at(definition.die)
+                if type_id is not None:
+                    functions[entry] = type_id
+        return [TypedGlobal(g, g.address + bias if g.constant is None else 0, self.type_at(path, g.type_offset),
+                            module) for g in found], complete

@@ -1,0 +1,70 @@
+"""print, ptype, whatis and x on snapshots, against gdb on the same cores.
+
+tests/programs/ask.c and ask.cpp are built at -O0 and -O2 and crashed; each core is captured
+into a snapshot and the program's binary moved away; then every command of
+ask_c.commands / ask_cpp.commands runs in gdb on the core and in Hydra on the snapshot.
+At least 95% of the answers must be the same text, and every other one must be listed in
+known_differences.txt with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.evaluate.compare import compare, read_commands
+
+HERE = Path(__file__).parent
+BUILDS = [("ask.c", "-O0", "ask_c"), ("ask.c", "-O2", "ask_c"), ("ask.cpp", "-O0", "ask_cpp"),
+          ("ask.cpp", "-O2", "ask_cpp")]
+
+
+def known_differences() -> dict[tuple[str, str, str], str]:
+    known = {}
+    for line in (HERE / "known_differences.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            where, command, reason = (part.strip() for part in line.split("|", 2))
+            program, opt = where.split()
+            known[(program, opt, command)] = reason
+    return known
+
+
+@pytest.fixture(scope="module")
+def answers(crashed, tmp_path_factory):
+    from hydra.capture.engine import capture_core
+    from hydra.snapshot.format import write_snapshot
+
+    folder = tmp_path_factory.mktemp("ask")
+    rows = []
+    for source, opt, listing in BUILDS:
+        program = crashed(source, opt)
+        snapshot = folder / f"{program.name}.hsnap"
+        write_snapshot(capture_core(program.core), str(snapshot))
+        hidden = folder / f"{program.name}.binary"          # not where the core says it is
+        os.rename(program.exe, hidden)
+        try:
+            results = compare(str(hidden), program.core, str(snapshot), read_commands(HERE / f"{listing}.commands"))
+        finally:
+            os.rename(hidden, program.exe)
+        rows += [(source, opt, *row) for row in results]
+    return rows
+
+
+def test_answers_are_gdbs(answers):
+    known = known_differences()
+    different = [(source, opt, command, ours, theirs) for source, opt, command, theirs, ours in answers
+                 if ours != theirs]
+    unexplained = [row for row in different if (row[0], row[1], row[2]) not in known]
+    assert not unexplained, "\n".join(f"{s} {o} | {c}\n  gdb:   {t}\n  hydra: {h}" for s, o, c, h, t in unexplained)
+    assert len(answers) >= 300
+    assert (len(answers) - len(different)) / len(answers) >= 0.95
+
+
+def test_every_kind_of_command_is_compared(answers):
+    commands = {command.split()[0].split("/")[0] for _, _, command, _, _ in answers}
+    assert {"print", "ptype", "whatis", "x", "@1"} <= commands
+    formats = {command.split()[0] for _, _, command, _, _ in answers if command.startswith("print/")}
+    assert {f"print/{f}" for f in "xduotcasz"} <= formats
+
