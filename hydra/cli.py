@@ -33,6 +33,9 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="FILE",
                         help="fingerprint rules to use before the defaults (also the config's `fingerprint_rules`)")
     parser.add_argument("--no-analysis", action="store_true", help="skip classifiers, annotations and the fingerprint")
+    parser.add_argument("--memory", choices=("default", "heap", "all"), default="default",
+                        help="memory a snapshot keeps: stacks, objects in reach and the program's globals "
+                             "(default); and every heap mapping (heap); and every writable mapping (all)")
     parser.add_argument("--env", action="store_true",
                         help="keep the environment variables (they may hold secrets; without this "
                              "their memory is blanked)")
@@ -113,7 +116,7 @@ def _capture_options(args):
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
                           rules=rules_file(args, config), analysis=not args.no_analysis,
                           debug_cache=debugcache.directory(config),
-                          scope_cache=scopecache.directory(config), environment=args.env)
+                          scope_cache=scopecache.directory(config), environment=args.env, memory=args.memory)
 
 
 def rules_file(args, config=None) -> str | None:
@@ -298,7 +301,9 @@ def _question(args, fmt: str | None) -> int:
         json.dump({"command": line, "thread": thread.tid, "frame": args.frame, "output": text}, sys.stdout)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(text + "\n")
+        # names and text from the dump may hold control bytes: escaped (the tabs are x's own)
+        shown = "\n".join("\t".join(printable(cell) for cell in row.split("\t")) for row in text.split("\n"))
+        sys.stdout.write(shown + "\n")
     return 0
 
 

@@ -46,14 +46,14 @@ def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
                                module_of(symbol.address), linkage=symbol.name if name != symbol.name else None)
 
     executable = crash.process.executable
-    try:
-        everything = prog.symbols()
-    except Exception:
-        everything = []
-    own = [s for s in everything if module_of(s.address) == executable]
-    if len(own) <= MAX_EXECUTABLE_SYMBOLS:
-        for symbol in own:
-            keep(symbol)
+    if _symbol_count(crash, executable) <= MAX_EXECUTABLE_SYMBOLS:
+        try:
+            everything = prog.symbols()
+        except Exception:
+            everything = []
+        for symbol in everything:
+            if module_of(symbol.address) == executable:
+                keep(symbol)
     for address in _pointed_at(crash, module_of, functions, typed_globals):
         try:
             for symbol in prog.symbols(address):
@@ -99,6 +99,20 @@ def _demangler_spelling(types, index, depth: int = 0) -> str:
         mark = {"pointer": "*", "reference": "&", "rvalue_reference": "&&"}[type_.kind]
         return _demangler_spelling(types, type_.target, depth + 1) + mark + const
     return (type_.name or "?") + const
+
+
+def _symbol_count(crash: Crash, executable: str | None) -> int:
+    """How many symbols the executable's symbol table holds, from its section headers (listing
+    them all to count them costs a large program a third of a second)."""
+    from hydra.symbols.elffile import section_table
+
+    module = next((m for m in crash.modules if m.path == executable), None)
+    path = (module.code_file or module.path) if module is not None else None
+    table = section_table(path) if path else None
+    if table is None:
+        return 0
+    symtab = table.sections.get(".symtab") or table.sections.get(".dynsym")
+    return symtab.size // 24 if symtab is not None else 0
 
 
 def _kind(symbol) -> str | None:

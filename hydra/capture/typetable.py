@@ -9,6 +9,7 @@ walk of its DWARF, bounded; they become typed object symbols (capture/symboltabl
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from hydra.model.crash import Variable
@@ -16,9 +17,10 @@ from hydra.model.types import TypeTable
 from hydra.symbols.dwarf import DebugFile
 from hydra.symbols.dwarftypes import FunctionDefinition, GlobalVariable, TypeReader, global_variables
 
-NAME_SECONDS = 0.5            # spent qualifying C++ type names through their DWARF parents
-GLOBAL_DIES = 200_000         # DIEs looked at for the executable's globals
+NAME_SECONDS = 0.3            # spent qualifying C++ type names through their DWARF parents
+GLOBAL_DIES = 100_000         # DIEs looked at for the executable's globals
 FUNCTION_TYPES = 4000         # functions of the executable given their types (beyond those in frames)
+FUNCTION_SECONDS = 0.1        # and the time that may take
 
 
 @dataclass
@@ -114,8 +116,11 @@ class Types:
         if reader is None:
             return [], True
         definitions: list[FunctionDefinition] = []
-        found, complete = global_variables(reader.file, GLOBAL_DIES, functions=definitions)
+        found, complete = global_variables(reader.file, GLOBAL_DIES, functions=definitions, name_budget=self.budget)
+        deadline = time.perf_counter() + FUNCTION_SECONDS
         for definition in definitions[:FUNCTION_TYPES]:
+            if time.perf_counter() > deadline:
+                break        # a large program: functions outside the frames stay untyped
             entry = definition.address + bias
             if entry not in functions:
                 type_id = reader.function_type_at(definition.die)

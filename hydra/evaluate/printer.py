@@ -9,8 +9,8 @@ from hydra.evaluate.errors import EvalError
 from hydra.evaluate.typenames import type_name
 from hydra.evaluate.values import Unavailable, Value, resolved_index, to_float, to_int, unqualified, value_bytes
 from hydra.model.crash import PRINT_ELEMENTS, REPEAT_THRESHOLD
-from hydra.model.gdbstyle import (char_array_literal, char_literal, c_string_literal, flags_text, float_text,
-                                  wide_float_text)
+from hydra.model.gdbstyle import (char_array_literal, char_literal, c_string_literal, eflags_text, flags_text,
+                                  float_text, half_float_text, wide_float_text)
 from hydra.model.types import TAGGED, Charset, Kind, Type
 
 FORMATS = "xduotcasfzi"
@@ -110,6 +110,8 @@ class Printer:
             return self.formatted(value, type_, fmt)
         if type_.kind == Kind.FLOAT:
             data = value_bytes(value, self.table, self.memory)
+            if type_.size == 2:
+                return half_float_text(data, bfloat=type_.name == "bfloat16")
             if type_.size in (4, 8):
                 return float_text(to_float(value, self.table, self.memory), type_.size)
             return wide_float_text(data, self.session.architecture) or str(to_float(value, self.table, self.memory))
@@ -118,6 +120,8 @@ class Printer:
         if type_.kind == Kind.MEMBER_POINTER:
             return self.member_pointer(value, type_)
         number = to_int(value, self.table, self.memory)
+        if type_.name == "i386_eflags":
+            return eflags_text(number)
         if type_.kind == Kind.BOOL:
             return {0: "false", 1: "true"}.get(number, str(number))
         if type_.kind == Kind.ENUM:

@@ -22,7 +22,7 @@ ARITHMETIC = (Kind.INT, Kind.BOOL, Kind.ENUM, Kind.FLOAT)
 SIZES = {"char": 1, "short": 2, "int": 4, "long": 8, "long long": 8, "float": 4, "double": 8, "long double": 16,
          "bool": 1, "_Bool": 1, "wchar_t": 4, "char16_t": 2, "char32_t": 4, "char8_t": 1}
 RANK = {1: 1, 2: 2, 4: 3, 8: 4, 16: 5}
-REGISTER_ALIASES = {"x86_64": {"pc": "rip", "sp": "rsp", "fp": "rbp", "ps": "eflags"},
+REGISTER_ALIASES = {"x86_64": {"pc": "rip", "sp": "rsp", "fp": "rbp", "ps": "rflags", "eflags": "rflags"},
                     "aarch64": {"pc": "pc", "sp": "sp", "fp": "x29"}}
 MAX_REPETITIONS = 1 << 16
 
@@ -334,6 +334,32 @@ class Session:
             return from_int(self.last_examined, self.pointer_to(self.base("void")), self.table)
         return self.register(name)
 
+    def _vector_type(self) -> int:
+        """gdb's `union vec128` for a 128-bit vector register: its lanes as every element type."""
+        key = ("vec128",)
+        if key in self._base:
+            return self._base[key]
+        add = self.table.add
+
+        def lanes(name: str, element: Type, count: int, vector_name: str) -> int:
+            element_index = add(element)
+            return add(Type(Kind.TYPEDEF, vector_name, 16, add(Type(Kind.ARRAY, None, 16, element_index, length=count))))
+
+        members = [
+            ("v8_bfloat16", lanes("bfloat16", Type(Kind.FLOAT, "bfloat16", 2), 8, "v8bf16")),
+            ("v8_half", lanes("half", Type(Kind.FLOAT, "_Float16", 2), 8, "v8h")),
+            ("v4_float", lanes("float", Type(Kind.FLOAT, "float", 4), 4, "v4f")),
+            ("v2_double", lanes("double", Type(Kind.FLOAT, "double", 8), 2, "v2d")),
+            ("v16_int8", lanes("int8", Type(Kind.INT, "int8_t", 1), 16, "v16i8")),
+            ("v8_int16", lanes("int16", Type(Kind.INT, "int16_t", 2), 8, "v8i16")),
+            ("v4_int32", lanes("int32", Type(Kind.INT, "int32_t", 4), 4, "v4i32")),
+            ("v2_int64", lanes("int64", Type(Kind.INT, "int64_t", 8), 2, "v2i64")),
+            ("uint128", add(Type(Kind.INT, "uint128_t", 16, signed=False))),
+        ]
+        union = add(Type(Kind.UNION, "vec128", 16, members=[Member(name, index, 0) for name, index in members]))
+        self._base[key] = union
+        return union
+
     def _history_value(self, text: str) -> Value:
         if not self.history:
             if text in ("$", "$$"):
@@ -372,9 +398,9 @@ class Session:
                 return Value(self.base("long"), optimized_out=True)      # not recovered for a caller frame
             return Value(self.base("void"))            # gdb: an unset convenience variable is void
         number = registers[actual]
-        if actual.startswith(("xmm", "v")) and number >= 1 << 64:
-            return from_int(number, self._synthesized(("int128",), Type(Kind.INT, "__int128", 16)), self.table)
-        if actual in ("eflags",):
+        if actual.startswith("xmm") or (self.architecture == "aarch64" and actual[:1] == "v" and actual[1:].isdigit()):
+            return from_int(number, self._vector_type(), self.table)
+        if actual in ("rflags", "eflags"):
             return from_int(number, self._synthesized(("eflags",), Type(Kind.INT, "i386_eflags", 4, signed=False)),
                             self.table)
         if actual == "rip":

@@ -198,3 +198,27 @@ def wide_float_text(raw: bytes, architecture: str) -> str | None:
     elif "." in text:
         text = text.rstrip("0").rstrip(".")
     return sign + text
+
+
+# x86's flags register, bit by bit, as gdb names its set bits: `[ CF PF SF IF RF ]`
+EFLAGS = ((0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (8, "TF"), (9, "IF"), (10, "DF"), (11, "OF"),
+          (14, "NT"), (16, "RF"), (17, "VM"), (18, "AC"), (19, "VIF"), (20, "VIP"), (21, "ID"))
+
+
+def eflags_text(value: int) -> str:
+    return "[ " + "".join(f"{name} " for bit, name in EFLAGS if value >> bit & 1) + "]"
+
+
+def half_float_text(raw: bytes, bfloat: bool) -> str:
+    """A 16-bit float (IEEE half, or bfloat16: a float's upper half) with gdb's digits."""
+    if bfloat:
+        value = struct.unpack("<f", b"\0\0" + raw[:2])[0]
+        return _short_float(value, 4)
+    value = struct.unpack("<e", raw[:2])[0]
+    return _short_float(value, 5)
+
+
+def _short_float(value: float, digits: int) -> str:
+    if value != value:
+        return "nan(0x0)"
+    return format(value, f".{digits}g")

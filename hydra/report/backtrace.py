@@ -160,6 +160,11 @@ def format_text(crash: Crash, full: bool = False, tid: int | None = None) -> str
         if thread.unwind_note:
             lines.append(f"({printable(thread.unwind_note)})")
         lines.append("")
+    if full and crash.globals:
+        lines.append("Globals:")
+        for var in crash.globals:
+            lines.append(f"        {printable(var.name)} = {printable(full_value(var))}")
+        lines.append("")
     return "\n".join(lines)
 
 

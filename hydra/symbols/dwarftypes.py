@@ -98,6 +98,8 @@ COMPOUND_TAGS = {DW_TAG_structure_type: Kind.STRUCT, DW_TAG_class_type: Kind.CLA
 QUALIFIER_TAGS = (DW_TAG_const_type, DW_TAG_volatile_type, DW_TAG_restrict_type, DW_TAG_atomic_type)
 ACCESS = {1: "public", 2: "protected", 3: "private"}
 MAX_MEMBERS = 4096
+LIBRARY_SCOPES = ("std::", "__gnu_cxx::", "__cxxabiv1::", "__gnu_debug::")
+LIBRARY_NAMESPACES = {"std", "__gnu_cxx", "__cxxabiv1", "__gnu_debug"}
 MAX_ENUMERATORS = 16384
 MAX_DEPTH = 64
 POINTER_SIZE = 8
@@ -291,6 +293,9 @@ class TypeReader:
             return index
         type_ = self.table[index]
         default_access = "private" if kind == Kind.CLASS else "public"
+        # the standard library's classes have hundreds of methods, each reaching more types:
+        # their data members are read (values need them), their methods are not
+        library = name is not None and name.startswith(LIBRARY_SCOPES)
         child = _Die()
         if lib.dwarf_child(ctypes.byref(die), ctypes.byref(child)) != 0:
             return index
@@ -302,7 +307,7 @@ class TypeReader:
                 member = self._member(child, tag, depth, default_access if language == "c++" else "")
                 if member is not None:
                     type_.members.append(member)
-            elif tag == DW_TAG_subprogram and language == "c++":
+            elif tag == DW_TAG_subprogram and language == "c++" and not library:
                 method = self._method(child, depth, default_access)
                 if method is not None:
                     type_.methods.append(method)
@@ -557,7 +562,7 @@ class TypeReader:
 
     def _prefix_from_parents(self, die: _Die) -> str:
         if self.name_budget[0] <= 0:
-            return ""
+            return ""          # a very large binary: names stay as DWARF has them
         started = time.perf_counter()
         lib = self.lib
         scopes = _DieP()
@@ -604,7 +609,8 @@ class GlobalVariable:
 
 
 def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES, statics: bool = True,
-                     functions: list[FunctionDefinition] | None = None) -> tuple[list[GlobalVariable], bool]:
+                     functions: list[FunctionDefinition] | None = None,
+                     name_budget: list[float] | None = None) -> tuple[list[GlobalVariable], bool]:
     """Variables with a fixed address: at a unit's top level, in namespaces, and (with
     `statics`) a function's statics; function definitions go to `functions` when given.
     (found, complete): the walk stops after `limit` DIEs."""
@@ -628,13 +634,15 @@ def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES, static
         cu = _Die()
         if lib.dwarf_offdie(dwarf, offset.value + header.value, ctypes.byref(cu)):
             language = language_of(lib.dwarf_srclang(ctypes.byref(cu)))
-            _walk_globals(lib, cu, [], None if statics else "", language, found, budget, found_functions)
+            _walk_globals(lib, cu, [], None if statics else "", language, found, budget, found_functions,
+                          name_budget)
         offset = following
     return found, False
 
 
 def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, language: str,
-                  found: list[GlobalVariable], budget: list[int], functions: list[FunctionDefinition]) -> None:
+                  found: list[GlobalVariable], budget: list[int], functions: list[FunctionDefinition],
+                  name_budget: list[float] | None = None) -> None:
     child = _Die()
     if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
         return
@@ -645,34 +653,38 @@ def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, la
             address = _fixed_address(lib, child)
             constant = _constant_bytes(lib, child) if address is None else None
             if constant is not None:
-                name = _specification_name(lib, child) or _text(lib.dwarf_diename(ctypes.byref(child)))
+                name = _specification_name(lib, child, name_budget) or _text(lib.dwarf_diename(ctypes.byref(child)))
                 type_offset = _type_offset(lib, child)
                 if name and type_offset is not None:
                     found.append(GlobalVariable(name if "::" in name else "::".join(prefix + [name]), 0, type_offset,
                                                 function, constant))
             if address is not None:
-                name = _specification_name(lib, child) or _text(lib.dwarf_diename(ctypes.byref(child)))
+                name = _specification_name(lib, child, name_budget) or _text(lib.dwarf_diename(ctypes.byref(child)))
                 type_offset = _type_offset(lib, child)
                 if name and type_offset is not None:
                     qualified = name if "::" in name else "::".join(prefix + [name])
                     found.append(GlobalVariable(qualified, address, type_offset, function))
-        elif tag == DW_TAG_namespace and not function:
+        elif tag == DW_TAG_namespace and not function and \
+                (_text(lib.dwarf_diename(ctypes.byref(child))) or "") not in LIBRARY_NAMESPACES:
+            # the standard library's namespaces hold thousands of declarations in every
+            # unit of a C++ program, and none of the program's globals
             name = _text(lib.dwarf_diename(ctypes.byref(child))) or "(anonymous namespace)"
             _walk_globals(lib, _Die.from_buffer_copy(child), prefix + [name], None, language, found, budget,
-                          functions)
+                          functions, name_budget)
         elif tag == DW_TAG_subprogram and function is None and lib.dwarf_hasattr(ctypes.byref(child), 0x11):
             # a function's definition (DW_AT_low_pc): its statics are `function::name`; an
             # out-of-line method's name is on its declaration (DW_AT_specification)
-            name = _specification_name(lib, child) or _text(lib.dwarf_diename(ctypes.byref(child)))
+            name = _specification_name(lib, child, name_budget) or _text(lib.dwarf_diename(ctypes.byref(child)))
             if name:
                 die = _Die.from_buffer_copy(child)
                 entry = ctypes.c_uint64()
                 if lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
                     functions.append(FunctionDefinition("::".join(prefix + [name]), entry.value,
                                                         lib.dwarf_dieoffset(ctypes.byref(die))))
-                _walk_globals(lib, die, prefix + [name], name, language, found, budget, functions)
+                _walk_globals(lib, die, prefix + [name], name, language, found, budget, functions, name_budget)
         elif tag == DW_TAG_lexical_block and function is not None:
-            _walk_globals(lib, _Die.from_buffer_copy(child), prefix, function, language, found, budget, functions)
+            _walk_globals(lib, _Die.from_buffer_copy(child), prefix, function, language, found, budget, functions,
+                          name_budget)
         following = _Die()
         if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
             return
@@ -718,7 +730,7 @@ def _constant_bytes(lib, die: _Die) -> bytes | None:
     return None
 
 
-def _specification_name(lib, die: _Die) -> str | None:
+def _specification_name(lib, die: _Die, budget: list[float] | None = None) -> str | None:
     """The qualified name of what a definition DIE defines elsewhere (DW_AT_specification):
     C++ declares namespace variables and static members inside their scope and defines them
     at the unit's top level."""
@@ -728,8 +740,9 @@ def _specification_name(lib, die: _Die) -> str | None:
             lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target))):
         return None
     name = _text(lib.dwarf_diename(ctypes.byref(target)))
-    if name is None:
-        return None
+    if name is None or (budget is not None and budget[0] <= 0):
+        return name
+    started = time.perf_counter()
     scopes = _DieP()
     count = lib.dwarf_getscopes_die(ctypes.byref(target), ctypes.byref(scopes))
     parts = []
@@ -742,6 +755,8 @@ def _specification_name(lib, die: _Die) -> str | None:
     finally:
         if count > 0:
             _libc.free(scopes)
+        if budget is not None:
+            budget[0] -= time.perf_counter() - started
     return "::".join(list(reversed(parts)) + [name]) if parts else name
 
 

@@ -29,11 +29,32 @@ from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
 from hydra.tui.safe import assemble
 
 TABS = [
-    ("source", "Source"), ("disassembly", "Disasm"), ("registers", "Regs"), ("memory", "Memory"),
+    ("source", "Source"), ("disassembly", "Disasm"), ("watch", "Watch"), ("registers", "Regs"), ("memory", "Memory"),
     ("map", "Map"), ("modules", "Modules"), ("classifiers", "Class"), ("annotations", "Annot"),
     ("attributes", "Attrs"), ("system", "System"), ("kernel", "Kernel"),
 ]
 PANES = ["threads", "frames", "variables", "side"]
+GDB_COMMANDS = ("print", "p", "ptype", "whatis", "x", "output")
+
+
+def _expression_of(path: tuple[str, ...]) -> str:
+    """A variable's path in the Variables pane as an expression: (locals, head, *head,
+    next) -> `head->next`; (args, acct, history, [2]) -> `acct.history[2]`."""
+    expression = ""
+    for name in path[1:]:
+        if name.startswith("["):
+            expression += name
+        elif name.startswith("*"):
+            expression = f"(*{expression})"
+        elif name.startswith("<") and name.endswith(">"):
+            continue             # a base class: its members are the object's
+        elif not expression:
+            expression = name
+        elif expression.startswith("(*") and expression.endswith(")"):
+            expression = f"{expression[2:-1]}->{name}"
+        else:
+            expression += f".{name}"
+    return expression
 
 
 class HelpScreen(ModalScreen):
@@ -151,7 +172,17 @@ class HydraApp(App):
         Binding("slash", "prompt('search')", "Search", show=False, id="app.search"),
         Binding("n", "search_next(True)", "Next match", show=False, id="app.next"),
         Binding("N", "search_next(False)", "Previous match", show=False, id="app.previous"),
-        Binding("colon", "prompt('jump')", "Jump to index/address", show=False, id="app.jump"),
+        Binding("colon", "prompt('jump')", "Jump to index, address or symbol; :print :ptype :whatis :x",
+                show=False, id="app.jump"),
+        Binding("equals_sign", "prompt('expression')", "Ask an expression (print) into the Watch tab", show=False,
+                id="app.expression"),
+        Binding("x", "watch_key('hex')", "Watch: hex for the value and its children", show=False, id="app.hex"),
+        Binding("m", "watch_key('memory')", "Show the value's address in Memory", show=False, id="app.memory"),
+        Binding("p", "watch_key('pin')", "Watch: pin (evaluate again in every frame)", show=False, id="app.pin"),
+        Binding("D", "watch_key('delete')", "Watch: remove the expression", show=False, id="app.unwatch"),
+        Binding("z", "memory_mode('unit')", "Memory: bytes, words or giants", show=False, id="app.memory_unit"),
+        Binding("t", "memory_mode('telescope')", "Memory: telescope from the stack pointer", show=False,
+                id="app.telescope"),
         Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False, id="app.next_tab"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="app.previous_tab"),
         Binding("f", "follow_variable", "Memory of the variable", show=False, id="app.follow"),
@@ -175,6 +206,10 @@ class HydraApp(App):
         self._register_names: list[str] = []
         self._instruction_addresses: list[int] = []     # of the Disassembly tab's lines
         self.hexdump = lines.HexDump(crash)
+        self._watch = None           # made when first asked (it loads the evaluator)
+        self.memory_view = "dump"    # dump, telescope, matches
+        self._memory_lines: lines.Lines | None = None
+        self._watch_cursor: int | None = None
         self.source_cache: dict = {}
         self.syntax = syntax or {}
         self._keymap = keymap or {}
@@ -257,6 +292,8 @@ class HydraApp(App):
         self.memory_address = None
         self.register_address = None
         self.variables_pane.show(frame, self.thread)
+        if self._watch is not None:
+            self._watch.select(self.thread, frame)
         self._update_rules()
         self._show_tab(self._active_tab())
 
@@ -310,11 +347,21 @@ class HydraApp(App):
         if tab == "disassembly":
             content = code.disassembly_lines(crash, frame, faulting)
             self._instruction_addresses = content.payload
+        elif tab == "watch":
+            content = self.watch.lines(self._watch_cursor if self._watch_cursor is not None else view.cursor)
+            self._watch_cursor = None
         elif tab == "registers":
             content = lines.registers(crash, frame, thread)
             self._register_names = content.payload
         elif tab == "memory":
-            content = self.hexdump.lines(self.memory_address or self._focus_address())
+            if self.memory_view == "telescope":
+                content = lines.telescope(crash, self.memory_address or (frame.sp if frame else None),
+                                          frame.sp if frame else None)
+            elif self.memory_view == "matches" and self._memory_lines is not None:
+                content = self._memory_lines
+            else:
+                content = self.hexdump.lines(self.memory_address or self._focus_address())
+            self._memory_payload = content.payload
         elif tab == "map":
             content = lines.memory_map(crash, self._focus_address())
         elif tab == "modules":
@@ -331,6 +378,90 @@ class HydraApp(App):
             content = lines.kernel_frames(thread)
         view.set_lines(content.count, content.line, content.width, plain=content.plain)
         view.call_after_refresh(view.center_on, content.cursor)
+
+    @property
+    def watch(self):
+        if self._watch is None:
+            from hydra.tui.watch import Watch, snapshot_key
+
+            self._watch = Watch(self.crash, snapshot_key(self.crash))
+            self._watch.select(self.thread, self.frame)
+        return self._watch
+
+    def ask(self, command: str) -> None:
+        """An expression or a gdb command (print, ptype, whatis, x) into the Watch tab."""
+        entry = self.watch.add(command)
+        self._watch_cursor = next(index for index, row in enumerate(self.watch.rows()) if row.entry is entry)
+        if self._active_tab() != "watch":
+            self.set_tab("watch")          # the tab's activation shows it
+        else:
+            self._show_tab("watch")
+        self.side_view.focus()
+
+    def action_memory_mode(self, what: str) -> None:
+        if self._active_tab() != "memory":
+            return
+        if what == "unit":
+            self.memory_view = "dump"
+            shown = self.hexdump.cycle_unit()
+            self._update_rules(assemble("memory as ", (shown, "bold"), ("   z: bytes, words, giants", "dim")))
+        else:
+            self.memory_view = "dump" if self.memory_view == "telescope" else "telescope"
+        self._show_tab("memory")
+
+    def search_memory(self, query: str) -> bool:
+        """/ in Memory: a string, a pointer value or bytes, in all the captured memory."""
+        needle, kind = lines.search_memory(self.crash, query)
+        if needle is None:
+            return False
+        self._memory_lines = lines.memory_matches(self.crash, needle)
+        self.memory_view = "matches"
+        self._show_tab("memory")
+        self._update_rules(assemble("memory holding ", (query, "bold"), f" ({kind})   Esc or t: back"))
+        return True
+
+    def action_watch_key(self, what: str) -> None:
+        in_watch = self._active_tab() == "watch" and self.last_pane == "side"
+        if what == "memory":
+            if in_watch:
+                address = self.watch.address(self.side_view.cursor)
+                if address is not None:
+                    self.goto_address(address)
+            else:
+                self.action_follow_variable()
+            return
+        if what == "hex" and not in_watch and self.last_pane == "variables":
+            self._variable_in_hex()
+            return
+        if not in_watch:
+            return
+        index = self.side_view.cursor
+        if what == "hex":
+            self.watch.toggle_hex(index)
+        elif what == "pin":
+            entry = self.watch.entry_at(index)
+            if entry is not None:
+                self.watch.toggle_pin(entry)
+        elif what == "delete":
+            entry = self.watch.entry_at(index)
+            if entry is not None:
+                self.watch.remove(entry)
+        self._watch_cursor = index
+        self._show_tab("watch")
+
+    def _variable_in_hex(self) -> None:
+        """x on a variable: its value printed /x, on the context line."""
+        selected = self.variables_pane.selected_variable()
+        if selected is None:
+            return
+        expression = _expression_of(selected[1])
+        from hydra.evaluate import EvalError
+
+        try:
+            text = self.watch.session.format_value(self.watch.session.evaluate(expression), "x")
+        except EvalError as error:
+            text = error.message
+        self._update_rules(assemble(("/x ", "dim"), (expression, "bold"), " = ", (text, "")))
 
     def _focus_address(self) -> int | None:
         """The address the Memory and Map tabs follow: the selected variable, else the
@@ -391,6 +522,17 @@ class HydraApp(App):
 
     @on(LineView.Activated, "#side-view")
     def _annotation_chosen(self, event: LineView.Activated) -> None:
+        if self._active_tab() == "watch":
+            self.watch.activate(event.index)
+            self._watch_cursor = event.index
+            self._show_tab("watch")
+            return
+        if self._active_tab() == "memory" and self.memory_view in ("matches", "telescope"):
+            payload = getattr(self, "_memory_payload", [])
+            if 0 <= event.index < len(payload) and payload[event.index] is not None:
+                self.memory_view = "dump"
+                self.goto_address(payload[event.index])
+            return
         if self._active_tab() != "annotations" or not self.crash.annotations or event.index >= len(self.crash.annotations):
             return
         annotation = self.crash.annotations[event.index]
@@ -486,9 +628,17 @@ class HydraApp(App):
 
     def action_prompt(self, kind: str) -> None:
         prompt = self.query_one("#prompt", Input)
-        prompt.placeholder = "search (regular expression)" if kind == "search" else (
-            "address (hex) or register for Memory and Disasm, else a line" if self.last_pane == "side" else "index")
+        prompt.placeholder = {
+            "search": "search (regular expression)",
+            "expression": "expression, as gdb's print takes it (p/x, ptype, whatis and x too)",
+        }.get(kind) or ("address, register or symbol for Memory and Disasm, else a line; or print/ptype/x ..."
+                        if self.last_pane == "side" else "index, or a symbol; or print/ptype/whatis/x ...")
         prompt.value = ""
+        if kind == "expression" and self.last_pane == "variables":
+            selected = self.variables_pane.selected_variable()
+            if selected is not None:
+                prompt.value = _expression_of(selected[1])
+                prompt.cursor_position = len(prompt.value)
         prompt.data_kind = kind  # type: ignore[attr-defined]
         prompt.add_class("visible")
         self.screen.add_class("prompting")
@@ -502,6 +652,9 @@ class HydraApp(App):
         self._close_prompt()
         if not text:
             return
+        if kind == "search" and self.last_pane == "side" and self._active_tab() == "memory" and \
+                self.search_memory(text):
+            return
         if kind == "search":
             try:
                 self.search_pattern = re.compile(text, re.IGNORECASE)
@@ -509,6 +662,8 @@ class HydraApp(App):
                 self._update_rules(assemble("bad pattern: ", (str(error), "bold")))
                 return
             self.action_search_next(True)
+        elif kind == "expression" or text.split(" ", 1)[0].split("/", 1)[0] in GDB_COMMANDS:
+            self.ask(text)
         else:
             self.jump(text)
 
@@ -527,9 +682,39 @@ class HydraApp(App):
         if self.search_pattern is None:
             return
         view = self._current_view()
-        found = view.search(self.search_pattern, forward)
+        if isinstance(view, FramesPane):
+            found = self._search_frames(forward)          # the frames of every thread
+        else:
+            found = view.search(self.search_pattern, forward)
         if not found:
             self._update_rules(assemble("no match for ", (self.search_pattern.pattern, "bold")))
+
+    def _search_frames(self, forward: bool) -> bool:
+        """/ in Frames: the next matching frame of this thread, then of the following threads,
+        then this thread's again from its start."""
+        threads = self.crash.threads
+        if self.thread is None or not threads:
+            return False
+        current = self.frame
+        frames = self.thread.frames
+        here = next((i for i, f in enumerate(frames) if f is current), -1)
+        direction = 1 if forward else -1
+        start = threads.index(self.thread) if self.thread in threads else 0
+        candidates = [(self.thread, f) for f in (frames[here + 1:] if forward else frames[:max(here, 0)][::-1])]
+        for step in range(1, len(threads)):
+            thread = threads[(start + direction * step) % len(threads)]
+            candidates += [(thread, f) for f in (thread.frames if forward else thread.frames[::-1])]
+        candidates += [(self.thread, f) for f in (frames[:here + 1] if forward else frames[here:][::-1])]
+        for thread, frame in candidates:
+            if self._frame_matches(frame):
+                self.select_thread(thread, frame.index)
+                self._update_rules(assemble("match in thread ", (str(thread.tid), "bold"), f", frame #{frame.index}"))
+                return True
+        return False
+
+    def _frame_matches(self, frame: Frame) -> bool:
+        text = f"#{frame.index} {frame.display_name} {frame.file or ''}:{frame.line or ''} {frame.module or ''}"
+        return bool(self.search_pattern.search(text))
 
     def jump(self, text: str) -> None:
         view = self._current_view()
@@ -551,7 +736,11 @@ class HydraApp(App):
         try:
             index = int(text, 0)
         except ValueError:
-            self._update_rules(assemble("not an index: ", (text, "bold")))
+            symbol = self.crash.symbols.named(text.strip())
+            if symbol is not None and symbol.constant is None:
+                self.goto_address(symbol.address)       # a function's code or a global's bytes
+                return
+            self._update_rules(assemble("not an index, an address or a symbol: ", (text, "bold")))
             return
         if isinstance(view, FramesPane):
             if not view.goto_frame(index):
@@ -581,6 +770,9 @@ class HydraApp(App):
         alias = arch.REGISTER_ROLES.get(self.crash.process.architecture, {}).get(name)
         if alias in registers:
             return registers[alias]
+        symbol = self.crash.symbols.named(text) if text else None
+        if symbol is not None and symbol.constant is None:
+            return symbol.address
         try:
             return int(text, 16)
         except ValueError:
@@ -594,6 +786,7 @@ class HydraApp(App):
         self.goto_address(address)
 
     def goto_address(self, address: int) -> None:
+        self.memory_view = "dump"
         if self.hexdump.row_of(address) is None:
             self._update_rules(assemble(f"0x{address:x} ", ("was not captured", "bold")))
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from rich.text import Text
 
@@ -157,13 +158,21 @@ def instruction_at(crash: Crash, pc: int, thumb: bool = False) -> str | None:
     return None
 
 
+_HEX_TARGET = re.compile(r"^(?:0x)?([0-9a-fA-F]+)$")
+_RIP_RELATIVE = re.compile(r"\[rip ([+-]) 0x([0-9a-f]+)\]")
+
+
 def disassembly_lines(crash: Crash, frame: Frame | None, faulting: bool) -> Lines:
+    """Instructions around the frame's pc as gdb shows them: each at `<function+offset>`,
+    call and jump targets named (`call 0x... <price_of>`), RIP-relative operands resolved
+    (`# 0x4010 <accounts>`)."""
     if frame is None:
         return message("no frame selected")
     thumb = is_thumb(crash, frame)
     decoded = instructions_around(crash, frame.pc, thumb=thumb)
     if not decoded:
         return message(f"no code bytes captured around 0x{frame.pc:x}")
+    symbols = crash.symbols
     texts = []
     cursor = 0
     pc = frame.pc & ~1 if thumb else frame.pc
@@ -173,7 +182,26 @@ def disassembly_lines(crash: Crash, frame: Frame | None, faulting: bool) -> Line
             cursor = index
         marker = ("=> " if here else "   ")
         note = ("  <- faulting instruction" if faulting else "  <- return address") if here else ""
-        texts.append(Text.assemble((marker, "bold reverse" if here else ""), (f"0x{address:016x}  ", "dim"),
+        where = symbols.label(address) or ""
+        following = decoded[index + 1][0] if index + 1 < len(decoded) else None
+        texts.append(Text.assemble((marker, "bold reverse" if here else ""), (f"0x{address:016x} ", "dim"),
+                                   safe(f"{where:<24} " if where else "", "dim"),
                                    (f"{mnemonic:<9} ", "bold" if here else ""), safe(operands),
+                                   safe(_operand_note(symbols, mnemonic, operands, following), "cyan"),
                                    (note, "bold"), end=""))
-    return Lines(len(texts), texts.__getitem__, 100, cursor, payload=[address for address, _, _ in decoded])
+    return Lines(len(texts), texts.__getitem__, 140, cursor, payload=[address for address, _, _ in decoded])
+
+
+def _operand_note(symbols, mnemonic: str, operands: str, following: int | None) -> str:
+    """What a branch's target or a RIP-relative operand names, as gdb adds it."""
+    if mnemonic.startswith(("call", "j", "b")) and _HEX_TARGET.match(operands.strip()):
+        target = int(_HEX_TARGET.match(operands.strip()).group(1), 16)
+        label = symbols.label(target)
+        return f" {label}" if label else ""
+    match = _RIP_RELATIVE.search(operands)
+    if match and following is not None:
+        displacement = int(match.group(2), 16) * (1 if match.group(1) == "+" else -1)
+        target = following + displacement
+        label = symbols.label(target)
+        return f"   # 0x{target:x}" + (f" {label}" if label else "")
+    return ""

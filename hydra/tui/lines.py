@@ -12,6 +12,7 @@ from rich.text import Text
 
 from hydra.model.arch import DISPLAY_ORDER, WORD_BYTES
 from hydra.model.crash import Crash, Frame, Thread
+from hydra.model.gdbstyle import eflags_text
 from hydra.model.text import printable
 from hydra.tui.safe import assemble, safe
 
@@ -73,7 +74,11 @@ def registers(crash: Crash, frame: Frame | None, thread: Thread | None) -> Lines
     texts = []
     for name in names:
         value = values[name]
-        label = region_label(crash, value) if value < 1 << 64 else None
+        label = None
+        if name in ("rflags", "eflags"):
+            label = eflags_text(value)
+        elif value < 1 << 64:
+            label = crash.symbols.label(value) or region_label(crash, value)
         texts.append(assemble((f"{name:<9}", BOLD), (f"0x{value:0{digits}x}" if value < 1 << 64 else hex(value), ""),
                               "  ", (label or "", DIM)))
     note = "" if frame is None or frame.trust == "context" else f"recovered by {frame.trust} unwinding"
@@ -165,12 +170,16 @@ def kernel_frames(thread: Thread | None) -> Lines:
 # ---------------------------------------------------------------- memory hexdump
 
 class HexDump:
-    """Rows of 16 bytes over every captured region, with a gap line between regions."""
+    """Rows of 16 bytes over every captured region, with a gap line between regions; the
+    bytes shown as bytes, 4-byte words or 8-byte giants (which are labelled `<symbol>`)."""
 
     ROW = 16
+    UNITS = (1, 4, 8)
 
     def __init__(self, crash: Crash):
+        self.crash = crash
         self.memory = crash.memory
+        self.unit = 1
         self.starts: list[int] = []    # first row index of each region
         self.rows = 0
         regions = self.memory.regions
@@ -179,6 +188,10 @@ class HexDump:
             self.rows += (region.size + self.ROW - 1) // self.ROW
             if not self._continues(position):
                 self.rows += 1             # a gap line before the next region
+
+    def cycle_unit(self) -> str:
+        self.unit = self.UNITS[(self.UNITS.index(self.unit) + 1) % len(self.UNITS)]
+        return {1: "bytes", 4: "words", 8: "giants"}[self.unit]
 
     def _continues(self, position: int) -> bool:
         """Whether the next region starts where this one ends (a region stored in pieces)."""
@@ -205,9 +218,18 @@ class HexDump:
             return Text(f"  -- end of {printable(region.kind)} region; next captured address below --", style="dim")
         address = region.start + row * self.ROW
         data = region.data[row * self.ROW : row * self.ROW + self.ROW]
-        hex_part = " ".join(f"{b:02x}" for b in data).ljust(self.ROW * 3 - 1)
+        if self.unit == 1:
+            cells = " ".join(f"{b:02x}" for b in data).ljust(self.ROW * 3 - 1)
+        else:
+            count = len(data) // self.unit
+            words = [int.from_bytes(data[i * self.unit:(i + 1) * self.unit], "little") for i in range(count)]
+            cells = " ".join(f"0x{w:0{2 * self.unit}x}" for w in words).ljust(
+                (self.ROW // self.unit) * (2 * self.unit + 3) - 1)
+            if self.unit == 8:
+                labels = [self.crash.symbols.label(w) for w in words if w]
+                cells += "  " + " ".join(label for label in labels if label)
         text_part = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
-        return Text.assemble((f"{address:016x}", "bold"), "  ", hex_part, "  ", (text_part, "dim"),
+        return Text.assemble((f"{address:016x}", "bold"), "  ", safe(cells), "  ", (text_part, "dim"),
                              (f"  {printable(region.kind)}" if row == 0 and not self._follows(position) else "",
                               "italic dim"), end="")
 
@@ -218,4 +240,108 @@ class HexDump:
         if not self.rows:
             return message("the snapshot holds no memory")
         cursor = self.row_of(address) if address is not None else None
-        return Lines(self.rows, self.line, 16 + 2 + 48 + 2 + 16 + 8, cursor or 0)
+        return Lines(self.rows, self.line, 16 + 2 + 48 + 2 + 16 + 8 + (60 if self.unit == 8 else 0), cursor or 0)
+
+
+TELESCOPE_WORDS = 512
+CHAIN = 4
+
+
+def telescope(crash: Crash, start: int | None, sp: int | None = None) -> Lines:
+    """pwndbg's telescope: each word from start, followed through the pointers it holds,
+    each hop labelled (a symbol, a region) and a string shown where one begins."""
+    if start is None:
+        return message("no stack pointer to start from")
+    texts = []
+    payload = []
+    for index in range(TELESCOPE_WORDS):
+        address = start + 8 * index
+        raw = crash.memory.read(address, 8)
+        if raw is None:
+            if index == 0:
+                return message(f"0x{address:x} was not captured")
+            break
+        offset = f"{'sp' if sp is not None and address == sp else ''}+0x{address - start:x}"
+        parts = [(f"{address:016x} ", BOLD), (f"{offset:>8} ", DIM)]
+        parts += _chain(crash, int.from_bytes(raw, "little"))
+        texts.append(assemble(*parts))
+        payload.append(address)
+    return from_texts(texts, payload=payload)
+
+
+def _chain(crash: Crash, value: int) -> list:
+    parts: list = []
+    seen = set()
+    for hop in range(CHAIN):
+        label = crash.symbols.label(value) if value else None
+        region = None if label else region_label(crash, value)
+        parts += [("" if hop == 0 else " → ", DIM), (f"0x{value:x}", "")]
+        if label:
+            parts.append((f" {label}", "cyan"))
+        elif region:
+            parts.append((f" {region}", DIM))
+        text = _string_at(crash, value)
+        if text is not None:
+            parts.append((f" {text}", "green"))
+            break
+        raw = crash.memory.read(value, 8) if value and value not in seen else None
+        if raw is None:
+            break
+        seen.add(value)
+        value = int.from_bytes(raw, "little")
+    return parts
+
+
+def _string_at(crash: Crash, address: int) -> str | None:
+    """A C string of at least four printable characters at address, quoted, or None."""
+    if address < 4096:
+        return None
+    data = bytearray()
+    for byte in crash.memory.read_partial(address, 64):
+        if byte is None or byte == 0:
+            break
+        data.append(byte)
+    if len(data) < 4 or not all(32 <= b < 127 for b in data):
+        return None
+    return '"' + printable(data.decode("latin-1")) + ('…"' if len(data) >= 64 else '"')
+
+
+MAX_RESULTS = 10_000
+
+
+def search_memory(crash: Crash, query: str) -> tuple[bytes | None, str]:
+    """What a Memory search looks for: `"text"`, `0x...` (a pointer value, 8 bytes little
+    endian), or hex bytes (`de ad be ef`); (None, why) when it is none of these."""
+    text = query.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].encode("utf-8", "surrogateescape"), "text"
+    if text.lower().startswith("0x"):
+        try:
+            value = int(text, 16)
+        except ValueError:
+            return None, "not a number"
+        if value >= 1 << 64:
+            return None, "more than 64 bits"
+        return value.to_bytes(8, "little"), "pointer"
+    pairs = text.replace(" ", "")
+    if pairs and len(pairs) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in pairs):
+        return bytes.fromhex(pairs), "bytes"
+    return None, "write \"text\", 0x... (a pointer) or hex bytes"
+
+
+def memory_matches(crash: Crash, needle: bytes) -> Lines:
+    """Every place the captured memory holds needle (up to MAX_RESULTS), each on a line."""
+    texts, payload = [], []
+    for region in crash.memory.regions:
+        data = region.data
+        position = data.find(needle)
+        while position >= 0 and len(payload) < MAX_RESULTS:
+            address = region.start + position
+            label = crash.symbols.label(address) or region_label(crash, address) or ""
+            texts.append(assemble((f"{address:016x}", BOLD), "  ", (printable(region.kind), DIM), "  ", (label, "")))
+            payload.append(address)
+            position = data.find(needle, position + 1)
+    if not texts:
+        return message("no match in the captured memory")
+    texts.insert(0, Text(f"{len(payload)} matches (Enter shows one in Memory)", style="italic"))
+    return from_texts(texts, cursor=1, payload=[None] + payload)

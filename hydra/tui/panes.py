@@ -231,7 +231,7 @@ class VariablesPane(Tree):
         self.clear()
         if frame is None:
             return
-        if not frame.args and not frame.locals:
+        if not frame.args and not frame.locals and not self.crash.globals:
             self.root.add_leaf(Text("no variables (no debug info here, or none in scope)", style="italic"))
             return
         self._notes = {}
@@ -239,7 +239,8 @@ class VariablesPane(Tree):
             if annotation.frame == frame.index and annotation.variable and \
                     (annotation.tid is None or thread is None or annotation.tid == thread.tid):
                 self._notes.setdefault(annotation.variable.rsplit("/", 1)[-1], []).append(annotation.text)
-        shown = [("args", var) for var in frame.args] + [("locals", var) for var in frame.locals]
+        shown = [("args", var) for var in frame.args] + [("locals", var) for var in frame.locals] + \
+            [("globals", var) for var in self.crash.globals]     # asked for with --global
         for kind, var in shown[:MAX_FRAME_VARIABLES]:
             self._add(self.root, var, (kind, var.name))
         if len(shown) > MAX_FRAME_VARIABLES:

@@ -125,6 +125,7 @@ async def test_every_tab_shows_its_content(sample_crash, tab, size):
             "attributes": "application",
             "system": "pid",
             "kernel": "no kernel frames",
+            "watch": "nothing watched yet",
         }[tab]
         assert expected in text
 
