@@ -16,6 +16,8 @@ against this API too; others are found through the entry-point group `hydra.anal
 
 from __future__ import annotations
 
+import functools
+
 import struct
 from typing import Callable
 
@@ -28,10 +30,11 @@ SymbolLookup = Callable[[str], "int | None"]
 EVIDENCE_LIMIT = 256 << 10     # bytes of memory an analysis may add to the snapshot as evidence
 
 
+@functools.lru_cache(maxsize=4096)
 def base_function_name(name: str | None) -> str:
     """The name the default fingerprint rules give a function: `__GI_raise`, `raise.cold`,
     `__memmove_avx_unaligned_erms`, `ns::f [clone .isra.0]` -> `raise`, `raise`, `memmove`,
-    `ns::f`. Analyzers and fingerprints read runtime frames alike."""
+    `ns::f`. Analyzers and fingerprints read runtime frames alike (threads repeat names)."""
     from hydra.analysis.fingerprint import default_rules, normalize
 
     return normalize(name, default_rules()) if name else ""

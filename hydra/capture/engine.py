@@ -123,7 +123,8 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         crash.memory_map = _memory_map(info)
         crash.modules = _modules(prog, crash, options.debug_cache)
 
-        reader = ValueReader(prog, options.limits, architecture=info.arch.name)
+        reader = ValueReader(prog, options.limits, architecture=info.arch.name,
+                             secrets=[secret.decode("latin-1") for secret in secrets])
         executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
         unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
         remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
@@ -206,7 +207,7 @@ def _fill_debug_cache(prog: drgn.Program, root: str) -> None:
 
 def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
                      mapped: MappedDebugFiles) -> list[Thread]:
-    """Unwind and decode every thread; with many, the second half in a forked copy."""
+    """Unwind and decode every thread; with many, the last two fifths in a forked copy."""
     threads = info.threads
     if len(threads) < parallel.MIN_THREADS:
         return walker.capture(threads, info)
@@ -214,7 +215,9 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
         from hydra.analysis import finish_discovery
 
         finish_discovery()
-    half = (len(threads) + 1) // 2
+    # the copy unwinds more slowly (each page it writes is copied first) and must pack what
+    # it found: it takes two fifths, and both sides finish about together
+    half = (len(threads) * 3 + 4) // 5
     reader = walker.reader
     # each side may spend half of what is left of the pointed-to object budget
     reserve = max(0, reader.limits.object_budget - reader.object_bytes) // 2
@@ -224,11 +227,12 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
     def their_part() -> bytes:
         mapped.restart_after_fork()
         part = walker.capture(threads[half:], info)
+        type_notes = walker.notes.handover(part)
         return msgpack.packb({
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
             "scopes": walker.remembered.new_entries() if walker.remembered is not None else [],
-            "type_notes": walker.notes.handover(part),
+            "type_notes": type_notes,
             "functions": [[path, die, entry] for (path, die), entry in walker.notes.functions.items()],
         }, use_bin_type=True)
 
@@ -247,8 +251,9 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
     reader.object_bytes += theirs["object_bytes"]
     if walker.remembered is not None:
         walker.remembered.put_entries(theirs["scopes"])
-    others = decode_threads(theirs["threads"])
-    walker.notes.take(others, theirs["type_notes"], theirs["functions"])
+    type_map: list = []         # filled when the types are read, before a variable is read
+    others = decode_threads(theirs["threads"], type_map)
+    walker.notes.take(theirs["type_notes"], type_map, theirs["functions"])
     return mine + others
 
 

@@ -107,8 +107,8 @@ BLANKED = "<environment value blanked>"
 
 
 def scrub_crash(crash, secrets: list[bytes]) -> None:
-    """The same secrets out of the text capture made of values (a copy of a token on the heap
-    reads as text in a variable) and analysis made of them."""
+    """The same secrets out of what analysis wrote from memory (annotations, attributes);
+    values are cleaned as they are read (capture/values.py's ValueReader.clean)."""
     texts = [secret.decode("latin-1") for secret in secrets]
     if not texts:
         return
@@ -119,31 +119,6 @@ def scrub_crash(crash, secrets: list[bytes]) -> None:
                 text = text.replace(secret, BLANKED)
         return text
 
-    def walk(variable, seen: set) -> bool:
-        if id(variable) in seen:
-            return False
-        seen.add(id(variable))
-        changed = False
-        if '"' in variable.value or "'" in variable.value:
-            cleaned = clean(variable.value)
-            changed = cleaned != variable.value
-            variable.value = cleaned
-        for child in variable.children:
-            changed = walk(child, seen) or changed
-        return changed
-
-    from hydra.snapshot.format import PACKED_VARIABLES
-
-    seen: set = set()
-    for thread in crash.threads:
-        changed = False
-        for frame in thread.frames:
-            for variable in frame.args + frame.locals:
-                changed = walk(variable, seen) or changed
-        if changed and hasattr(thread, PACKED_VARIABLES):
-            delattr(thread, PACKED_VARIABLES)      # written again from the cleaned values
-    for variable in crash.globals:
-        walk(variable, seen)
     for annotation in crash.annotations:
         annotation.text = clean(annotation.text)
     for key, value in list(crash.attributes.items()):

@@ -210,9 +210,9 @@ def _string(reader, var, obj: drgn.Object, base: drgn.Type, name: str, nesting: 
         if text is None:
             return False
     if length > count:
-        var.value = char_array_literal(text + "\0", prefix or "") + "..."
+        var.value = reader.clean(char_array_literal(text + "\0", prefix or "")) + "..."
     else:
-        var.value = char_array_literal(text, prefix or "")
+        var.value = reader.clean(char_array_literal(text, prefix or ""))
     return True
 
 

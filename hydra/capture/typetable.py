@@ -29,6 +29,7 @@ class TypeNotes:
 
     variables: list[tuple[Variable, str, int]] = field(default_factory=list)   # (variable, debug file, DIE)
     functions: dict[tuple[str, int], int] = field(default_factory=dict)        # (debug file, DIE) -> entry
+    handed: list[tuple[list, list]] = field(default_factory=list)              # (refs, type map) from a fork
 
     def note(self, variables: list[Variable], scope, debug_path: str, bias: int) -> None:
         for variable in variables:
@@ -39,18 +40,23 @@ class TypeNotes:
             self.functions[(debug_path, scope.die)] = scope.entry + bias
 
     def handover(self, threads) -> list:
-        """The notes for threads, in their frames' and variables' order (a forked capture
-        hands them back with its threads)."""
-        by_variable = {id(variable): [path, offset] for variable, path, offset in self.variables}
-        return [[[by_variable.get(id(v)) for v in frame.args + frame.locals] for frame in thread.frames]
-                for thread in threads]
+        """For a forked capture handing its threads back: each noted variable's type id
+        becomes an index into the returned list of (debug file, DIE) pairs, which the
+        parent reads into its own table (take, then Types.attach)."""
+        noted = {id(variable): (path, offset) for variable, path, offset in self.variables}
+        refs: dict[tuple[str, int], int] = {}
+        for thread in threads:
+            for frame in thread.frames:
+                for variable in frame.args + frame.locals:
+                    ref = noted.get(id(variable))
+                    if ref is not None:
+                        variable.type_id = refs.setdefault(ref, len(refs))
+        return [list(ref) for ref in refs]
 
-    def take(self, threads, handed: list, functions: list) -> None:
-        for thread, frames in zip(threads, handed):
-            for frame, notes in zip(thread.frames, frames):
-                for variable, note in zip(frame.args + frame.locals, notes):
-                    if note is not None:
-                        self.variables.append((variable, note[0], note[1]))
+    def take(self, handed: list, type_map: list, functions: list) -> None:
+        """What a forked capture handed over: its (debug file, DIE) pairs, to be read into
+        `type_map` (which its decoded threads map their variables' type ids through)."""
+        self.handed.append((handed, type_map))
         for path, die, entry in functions:
             self.functions[(path, die)] = entry
 
@@ -99,6 +105,8 @@ class Types:
         """Point noted variables at their types; the types of noted functions, by entry."""
         for variable, path, offset in notes.variables:
             variable.type_id = self.type_at(path, offset)
+        for refs, type_map in notes.handed:
+            type_map[:] = [self.type_at(path, offset) for path, offset in refs]
         functions = {}
         for (path, die), entry in notes.functions.items():
             reader = self.reader(path)

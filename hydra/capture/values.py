@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import drgn
 from drgn import TypeKind
 
+from hydra.capture.environment import BLANKED
 from hydra.capture.literals import is_char, wide_prefix
 from hydra.capture.printers import library_value, shown_by_printer
 from hydra.model.crash import Variable, only_bases
@@ -48,6 +49,14 @@ class ValueReader:
     _targets: dict = field(default_factory=dict)
     _labels: dict = field(default_factory=dict)
     _module_ranges: list | None = None
+    # environment strings to blank wherever a value's text holds them (capture/environment.py)
+    secrets: list[str] = field(default_factory=list)
+
+    def clean(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, BLANKED)
+        return text
 
     def variable(self, name: str, obj: drgn.Object, kind: str) -> Variable:
         self._nodes = 0
@@ -135,13 +144,13 @@ class ValueReader:
                     var.value = var.note = f"<error: value requires {size} bytes, which is more than max-value-size>"
                     return
                 raw = obj.to_bytes_()
-                var.value = char_array_literal(raw)
+                var.value = self.clean(char_array_literal(raw))
                 return
             prefix = wide_prefix(base.type) if element is not None else None
             if prefix is not None and length * (element.size or 1) <= MAX_VALUE_SIZE and obj.address_ is not None:
                 text = wide_text(obj.value_())
                 if text is not None:
-                    var.value = char_array_literal(text, prefix)
+                    var.value = self.clean(char_array_literal(text, prefix))
                     return
             if nesting <= 0 or self._nodes > self.limits.nodes_per_frame:
                 var.value = "{...}"
@@ -193,7 +202,8 @@ class ValueReader:
         self._remember(address, min(length + 1, count) * size)
         text = raw[:length].decode("latin-1") if size == 1 else wide_text(units[:length])
         if text is not None:
-            var.value += " " + c_string_literal(text, min(length, limit), truncated=end < 0, prefix=prefix)
+            var.value += " " + self.clean(c_string_literal(text, min(length, limit), truncated=end < 0,
+                                                           prefix=prefix))
 
     def _wide_float(self, obj: drgn.Object, base: drgn.Type) -> str:
         """A long double, which drgn cannot read (only 32 and 64-bit floats)."""

@@ -61,6 +61,8 @@ CODEC_LZMA = 1
 LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": BLOCK_BYTES}]
 # attribute of a Thread handed over by decode_threads: its variables, still packed
 PACKED_VARIABLES = "_packed_variables"
+# attribute of such a thread: the crash's type id of each type id in its packed variables
+TYPE_MAP = "_type_map"
 FRAME_FIELDS = ("index", "pc", "function", "file", "line", "column", "module", "module_offset", "inline",
                 "trust", "sp", "cfa", "symbol", "symbol_offset", "registers")
 
@@ -148,6 +150,8 @@ def _variable_out(var: Variable, shared: dict[int, list] | None = None) -> list:
 
 def _registers_out(registers: dict[str, int]) -> dict:
     # vector registers are wider than msgpack integers: those are little-endian bytes
+    if not registers or (min(registers.values()) >= 0 and max(registers.values()) < 1 << 64):
+        return registers           # most frames: CFI-recovered general registers only
     return {name: value if 0 <= value < 1 << 64 else value.to_bytes((value.bit_length() + 7) // 8, "little")
             for name, value in registers.items()}
 
@@ -217,13 +221,16 @@ def snapshot_bytes(crash: Crash) -> bytes:
 
 def _thread_out(thread: Thread, register_sets: dict[int, int], register_list: list) -> dict:
     """A thread as the index holds it, without its variables."""
-    return {
+    document = {
         "tid": thread.tid, "name": thread.name, "state": thread.state, "crashed": thread.crashed,
         "registers": _registers_out(thread.registers), "unwind_note": thread.unwind_note,
         "elided_frames": thread.elided_frames, "elided_after": thread.elided_after,
         "kernel_frames": thread.kernel_frames,
         "frames": [_frame_out(f, register_sets, register_list) for f in thread.frames],
     }
+    if hasattr(thread, TYPE_MAP) and hasattr(thread, PACKED_VARIABLES):
+        document["type_map"] = list(getattr(thread, TYPE_MAP))
+    return document
 
 
 def _variables_out(thread: Thread, shared: dict[int, list]) -> bytes:
@@ -251,16 +258,21 @@ def encode_threads(threads: list[Thread]) -> bytes:
                          use_bin_type=True)
 
 
-def decode_threads(data: bytes) -> list[Thread]:
-    """The threads encode_threads packed; variables are unpacked when first asked for."""
+def decode_threads(data: bytes, type_map: list | None = None) -> list[Thread]:
+    """The threads encode_threads packed; variables are unpacked when first asked for.
+    `type_map` (filled in later, before any variable is read) turns the type ids the packer
+    gave variables into the crash's own."""
     document = msgpack.unpackb(data, raw=False, strict_map_key=False)
     register_sets = [_registers_in(raw) for raw in document["register_sets"]]
     threads = []
     for raw_thread in document["threads"]:
         packed = raw_thread["variables"]
         thread = _thread_in(raw_thread, register_sets, [str(name) for name in document["frame_fields"]],
-                            _thread_variables(lambda packed=packed: [msgpack.ExtType(1, packed)], 0))
+                            _thread_variables(lambda packed=packed: [msgpack.ExtType(1, packed)], 0),
+                            trusted=True, type_map=type_map)
         setattr(thread, PACKED_VARIABLES, packed)
+        if type_map is not None:
+            setattr(thread, TYPE_MAP, type_map)
         threads.append(thread)
     return threads
 
@@ -556,8 +568,12 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
         chunk, position = raw_thread["variables"]
         if not (_number(chunk) is not None and 0 <= chunk < len(chunk_loaders) and _number(position) is not None):
             raise ValueError("a thread's variables point nowhere")
+        type_map = raw_thread.get("type_map") if isinstance(raw_thread, dict) else None
+        type_map = [t if _number(t) is not None else None for t in _sequence(type_map, "a type map")[:1 << 20]] \
+            if type_map is not None else None
         crash.threads.append(_thread_in(raw_thread, register_sets, frame_fields,
-                                        _thread_variables(chunk_loaders[chunk], position), frames_left))
+                                        _thread_variables(chunk_loaders[chunk], position), frames_left,
+                                        type_map=type_map))
     if any(t.unwind_note and "frames in the snapshot; the first" in t.unwind_note for t in crash.threads):
         crash.warnings.append(f"the snapshot holds more frames than a capture keeps (at most {MAX_THREAD_FRAMES} "
                               f"a thread, {MAX_FRAMES_READ} in all): the rest are left out")
@@ -658,7 +674,7 @@ def _symbols_in(raw) -> SymbolTable:
 
 
 def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_variables,
-               frames_left: list[int] | None = None) -> Thread:
+               frames_left: list[int] | None = None, trusted: bool = False, type_map: list | None = None) -> Thread:
     raw_thread = _mapping(raw_thread, "a thread")
     if not isinstance(raw_thread["tid"], int):
         raise ValueError("a thread without a number")
@@ -696,7 +712,7 @@ def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_v
             registers=register_sets[registers_index] if isinstance(registers_index, int)
             and 0 <= registers_index < len(register_sets) else {},
         )
-        frame._variables_loader = _frame_variables(load_variables, position)
+        frame._variables_loader = _frame_variables(load_variables, position, trusted, type_map)
         thread.frames.append(frame)
     return thread
 
@@ -733,14 +749,30 @@ def _thread_variables(load_chunk, position: int):
     return get
 
 
-def _frame_variables(load_thread, position: int):
+def _trusted_variable(raw) -> Variable:
+    """A variable this program encoded a moment ago (a forked capture's half): no checks."""
+    name, type_, value, kind, address, size, note, children, omitted = raw[:9]
+    return Variable(name, type_, value, kind, address, size, note, [_trusted_variable(c) for c in children],
+                    omitted, *raw[9:])
+
+
+def _frame_variables(load_thread, position: int, trusted: bool = False, type_map: list | None = None):
+    read = _trusted_variable if trusted else _variable_in
+
+    def mapped(raw):
+        variable = read(raw)
+        if type_map is not None and variable.type_id is not None:
+            local = variable.type_id
+            variable.type_id = type_map[local] if isinstance(local, int) and 0 <= local < len(type_map) else None
+        return variable
+
     def load() -> tuple[list[Variable], list[Variable]]:
         frames = load_thread()
         if not isinstance(frames, list) or position >= len(frames):
             return [], []
         try:
             args, local_vars = frames[position]
-            return [_variable_in(v) for v in args], [_variable_in(v) for v in local_vars]
+            return [mapped(v) for v in args], [mapped(v) for v in local_vars]
         except Exception:   # a corrupt entry: the frame shows no variables
             return [], []
 

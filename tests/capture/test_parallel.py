@@ -11,7 +11,9 @@ import pytest
 
 from hydra.capture import engine, parallel
 from hydra.capture.engine import capture_core
+from hydra.evaluate.typenames import type_name
 from hydra.report.backtrace import format_json
+from hydra.snapshot.format import read_snapshot, snapshot_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,8 +37,15 @@ def _report(crash) -> dict:
     return report
 
 
+def _variable_types(crash) -> list:
+    return [(thread.tid, frame.index, variable.name, type_name(crash.types, variable.type_id))
+            for thread in crash.threads for frame in thread.frames
+            for variable in frame.args + frame.locals]
+
+
 def _same(crash, reference) -> None:
     assert _report(crash) == _report(reference)
+    assert _variable_types(crash) == _variable_types(reference)
     assert [(r.start, r.size, r.kind) for r in crash.memory.regions] == \
         [(r.start, r.size, r.kind) for r in reference.memory.regions]
     for region in reference.memory.regions:
@@ -52,6 +61,9 @@ def test_split_capture_equals_one_process_and_gdb(many, single_process, monkeypa
     split = capture_core(many.core)
     assert forks == [1]
     _same(split, single_process)
+    typed = [entry for entry in _variable_types(split) if entry[3] == "int"]
+    assert len({tid for tid, *_ in typed}) == len(split.threads)      # both halves' locals are typed
+    _same(read_snapshot("split.hyd", snapshot_bytes(split)), single_process)
     oracle = gdb_view(many.exe, many.core)
     problems = {}
     for gdb_thread in oracle["threads"]:
