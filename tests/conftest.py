@@ -21,6 +21,8 @@ class CrashedProgram:
     exe: str
     core: str
     source: str
+    libraries: tuple[str, ...] = ()      # shared libraries built beside exe, which it loads
+
 
 
 def _allow_cores():
@@ -38,7 +40,9 @@ def compile_program(source: Path, out: Path, flags: list[str]) -> Path:
         subprocess.run(command, check=True, capture_output=True, text=True)
         return out
     compiler = "g++" if source.suffix == ".cpp" else "gcc"
-    command = [compiler, "-g", *flags, "-o", str(out), str(source), "-pthread"]
+    links = [flag for flag in flags if flag.startswith("-l")]       # after the source that needs them
+    command = [compiler, "-g", *(f for f in flags if f not in links), "-o", str(out), str(source), *links,
+               "-pthread"]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return out
 
@@ -68,8 +72,10 @@ class ProgramFactory:
         self.cache: dict[tuple, CrashedProgram] = {}
 
     def __call__(self, source: str, opt: str = "-O0", extra: tuple[str, ...] = (),
-                 args: tuple[str, ...] = ()) -> CrashedProgram:
-        key = (source, opt, extra, args)
+                 args: tuple[str, ...] = (), libraries: tuple[str, ...] = ()) -> CrashedProgram:
+        """`libraries`: sources built (with `opt`) into lib<stem>.so beside the program,
+        which links them and finds them through its rpath."""
+        key = (source, opt, extra, args, libraries)
         if key not in self.cache:
             suffix = Path(source).suffix
             stem = Path(source).stem + ("" if suffix == ".c" else "_" + suffix[1:]) + opt.replace("-", "_") + \
@@ -78,10 +84,16 @@ class ProgramFactory:
             workdir = exe_dir / ("run_" + "_".join(args) if args else "run")
             workdir.mkdir(parents=True, exist_ok=True)
             exe = exe_dir / stem
+            built = [exe_dir / f"lib{Path(library).stem}.so" for library in libraries]
             if not exe.exists():
-                compile_program(PROGRAMS / source, exe, [opt, *extra])
+                for library, output in zip(libraries, built):
+                    compile_program(PROGRAMS / library, output, [opt, "-shared", "-fPIC"])
+                links = [f"-l{Path(library).stem}" for library in libraries]
+                linking = [f"-L{exe_dir}", "-Wl,-rpath,$ORIGIN", *links] if libraries else []
+                compile_program(PROGRAMS / source, exe, [opt, *extra, *linking])
             core = crash_program(exe, workdir, list(args))
-            self.cache[key] = CrashedProgram(stem, str(exe), str(core), str(PROGRAMS / source))
+            self.cache[key] = CrashedProgram(stem, str(exe), str(core), str(PROGRAMS / source),
+                                             tuple(str(path) for path in built))
         return self.cache[key]
 
 

@@ -27,7 +27,7 @@ from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.symboltable import build_symbols
-from hydra.capture.typetable import TypedGlobal, TypeNotes, Types
+from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.model import BadInput
@@ -258,16 +258,42 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
 
 
 def _typed_globals(prog: drgn.Program, types: Types, crash: Crash, functions: dict[int, int]) -> list[TypedGlobal]:
-    """The executable's globals and its functions' statics, with their types (and its
-    functions' types into `functions`)."""
+    """The globals and functions' statics of the executable, then of the libraries with
+    debug info, with their types (and their functions' types into `functions`). An
+    expression's name finds the executable's first."""
     main = _main_module(prog)
-    if main is None or not main.debug_file_path:
-        return []
-    found, complete = types.globals_of(main.debug_file_path, main.name, main.debug_file_bias, functions)
-    if not complete:
-        crash.warnings.append(f"{main.name}: only the globals of its first compile units are kept "
-                              f"(its debug info is large)")
+    found: list[TypedGlobal] = []
+    if main is not None and main.debug_file_path:
+        found, complete = types.globals_of(main.debug_file_path, main.name, main.debug_file_bias, functions)
+        if not complete:
+            crash.warnings.append(f"{main.name}: only the globals of its first compile units are kept "
+                                  f"(its debug info is large)")
+    # the libraries share a budget, the smallest debug files first: a program's own
+    # libraries are read before a large system library, which is left out whole (a part of
+    # its globals would be an arbitrary part)
+    libraries = [m for m in prog.modules() if isinstance(m, drgn.SharedLibraryModule) and m.debug_file_path]
+    left, cut = [LIBRARY_GLOBAL_DIES], []
+    for module in sorted(libraries, key=lambda m: _file_size(m.debug_file_path)):
+        # debug files hold about one DIE in 14 to 24 bytes: one far beyond the budget is not walked
+        if not cut and _file_size(module.debug_file_path) // 24 <= left[0]:
+            library_globals, complete = types.globals_of(module.debug_file_path, module.name,
+                                                         module.debug_file_bias, functions, left, whole=True)
+            found += library_globals
+            if complete:
+                continue
+        cut.append(module.name)
+    if cut:
+        # a budget's choice, not a fault in the core: noted in the System tab, not warned about
+        crash.system["globals_not_kept"] = ", ".join(os.path.basename(name) for name in cut) + \
+            " (large debug info; --global NAME shows one)"
     return found
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 FOLLOWED_GLOBALS = 256       # globals whose pointers' targets (a string, an object) a snapshot keeps
@@ -287,7 +313,7 @@ def _follow_global_pointers(prog: drgn.Program, reader: ValueReader, table, type
             continue
         try:
             obj = prog.variable(typed.variable.name)
-        except (LookupError, ValueError):
+        except (LookupError, ValueError, NotImplementedError):      # drgn reads no long double object
             continue
         if obj.address_ != typed.address:
             continue
@@ -877,17 +903,22 @@ GLOBAL_DATA_BYTES = 16 << 20     # the executable's writable data and globals ke
 
 
 def _global_ranges(info: CoreInfo, crash: Crash, typed_globals) -> list[tuple[int, int, str]]:
-    """The executable's writable data (its globals), within GLOBAL_DATA_BYTES."""
+    """The globals, then the executable's writable data, then that of the libraries whose
+    globals were read, within GLOBAL_DATA_BYTES."""
     executable = crash.process.executable
     def size_of(typed) -> int:
         type_ = crash.types.get(typed.type_id)
         return max(1, type_.size or 8) if type_ is not None else 8
 
+    libraries = {g.module for g in typed_globals} - {executable}
+    spans = [(m.base, m.base + m.size) for m in crash.modules if m.path in libraries]
     wanted = [(g.address, g.address + size_of(g)) for g in typed_globals if g.variable.constant is None]
     wanted += [(entry.start, entry.end) for entry in crash.memory_map
                if entry.path == executable and "w" in entry.perms]
+    wanted += [(entry.start, entry.end) for entry in crash.memory_map if "w" in entry.perms and
+               any(low <= entry.start < high for low, high in spans)]     # a path may name it otherwise
     ranges, left = [], GLOBAL_DATA_BYTES
-    for start, end in sorted(wanted):
+    for start, end in wanted:
         size = min(end - start, left)
         if size <= 0:
             break

@@ -1,6 +1,7 @@
 """The symbols a snapshot keeps (model/symbols.py): every function and object symbol of the
-executable (when it has a reasonable number), and of the libraries those that hold an
-address the snapshot shows or points at: pcs, registers, and the words of kept memory.
+executable and of the small libraries whose globals were read, and of the other libraries
+those that hold an address the snapshot shows or points at: pcs, registers, and the
+words of kept memory.
 Globals read from DWARF are object symbols with their types; functions in captured frames
 carry their types too.
 """
@@ -18,6 +19,7 @@ from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
 from hydra.symbols.demangle import demangle
 
 MAX_EXECUTABLE_SYMBOLS = 20_000     # an executable with more keeps only the ones it points at
+MAX_LIBRARY_SYMBOLS = 2_000         # and a library with debug info (the C library has 8,000)
 MAX_WORDS = 500_000                 # words of kept memory looked at for pointers into modules
 
 
@@ -33,6 +35,7 @@ def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
         return None
 
     kept: dict[tuple[int, str], Symbol] = {}
+    section_end = _section_ends(prog, crash)
 
     def keep(symbol) -> None:
         kind = _kind(symbol)
@@ -41,18 +44,30 @@ def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
         key = (symbol.address, symbol.name)
         if key not in kept:
             name = demangle(symbol.name)
-            kept[key] = Symbol(name, symbol.address, symbol.size, kind,
+            size = symbol.size
+            if size == 0 and kind == FUNCTION:
+                # `_fini` and hand-written code have no size: gdb bounds them by their section,
+                # so the .rodata after .fini is not `<_fini+3777>`
+                end = section_end(symbol.address)
+                size = end - symbol.address if end else 0
+            kept[key] = Symbol(name, symbol.address, size, kind,
                                functions.get(symbol.address) if kind == FUNCTION else None,
                                module_of(symbol.address), linkage=symbol.name if name != symbol.name else None)
 
+    # every symbol of the executable and of the libraries whose globals were read, when
+    # they have a reasonable number; of the others, those the snapshot points at
     executable = crash.process.executable
-    if _symbol_count(crash, executable) <= MAX_EXECUTABLE_SYMBOLS:
+    whole = {path for path in {typed.module for typed in typed_globals} - {executable}
+             if path and _symbol_count(crash, path) <= MAX_LIBRARY_SYMBOLS}
+    if executable and _symbol_count(crash, executable) <= MAX_EXECUTABLE_SYMBOLS:
+        whole.add(executable)
+    if whole:
         try:
             everything = prog.symbols()
         except Exception:
             everything = []
         for symbol in everything:
-            if module_of(symbol.address) == executable:
+            if module_of(symbol.address) in whole:
                 keep(symbol)
     for address in _pointed_at(crash, module_of, functions, typed_globals):
         try:
@@ -79,6 +94,36 @@ def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
     return SymbolTable(table)
 
 
+def _section_ends(prog: drgn.Program, crash: Crash):
+    """address -> the end of the loaded section that holds it, or None; from the section
+    headers of each module's file, read when one of its addresses is first asked about."""
+    from hydra.symbols.elffile import section_table
+
+    files = {m.path: (m.code_file or m.path) for m in crash.modules}
+    modules = []
+    for module in prog.modules():
+        try:
+            start, end = module.address_range or (0, 0)
+            bias = module.loaded_file_bias
+        except (ValueError, LookupError):
+            continue
+        path = files.get(module.name)
+        if start < end and path:
+            modules.append((start, end, path, bias or 0))
+    loaded: dict[str, list[tuple[int, int]]] = {}
+
+    def end_of(address: int) -> int | None:
+        for start, end, path, bias in modules:
+            if start <= address < end:
+                if path not in loaded:
+                    table = section_table(path)
+                    loaded[path] = [(s.address + bias, s.address + bias + s.size)
+                                    for s in (table.sections.values() if table else ()) if s.address and s.flags & 2]
+                return next((high for low, high in loaded[path] if low <= address < high), None)
+        return None
+    return end_of
+
+
 def _with_parameters(symbol: Symbol, types) -> None:
     """A C++ function that is not mangled (main, an extern "C" function) is named as gdb
     names it from its debug info, with its parameters: `main()`, `main(int, char**)`."""
@@ -101,12 +146,12 @@ def _demangler_spelling(types, index, depth: int = 0) -> str:
     return (type_.name or "?") + const
 
 
-def _symbol_count(crash: Crash, executable: str | None) -> int:
-    """How many symbols the executable's symbol table holds, from its section headers (listing
+def _symbol_count(crash: Crash, path: str | None) -> int:
+    """How many symbols a module's symbol table holds, from its section headers (listing
     them all to count them costs a large program a third of a second)."""
     from hydra.symbols.elffile import section_table
 
-    module = next((m for m in crash.modules if m.path == executable), None)
+    module = next((m for m in crash.modules if m.path == path), None)
     path = (module.code_file or module.path) if module is not None else None
     table = section_table(path) if path else None
     if table is None:

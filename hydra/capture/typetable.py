@@ -19,6 +19,7 @@ from hydra.symbols.dwarftypes import FunctionDefinition, GlobalVariable, TypeRea
 
 NAME_SECONDS = 0.3            # spent qualifying C++ type names through their DWARF parents
 GLOBAL_DIES = 100_000         # DIEs looked at for the executable's globals
+LIBRARY_GLOBAL_DIES = 20_000  # and for the globals of all libraries with debug info together
 FUNCTION_TYPES = 4000         # functions of the executable given their types (beyond those in frames)
 FUNCTION_SECONDS = 0.1        # and the time that may take
 
@@ -116,15 +117,19 @@ class Types:
                     functions[entry] = type_id
         return functions
 
-    def globals_of(self, path: str, module: str, bias: int,
-                   functions: dict[int, int]) -> tuple[list[TypedGlobal], bool]:
-        """The module's globals with their types; its functions' types go into `functions`
-        (by entry address), up to FUNCTION_TYPES."""
+    def globals_of(self, path: str, module: str, bias: int, functions: dict[int, int],
+                   dies: list[int] | None = None, whole: bool = False) -> tuple[list[TypedGlobal], bool]:
+        """The module's globals with their types, looking at GLOBAL_DIES DIEs or what is
+        left of `dies` (with `whole`, none unless all fit); its functions' types go into
+        `functions` (by entry address), up to FUNCTION_TYPES."""
         reader = self.reader(path)
         if reader is None:
             return [], True
         definitions: list[FunctionDefinition] = []
-        found, complete = global_variables(reader.file, GLOBAL_DIES, functions=definitions, name_budget=self.budget)
+        found, complete = global_variables(reader.file, GLOBAL_DIES, functions=definitions, name_budget=self.budget,
+                                           budget=dies)
+        if whole and not complete:
+            return [], False
         deadline = time.perf_counter() + FUNCTION_SECONDS
         for definition in definitions[:FUNCTION_TYPES]:
             if time.perf_counter() > deadline:

@@ -15,7 +15,7 @@ from hydra.evaluate.printer import FORMATS, Printer
 from hydra.evaluate.typenames import ptype as ptype_text, type_name, whatis as whatis_text
 from hydra.evaluate.values import (MAX_VALUE_SIZE, Memory, Unavailable, Value, from_float, from_int, resolved_index,
                                    to_float, to_int, unqualified, value_bytes)
-from hydra.model.symbols import FUNCTION
+from hydra.model.symbols import FUNCTION, OPTIMIZED_OUT
 from hydra.model.types import Charset, Kind, Member, Type, TypeTable
 
 ARITHMETIC = (Kind.INT, Kind.BOOL, Kind.ENUM, Kind.FLOAT)
@@ -121,6 +121,8 @@ class Session:
         symbol = self._global(name)
         if symbol is not None:
             if symbol.constant is not None and symbol.type_id is not None:
+                if symbol.constant == OPTIMIZED_OUT:
+                    return Value(symbol.type_id, optimized_out=True)
                 return Value(symbol.type_id, data=symbol.constant)
             if symbol.type_id is None:
                 if symbol.kind == FUNCTION:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from hydra.model.gdbstyle import is_flag_enum
+from hydra.model.symbols import OPTIMIZED_OUT
 from hydra.model.types import Charset, Kind, Member, Method, Type, TypeTable
 from hydra.symbols.demangle import demangle, strip_parameters
 from hydra.symbols.dwarf import (C_LANGUAGES, DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_type,
@@ -606,14 +607,17 @@ class GlobalVariable:
     type_offset: int             # the DIE of its type
     function: str | None = None  # the function whose static it is
     constant: bytes | None = None    # DW_AT_const_value: the compiler kept the value, not an address
+    #                                  (OPTIMIZED_OUT: neither)
 
 
 def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES, statics: bool = True,
                      functions: list[FunctionDefinition] | None = None,
-                     name_budget: list[float] | None = None) -> tuple[list[GlobalVariable], bool]:
+                     name_budget: list[float] | None = None,
+                     budget: list[int] | None = None) -> tuple[list[GlobalVariable], bool]:
     """Variables with a fixed address: at a unit's top level, in namespaces, and (with
     `statics`) a function's statics; function definitions go to `functions` when given.
-    (found, complete): the walk stops after `limit` DIEs."""
+    (found, complete): the walk stops after `limit` DIEs, or when `budget` (DIEs left,
+    shared by several walks) runs out."""
     lib = debug_file.lib
     dwarf = debug_file.dwarf
     found: list[GlobalVariable] = []
@@ -623,7 +627,7 @@ def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES, static
         found_functions = functions
     else:
         found_functions = []
-    budget = [limit]
+    budget = budget if budget is not None else [limit]
     offset = ctypes.c_uint64(0)
     while budget[0] > 0:
         following = ctypes.c_uint64()
@@ -652,6 +656,9 @@ def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, la
         if tag == DW_TAG_variable:
             address = _fixed_address(lib, child)
             constant = _constant_bytes(lib, child) if address is None else None
+            if address is None and constant is None and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_location) \
+                    and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_declaration):
+                constant = OPTIMIZED_OUT        # defined here, kept nowhere: gdb's <optimized out>
             if constant is not None:
                 name = _specification_name(lib, child, name_budget) or _text(lib.dwarf_diename(ctypes.byref(child)))
                 type_offset = _type_offset(lib, child)

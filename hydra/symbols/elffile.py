@@ -107,6 +107,7 @@ class SectionHeader:
     offset: int
     size: int
     flags: int
+    address: int = 0            # where it is loaded, before the module's bias (0: not loaded)
 
 
 @dataclass(frozen=True)
@@ -140,11 +141,11 @@ def section_table(path: str) -> SectionTable | None:
             handle.seek(names[4])
             strings = handle.read(names[5])
             found = {}
-            for sh_name, _type, flags, _addr, offset, size, *_rest in sections:
+            for sh_name, _type, flags, address, offset, size, *_rest in sections:
                 end = strings.find(b"\0", sh_name)
                 if sh_name < len(strings):
                     name = strings[sh_name:end if end >= 0 else None].decode("utf-8", "replace")
-                    found.setdefault(name, SectionHeader(offset, size, flags))
+                    found.setdefault(name, SectionHeader(offset, size, flags, address))
             return SectionTable(shoff, shnum * 64, found, file_type)
     except (OSError, ValueError, OverflowError, struct.error):
         return None

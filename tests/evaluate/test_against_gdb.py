@@ -1,8 +1,9 @@
 """print, ptype, whatis and x on snapshots, against gdb on the same cores.
 
-tests/programs/ask.c and ask.cpp are built at -O0 and -O2 and crashed; each core is captured
-into a snapshot and the program's binary moved away; then every command of
-ask_c.commands / ask_cpp.commands runs in gdb on the core and in Hydra on the snapshot.
+tests/programs/ask.c and ask.cpp are built at -O0 and -O2 and crashed, and ask_shared.c with
+the shared library ask_library.c; every command of ask_c.commands / ask_cpp.commands /
+ask_shared.commands runs in gdb on the core, then in Hydra on the snapshot of that core
+with the program and its libraries moved away.
 At least 95% of the answers must be the same text, and every other one must be listed in
 known_differences.txt with its reason.
 """
@@ -14,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.evaluate.compare import compare, read_commands
+from tests.evaluate.compare import gdb_answers, hydra_answers, read_commands
 
 HERE = Path(__file__).parent
 BUILDS = [("ask.c", "-O0", "ask_c"), ("ask.c", "-O2", "ask_c"), ("ask.cpp", "-O0", "ask_cpp"),
-          ("ask.cpp", "-O2", "ask_cpp")]
+          ("ask.cpp", "-O2", "ask_cpp"), ("ask_shared.c", "-O0", "ask_shared"), ("ask_shared.c", "-O2", "ask_shared")]
+LIBRARIES = {"ask_shared.c": ("ask_library.c",)}
 
 
 def known_differences() -> dict[tuple[str, str, str], str]:
@@ -39,16 +41,20 @@ def answers(crashed, tmp_path_factory):
     folder = tmp_path_factory.mktemp("ask")
     rows = []
     for source, opt, listing in BUILDS:
-        program = crashed(source, opt)
+        program = crashed(source, opt, libraries=LIBRARIES.get(source, ()))
         snapshot = folder / f"{program.name}.hsnap"
         write_snapshot(capture_core(program.core), str(snapshot))
-        hidden = folder / f"{program.name}.binary"          # not where the core says it is
-        os.rename(program.exe, hidden)
+        commands = read_commands(HERE / f"{listing}.commands")
+        theirs = gdb_answers(program.exe, program.core, commands)
+        binaries = [program.exe, *program.libraries]
+        for binary in binaries:                  # not where the core says they are
+            os.rename(binary, binary + ".hidden")
         try:
-            results = compare(str(hidden), program.core, str(snapshot), read_commands(HERE / f"{listing}.commands"))
+            ours = hydra_answers(str(snapshot), commands)
         finally:
-            os.rename(hidden, program.exe)
-        rows += [(source, opt, *row) for row in results]
+            for binary in binaries:
+                os.rename(binary + ".hidden", binary)
+        rows += [(source, opt, *row) for row in zip(commands, theirs, ours)]
     return rows
 
 
