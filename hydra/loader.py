@@ -49,7 +49,17 @@ def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str 
     if kind == "snapshot":
         from hydra.snapshot.format import read_snapshot
 
-        return read_snapshot(path)
+        crash = read_snapshot(path)
+        # the analysis stored at capture, unless these options ask otherwise
+        if not analysis:
+            from hydra.analysis import without_analysis
+
+            without_analysis(crash)
+        elif rules is not None:
+            from hydra.analysis import set_fingerprint
+
+            set_fingerprint(crash, rules)
+        return crash
     if kind == "core":
         try:
             from hydra.capture.asuser import capture_for_owner

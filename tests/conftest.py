@@ -39,6 +39,18 @@ def compile_program(source: Path, out: Path, flags: list[str]) -> Path:
                    "-o", str(out), str(source)]
         subprocess.run(command, check=True, capture_output=True, text=True)
         return out
+    if source.suffix == ".go":
+        go = shutil.which("go")
+        if go is None:
+            pytest.skip("go is not installed (.ci/run installs golang-go)")
+        # -O0: without optimizations or inlining, as `go build -gcflags=all='-N -l'`
+        gcflags = ["-gcflags=all=-N -l"] if "-O0" in flags else []
+        cache = out.parent / "go-cache"
+        environment = {**os.environ, "GOCACHE": str(cache), "GOPATH": str(cache / "path"), "GO111MODULE": "off",
+                       "GOFLAGS": "", "CGO_ENABLED": "0"}
+        subprocess.run([go, "build", *gcflags, "-o", str(out), str(source)], check=True, capture_output=True,
+                       text=True, env=environment, cwd=out.parent)
+        return out
     compiler = "g++" if source.suffix == ".cpp" else "gcc"
     links = [flag for flag in flags if flag.startswith("-l")]       # after the source that needs them
     command = [compiler, "-g", *(f for f in flags if f not in links), "-o", str(out), str(source), *links,
@@ -54,8 +66,9 @@ def crash_program(exe: Path, workdir: Path, args: list[str] | None = None) -> Pa
         raise RuntimeError(f"core_pattern pipes cores to {pattern!r}; tests need cores written as files")
     for old in workdir.glob("core*"):
         old.unlink()
+    # a Go program's fatal error ends in SIGABRT with a core only with GOTRACEBACK=crash
     process = subprocess.run([str(exe), *(args or [])], cwd=workdir, preexec_fn=_allow_cores,
-                             capture_output=True, timeout=120)
+                             capture_output=True, timeout=120, env={**os.environ, "GOTRACEBACK": "crash"})
     if process.returncode >= 0:
         raise RuntimeError(f"{exe.name} exited with {process.returncode} instead of crashing")
     cores = sorted(workdir.glob("core*"), key=lambda p: p.stat().st_mtime)

@@ -278,3 +278,21 @@ def test_corrupted_snapshots_never_crash_hydra(crashed, tmp_path, seed):
     result = run("bt", mutant, *(["--json", "--full"] if seed % 2 else ["--full"]))
     assert result.returncode in (0, 2), result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_bt_options_apply_to_a_snapshot(crashed, tmp_path):
+    # --rules and --no-analysis mean on a snapshot what they mean on its core
+    program = crashed("null_deref.c", "-O0")
+    snapshot = tmp_path / "null.hsnap"
+    assert run("snap", program.core, "-o", snapshot).returncode == 0
+    rules = tmp_path / "crash.rules"
+    rules.write_text("skip lookup_price\n")
+    from_core = json.loads(run("bt", program.core, "--json", "--rules", rules).stdout)
+    from_snapshot = json.loads(run("bt", snapshot, "--json", "--rules", rules).stdout)
+    stored = json.loads(run("bt", snapshot, "--json").stdout)
+    assert from_snapshot["fingerprint"] == from_core["fingerprint"] != stored["fingerprint"]
+    bare_core = json.loads(run("bt", program.core, "--json", "--no-analysis").stdout)
+    bare_snapshot = json.loads(run("bt", snapshot, "--json", "--no-analysis").stdout)
+    assert len(stored["classifiers"]) > len(bare_snapshot["classifiers"])
+    for part in ("classifiers", "fingerprint", "severity", "annotations"):
+        assert bare_snapshot[part] == bare_core[part], part

@@ -157,15 +157,45 @@ def analyze(crash, read: Reader | None = None, symbol: SymbolLookup | None = Non
             rules_file=None) -> None:
     """Add classifiers, annotations and attributes (severity, fingerprint) to crash.
     rules_file: a fingerprint rules file, or Rules already read."""
-    from hydra.analysis.fingerprint import Rules, RulesError, fingerprint, load_rules
-
     started = time.perf_counter()
     context = AnalysisContext(crash, read, symbol)
     for name, analyzer in builtin_analyzers() + plugin_analyzers(crash.warnings):
+        before = (len(crash.classifiers), len(crash.annotations), dict(crash.attributes))
         try:
             analyzer(context)
         except Exception as error:    # one failing analyzer costs its findings, not the crash
-            crash.warnings.append(f"analyzer {name} failed: {type(error).__name__}: {error}")
+            del crash.classifiers[before[0]:], crash.annotations[before[1]:]
+            crash.attributes.clear()
+            crash.attributes.update(before[2])
+            crash.warnings.append(f"analyzer {name} failed: {type(error).__name__}: {error}; its findings are "
+                                  f"left out")
+    set_fingerprint(crash, rules_file)
+    crash.system["analysis_seconds"] = round(time.perf_counter() - started, 4)
+
+
+# what the built-in analyzers write (AnalysisContext.attribute) and the fingerprint
+ANALYSIS_ATTRIBUTES = ("severity", "severity.rule", "fingerprint", "fingerprint.frames", "abort_message",
+                       "arena.size", "assertion", "crash_address.adjusted", "exception.type", "exception.what")
+
+
+def without_analysis(crash) -> None:
+    """A crash as opened with analysis off (a snapshot keeps what its capture found): the
+    signal's own class stays, as a capture without analysis gives it."""
+    from hydra.model.signals import SIGNAL_CLASSES
+
+    signal = crash.signal.name if crash.signal else None
+    crash.classifiers[:] = [c for c in crash.classifiers[:1]
+                            if signal in SIGNAL_CLASSES and c.name == SIGNAL_CLASSES[signal]]
+    crash.annotations.clear()
+    for name in ANALYSIS_ATTRIBUTES:
+        crash.attributes.pop(name, None)
+
+
+def set_fingerprint(crash, rules_file=None) -> None:
+    """The fingerprint attributes under a rules file (or Rules already read), the defaults'
+    when None."""
+    from hydra.analysis.fingerprint import Rules, RulesError, fingerprint, load_rules
+
     try:
         rules = rules_file if isinstance(rules_file, Rules) else load_rules(rules_file)
     except RulesError as error:
@@ -178,4 +208,3 @@ def analyze(crash, read: Reader | None = None, symbol: SymbolLookup | None = Non
     else:
         crash.attributes["fingerprint"] = digest
         crash.attributes["fingerprint.frames"] = " | ".join(frames)
-    crash.system["analysis_seconds"] = round(time.perf_counter() - started, 4)

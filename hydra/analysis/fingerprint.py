@@ -20,8 +20,9 @@ patterns.py) matched against the whole name:
 The walk, innermost frame first: rename; skip; stop; take the frame at its detail (a frame
 without a function is `module+0xoffset`); merge it with the previous one when equal
 (recursion); stop after N frames. The fingerprint is the SHA-256 of the crash's class
-(segv, abort, ..., with the specific classes that tell bugs apart: assert, double-free, ...)
-and the frames taken, one per line. User rules come before the default
+(segv, abort, ..., with the specific classes that tell bugs apart: assert, double-free, ...),
+the program's name (crashes of two programs never share a bucket) and the frames taken, one
+per line. User rules come before the default
 ones, so they win: the first matching skip/stop/detail rule applies, every rename runs.
 """
 
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydra.analysis.patterns import PatternError, compile_pattern
+from hydra.model.crash import SIGNAL_HANDLER_CALLED
 
 Pattern = object          # a compiled pattern (patterns.compile_pattern)
 
@@ -204,6 +206,8 @@ def fingerprint_frames(thread, rules: Rules) -> list[str]:
         module = (frame.module or "").replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME]
         if module and _matches(rules.skip_modules, module):
             continue
+        if frame.function == SIGNAL_HANDLER_CALLED:
+            continue      # the mark between a handler and what it interrupted, not a function
         name = normalize(frame.function, rules) if frame.function else ""
         if not name and (not frame.module or _matches(rules.skip_unnamed, module)):
             continue      # no name and no module: a wild pc, nothing stable to say
@@ -241,12 +245,21 @@ def fingerprint(crash, rules: Rules, thread=None) -> tuple[str, list[str]]:
     kinds += sorted(c.name for c in crash.classifiers if c.name in SPECIFIC_CLASSES)
     if crash.truncated:
         kinds.append("partial")       # frames may be missing: never the whole crash's bucket
-    key = [f"class:{'/'.join(kinds)}"] + frames
+    # crashes of different programs never share a bucket, whatever frames they share
+    key = [f"program:{program_name(crash)}", f"class:{'/'.join(kinds)}"] + frames
     if not frames:
         # nothing says which bug it is: a bucket of its own, the same for the same crash
         key.append(f"alone:{_identity(crash, thread)}")
     digest = hashlib.sha256("\n".join(key).encode()).hexdigest()
     return digest, frames
+
+
+def program_name(crash) -> str:
+    """The executable's file name (a minidump's main module's), as the key names the program."""
+    path = crash.process.executable if crash.process is not None else None
+    if not path and crash.modules:
+        path = crash.modules[0].path
+    return (path or "").replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME]
 
 
 def _identity(crash, thread) -> str:

@@ -562,6 +562,7 @@ class _FrameWalker:
         self.scope_cache: dict[tuple[str, int], list[FunctionScope]] = {}
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
         self.module_facts: dict[str, tuple[str | None, int, bool]] = {}
+        self.go_modules: dict[str | None, bool] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
         self.notes = TypeNotes()
 
@@ -694,6 +695,7 @@ class _FrameWalker:
         symbol_offset = pc - symbol_start if symbol_start is not None else None
         module_name, module_base, has_debug_info = self._module_facts(module)
         with_variables = self.variables and has_debug_info
+        self.reader.go = self._is_go(module_name)
         # the DWARF scopes were looked up in the background meanwhile
         scopes = self._scopes(module, lookup) if module is not None else []
         frames = []
@@ -766,6 +768,15 @@ class _FrameWalker:
                 module.name, min(start for start, _ in module.address_ranges),
                 module.debug_file_status == drgn.ModuleFileStatus.HAVE)
         return facts
+
+    def _is_go(self, path: str | None) -> bool:
+        """Whether a module was built by Go's toolchain (it has Go's build info section)."""
+        if path not in self.go_modules:
+            from hydra.symbols.elffile import section_table
+
+            table = section_table(path) if path and path.startswith("/") else None
+            self.go_modules[path] = table is not None and ".go.buildinfo" in table.sections
+        return self.go_modules[path]
 
     def _scopes(self, module, address: int) -> list[FunctionScope]:
         path = module.debug_file_path

@@ -4,7 +4,13 @@
   walk past drgn's ~1024-frame limit and past a call through a wild pointer;
 - a deep recursion is walked at the inside, then jumped over to its outermost frames,
   and the frames in between are counted rather than kept;
-- a walk that stops making progress (seen inside clone3) is cut.
+- a walk that stops making progress (seen inside clone3) is cut;
+- it ends at a return address of 0 (where clone and Go's mcall leave the stack) and
+  after Go's runtime.goexit, the first frame of every goroutine;
+- it goes on through Go's signal frames (runtime.sigreturn as the restorer, which has no
+  CFI), from the registers the kernel saved on the signal stack;
+- after a return address outside the program's code (a smashed stack) it scans the
+  stack for the next return address, as Breakpad's stackwalker does.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ ENGINE_CHUNK = 1000          # a drgn walk this long may have been cut short by 
 INNER_FRAMES = 2000          # physical frames kept at the inside of a deep stack
 OUTER_FRAMES = 200           # and at the outside, after a jump over a recursion
 MAX_PHYSICAL = INNER_FRAMES + OUTER_FRAMES
+OUTERMOST_FUNCTIONS = frozenset({"runtime.goexit"})   # nothing called them
+GO_SIGNAL_RETURN = "runtime.sigreturn"     # Go's sa_restorer (runtime.sigreturn__sigaction from Go 1.21)
+SCAN_WORDS = 256             # stack words looked at for a return address past a smashed one
+MAX_REPAIRS = 16             # signal frames and scans in one walk
 
 
 @dataclass
@@ -53,6 +63,13 @@ def _drop_last_group(frames: list, trusts: list[str]) -> None:
     while frames and frames[-1].is_inline:
         frames.pop()
         trusts.pop()
+
+
+def _name(frame) -> str | None:
+    try:
+        return frame.name
+    except (LookupError, ValueError):
+        return None
 
 
 def _usable(frames) -> list:
@@ -104,7 +121,7 @@ class Unwinder:
         try:
             return_address = self.prog.read_u64(slot)
             entry = self.prog.symbol(return_address - 1).address
-        except (LookupError, drgn.FaultError):
+        except (LookupError, drgn.FaultError, OverflowError):       # a return address of 0
             return []
         registers = dict(registers)
         registers[self.arch.pc] = entry
@@ -127,7 +144,8 @@ class Unwinder:
             if caller:
                 frames = frames[:1] + caller
                 trusts = ["context", "scan"] + ["cfi"] * (len(caller) - 1)
-        cut = len(frames) >= ENGINE_CHUNK      # drgn may have stopped short
+        frames, trusts, ended = self._repair(frames, trusts, 1)
+        cut = not ended and len(frames) >= ENGINE_CHUNK      # drgn may have stopped short
         while cut:
             # drgn's own last frame lacks some values (arguments show as optimized out):
             # a restarted copy of it replaces it, or it goes
@@ -139,32 +157,110 @@ class Unwinder:
                 cut = False
                 break
             _drop_last_group(frames, trusts)
+            start = len(frames)
             frames += restart
             trusts += ["cfi"] * len(restart)
-            cut = len(restart) >= ENGINE_CHUNK
+            frames, trusts, ended = self._repair(frames, trusts, start)
+            cut = not ended and len(restart) >= ENGINE_CHUNK
         self._assemble(walk, frames, trusts)
         if cut and walk.note is None:
             self._jump(walk, frames)
         return walk
 
-    def _caller_from_stack(self, frame) -> list:
+    def _caller_from_stack(self, frame, slot: int | None = None) -> list:
+        """The walk from the return address at [slot] (the frame's sp by default)."""
         registers = frame.registers()
-        sp = registers.get(self.arch.sp)
-        if sp is None:
+        if slot is None:
+            slot = registers.get(self.arch.sp)
+        if slot is None:
             return []
         try:
-            return_address = self.prog.read_u64(sp)
+            return_address = self.prog.read_u64(slot)
         except drgn.FaultError:
             return []
         if not self.is_code(return_address):
             return []
-        callers = self.trace_returning(registers, sp)
+        callers = self.trace_returning(registers, slot)
         if callers:
             return callers
         registers = dict(registers)
         registers[self.arch.pc] = return_address
-        registers[self.arch.sp] = sp + 8
+        registers[self.arch.sp] = slot + 8
         return self.trace_from(registers)
+
+    def _repair(self, frames: list, trusts: list[str], start: int) -> tuple[list, list[str], bool]:
+        """drgn's walk from `start` on, ended and mended (see the module's notes); and
+        whether the walk ends there."""
+        position = max(1, start)          # the first frame holds the thread's own registers
+        repairs = 0
+        while position < len(frames):
+            frame = frames[position]
+            if frame.is_inline:
+                position += 1
+                continue
+            if frame.pc == 0 or _name(frame) in OUTERMOST_FUNCTIONS:
+                return frames[: position + 1], trusts[: position + 1], True
+            if repairs < MAX_REPAIRS and self.arch.return_address_on_stack:
+                if self._is_go_signal_return(frame.pc):
+                    interrupted = self._interrupted_by_signal(frame)
+                    if interrupted:
+                        frames = frames[: position + 1] + interrupted
+                        trusts = trusts[: position + 1] + ["context"] + ["cfi"] * (len(interrupted) - 1)
+                        repairs += 1
+                elif not self.is_code(frame.pc):
+                    found = self._scan(frame)
+                    if not found:
+                        return frames[: position + 1], trusts[: position + 1], True
+                    frames = frames[: position + 1] + found
+                    trusts = trusts[: position + 1] + ["scan"] + ["cfi"] * (len(found) - 1)
+                    repairs += 1
+            position += 1
+        return frames, trusts, False
+
+    def _is_go_signal_return(self, pc: int) -> bool:
+        try:
+            symbol = self.prog.symbol(pc)
+        except (LookupError, OverflowError):
+            return False
+        return symbol.address == pc and symbol.name.startswith(GO_SIGNAL_RETURN)
+
+    def _interrupted_by_signal(self, frame) -> list:
+        """The walk from the registers a signal interrupted, which the kernel saved above
+        the sp the handler returned with."""
+        if not self.arch.sigcontext:
+            return []
+        try:
+            data = self.prog.read(frame.sp + self.arch.sigcontext_offset, 8 * len(self.arch.sigcontext))
+        except (drgn.FaultError, OverflowError, ValueError):
+            return []
+        registers = dict(zip(self.arch.sigcontext, struct.unpack(f"<{len(self.arch.sigcontext)}Q", data)))
+        return self.trace_from(registers)
+
+    def _scan(self, frame) -> list:
+        """Past a return address outside the code: the walk from the next word up the
+        stack that returns just after a call instruction."""
+        sp = frame.sp
+        for slot in range(sp, sp + 8 * SCAN_WORDS, 8):
+            try:
+                word = self.prog.read_u64(slot)
+            except (drgn.FaultError, OverflowError):
+                return []
+            if self.is_code(word) and self._follows_call(word):
+                callers = self._caller_from_stack(frame, slot)
+                if callers:
+                    return callers
+        return []
+
+    def _follows_call(self, address: int) -> bool:
+        """Whether the instruction before `address` is a call (x86-64: e8 rel32, or ff /2
+        with a ModRM of 2 to 7 bytes)."""
+        try:
+            before = self.prog.read(address - 7, 7)
+        except (drgn.FaultError, OverflowError, ValueError):
+            return False
+        if before[2] == 0xE8:
+            return True
+        return any(before[7 - length] == 0xFF and (before[8 - length] >> 3) & 7 == 2 for length in range(2, 8))
 
     def _restart(self, frame) -> list:
         """drgn's walk again from a frame it reached (a return address: the frame is a

@@ -16,8 +16,8 @@ from drgn import TypeKind
 
 from hydra.capture.environment import BLANKED
 from hydra.capture.literals import is_char, wide_prefix
-from hydra.capture.printers import library_value, shown_by_printer
-from hydra.model.crash import Variable, only_bases
+from hydra.capture.printers import STRING_BYTES, library_value, shown_by_printer
+from hydra.model.crash import PRINT_ELEMENTS, Variable, only_bases
 from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
                                   float_text, is_flag_enum, wide_float_text, wide_text)
 from hydra.symbols.demangle import demangle
@@ -51,6 +51,7 @@ class ValueReader:
     _module_ranges: list | None = None
     # environment strings to blank wherever a value's text holds them (capture/environment.py)
     secrets: list[str] = field(default_factory=list)
+    go: bool = False                 # the values are a Go function's: its strings print as gdb's Go does
 
     def clean(self, text: str) -> str:
         for secret in self.secrets:
@@ -106,6 +107,21 @@ class ValueReader:
             var.value = var.note = describe_error(error)
         return var
 
+    def _go_string(self, var: Variable, obj: drgn.Object) -> bool:
+        """A Go string (a pointer and a length) as gdb's Go language prints it: "text"."""
+        try:
+            pointer, length = obj.member_("str").value_(), obj.member_("len").value_()
+        except (LookupError, drgn.ObjectAbsentError):
+            return False
+        if not isinstance(pointer, int) or not isinstance(length, int) or length < 0:
+            return False
+        count = min(length, PRINT_ELEMENTS)
+        text = self.prog.read(pointer, count).decode("latin-1") if count else ""
+        self._remember(pointer, min(length, STRING_BYTES))
+        var.value = self.clean(char_array_literal(text + ("\0" if length > count else ""))) + \
+            ("..." if length > count else "")
+        return True
+
     def _fill(self, var: Variable, obj: drgn.Object, base, kind, nesting: int, hops: int) -> None:
         if kind in (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS):
             self._record(obj)
@@ -116,6 +132,8 @@ class ValueReader:
                 var.value = "{...}"
                 return
             if library_value(self, var, obj, base, nesting - 1, hops):
+                return
+            if self.go and base.tag == "string" and self._go_string(var, obj):
                 return
             members = base.members
             for member in members[: self.limits.children]:

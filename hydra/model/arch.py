@@ -27,6 +27,10 @@ class Architecture:
     pt_regs: tuple[str, ...] = ()
     # where a call leaves the return address: on the stack (x86) or in a register (arm)
     return_address_on_stack: bool = True
+    # a signal frame as the kernel lays it out: where the interrupted registers are, from
+    # the sp a handler returns with, and their order (struct sigcontext); () where unknown
+    sigcontext_offset: int = 0
+    sigcontext: tuple[str, ...] = ()
 
 
 X86_64 = Architecture(
@@ -49,6 +53,9 @@ X86_64 = Architecture(
         "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
         "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss",
     ),
+    sigcontext_offset=40,       # uc_flags, uc_link, uc_stack, then uc_mcontext
+    sigcontext=("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp", "rbx", "rdx", "rax",
+                "rcx", "rsp", "rip", "rflags"),
 )
 
 AARCH64 = Architecture(

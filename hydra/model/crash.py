@@ -133,7 +133,7 @@ class Frame:
             return self.function
         if self.module:
             return f"{self.module.rsplit('/', 1)[-1]}+0x{self.module_offset or 0:x}"
-        return f"0x{self.pc:x}"
+        return "??"              # as gdb names a pc outside every module (its address is shown beside)
 
 
 @dataclass

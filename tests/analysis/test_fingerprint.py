@@ -134,3 +134,25 @@ def test_fingerprint_command_groups(crashes, tmp_path):
     bad.write_text("hello")
     done = subprocess.run(hydra_command() + ["fingerprint", cores[0], str(bad)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and str(bad) in done.stderr and "parse_field | parse_record | load_file" in done.stdout
+
+
+def test_two_programs_never_share_a_bucket(crashed, capture):
+    # one source built under two names: the same frames, two programs
+    first = capture(crashed("null_deref.c", "-O0"))
+    second = capture(crashed("null_deref.c", "-O0", extra=("-DSECOND_PROGRAM",)))
+    assert first.attributes["fingerprint.frames"] == second.attributes["fingerprint.frames"]
+    assert first.attributes["fingerprint"] != second.attributes["fingerprint"]
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_a_rust_panic_is_fingerprinted_by_the_user_frames(crashed, capture, opt):
+    crash = capture(crashed("rust_panic.rs", opt))
+    taken = crash.attributes["fingerprint.frames"].split(" | ")
+    assert taken[0] == "rust_panic::Inventory::count", taken
+    assert not any(name.startswith(("core::", "std::", "alloc::")) for name in taken), taken
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_a_go_panic_is_fingerprinted_by_the_user_frames(crashed, capture, opt):
+    crash = capture(crashed("go_panic.go", opt))
+    assert crash.attributes["fingerprint.frames"].split(" | ") == ["main.(*Indexer).add", "main.main"]

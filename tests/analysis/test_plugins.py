@@ -18,6 +18,9 @@ def tag(context):
 
 
 def broken(context):
+    context.classify("half-done", "added before the failure")
+    context.annotate("half-done too", tid=context.faulting_thread.tid, frame=0, source="broken")
+    context.attribute("plugin.half_done", "yes")
     raise RuntimeError("this analyzer is broken")
 '''
 
@@ -45,6 +48,9 @@ def test_plugin_runs_beside_the_builtins(crashes, tmp_path):
     assert any(a["text"] == "hello from a plug-in" and a["source"] == "example" for a in report["annotations"])
     warnings = "\n".join(report["warnings"])
     assert "analyzer broken failed: RuntimeError: this analyzer is broken" in warnings
+    # what a failing analyzer did before it failed is dropped with it
+    assert "half-done" not in report["classifiers"] and "plugin.half_done" not in report["attributes"]
+    assert not any(a["source"] == "broken" for a in report["annotations"])
     assert "analyzer missing: cannot load" in warnings
 
 

@@ -218,3 +218,23 @@ def test_the_archive_is_for_its_owner_only(core, tmp_path):
     for path in (archive, archive / "entries" / entry["id"], archive / "entries" / entry["id"] / "core",
                  Path(entry["snapshot"])):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_the_snapshot_step_uses_the_configured_fingerprint_rules(core, tmp_path):
+    # the same rules give the same frames in coresnap's snapshot and in `hydra bt --rules`
+    archive = tmp_path / "archive"
+    rules = tmp_path / "crash.rules"
+    rules.write_text("skip lookup_price\n")
+    config = tmp_path / "config.toml"
+    config.write_text(f'fingerprint_rules = "{rules}"\n')
+    done = handle(archive, core.core, 4747, core.exe, config=config)
+    assert done.returncode == 0, done.stderr
+    [entry] = entries(archive)
+    assert entry["state"] == "done", entry
+    from hydra.snapshot import read_snapshot
+
+    stored = read_snapshot(entry["snapshot"]).attributes["fingerprint.frames"]
+    printed = subprocess.run(hydra_command() + ["bt", core.core, "--json", "--rules", str(rules)],
+                             capture_output=True, text=True, timeout=120)
+    assert json.loads(printed.stdout)["fingerprint"]["frames"] == stored.split(" | ")
+    assert not stored.startswith("lookup_price")
