@@ -662,9 +662,15 @@ class _FrameWalker:
                     if scopes is not None and self.remembered is not None:
                         self.remembered.put(*key, scopes)
         finally:
-            for files in reversed(handles):
+            # the first worker's handles stay open for the frames' variables and the types
+            for files in reversed(handles[1:]):
                 for handle in files.values():
                     handle.close()
+            for path, handle in handles[0].items():
+                if path in self.debug_files:
+                    handle.close()
+                else:
+                    self.debug_files[path] = handle
 
     def emit(self, thread: Thread, walk: Walk | None) -> None:
         if walk is None:

@@ -5,6 +5,7 @@
 - a deep recursion is walked at the inside, then jumped over to its outermost frames,
   and the frames in between are counted rather than kept;
 - a walk that stops making progress (seen inside clone3) is cut;
+- in clone on the parent's side, where glibc's CFI ends, the caller is at [sp];
 - it ends at a return address of 0 (where clone and Go's mcall leave the stack) and
   after Go's runtime.goexit, the first frame of every goroutine;
 - it goes on through Go's signal frames (runtime.sigreturn as the restorer, which has no
@@ -27,7 +28,10 @@ INNER_FRAMES = 2000          # physical frames kept at the inside of a deep stac
 OUTER_FRAMES = 200           # and at the outside, after a jump over a recursion
 MAX_PHYSICAL = INNER_FRAMES + OUTER_FRAMES
 OUTERMOST_FUNCTIONS = frozenset({"runtime.goexit"})   # nothing called them
-GO_SIGNAL_RETURN = "runtime.sigreturn"     # Go's sa_restorer (runtime.sigreturn__sigaction from Go 1.21)
+CLONE_FUNCTIONS = frozenset({"clone", "__clone", "clone3", "__clone3"})
+# Go's sa_restorer, by Go's versions
+GO_SIGNAL_RETURNS = ("runtime.sigreturn.abi0", "runtime.sigreturn__sigaction.abi0", "runtime.sigreturn",
+                     "runtime.sigreturn__sigaction")
 SCAN_WORDS = 256             # stack words looked at for a return address past a smashed one
 MAX_REPAIRS = 16             # signal frames and scans in one walk
 
@@ -89,6 +93,7 @@ class Unwinder:
         self.arch = arch
         self.is_code = is_code        # address -> bool: inside an executable mapping
         self._pt_regs = None
+        self._go_signal_returns: set[int] | None = None
 
     def _pt_regs_type(self):
         if self._pt_regs is None:
@@ -141,6 +146,18 @@ class Unwinder:
         if not self.is_code(frames[0].pc) and self.arch.return_address_on_stack:
             # a call through a wild pointer: the caller's return address is at [sp]
             caller = self._caller_from_stack(frames[0])
+            if caller:
+                frames = frames[:1] + caller
+                trusts = ["context", "scan"] + ["cfi"] * (len(caller) - 1)
+        elif _name(frames[0]) in CLONE_FUNCTIONS and self.arch.return_address_on_stack:
+            # the parent's side of clone, after the syscall, where glibc's CFI says the
+            # caller is unknown (true only of the child): the return address is at [sp]
+            slot = frames[0].sp
+            try:
+                returns_after_call = self._follows_call(self.prog.read_u64(slot))
+            except (drgn.FaultError, OverflowError):
+                returns_after_call = False
+            caller = self._caller_from_stack(frames[0]) if returns_after_call else []
             if caller:
                 frames = frames[:1] + caller
                 trusts = ["context", "scan"] + ["cfi"] * (len(caller) - 1)
@@ -218,11 +235,15 @@ class Unwinder:
         return frames, trusts, False
 
     def _is_go_signal_return(self, pc: int) -> bool:
-        try:
-            symbol = self.prog.symbol(pc)
-        except (LookupError, OverflowError):
-            return False
-        return symbol.address == pc and symbol.name.startswith(GO_SIGNAL_RETURN)
+        if self._go_signal_returns is None:       # looked up once, by name: most programs have none
+            found = set()
+            for name in GO_SIGNAL_RETURNS:
+                try:
+                    found.update(symbol.address for symbol in self.prog.symbols(name))
+                except (LookupError, ValueError):
+                    continue
+            self._go_signal_returns = found
+        return pc in self._go_signal_returns
 
     def _interrupted_by_signal(self, frame) -> list:
         """The walk from the registers a signal interrupted, which the kernel saved above

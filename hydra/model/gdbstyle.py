@@ -46,8 +46,19 @@ def _spell(character: str) -> str:
 
 
 def c_string_literal(text: str, length: int, truncated: bool = False, prefix: str = "") -> str:
-    """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes."""
-    literal = prefix + _quoted(text[:length])
+    """gdb's spelling of a C string: printable ASCII as is, the rest as octal escapes, runs
+    of more than ten equal characters as `'A' <repeats 199 times>`."""
+    body = text[:length]
+    parts: list[str] = []
+    position = 0
+    for run in _RUN.finditer(body) if len(body) > REPEAT_THRESHOLD else ():
+        if run.start() > position:
+            parts.append(_quoted(body[position:run.start()]))
+        parts.append(f"{char_literal(ord(body[run.start()]))} <repeats {run.end() - run.start()} times>")
+        position = run.end()
+    if position < len(body) or not parts:
+        parts.append(_quoted(body[position:]))
+    literal = prefix + ", ".join(parts)
     return literal + "..." if truncated else literal
 
 

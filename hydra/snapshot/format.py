@@ -58,7 +58,8 @@ BLOCK_BYTES = 1 << 20
 LZMA_LIMIT = BLOCK_BYTES
 CODEC_ZLIB = 0
 CODEC_LZMA = 1
-LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": BLOCK_BYTES}]
+# preset 2: a twentieth of preset 6's time for 5% more bytes (the decoder reads any preset)
+LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 2, "dict_size": BLOCK_BYTES}]
 # attribute of a Thread handed over by decode_threads: its variables, still packed
 PACKED_VARIABLES = "_packed_variables"
 # attribute of such a thread: the crash's type id of each type id in its packed variables

@@ -5,6 +5,8 @@ Whole processes, median of N runs taken in turns, wall seconds and peak RSS (fro
 Hydra with its caches as a machine that captured before has them, with empty caches (a
 first capture), and with them turned off. Workloads:
   small      a C null dereference in a 4-thread program (tests/programs/null_deref.c)
+  threads201 201 threads blocked at recursion depths 0 to 6, locals in every frame
+             (tests/programs/threads201.c)
   threads300 ../shared/bench/threads300 (built into the work folder when missing)
   large_cpp  ../shared/bench/large_cpp (about 25 minutes to build; pass a built folder
              with --large-dir, or it is skipped)
@@ -82,12 +84,13 @@ def interleaved(commands: list[list[str]], runs: int, env: dict | None = None) -
             for found in results]
 
 
-def small_workload(work: Path) -> tuple[Path, Path]:
+def program_workload(work: Path, name: str, source: str) -> tuple[Path, Path]:
+    """A program of tests/programs, built -O0 and crashed in the work folder."""
     from conftest import PROGRAMS, compile_program, crash_program
 
-    folder = work / "small"
+    folder = work / name
     folder.mkdir(parents=True, exist_ok=True)
-    exe = compile_program(PROGRAMS / "null_deref.c", folder / "null_deref", ["-O0"])
+    exe = compile_program(PROGRAMS / source, folder / Path(source).stem, ["-O0"])
     return exe, crash_program(exe, folder)
 
 
@@ -108,7 +111,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hydra-bench")
     parser.add_argument("--large-dir", type=Path, help="a folder holding a built large_cpp (large, large.core)")
-    parser.add_argument("--only", nargs="*", default=["small", "threads300", "large_cpp"])
+    parser.add_argument("--only", nargs="*", default=["small", "threads201", "threads300", "large_cpp"])
     args = parser.parse_args()
     prepare_bytecode()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -120,7 +123,9 @@ def main() -> int:
 
     workloads = []
     if "small" in args.only:
-        workloads.append(("small", *small_workload(args.work)))
+        workloads.append(("small", *program_workload(args.work, "small", "null_deref.c")))
+    if "threads201" in args.only:
+        workloads.append(("threads201", *program_workload(args.work, "threads201", "threads201.c")))
     if "threads300" in args.only:
         workloads.append(("threads300", *shared_workload("threads300", args.work, "threads", "threads.core")))
     if "large_cpp" in args.only:

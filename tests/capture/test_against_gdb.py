@@ -357,3 +357,41 @@ def test_library_types_read_as_gdbs_printers_show_them(crashed, capture):
                         "octets", "ends_in_nul", "wide", "many", "custom", "view", "boxed", "exactly",
                         "hundred", "couple", "couples", "wide_word", "wide_mixed", "wide_run", "utf16",
                         "utf32", "wide_string", "string16", "wide_pointer"}
+
+
+def test_past_a_smashed_return_address_the_stack_is_scanned(crashed, capture):
+    # copy_name's return address is 'AAAAAAAA': the frame after it is found again by
+    # scanning the stack for a return address (the C runtime's call of main)
+    program = crashed("smashed_stack.c", "-O0", extra=("-fno-stack-protector",))
+    crash = capture(program)
+    gdb_thread, thread = crashed_threads(program, crash)
+    assert not missing_frames(thread, gdb_thread)
+    assert thread.frames[0].function == "copy_name"
+    assert thread.frames[1].pc == 0x4141414141414141 and thread.frames[1].display_name == "??"
+    assert thread.frames[2].trust == "scan" and thread.frames[2].function == "__libc_start_call_main"
+    assert thread.unwind_note is None
+
+
+def test_a_thread_returning_from_clone3_unwinds_to_main(tmp_path):
+    # gdb stops the parent where clone3 returns and writes a core there (every mapping in
+    # it: coredump_filter 0x7f, which the program inherits)
+    import subprocess
+
+    from conftest import PROGRAMS, compile_program
+    from hydra.capture.engine import capture_core
+    from oracle.gdb import ensure_gdb
+
+    exe = compile_program(PROGRAMS / "clone_parent.c", tmp_path / "clone_parent", ["-O0"])
+    core = tmp_path / "clone_parent.core"
+    script = (f"echo 0x7f > /proc/$$/coredump_filter; exec {ensure_gdb()} -batch -nx -ex 'catch syscall clone3' "
+              f"-ex run -ex continue -ex 'gcore {core}' -ex kill {exe}")
+    subprocess.run(["sh", "-c", script], capture_output=True, timeout=120)
+    if not core.exists():
+        pytest.skip("this glibc creates threads without clone3")
+    crash = capture_core(str(core))
+    oracle = gdb_view(str(exe), str(core))
+    gdb_thread = next(t for t in oracle["threads"] if t["tid"] == oracle["crashed_tid"])
+    thread = crash.thread(oracle["crashed_tid"])
+    assert "clone3" in thread.frames[0].function
+    assert not missing_frames(thread, gdb_thread)
+    assert any(f.function == "main" for f in thread.frames)
