@@ -23,10 +23,12 @@ from hydra.capture import cplusplus, environment, parallel
 from hydra.capture.residency import MappedDebugFiles
 from hydra.capture.corefile import AT_RANDOM, CoreInfo, read_core
 from hydra.symbols.elffile import open_image
+from hydra.symbols.callsites import CallSites
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.symboltable import build_symbols
+from hydra.capture.tailcalls import PhysicalFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
@@ -563,6 +565,7 @@ class _FrameWalker:
         self.symbol_cache: dict[int, tuple[str | None, int | None]] = {}
         self.module_facts: dict[str, tuple[str | None, int, bool]] = {}
         self.go_modules: dict[str | None, bool] = {}
+        self.call_sites: dict[str, CallSites | None] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
         self.notes = TypeNotes()
 
@@ -677,13 +680,52 @@ class _FrameWalker:
             return
         shift = 0            # inline frames found here that drgn's walk did not show
         shifted = {}
+        physical: list[PhysicalFrame] = []
         for group in self._groups(walk):
+            first = len(thread.frames)
             shift += self._emit_group(thread, group, shift)
             shifted[id(group[-1])] = shift
+            concrete = group[-1]
+            physical.append(PhysicalFrame(first, len(thread.frames), concrete.frame.pc, self._lookup_address(group),
+                                          self._module(concrete.frame.pc),
+                                          concrete.frame.interrupted or concrete.signal_trampoline))
         if walk.elided_after is not None:
             thread.elided_frames = walk.elided
             gap = walk.frames[walk.elided_after]
             thread.elided_after = gap.index + shifted.get(id(gap), shift)
+        add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
+
+    def _call_sites(self, module) -> CallSites | None:
+        """The call sites of a module's debug file (tailcalls.py), read as asked for."""
+        path = module.debug_file_path
+        if not path:
+            return None
+        if path not in self.call_sites:
+            debug_file = self.debug_files.get(path)
+            if debug_file is None:
+                debug_file = self.debug_files[path] = DebugFile(path)
+            low, high = min(s for s, _ in module.address_ranges), max(e for _, e in module.address_ranges)
+            bias = module.debug_file_bias
+
+            versioned: dict[str, int] = {}
+
+            def resolve(name: str) -> int | None:
+                try:
+                    found = self.prog.symbols(name)
+                except (LookupError, ValueError):
+                    found = []
+                address = next((s.address for s in found if low <= s.address < high), None)
+                if address is None:
+                    # a library's exported name carries its version (pthread_join@@GLIBC_2.34)
+                    if not versioned:
+                        versioned.update((s.name.split("@", 1)[0], s.address) for s in self.prog.symbols()
+                                         if "@" in s.name and low <= s.address < high)
+                        versioned.setdefault("", 0)
+                    address = versioned.get(name)
+                return address - bias if address else None
+
+            self.call_sites[path] = CallSites(debug_file, resolve) if debug_file.dwarf else None
+        return self.call_sites[path]
 
     def _emit_group(self, thread: Thread, group: list[WalkedFrame], shift: int) -> int:
         """Model frames for one physical frame and its inline frames; how many inline

@@ -163,6 +163,15 @@ def _load_libdw():
         lib.dwarf_getlocation.restype = ctypes.c_int
         lib.dwarf_getlocation.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.POINTER(DwarfOp)),
                                           ctypes.POINTER(ctypes.c_size_t)]
+        # for call sites (callsites.py)
+        lib.dwarf_formaddr.restype = ctypes.c_int
+        lib.dwarf_formaddr.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_uint64)]
+        lib.dwarf_lowpc.restype = ctypes.c_int
+        lib.dwarf_lowpc.argtypes = [_DieP, ctypes.POINTER(ctypes.c_uint64)]
+        lib.dwarf_getlocation_addr.restype = ctypes.c_int
+        lib.dwarf_getlocation_addr.argtypes = [ctypes.POINTER(_Attribute), ctypes.c_uint64,
+                                               ctypes.POINTER(ctypes.POINTER(DwarfOp)),
+                                               ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
         lib.dwarf_nextcu.restype = ctypes.c_int
         lib.dwarf_nextcu.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64),
                                      ctypes.POINTER(ctypes.c_size_t), ctypes.c_void_p, ctypes.c_void_p,

@@ -160,7 +160,8 @@ class FramesPane(LineView):
         location = ""
         if frame.file:
             location = f"{short_path(frame.file)}:{frame.line or '?'}"
-        return assemble((f"#{frame.index:<3}", "bold"), ("i " if frame.inline else "  ", "italic"),
+        mark = "i " if frame.inline else "t " if frame.trust == "tailcall" else "  "     # inline, tail call
+        return assemble((f"#{frame.index:<3}", "bold"), (mark, "italic"),
                         (frame.display_name, "bold" if frame.file else ""), "  ", (location, ""), "  ",
                         (short_path(frame.module), "dim"))
 

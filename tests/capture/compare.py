@@ -31,8 +31,8 @@ def normalize(name: str | None) -> str | None:
 
 def located_frames(gdb_thread: dict) -> list[dict]:
     """The frames gdb shows with a file and line (tail-call frames rebuilt from call-site
-    records are left out: Hydra does not synthesize them)."""
-    return [f for f in gdb_thread["frames"] if f["file"] and f["line"] and not f.get("tailcall")]
+    records too)."""
+    return [f for f in gdb_thread["frames"] if f["file"] and f["line"]]
 
 
 def missing_frames(hydra_thread, gdb_thread: dict) -> list[str]:

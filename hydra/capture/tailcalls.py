@@ -1,0 +1,93 @@
+"""Frames that exist only through tail calls, put back as gdb puts them back.
+
+A function that ends in a jump to another leaves no frame: the caller's call site names
+the function it called, but the frame below runs another one. When the DWARF's call sites
+(symbols/callsites.py) give exactly one chain of tail calls between the two, each function
+on it is a frame (trust `tailcall`) at the address after its jump: `__pthread_kill_internal`
+between `__pthread_kill_implementation` and `raise` in every glibc abort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hydra.model.crash import Frame, Thread
+from hydra.symbols.callsites import CallSites
+from hydra.symbols.dwarf import DebugFile
+
+TAILCALL = "tailcall"
+
+
+@dataclass
+class PhysicalFrame:
+    """A physical frame as emitted: its model frames are thread.frames[first:end]."""
+
+    first: int
+    end: int
+    pc: int
+    lookup: int              # the address its function is looked up at (pc, or pc - 1 for a caller)
+    module: object | None    # drgn's module
+    interrupted: bool        # a signal interrupted it: no call site returns to it
+
+
+def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sites, scopes) -> None:
+    """Insert the tail-call frames between each physical frame and its caller; frame
+    numbers after an insertion move on. call_sites(module) -> CallSites | None;
+    scopes(module, address) -> the function scopes there, innermost first."""
+    inserts: list[tuple[int, list[Frame]]] = []
+    for callee, caller in zip(physical, physical[1:]):
+        if caller.interrupted or callee.module is None or caller.module is None:
+            continue
+        callee_sites, caller_sites = call_sites(callee.module), call_sites(caller.module)
+        if callee_sites is None or caller_sites is None:
+            continue
+        frames = _between(callee_sites, caller_sites, callee, caller, thread.frames[callee.end - 1], scopes)
+        if frames:
+            inserts.append((callee.end, frames))
+    if not inserts:
+        return
+    added = 0
+    for position, frames in inserts:
+        at = position + added
+        base = thread.frames[at - 1].index + 1
+        for offset, frame in enumerate(frames):
+            frame.index = base + offset
+        for later in thread.frames[at:]:
+            later.index += len(frames)
+        if thread.elided_after is not None and thread.elided_after >= base:
+            thread.elided_after += len(frames)
+        thread.frames[at:at] = frames
+        added += len(frames)
+
+
+def _between(sites: CallSites, caller_sites: CallSites, callee: PhysicalFrame, caller: PhysicalFrame,
+             below: Frame, scopes_at) -> list[Frame]:
+    """The tail-call frames between callee and its caller (the chain runs in the callee's
+    library; the caller may call into it from another)."""
+    bias = callee.module.debug_file_bias
+    caller_bias = caller.module.debug_file_bias
+    site = caller_sites.at(caller.pc - caller_bias - 1, caller.pc - caller_bias)
+    if site is None:
+        return []
+    if caller.module.name == callee.module.name:
+        start = site.target
+    else:
+        start = sites.resolve(site.target_name) if site.target_name and sites.resolve else None
+    function = sites.function(callee.lookup - bias)
+    entry = sites.entry(function) if function is not None else None
+    if start is None or entry is None or start == entry:
+        return []
+    chain = sites.tail_chain(start, entry)
+    if not chain:
+        return []
+    frames = []
+    debug_file: DebugFile = sites.file
+    base = min(start for start, _ in callee.module.address_ranges)
+    for jump in reversed(chain):            # innermost first, as frames are listed
+        pc = jump.return_pc + bias
+        scopes = scopes_at(callee.module, pc - 1)
+        file, line, _ = debug_file.source_line(jump.return_pc - 1)
+        frames.append(Frame(0, pc, function=scopes[0].name if scopes else sites.name(jump.target),
+                            file=file, line=line, module=below.module, module_offset=pc - base,
+                            trust=TAILCALL, sp=below.sp))
+    return frames

@@ -1,0 +1,336 @@
+"""Call sites, as gdb uses them (DW_TAG_call_site of DWARF 5, DW_TAG_GNU_call_site of GNU's
+DWARF 4 extension):
+
+- frames that exist only through tail calls: a caller's call site names the function it
+  called; when the frame below runs another function, the called one reached it through
+  jumps (call sites marked DW_AT_call_tail_call), and each function on that path is a
+  frame gdb shows (`__pthread_kill_internal` in every glibc abort);
+- parameters' values at a function's entry (DW_OP_entry_value): what the caller put in a
+  register before the call, the call site's DW_AT_call_value, evaluated in the caller.
+
+Addresses here are the debug file's own (without the module's bias).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+
+from hydra.symbols.dwarf import DW_TAG_subprogram, DebugFile, DwarfOp, _Attribute, _Die, _DieP, _libc
+
+DW_TAG_lexical_block = 0x0B
+DW_TAG_inlined_subroutine = 0x1D
+DW_TAG_formal_parameter = 0x05
+DW_TAG_call_site = 0x48
+DW_TAG_call_site_parameter = 0x49
+DW_TAG_GNU_call_site = 0x4109
+DW_TAG_GNU_call_site_parameter = 0x410A
+CALL_SITE_TAGS = (DW_TAG_call_site, DW_TAG_GNU_call_site)
+PARAMETER_TAGS = (DW_TAG_call_site_parameter, DW_TAG_GNU_call_site_parameter)
+NESTED_TAGS = (DW_TAG_lexical_block, DW_TAG_inlined_subroutine, 0x32, 0x25)   # blocks, try, catch
+
+DW_AT_location = 0x02
+DW_AT_low_pc = 0x11
+DW_AT_abstract_origin = 0x31
+DW_AT_call_return_pc = 0x7D
+DW_AT_call_value = 0x7E
+DW_AT_call_origin = 0x7F
+DW_AT_call_tail_call = 0x82
+DW_AT_GNU_call_site_value = 0x2111
+DW_AT_GNU_tail_call = 0x2115
+
+DW_OP_reg0 = 0x50
+DW_OP_reg31 = 0x6F
+DW_OP_regx = 0x90
+DW_OP_entry_value = 0xA3
+DW_OP_GNU_entry_value = 0xF3
+DW_OP_stack_value = 0x9F
+
+MAX_CHAIN = 8                # tail calls followed from a call site to the frame below
+MAX_PATHS = 64               # paths looked at before a chain is called ambiguous
+MAX_DIES = 20000             # DIEs looked at in one function for its call sites
+
+
+@dataclass(frozen=True)
+class CallSite:
+    return_pc: int                      # the address after the call (or the jump, for a tail call)
+    target: int | None                  # the entry of the function called, in this file
+    tail: bool
+    # what the caller put in each DWARF register for the call: the DW_AT_call_value
+    # expression, as (atom, number, number2) operations
+    values: dict[int, tuple] = field(default_factory=dict)
+    target_name: str | None = None      # the function called, when only declared here (another library's)
+
+
+@dataclass(frozen=True)
+class EntryParameter:
+    """A parameter whose value in a frame comes from its caller: `register` held it at the
+    function's entry; `only_at_entry` when its location at the pc is that entry value
+    itself (DW_OP_entry_value), not a place of its own."""
+
+    name: str
+    register: int
+    only_at_entry: bool
+
+
+class CallSites:
+    """The call sites of one debug file, read per function when first asked for."""
+
+    def __init__(self, debug_file: DebugFile, resolve=None):
+        """resolve(name) -> entry: a function only declared where it is called (defined in
+        another unit), found by its name in the symbol table."""
+        self.file = debug_file
+        self.lib = debug_file.lib
+        self.resolve = resolve
+        self._sites: dict[int, list[CallSite]] = {}       # function entry -> its call sites
+        self._names: dict[int, str | None] = {}
+
+    # -- functions
+    def function(self, address: int) -> _Die | None:
+        """The concrete function (not an inlined instance) whose code holds address."""
+        if not self.file.dwarf:
+            return None
+        lib = self.lib
+        cu = _Die()
+        if not lib.dwarf_addrdie(self.file.dwarf, address, ctypes.byref(cu)):
+            return None
+        scopes = _DieP()
+        count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
+        if count <= 0:
+            return None
+        try:
+            # the innermost function; past an inlined instance dwarf_getscopes goes on into
+            # its abstract origin, so the real parents come from dwarf_getscopes_die
+            innermost = next((_Die.from_buffer_copy(scopes[i]) for i in range(count)
+                              if lib.dwarf_tag(ctypes.byref(scopes[i])) in (DW_TAG_subprogram,
+                                                                            DW_TAG_inlined_subroutine)), None)
+        finally:
+            _libc.free(scopes)
+        if innermost is None or lib.dwarf_tag(ctypes.byref(innermost)) == DW_TAG_subprogram:
+            return innermost
+        chain = _DieP()
+        count = lib.dwarf_getscopes_die(ctypes.byref(innermost), ctypes.byref(chain))
+        try:
+            return next((_Die.from_buffer_copy(chain[i]) for i in range(count)
+                         if lib.dwarf_tag(ctypes.byref(chain[i])) == DW_TAG_subprogram), None)
+        finally:
+            if count > 0:
+                _libc.free(chain)
+
+    def entry(self, function: _Die) -> int | None:
+        value = ctypes.c_uint64()
+        if self.lib.dwarf_entrypc(ctypes.byref(function), ctypes.byref(value)) == 0:
+            return value.value
+        return None
+
+    def name(self, entry: int) -> str | None:
+        if entry not in self._names:
+            function = self.function(entry)
+            self._names[entry] = self.file._qualified_name(function) if function is not None else None
+        return self._names[entry]
+
+    # -- call sites
+    def sites(self, entry: int) -> list[CallSite]:
+        """The call sites in the function that starts at entry (inlined code included)."""
+        if entry not in self._sites:
+            function = self.function(entry)
+            found: list[CallSite] = []
+            if function is not None and self.entry(function) == entry:
+                self._collect(function, found, [MAX_DIES])
+            self._sites[entry] = found
+        return self._sites[entry]
+
+    def at(self, address: int, return_pc: int) -> CallSite | None:
+        """The call site returning to return_pc, in the function around address (the
+        caller's pc minus one)."""
+        function = self.function(address)
+        entry = self.entry(function) if function is not None else None
+        if entry is None:
+            return None
+        return next((site for site in self.sites(entry) if site.return_pc == return_pc), None)
+
+    def tail_chain(self, start: int | None, end: int | None) -> list[CallSite] | None:
+        """The tail calls leading from the function at `start` to the one at `end`, one
+        site in each function on the way, when exactly one path of at most MAX_CHAIN jumps
+        does; None when there is none or more than one (gdb then shows no such frame)."""
+        if start is None or end is None:
+            return None
+        paths: list[list[CallSite]] = []
+        budget = [MAX_PATHS]
+
+        def follow(entry: int, path: list[CallSite], seen: frozenset) -> None:
+            if budget[0] <= 0 or len(paths) > 1:
+                return
+            for site in self.sites(entry):
+                if not site.tail or site.target is None or site.target in seen:
+                    continue
+                budget[0] -= 1
+                if site.target == end:
+                    paths.append(path + [site])
+                elif len(path) + 1 < MAX_CHAIN:
+                    follow(site.target, path + [site], seen | {site.target})
+
+        follow(start, [], frozenset({start}))
+        return paths[0] if len(paths) == 1 and budget[0] > 0 else None
+
+    def _collect(self, parent: _Die, found: list[CallSite], budget: list[int]) -> None:
+        lib = self.lib
+        child = _Die()
+        if lib.dwarf_child(ctypes.byref(parent), ctypes.byref(child)) != 0:
+            return
+        while budget[0] > 0:
+            budget[0] -= 1
+            tag = lib.dwarf_tag(ctypes.byref(child))
+            if tag in CALL_SITE_TAGS:
+                site = self._call_site(child, tag)
+                if site is not None:
+                    found.append(site)
+            elif tag in NESTED_TAGS:
+                self._collect(_Die.from_buffer_copy(child), found, budget)
+            following = _Die()
+            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                return
+            child = following
+
+    def _call_site(self, die: _Die, tag: int) -> CallSite | None:
+        gnu = tag == DW_TAG_GNU_call_site
+        return_pc = self._address(die, DW_AT_low_pc if gnu else DW_AT_call_return_pc)
+        if return_pc is None:
+            return None
+        tail = self._flag(die, DW_AT_GNU_tail_call if gnu else DW_AT_call_tail_call)
+        target, name = self._target(die, DW_AT_abstract_origin if gnu else DW_AT_call_origin)
+        return CallSite(return_pc, target, tail, self._values(die), name)
+
+    def _address(self, die: _Die, code: int) -> int | None:
+        attribute = _Attribute()
+        value = ctypes.c_uint64()
+        if self.lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)) and \
+                self.lib.dwarf_formaddr(ctypes.byref(attribute), ctypes.byref(value)) == 0:
+            return value.value
+        return None
+
+    def _flag(self, die: _Die, code: int) -> bool:
+        attribute = _Attribute()
+        value = ctypes.c_bool()
+        return bool(self.lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)) and
+                    self.lib.dwarf_formflag(ctypes.byref(attribute), ctypes.byref(value)) == 0 and value.value)
+
+    def _target(self, die: _Die, code: int) -> tuple[int | None, str | None]:
+        """(entry, name) of the called function: the entry of the DIE the site names when
+        it is a definition, or of the symbol a declaration names in this file; the name
+        of a declaration, to be found in another library."""
+        lib = self.lib
+        attribute = _Attribute()
+        target = _Die()
+        if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)) or \
+                not lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(target)):
+            return None, None
+        entry = self.entry(target)
+        if entry is not None:
+            return entry, None
+        name = self.file._linkage_name(target) or _name(lib, target)
+        return (self.resolve(name) if name and self.resolve is not None else None), name
+
+    def _values(self, die: _Die) -> dict[int, tuple]:
+        lib = self.lib
+        values: dict[int, tuple] = {}
+        child = _Die()
+        if lib.dwarf_child(ctypes.byref(die), ctypes.byref(child)) != 0:
+            return values
+        for _ in range(64):
+            if lib.dwarf_tag(ctypes.byref(child)) in PARAMETER_TAGS:
+                register = _register(self._expression(child, DW_AT_location))
+                value = self._expression(child, DW_AT_call_value) or \
+                    self._expression(child, DW_AT_GNU_call_site_value)
+                if register is not None and value:
+                    values[register] = value
+            following = _Die()
+            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                break
+            child = following
+        return values
+
+    def _expression(self, die: _Die, code: int, address: int | None = None) -> tuple | None:
+        """An expression attribute's operations; for a location list, the one at address."""
+        lib = self.lib
+        attribute = _Attribute()
+        if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)):
+            return None
+        ops = ctypes.POINTER(DwarfOp)()
+        length = ctypes.c_size_t()
+        if address is None:
+            if lib.dwarf_getlocation(ctypes.byref(attribute), ctypes.byref(ops), ctypes.byref(length)) != 0:
+                return None
+        elif lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops),
+                                        ctypes.byref(length), 1) != 1:
+            return None
+        return tuple((ops[i].atom, ops[i].number, ops[i].number2) for i in range(min(length.value, 64)))
+
+    # -- parameters
+    def entry_parameters(self, address: int) -> list[EntryParameter]:
+        """The parameters of the concrete function around address whose value at entry
+        a caller's call site can give: those in a register at the function's entry."""
+        lib = self.lib
+        function = self.function(address)
+        if function is None:
+            return []
+        start = self.entry(function)
+        found = []
+        child = _Die()
+        if lib.dwarf_child(ctypes.byref(function), ctypes.byref(child)) != 0:
+            return found
+        for _ in range(256):
+            if lib.dwarf_tag(ctypes.byref(child)) == DW_TAG_formal_parameter:
+                name = self.file._qualified_name(child)
+                here = self._expression(child, DW_AT_location, address)
+                at_entry = self._expression(child, DW_AT_location, start) if start is not None else None
+                register = _entry_value_register(here)
+                if name and register is not None:
+                    found.append(EntryParameter(name, register, True))
+                elif name and _register(at_entry) is not None:
+                    found.append(EntryParameter(name, _register(at_entry), False))
+            following = _Die()
+            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                break
+            child = following
+        return found
+
+
+def _name(lib, die: _Die) -> str | None:
+    raw = lib.dwarf_diename(ctypes.byref(die))
+    return raw.decode("utf-8", "replace") if raw is not None else None
+
+
+def _register(expression: tuple | None) -> int | None:
+    """The register of a location that is one register (DW_OP_regN, DW_OP_regx)."""
+    if not expression or len(expression) != 1:
+        return None
+    atom, number, _ = expression[0]
+    if DW_OP_reg0 <= atom <= DW_OP_reg31:
+        return atom - DW_OP_reg0
+    if atom == DW_OP_regx:
+        return number
+    return None
+
+
+def _entry_value_register(expression: tuple | None) -> int | None:
+    """The register of `DW_OP_entry_value(DW_OP_regN) [DW_OP_stack_value]`: a value that
+    is only the parameter's value at entry."""
+    if not expression or expression[0][0] not in (DW_OP_entry_value, DW_OP_GNU_entry_value):
+        return None
+    if len(expression) > 2 or (len(expression) == 2 and expression[1][0] != DW_OP_stack_value):
+        return None
+    _, length, block = expression[0]
+    if not block or not 1 <= length <= 8:
+        return None
+    raw = ctypes.string_at(block, length)
+    if DW_OP_reg0 <= raw[0] <= DW_OP_reg31 and length == 1:
+        return raw[0] - DW_OP_reg0
+    if raw[0] == DW_OP_regx:
+        value = shift = 0
+        for byte in raw[1:]:
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+    return None
