@@ -28,7 +28,8 @@ from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.symboltable import build_symbols
-from hydra.capture.tailcalls import PhysicalFrame, add_tail_call_frames
+from hydra.capture.entryvalues import parameter_values
+from hydra.capture.tailcalls import Link, PhysicalFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
@@ -298,6 +299,8 @@ def _file_size(path: str) -> int:
         return 0
 
 
+# parameters whose value at entry is a number in a register: shown as gdb shows them
+ENTRY_VALUE_KINDS = (drgn.TypeKind.INT, drgn.TypeKind.BOOL, drgn.TypeKind.ENUM, drgn.TypeKind.POINTER)
 FOLLOWED_GLOBALS = 256       # globals whose pointers' targets (a string, an object) a snapshot keeps
 
 
@@ -686,14 +689,64 @@ class _FrameWalker:
             shift += self._emit_group(thread, group, shift)
             shifted[id(group[-1])] = shift
             concrete = group[-1]
+            outer = thread.frames[-1] if len(thread.frames) > first else None
             physical.append(PhysicalFrame(first, len(thread.frames), concrete.frame.pc, self._lookup_address(group),
                                           self._module(concrete.frame.pc),
-                                          concrete.frame.interrupted or concrete.signal_trampoline))
+                                          concrete.frame.interrupted or concrete.signal_trampoline,
+                                          outer.registers if outer is not None else {}, concrete.frame, outer))
         if walk.elided_after is not None:
             thread.elided_frames = walk.elided
             gap = walk.frames[walk.elided_after]
             thread.elided_after = gap.index + shifted.get(id(gap), shift)
-        add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
+        links = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
+        if self.variables:
+            self._entry_values(physical, links)
+
+    def _entry_values(self, physical: list[PhysicalFrame], links: list[list[Link]]) -> None:
+        """Parameters' values at entry (entryvalues.py), on each function's model frame."""
+        for position, frame in enumerate(physical):
+            if not links[position] or frame.outer is None or not frame.outer.args:
+                continue
+            sites = self._call_sites(frame.module)
+            if sites is None:
+                continue
+            # the links of the callers further out, as far as they are known without a gap
+            chain: list[Link] = []
+            for further in links[position:]:
+                if not further:
+                    break
+                chain += further
+            try:
+                parameters = sites.entry_parameters(frame.lookup - frame.module.debug_file_bias)
+            except Exception:       # hostile DWARF: no entry values
+                continue
+            wanted = {v.name for v in frame.outer.args}
+            parameters = [p for p in parameters if p.name in wanted]
+            if not parameters:
+                continue
+            found = parameter_values(chain, parameters, self.unwinder.arch, self._read_or_none)
+            for variable in frame.outer.args:
+                if variable.name in found:
+                    self._set_entry(variable, frame.frame, *found[variable.name])
+
+    def _set_entry(self, variable: Variable, drgn_frame, value: int, only_at_entry: bool) -> None:
+        try:
+            declared = drgn_frame[variable.name].type_
+            if declared.unaliased().kind not in ENTRY_VALUE_KINDS:
+                return
+            text = self.reader.variable(variable.name, drgn.Object(self.prog, declared, value=value), "arg").value
+        except Exception:            # a type drgn cannot build from a number
+            return
+        variable.entry = text
+        if only_at_entry and variable.note is not None:
+            # its location is its value at entry: that value is its value
+            variable.value, variable.note = text, None
+
+    def _read_or_none(self, address: int, size: int) -> bytes | None:
+        try:
+            return self.prog.read(address, size)
+        except (drgn.FaultError, ValueError, OverflowError):
+            return None
 
     def _call_sites(self, module) -> CallSites | None:
         """The call sites of a module's debug file (tailcalls.py), read as asked for."""
@@ -718,8 +771,10 @@ class _FrameWalker:
                 if address is None:
                     # a library's exported name carries its version (pthread_join@@GLIBC_2.34)
                     if not versioned:
-                        versioned.update((s.name.split("@", 1)[0], s.address) for s in self.prog.symbols()
-                                         if "@" in s.name and low <= s.address < high)
+                        # the default version (@@) over an older one kept for old programs (@)
+                        for symbol in sorted((s for s in self.prog.symbols() if "@" in s.name and
+                                              low <= s.address < high), key=lambda s: "@@" in s.name):
+                            versioned[symbol.name.split("@", 1)[0]] = symbol.address
                         versioned.setdefault("", 0)
                     address = versioned.get(name)
                 return address - bias if address else None

@@ -9,10 +9,10 @@ between `__pthread_kill_implementation` and `raise` in every glibc abort.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hydra.model.crash import Frame, Thread
-from hydra.symbols.callsites import CallSites
+from hydra.symbols.callsites import CallSite, CallSites
 from hydra.symbols.dwarf import DebugFile
 
 TAILCALL = "tailcall"
@@ -28,22 +28,55 @@ class PhysicalFrame:
     lookup: int              # the address its function is looked up at (pc, or pc - 1 for a caller)
     module: object | None    # drgn's module
     interrupted: bool        # a signal interrupted it: no call site returns to it
+    registers: dict[str, int] = field(default_factory=dict)
+    frame: object = None     # drgn's frame
+    outer: Frame | None = None   # the model frame of its function (its inline frames come before)
 
 
-def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sites, scopes) -> None:
+@dataclass(frozen=True)
+class Link:
+    """A call site that led into a function, and what its values are evaluated with: the
+    registers of the physical frame that made the call, and its library's bias."""
+
+    site: CallSite
+    registers: dict
+    bias: int
+    cfa: int | None = None            # the calling frame's CFA (its caller's sp)
+    frame_base: tuple | None = None   # the calling function's DW_AT_frame_base there
+
+
+def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sites,
+                         scopes) -> list[list[Link]]:
     """Insert the tail-call frames between each physical frame and its caller; frame
     numbers after an insertion move on. call_sites(module) -> CallSites | None;
-    scopes(module, address) -> the function scopes there, innermost first."""
+    scopes(module, address) -> the function scopes there, innermost first.
+    For each physical frame, the call sites that led into its function, innermost first
+    (the jumps of the tail calls, then its caller's call): [] where they are not known."""
     inserts: list[tuple[int, list[Frame]]] = []
-    for callee, caller in zip(physical, physical[1:]):
+    links: list[list[Link]] = []
+    for position, (callee, caller) in enumerate(zip(physical, physical[1:])):
+        links.append([])
         if caller.interrupted or callee.module is None or caller.module is None:
             continue
         callee_sites, caller_sites = call_sites(callee.module), call_sites(caller.module)
         if callee_sites is None or caller_sites is None:
             continue
-        frames = _between(callee_sites, caller_sites, callee, caller, thread.frames[callee.end - 1], scopes)
+        frames, sites = _between(callee_sites, caller_sites, callee, caller, thread.frames[callee.end - 1],
+                                 scopes)
         if frames:
             inserts.append((callee.end, frames))
+        callee_bias, caller_bias = callee.module.debug_file_bias, caller.module.debug_file_bias
+        outer = physical[position + 2] if position + 2 < len(physical) else None
+        cfa = outer.frame.sp if outer is not None and outer.frame is not None else None
+        frame_base = caller_sites.frame_base(caller.lookup - caller_bias) if sites else None
+        links[-1] = [Link(site, caller.registers, callee_bias, cfa) for site in sites[:-1]] + \
+            [Link(sites[-1], caller.registers, caller_bias, cfa, frame_base)] if sites else []
+    links.append([])
+    _insert(thread, inserts)
+    return links
+
+
+def _insert(thread: Thread, inserts: list[tuple[int, list[Frame]]]) -> None:
     if not inserts:
         return
     added = 0
@@ -63,23 +96,26 @@ def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sit
 def _between(sites: CallSites, caller_sites: CallSites, callee: PhysicalFrame, caller: PhysicalFrame,
              below: Frame, scopes_at) -> list[Frame]:
     """The tail-call frames between callee and its caller (the chain runs in the callee's
-    library; the caller may call into it from another)."""
+    library; the caller may call into it from another), and the call sites that led into
+    the callee, innermost first; none when the caller's call site does not lead there."""
     bias = callee.module.debug_file_bias
     caller_bias = caller.module.debug_file_bias
     site = caller_sites.at(caller.pc - caller_bias - 1, caller.pc - caller_bias)
     if site is None:
-        return []
+        return [], []
     if caller.module.name == callee.module.name:
         start = site.target
     else:
         start = sites.resolve(site.target_name) if site.target_name and sites.resolve else None
     function = sites.function(callee.lookup - bias)
     entry = sites.entry(function) if function is not None else None
-    if start is None or entry is None or start == entry:
-        return []
+    if start is None or entry is None:
+        return [], []
+    if start == entry:
+        return [], [site]
     chain = sites.tail_chain(start, entry)
     if not chain:
-        return []
+        return [], []
     frames = []
     debug_file: DebugFile = sites.file
     base = min(start for start, _ in callee.module.address_ranges)
@@ -90,4 +126,4 @@ def _between(sites: CallSites, caller_sites: CallSites, callee: PhysicalFrame, c
         frames.append(Frame(0, pc, function=scopes[0].name if scopes else sites.name(jump.target),
                             file=file, line=line, module=below.module, module_offset=pc - base,
                             trust=TAILCALL, sp=below.sp))
-    return frames
+    return frames, list(reversed(chain)) + [site]

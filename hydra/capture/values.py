@@ -23,6 +23,8 @@ from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_l
 from hydra.symbols.demangle import demangle
 
 OPTIMIZED_OUT = "<optimized out>"
+# a function's name the compiler defines, with no debug info: gdb shows the symbol as it is
+IMPLICIT_STATICS = frozenset({"__PRETTY_FUNCTION__", "__FUNCTION__", "__func__"})
 MAX_RAW_BYTES = 64
 
 
@@ -283,7 +285,8 @@ class ValueReader:
                     symbol = self.prog.symbol(address)
                     offset = address - symbol.address
                     name = demangle(symbol.name)
-                    if symbol.binding == drgn.SymbolBinding.LOCAL and symbol.kind == drgn.SymbolKind.OBJECT:
+                    if symbol.binding == drgn.SymbolBinding.LOCAL and symbol.kind == drgn.SymbolKind.OBJECT and \
+                            _LOCAL_STATIC.sub("", name) not in IMPLICIT_STATICS:
                         # a function's static (`one.0` in the symbol table): gdb names it
                         # from the debug info, `one`
                         name = _LOCAL_STATIC.sub("", name)

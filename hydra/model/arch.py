@@ -31,6 +31,10 @@ class Architecture:
     # the sp a handler returns with, and their order (struct sigcontext); () where unknown
     sigcontext_offset: int = 0
     sigcontext: tuple[str, ...] = ()
+    # DWARF's register numbers, as names; and the numbers of the registers a call keeps
+    # (what a caller's frame still holds at its return address)
+    dwarf_registers: tuple[str, ...] = ()
+    preserved: frozenset[int] = frozenset()
 
 
 X86_64 = Architecture(
@@ -53,6 +57,9 @@ X86_64 = Architecture(
         "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
         "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss",
     ),
+    dwarf_registers=("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+                     "r13", "r14", "r15", "rip"),
+    preserved=frozenset({3, 6, 7, 12, 13, 14, 15}),      # rbx, rbp, rsp, r12 to r15
     sigcontext_offset=40,       # uc_flags, uc_link, uc_stack, then uc_mcontext
     sigcontext=("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp", "rbx", "rdx", "rax",
                 "rcx", "rsp", "rip", "rflags"),
@@ -68,6 +75,8 @@ AARCH64 = Architecture(
     display_order=("pc", "sp", "x29", "x30") + tuple(f"x{i}" for i in range(29)) + ("pstate",),
     pt_regs=tuple(f"x{i}" for i in range(31)) + ("sp", "pc", "pstate"),
     return_address_on_stack=False,
+    dwarf_registers=tuple(f"x{i}" for i in range(31)) + ("sp",),
+    preserved=frozenset(range(19, 30)) | {31},           # x19 to x29, sp
 )
 
 ARCHITECTURES = {arch.machine: arch for arch in (X86_64, AARCH64)}

@@ -44,6 +44,9 @@ class Variable:
     omitted: int = 0
     type_id: int | None = None       # its type in the crash's type table (top-level variables)
     raw: bytes | None = None         # the bytes of a value that is not in memory (a register's)
+    # a parameter's value when its function was entered (gdb's `p@entry`), from the caller's
+    # call site; `value` equals it when the parameter is known only through it
+    entry: str | None = None
 
     def path_child(self, name: str) -> Variable | None:
         for child in self.children:

@@ -25,7 +25,18 @@ def signal_line(crash: Crash) -> str | None:
 
 
 def _arguments(frame: Frame) -> str:
-    return ", ".join(f"{printable(v.name)}={printable(_short(v))}" for v in frame.args)
+    return ", ".join(_argument(v) for v in frame.args)
+
+
+def _argument(var: Variable) -> str:
+    """As gdb's `print entry-values default` shows a parameter: `p=V`, `p=p@entry=V` when
+    its value at entry is known and the same, `p=V, p@entry=E` when it differs."""
+    name, value = printable(var.name), printable(_short(var))
+    if var.entry is None:
+        return f"{name}={value}"
+    if var.entry == var.value:
+        return f"{name}={name}@entry={value}"
+    return f"{name}={value}, {name}@entry={printable(var.entry)}"
 
 
 def _short(var: Variable) -> str:

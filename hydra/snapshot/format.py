@@ -27,7 +27,7 @@ from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
 from hydra.model.types import Kind, Member, Method, Type, TypeTable
 
 from hydra.snapshot import MAGIC
-FORMAT_VERSION = (3, 0)
+FORMAT_VERSION = (3, 1)
 OLDEST_MAJOR = 1                # 1.x and 2.x open without types and symbols: no evaluation
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 FLAG_LZMA_INDEX = 1
@@ -144,8 +144,10 @@ def _variable_out(var: Variable, shared: dict[int, list] | None = None) -> list:
         if children is None:
             children = shared[id(var.children)] = [_variable_out(child, shared) for child in var.children]
     out = [var.name, var.type, var.value, var.kind, var.address, var.size, var.note, children, var.omitted]
-    if var.type_id is not None or var.raw is not None:
+    if var.type_id is not None or var.raw is not None or var.entry is not None:
         out += [var.type_id, var.raw]          # 3.0: a top-level variable's type and bytes
+        if var.entry is not None:
+            out.append(var.entry)              # 3.1: a parameter's value at entry
     return out
 
 
@@ -527,10 +529,11 @@ def _annotation_in(raw: dict) -> Annotation:
 
 
 def _variable_in(raw, depth: int = 0) -> Variable:
-    if not isinstance(raw, list) or len(raw) not in (9, 11):
-        raise ValueError("a variable is not a list of 9 or 11 fields")
+    if not isinstance(raw, list) or len(raw) not in (9, 11, 12):
+        raise ValueError("a variable is not a list of 9, 11 or 12 fields")
     name, type_, value, kind, address, size, note, children, omitted = raw[:9]
-    type_id, data = raw[9:] if len(raw) == 11 else (None, None)
+    type_id, data = raw[9:11] if len(raw) >= 11 else (None, None)
+    entry = raw[11] if len(raw) == 12 and isinstance(raw[11], str) else None
     if depth > 64 or not isinstance(children, list):
         children = []
     return Variable(name=_text(name), type=_text(type_), value=_text(value), kind=_text(kind) or "local",
@@ -538,7 +541,7 @@ def _variable_in(raw, depth: int = 0) -> Variable:
                     note=note if isinstance(note, str) else None,
                     children=[_variable_in(c, depth + 1) for c in children],
                     omitted=_number(omitted) or 0, type_id=_number(type_id),
-                    raw=data if isinstance(data, bytes) and len(data) <= MAX_RAW_BYTES else None)
+                    raw=data if isinstance(data, bytes) and len(data) <= MAX_RAW_BYTES else None, entry=entry)
 
 
 def _crash(doc: dict, blobs: _Blobs) -> Crash:

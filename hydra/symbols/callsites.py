@@ -30,6 +30,7 @@ PARAMETER_TAGS = (DW_TAG_call_site_parameter, DW_TAG_GNU_call_site_parameter)
 NESTED_TAGS = (DW_TAG_lexical_block, DW_TAG_inlined_subroutine, 0x32, 0x25)   # blocks, try, catch
 
 DW_AT_location = 0x02
+DW_AT_frame_base = 0x40
 DW_AT_low_pc = 0x11
 DW_AT_abstract_origin = 0x31
 DW_AT_call_return_pc = 0x7D
@@ -121,6 +122,11 @@ class CallSites:
         value = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(function), ctypes.byref(value)) == 0:
             return value.value
+        # a function in pieces (hot and cold parts) has only DW_AT_ranges: it starts at the first
+        base, start, end = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint64()
+        if self.lib.dwarf_ranges(ctypes.byref(function), 0, ctypes.byref(base), ctypes.byref(start),
+                                 ctypes.byref(end)) > 0:
+            return start.value
         return None
 
     def name(self, entry: int) -> str | None:
@@ -266,6 +272,11 @@ class CallSites:
             return None
         return tuple((ops[i].atom, ops[i].number, ops[i].number2) for i in range(min(length.value, 64)))
 
+    def frame_base(self, address: int) -> tuple | None:
+        """The DW_AT_frame_base of the concrete function around address, at address."""
+        function = self.function(address)
+        return self._expression(function, DW_AT_frame_base, address) if function is not None else None
+
     # -- parameters
     def entry_parameters(self, address: int) -> list[EntryParameter]:
         """The parameters of the concrete function around address whose value at entry
@@ -284,7 +295,7 @@ class CallSites:
                 name = self.file._qualified_name(child)
                 here = self._expression(child, DW_AT_location, address)
                 at_entry = self._expression(child, DW_AT_location, start) if start is not None else None
-                register = _entry_value_register(here)
+                register = entry_value_register(here)
                 if name and register is not None:
                     found.append(EntryParameter(name, register, True))
                 elif name and _register(at_entry) is not None:
@@ -313,7 +324,7 @@ def _register(expression: tuple | None) -> int | None:
     return None
 
 
-def _entry_value_register(expression: tuple | None) -> int | None:
+def entry_value_register(expression: tuple | None) -> int | None:
     """The register of `DW_OP_entry_value(DW_OP_regN) [DW_OP_stack_value]`: a value that
     is only the parameter's value at entry."""
     if not expression or expression[0][0] not in (DW_OP_entry_value, DW_OP_GNU_entry_value):
@@ -323,7 +334,9 @@ def _entry_value_register(expression: tuple | None) -> int | None:
     _, length, block = expression[0]
     if not block or not 1 <= length <= 8:
         return None
-    raw = ctypes.string_at(block, length)
+    # libdw points at the block's ULEB128 length, then the block (one byte: length <= 8)
+    head = ctypes.string_at(block, 1)[0]
+    raw = ctypes.string_at(block + 1, length) if head == length else ctypes.string_at(block, length)
     if DW_OP_reg0 <= raw[0] <= DW_OP_reg31 and length == 1:
         return raw[0] - DW_OP_reg0
     if raw[0] == DW_OP_regx:

@@ -166,6 +166,9 @@ def _load_libdw():
         # for call sites (callsites.py)
         lib.dwarf_formaddr.restype = ctypes.c_int
         lib.dwarf_formaddr.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_uint64)]
+        lib.dwarf_ranges.restype = ctypes.c_ssize_t
+        lib.dwarf_ranges.argtypes = [_DieP, ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_uint64),
+                                     ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64)]
         lib.dwarf_lowpc.restype = ctypes.c_int
         lib.dwarf_lowpc.argtypes = [_DieP, ctypes.POINTER(ctypes.c_uint64)]
         lib.dwarf_getlocation_addr.restype = ctypes.c_int

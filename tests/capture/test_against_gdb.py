@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -395,3 +397,42 @@ def test_a_thread_returning_from_clone3_unwinds_to_main(tmp_path):
     assert "clone3" in thread.frames[0].function
     assert not missing_frames(thread, gdb_thread)
     assert any(f.function == "main" for f in thread.frames)
+
+
+def _entry_arguments(line: str) -> dict[str, str]:
+    """name -> value of the arguments gdb's `bt` shows with @entry, from a frame's line."""
+    arguments = line[line.find("(") + 1: line.rfind(")") + 1] if "(" in line else ""
+    found = {}
+    for match in re.finditer(r"(\w+)=\1@entry=(-?\w+)|(\w+)@entry=(-?\w+)", arguments):
+        name = match.group(1) or match.group(3)
+        found[name] = match.group(2) or match.group(4)
+    return found
+
+
+@pytest.mark.parametrize("source", ["assert_fail.c", "null_deref.c"])
+def test_entry_values_are_gdbs(crashed, capture, source):
+    # optimized code keeps parameters only where they arrived: their values at entry come
+    # from the caller's call site (`signo=signo@entry=6`, `no_tid=no_tid@entry=0`)
+    import subprocess
+
+    from hydra.report.backtrace import format_text
+    from oracle.gdb import ensure_gdb
+
+    program = crashed(source, "-O2")
+    crash = capture(program)
+    text = subprocess.run([ensure_gdb(), "-batch", "-nx", "-ex", "thread apply all bt", program.exe, program.core],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "LC_ALL": "C"}).stdout
+    ours = format_text(crash)
+    compared = 0
+    for line in text.splitlines():
+        frame = re.match(r"#(\d+) +(?:0x[0-9a-f]+ in )?(\S+) \(", line)
+        if not frame or "@entry" not in line:
+            continue
+        theirs = _entry_arguments(line)
+        same_frames = [l for l in ours.splitlines()
+                       if re.match(rf"#\d+ +(0x[0-9a-f]+ in )?{re.escape(frame.group(2))} \((?!\))", l)]
+        if not same_frames:
+            continue        # named otherwise, or without arguments (a frame rebuilt from a tail call)
+        assert theirs in [_entry_arguments(l) for l in same_frames], (line, same_frames)
+        compared += len(theirs)
+    assert compared >= 3
