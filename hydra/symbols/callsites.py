@@ -85,10 +85,20 @@ class CallSites:
         self.resolve = resolve
         self._sites: dict[int, list[CallSite]] = {}       # function entry -> its call sites
         self._names: dict[int, str | None] = {}
+        # threads share return addresses: each lookup is made once per address
+        self._functions: dict[int, _Die | None] = {}
+        self._at: dict[int, CallSite | None] = {}
+        self._parameters: dict[int, list[EntryParameter]] = {}
+        self._frame_bases: dict[int, tuple | None] = {}
 
     # -- functions
     def function(self, address: int) -> _Die | None:
         """The concrete function (not an inlined instance) whose code holds address."""
+        if address not in self._functions:
+            self._functions[address] = self._function(address)
+        return self._functions[address]
+
+    def _function(self, address: int) -> _Die | None:
         if not self.file.dwarf:
             return None
         lib = self.lib
@@ -149,11 +159,12 @@ class CallSites:
     def at(self, address: int, return_pc: int) -> CallSite | None:
         """The call site returning to return_pc, in the function around address (the
         caller's pc minus one)."""
-        function = self.function(address)
-        entry = self.entry(function) if function is not None else None
-        if entry is None:
-            return None
-        return next((site for site in self.sites(entry) if site.return_pc == return_pc), None)
+        if return_pc not in self._at:
+            function = self.function(address)
+            entry = self.entry(function) if function is not None else None
+            self._at[return_pc] = next((site for site in self.sites(entry) if site.return_pc == return_pc),
+                                       None) if entry is not None else None
+        return self._at[return_pc]
 
     def tail_chain(self, start: int | None, end: int | None) -> list[CallSite] | None:
         """The tail calls leading from the function at `start` to the one at `end`, one
@@ -274,13 +285,21 @@ class CallSites:
 
     def frame_base(self, address: int) -> tuple | None:
         """The DW_AT_frame_base of the concrete function around address, at address."""
-        function = self.function(address)
-        return self._expression(function, DW_AT_frame_base, address) if function is not None else None
+        if address not in self._frame_bases:
+            function = self.function(address)
+            self._frame_bases[address] = self._expression(function, DW_AT_frame_base, address) \
+                if function is not None else None
+        return self._frame_bases[address]
 
     # -- parameters
     def entry_parameters(self, address: int) -> list[EntryParameter]:
         """The parameters of the concrete function around address whose value at entry
         a caller's call site can give: those in a register at the function's entry."""
+        if address not in self._parameters:
+            self._parameters[address] = self._entry_parameters(address)
+        return self._parameters[address]
+
+    def _entry_parameters(self, address: int) -> list[EntryParameter]:
         lib = self.lib
         function = self.function(address)
         if function is None:
