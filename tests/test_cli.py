@@ -296,3 +296,50 @@ def test_bt_options_apply_to_a_snapshot(crashed, tmp_path):
     assert len(stored["classifiers"]) > len(bare_snapshot["classifiers"])
     for part in ("classifiers", "fingerprint", "severity", "annotations"):
         assert bare_snapshot[part] == bare_core[part], part
+
+
+def test_a_stripped_executable_is_warned_about(crashed, tmp_path):
+    program = crashed("null_deref.c", "-O0")
+    stripped = tmp_path / "null_deref"
+    shutil.copy(program.exe, stripped)
+    subprocess.run(["strip", "--strip-all", str(stripped)], check=True)
+    os.rename(program.exe, program.exe + ".away")       # only the stripped copy can be found
+    try:
+        result = run("bt", program.core, "--json", "--exe", stripped)
+    finally:
+        os.rename(program.exe + ".away", program.exe)
+    assert result.returncode == 0, result.stderr
+    assert any("no symbols or debug info" in w for w in json.loads(result.stdout)["warnings"])
+    assert "no symbols or debug info" in result.stderr
+
+
+def test_a_sysroot_library_of_another_build_is_warned_about_and_not_used(crashed, tmp_path):
+    # libm put where the core says libc was: its build-id is not libc's
+    program = crashed("null_deref.c", "-O0")
+    document = json.loads(run("bt", program.core, "--json").stdout)
+    libc = next(m["path"] for m in document["modules"] if "/libc.so" in m["path"])
+    libm = next(p for p in ("/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6",
+                            "/lib64/libm.so.6") if os.path.exists(p))
+    target = tmp_path / "sysroot" / libc.lstrip("/")
+    target.parent.mkdir(parents=True)
+    shutil.copy(libm, target)
+    result = run("bt", program.core, "--json", "--sysroot", tmp_path / "sysroot")
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any(str(target) in w and "another build" in w for w in warnings), warnings
+    assert "lookup_price" in result.stdout
+
+
+def test_a_core_cut_short_has_a_partial_fingerprint(crashed, tmp_path):
+    # 100 KB of a core: the crashed thread's stack is gone; its bucket is never the whole crash's
+    program = crashed("null_deref.c", "-O0")
+    cut = tmp_path / "cut.core"
+    cut.write_bytes(Path(program.core).read_bytes()[:100_000])
+    whole = json.loads(run("bt", program.core, "--json").stdout)
+    result = run("bt", cut, "--json")
+    assert result.returncode == 0 and "truncated" in result.stderr
+    partial = json.loads(result.stdout)
+    assert partial["fingerprint"]["hash"] != whole["fingerprint"]["hash"]
+    assert any("truncated" in w for w in partial["warnings"])
+    header = next(l for l in run("bt", cut).stdout.splitlines() if l.startswith("Fingerprint:"))
+    assert "partial: the core is truncated" in header

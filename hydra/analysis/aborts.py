@@ -16,9 +16,17 @@ TERMINATE_FRAMES = ("std::terminate", "__gnu_cxx::__verbose_terminate_handler", 
                     "std::__terminate")
 ASSERT_MESSAGE = re.compile(r"^(?:(?P<program>.*?): )?(?P<file>[^:\n]+):(?P<line>\d+): (?P<function>.*?): "
                             r"Assertion [`'](?P<expression>.*)' failed\.?")
-DOUBLE_FREE = ("double free",)
+# glibc's messages: a chunk freed twice, a pointer malloc never returned, and a heap
+# overwritten around a chunk (its neighbours' headers damaged: an overflow, not a second free)
+HEAP_CORRUPTION = ("double free or corruption (out)", "double free or corruption (!prev)",
+                   "free(): invalid next size", "corrupted size vs. prev_size", "corrupted double-linked list",
+                   "malloc(): corrupted top size", "malloc(): invalid size", "malloc(): unsorted double linked list")
+DOUBLE_FREE = ("free(): double free detected in tcache", "double free or corruption (fasttop)",
+               "double free or corruption")
 INVALID_FREE = ("free(): invalid pointer", "munmap_chunk(): invalid pointer", "free(): invalid size",
-                "realloc(): invalid pointer", "free(): invalid next size")
+                "realloc(): invalid pointer")
+# Rust's handler for a guard page hit: it prints "has overflowed its stack" and aborts
+RUST_OVERFLOW_HANDLER = "stack_overflow::imp::signal_handler"
 EXCEPTION_HEADER = 0x70      # sizeof(__cxa_exception) before the thrown object (x86-64 libstdc++)
 
 
@@ -48,7 +56,13 @@ def analyze_aborts(context: AnalysisContext) -> None:
                 "uncaught-exception"}
 
     assert_frame = next((f for f in thread.frames if base_function_name(f.function) in ASSERT_FRAMES), None)
-    if assert_frame is not None or (message and ASSERT_MESSAGE.search(message)):
+    overflow = next((f for f in thread.frames if RUST_OVERFLOW_HANDLER in (f.function or "")), None)
+    if overflow is not None or (message and "has overflowed its stack" in message):
+        # the fault that ran the handler may be anywhere (inside malloc): it is the stack
+        context.classify("stack-overflow", message or "Rust's stack overflow handler")
+        context.annotate("the thread overflowed its stack (Rust's guard page handler aborted)", severity="error",
+                         tid=thread.tid, frame=overflow.index if overflow is not None else None, source="abort")
+    elif assert_frame is not None or (message and ASSERT_MESSAGE.search(message)):
         _assertion(context, thread, assert_frame, message)
     elif any(n in HEAP_FRAMES for n in names) or (message and _is_heap_message(message)):
         _heap(context, thread, message)
@@ -62,7 +76,7 @@ def analyze_aborts(context: AnalysisContext) -> None:
         _uncaught_exception(context, thread)
     if aborted:
         context.classify("abort", message or "")
-        if message and not any(context.has(name) for name in specific):   # nothing more specific told it
+        if message and not any(message in a.text for a in crash.annotations):   # not told already
             context.annotate(f"abort message: {message}", severity="error", tid=thread.tid, source="abort")
 
 
@@ -106,7 +120,9 @@ def _string_value(value: str) -> str:
 
 def _heap(context: AnalysisContext, thread, message: str | None) -> None:
     text = message or "glibc's malloc found its heap damaged"
-    if message and any(m in message for m in DOUBLE_FREE):
+    if message and any(m in message for m in HEAP_CORRUPTION):
+        context.classify("heap-corruption", message)
+    elif message and any(m in message for m in DOUBLE_FREE):
         context.classify("double-free", message)
     elif message and any(m in message for m in INVALID_FREE):
         context.classify("invalid-free", message)

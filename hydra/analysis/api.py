@@ -125,9 +125,8 @@ class AnalysisContext:
 
     @property
     def faulting_thread(self) -> Thread | None:
-        wanted = chosen_thread_id(self.crash)
-        found = self.crash.thread(wanted) if wanted is not None else None
-        return found or self.crash.crashed_thread
+        """The thread the signal hit (`_mod_faulting_tid` moves the fingerprint, not this)."""
+        return self.crash.crashed_thread
 
     def find_frame(self, thread: Thread | None, names: tuple[str, ...]) -> Frame | None:
         """The innermost frame whose function (without __GI_ and clone suffixes) is one of names."""

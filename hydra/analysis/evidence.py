@@ -166,8 +166,8 @@ def analyze_bit_flips(context: AnalysisContext) -> None:
     thread = context.faulting_thread
     if not isinstance(address, int) or thread is None or not crash.memory_map or context.pointer_size != 8:
         return
-    if crash.map_entry_at(address) is not None or context.has("stack-overflow"):
-        return
+    if crash.map_entry_at(address) is not None or context.has("stack-overflow") or context.has("null-dereference"):
+        return        # a null pointer plus a member's offset explains the address better
     canonical = is_canonical(address)
     bits = range(1, 48) if canonical else range(48, 64)
     need = {"read": "r", "write": "w", "exec": "x"}.get(str(direction), "r")

@@ -8,7 +8,7 @@ import re
 from hydra.analysis.api import AnalysisContext
 from hydra.analysis.instruction import decode, is_canonical
 from hydra.minidump.reason import REASON_CLASSES
-from hydra.model.crash import Variable
+from hydra.model.crash import SENT_CODES, Variable
 from hydra.model.signals import SIGNAL_CLASSES
 
 NEAR_NULL = 64 * 1024
@@ -25,6 +25,14 @@ def signal_class(crash) -> str | None:
     return REASON_CLASSES.get(signal.name)
 
 
+def sent_by_another(crash) -> bool:
+    """The signal came from another process (kill, sigqueue, tgkill), not from a fault or
+    from the program itself (abort's raise): no fault to look for."""
+    signal = crash.signal
+    return signal is not None and signal.sender_pid is not None and signal.code in SENT_CODES and \
+        (crash.process is None or signal.sender_pid != crash.process.pid)
+
+
 def is_kernel_reported(crash) -> bool:
     """The kernel reports a non-canonical access as SI_KERNEL at address 0 (x86-64); Windows
     as a read at all-ones; macOS as EXC_I386_GPFLT: the address must come from the code."""
@@ -33,6 +41,8 @@ def is_kernel_reported(crash) -> bool:
         return False
     if signal.name in ("SIGSEGV", "SIGBUS") and signal.code == 0x80:
         return True
+    if signal.name == "SIGBUS" and signal.code_name == "BUS_ADRALN" and not signal.address:
+        return True          # an alignment check: the kernel gives no address either
     if signal.name == "EXCEPTION_ACCESS_VIOLATION_READ" and signal.address == 0xFFFFFFFFFFFFFFFF:
         return True
     return signal.name == "EXC_BAD_ACCESS" and signal.code_name == "EXC_I386_GPFLT"
@@ -83,6 +93,13 @@ def analyze_fault(context: AnalysisContext) -> None:
     kind = signal_class(crash)
     if kind is None or thread is None or not thread.frames:
         return
+    if sent_by_another(crash):
+        signal = crash.signal
+        context.classify("killed", f"{signal.name} sent by pid {signal.sender_pid} (uid {signal.sender_uid})")
+        context.annotate(f"{signal.name} was sent by process {signal.sender_pid} (uid {signal.sender_uid}) with "
+                         f"{signal.code_name or 'kill'}: not a fault of this program", severity="warning",
+                         tid=thread.tid, source="fault")
+        return
     frame = thread.frames[0]
     registers = thread.registers
     architecture = crash.process.architecture
@@ -113,6 +130,40 @@ def analyze_fault(context: AnalysisContext) -> None:
         _memory_fault(context, thread, decoded)
 
 
+def _branch_target(context: AnalysisContext, decoded, registers: dict, sp: int | None) -> tuple[int, str] | None:
+    """Where a call, jump or return was going, and from where it took it."""
+    if "ret" in decoded.groups:
+        value = context.read_pointer(sp) if sp is not None else None
+        return (value, "the return address on the stack") if value is not None else None
+    if decoded.target_register:
+        value = registers.get(decoded.target_register)
+        return (value, decoded.target_register) if value is not None else None
+    operand = next((a for a in decoded.accesses if a.read and not a.write and a.address is not None), None)
+    value = context.read_pointer(operand.address) if operand is not None else None
+    return (value, f"memory at 0x{operand.address:x}") if value is not None else None
+
+
+def _wild_branch(context: AnalysisContext, thread, decoded, sp: int | None) -> bool:
+    """A call, jump or return to a non-canonical address faults on the branch itself (the
+    kernel names no address): the fault is its target, not the stack slot a call would
+    have written (CASR's CallAv, SegFaultOnPc)."""
+    if decoded is None or not decoded.is_branch or context.pointer_size != 8:
+        return False
+    found = _branch_target(context, decoded, thread.registers, sp)
+    if found is None or is_canonical(found[0]):
+        return False
+    target, source = found
+    kind = "return" if "ret" in decoded.groups else "call" if decoded.is_call else "jump"
+    context.notes["fault_address"] = target
+    context.notes["direction"] = "exec"
+    context.attribute("crash_address.adjusted", f"0x{target:x}")
+    context.classify("exec", f"0x{target:x}")
+    context.classify("invalid-address", f"non-canonical 0x{target:x}")
+    context.annotate(f"the {kind} goes to 0x{target:x}, which is not an address (from {source})",
+                     severity="warning", tid=thread.tid, frame=0, source="fault")
+    return True
+
+
 def _memory_fault(context: AnalysisContext, thread, decoded) -> None:
     crash = context.crash
     signal = crash.signal
@@ -121,6 +172,8 @@ def _memory_fault(context: AnalysisContext, thread, decoded) -> None:
     registers = thread.registers
     sp = registers.get("rsp", registers.get("esp", registers.get("sp")))
     kernel_reported = is_kernel_reported(crash)
+    if kernel_reported and _wild_branch(context, thread, decoded, sp):
+        return
     address = None if kernel_reported else signal.address
     access = None
     if decoded is not None and decoded.accesses:
@@ -158,6 +211,13 @@ def _memory_fault(context: AnalysisContext, thread, decoded) -> None:
     if direction:
         context.classify(direction, f"0x{address:x}" if address is not None else "")
         context.notes["direction"] = direction
+    if direction == "exec" and entry_at_pc is not None and "x" not in entry_at_pc.perms:
+        stack = entry_at_pc.path == "[stack]" or any(
+            entry_at_pc.start <= (t.registers.get("rsp") or t.registers.get("sp") or -1) < entry_at_pc.end
+            for t in crash.threads)
+        if stack or entry_at_pc.path in (None, "", "[heap]"):
+            where = "stack" if stack else "heap"
+            context.classify(f"exec-from-{where}", f"pc 0x{pc:x} in {entry_at_pc.path or 'anonymous memory'}")
 
     # stack overflow: in or just below the guard under a stack, or a call that could not push
     overflow = signal.name == "EXCEPTION_STACK_OVERFLOW"

@@ -42,6 +42,7 @@ class Decoded:
     groups: set[str] = field(default_factory=set)    # call, jump, ret, int, ...
     accesses: list[MemoryAccess] = field(default_factory=list)
     registers: list[str] = field(default_factory=list)
+    target_register: str | None = None     # a call's or jump's target held in a register (`call rdx`)
 
     @property
     def is_call(self) -> bool:
@@ -84,6 +85,8 @@ def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64)
     except capstone.CsError:
         pass
     for position, operand in enumerate(instruction.operands):
+        if operand.type == x86.X86_OP_REG and decoded.is_branch:
+            decoded.target_register = wide.get(instruction.reg_name(operand.reg), instruction.reg_name(operand.reg))
         if operand.type != x86.X86_OP_MEM:
             continue
         memory = operand.mem

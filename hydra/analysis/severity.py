@@ -16,19 +16,26 @@ TIERS = {
     "SafeFunctionCheck": "NOT_EXPLOITABLE", "AbortSignal": "NOT_EXPLOITABLE", "TrapSignal": "NOT_EXPLOITABLE",
     "FPE": "NOT_EXPLOITABLE", "StackOverflow": "NOT_EXPLOITABLE", "SourceAv": "NOT_EXPLOITABLE",
     "SourceAvNearNull": "NOT_EXPLOITABLE", "AccessViolation": "NOT_EXPLOITABLE",
+    "Killed": "NOT_EXPLOITABLE", "QuitSignal": "NOT_EXPLOITABLE",
 }
 
 
 def casr_class(context: AnalysisContext) -> str | None:
     kind = signal_class(context.crash)
     has = context.has
+    if has("killed"):
+        return "Killed"
     if kind in ("ill", "sys"):
         return "BadInstruction"
     if kind == "trap":
         return "TrapSignal"
     if kind == "fpe":
         return "FPE"
+    if kind in ("quit", "resource"):
+        return "QuitSignal"
     if kind == "abort" or has("abort"):
+        if has("stack-overflow"):
+            return "StackOverflow"
         if has("stack-smashing"):
             return "StackGuard"
         if has("heap-corruption") or has("double-free") or has("invalid-free"):

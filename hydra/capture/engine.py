@@ -35,7 +35,7 @@ from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.model import BadInput
 from hydra.model.crash import (
-    SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
+    SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
     SourceFile,
 )
 from hydra.model.memory import MemoryRegion
@@ -161,6 +161,9 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
                    and "vdso" not in m.path]
         if missing:
             crash.attributes["_missing_symbols"] = ",".join(m.path for m in missing)
+            if options.exe and any(m.path == crash.process.executable for m in missing):
+                crash.warnings.append(f"{options.exe}: no symbols or debug info (stripped?): the program's "
+                                      f"frames show as module+offset")
         if crash.signal and crash.signal.name in SIGNAL_CLASSES:
             crash.classifiers.append(Classifier(SIGNAL_CLASSES[crash.signal.name], crash.signal.name))
         if options.analysis:
@@ -395,6 +398,10 @@ def _load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, c
                     module.try_file(candidate)
                 except (OSError, drgn.BadDataError):
                     pass
+                if candidate not in (module.loaded_file_path, module.debug_file_path):
+                    # drgn refuses a file whose build-id is not the one the core names
+                    crash.warnings.append(f"{candidate}: not the file the process loaded as {module.name} "
+                                          f"(another build): not used")
     if cache:
         _prefill_debug_cache(modules, cache, debug_options.directories)
     # the files first, then the index: the abbreviations are re-tagged in between, before
@@ -512,8 +519,12 @@ def _signal(info: CoreInfo) -> Signal | None:
     else:
         return None
     name = signal_name(number)
-    return Signal(number=number, name=name, code=code, code_name=code_name(name, code),
-                  address=address if carries_address(name, code) else None)
+    signal = Signal(number=number, name=name, code=code, code_name=code_name(name, code),
+                    address=address if carries_address(name, code) else None)
+    if info.siginfo and code in SENT_CODES and address is not None:
+        # kill's siginfo holds the sender's pid and uid where a fault's holds the address
+        signal.sender_pid, signal.sender_uid = address & 0xFFFFFFFF, address >> 32
+    return signal
 
 
 def _memory_map(info: CoreInfo) -> list[MapEntry]:

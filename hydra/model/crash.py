@@ -13,6 +13,7 @@ from hydra.model.types import TypeTable
 TRUST_LEVELS = ("context", "cfi", "frame_pointer", "scan", "inline")
 # the function name of the kernel's return path out of a signal handler, as gdb names it
 SIGNAL_HANDLER_CALLED = "<signal handler called>"
+SENT_CODES = (0, -1, -6)        # SI_USER, SI_QUEUE, SI_TKILL: a process sent the signal
 
 
 @dataclass
@@ -22,6 +23,9 @@ class Signal:
     code: int | None = None
     code_name: str | None = None
     address: int | None = None
+    # who sent it, when a process did (kill, sigqueue, tgkill: SI_USER, SI_QUEUE, SI_TKILL)
+    sender_pid: int | None = None
+    sender_uid: int | None = None
 
 
 @dataclass

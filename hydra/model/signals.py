@@ -40,7 +40,25 @@ FAULT_SIGNALS = {"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP"}
 SIGNAL_CLASSES = {
     "SIGSEGV": "segv", "SIGABRT": "abort", "SIGFPE": "fpe", "SIGILL": "ill",
     "SIGBUS": "bus", "SIGTRAP": "trap", "SIGSYS": "sys",
+    # the other signals whose default action dumps core
+    "SIGQUIT": "quit", "SIGXCPU": "resource", "SIGXFSZ": "resource",
 }
+
+
+def fault_facts(crash) -> list[str]:
+    """What a signal row says after the signal's name: where it faulted (the address the
+    analysis recovered from the instruction when the kernel gave none) or who sent it."""
+    signal = crash.signal
+    facts = []
+    adjusted = crash.attributes.get("crash_address.adjusted")
+    if adjusted:
+        facts.append(f"at {adjusted} (from the faulting instruction; the kernel said "
+                     f"{'0x%x' % signal.address if signal.address is not None else 'nothing'})")
+    elif signal.address is not None:
+        facts.append(f"at 0x{signal.address:x}")
+    if signal.sender_pid is not None and (crash.process is None or signal.sender_pid != crash.process.pid):
+        facts.append(f"sent by pid {signal.sender_pid} (uid {signal.sender_uid})")
+    return facts
 
 
 def signal_name(number: int) -> str:

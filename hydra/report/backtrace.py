@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hydra.model.crash import (PRINT_ELEMENTS, REPEAT_THRESHOLD, SIGNAL_HANDLER_CALLED, Crash, Frame, Thread,
                                Variable, container_head, only_bases)
+from hydra.model.signals import fault_facts
 from hydra.model.text import printable
 
 
@@ -19,8 +20,8 @@ def signal_line(crash: Crash) -> str | None:
     text = f"Program terminated with signal {printable(signal.name)}"
     if signal.code_name:
         text += f" ({printable(signal.code_name)})"
-    if signal.address is not None:
-        text += f", fault address 0x{signal.address:x}"
+    for fact in fault_facts(crash):
+        text += ", " + printable(fact.replace("at 0x", "fault address 0x", 1) if fact.startswith("at 0x") else fact)
     return text + "."
 
 
@@ -137,7 +138,9 @@ def analysis_lines(crash: Crash) -> list[str]:
         lines.append(f"Severity: {printable(severity)} ({printable(crash.attributes.get('severity.rule', ''))})")
     fingerprint = crash.attributes.get("fingerprint")
     if fingerprint:
-        lines.append(f"Fingerprint: {printable(fingerprint)}  [{printable(crash.attributes.get('fingerprint.frames', ''))}]")
+        partial = " (partial: the core is truncated, frames may be missing)" if crash.truncated else ""
+        lines.append(f"Fingerprint: {printable(fingerprint)}  [{printable(crash.attributes.get('fingerprint.frames', ''))}]"
+                     f"{partial}")
     for annotation in crash.annotations:
         lines.append(f"  {printable(annotation.severity)}: {printable(annotation.text)} ({printable(annotation.owner)})")
     return lines

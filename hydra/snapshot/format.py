@@ -326,6 +326,7 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
         "signal": None if crash.signal is None else {
             "number": crash.signal.number, "name": crash.signal.name, "code": crash.signal.code,
             "code_name": crash.signal.code_name, "address": crash.signal.address,
+            "sender_pid": crash.signal.sender_pid, "sender_uid": crash.signal.sender_uid,
         },
         "crashed_tid": crash.crashed_tid,
         "frame_fields": FRAME_FIELDS,
@@ -561,7 +562,8 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     signal = _mapping(doc.get("signal"), "signal")
     if signal:
         crash.signal = Signal(_number(signal["number"]) or 0, _text(signal["name"]), _number(signal.get("code")),
-                              _optional_text(signal.get("code_name")), _number(signal.get("address")))
+                              _optional_text(signal.get("code_name")), _number(signal.get("address")),
+                              _number(signal.get("sender_pid")), _number(signal.get("sender_uid")))
     crash.crashed_tid = _number(doc.get("crashed_tid"))
     register_sets = [_registers_in(raw) for raw in _sequence(doc.get("register_sets"), "register sets")]
     frame_fields = [_text(name) for name in _sequence(doc.get("frame_fields"), "frame fields") or FRAME_FIELDS]

@@ -11,6 +11,7 @@ from textual.widgets.tree import TreeNode
 
 from hydra.model.crash import Crash, Frame, Thread, Variable
 from hydra.model.grouping import ThreadGroup, group_threads
+from hydra.model.signals import fault_facts
 from hydra.model.text import printable
 from hydra.tui.lineview import LineView
 from hydra.tui.lines import short_path
@@ -148,8 +149,7 @@ class FramesPane(LineView):
         parts = [f"      ⚡ {printable(signal.name)}"]
         if signal.code_name:
             parts.append(f" {printable(signal.code_name)}")
-        if signal.address is not None:
-            parts.append(f" at 0x{signal.address:x}")
+        parts += [f" {printable(fact)}" for fact in fault_facts(self.crash)]
         return Text("".join(parts), style="bold")
 
     def _line(self, index: int) -> Text:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 # mode: (build, classifiers that must be there, classifiers that must not, annotation text, severity rule)
@@ -36,6 +38,20 @@ CASES = {
                        "SegFaultOnPc"),
     "deadlock": ("O0", {"deadlock", "abort"}, set(), "waits for mutex", "AbortSignal"),
     "memcpy-null": ("O0", {"null-dereference", "write"}, set(), "the destination 0x0 is not mapped", "DestAvNearNull"),
+    # a signal another process sent is no fault of this program
+    "killed": ("O0", {"segv", "killed"}, {"read", "write", "stack-overflow", "null-dereference"},
+               "was sent by process", "Killed"),
+    # glibc's "free(): invalid next size": an overflow into the next chunk, not a second free
+    "heap-overflow": ("O0", {"abort", "heap-corruption"}, {"double-free", "invalid-free"},
+                      "heap error: free(): invalid next size", "HeapError"),
+    # an alignment check gives no address: it comes from the instruction, never NULL
+    "misaligned": ("O0", {"bus-error", "read"}, {"null-dereference"}, "the faulting operand is 0x", "SourceAv"),
+    "quit": ("O0", {"quit"}, {"segv", "abort"}, None, "QuitSignal"),
+    "exec-stack": ("O0", {"exec", "exec-from-stack"}, {"read", "write"}, None, "SegFaultOnPc"),
+    # a call through 0x4141414141414141 faults on the call: the target is the fault, not the
+    # stack slot the call would have pushed to
+    "wild-call": ("O0", {"exec", "invalid-address"}, {"stack-overflow", "write"},
+                  "the call goes to 0x4141414141414141", "SegFaultOnPc"),
 }
 TIERS = {"SegFaultOnPc": "EXPLOITABLE", "DestAv": "EXPLOITABLE", "DestAvNearNull": "PROBABLY_EXPLOITABLE",
          "HeapError": "PROBABLY_EXPLOITABLE", "StackGuard": "PROBABLY_EXPLOITABLE",
@@ -106,3 +122,26 @@ def test_analysis_survives_into_the_snapshot(crashes, analyzed, tmp_path):
     assert [c.name for c in again.classifiers] == [c.name for c in crash.classifiers]
     assert [a.text for a in again.annotations] == [a.text for a in crash.annotations]
     assert again.attributes["fingerprint"] == crash.attributes["fingerprint"]
+
+
+def test_the_header_says_what_the_analysis_recovered(crashes, analyzed):
+    from hydra.report.backtrace import format_text
+
+    wild = format_text(analyzed(crashes.core("classes.c", "O0", "wild"))).splitlines()[0]
+    assert "fault address 0x4141414141414149 (from the faulting instruction; the kernel said 0x0)" in wild
+    killed = analyzed(crashes.core("classes.c", "O0", "killed"))
+    assert killed.signal.sender_pid not in (None, killed.process.pid) and killed.signal.sender_uid == os.getuid()
+    assert f"sent by pid {killed.signal.sender_pid}" in format_text(killed).splitlines()[0]
+
+
+def test_glibcs_abort_message_is_an_annotation(crashes, analyzed):
+    crash = analyzed(crashes.core("classes.c", "O0", "smash"))
+    assert any("stack smashing detected" in a.text for a in crash.annotations)
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_a_rust_stack_overflow_is_one(crashed, capture, opt):
+    crash = capture(crashed("rust_overflow.rs", opt))
+    names = {c.name for c in crash.classifiers}
+    assert "stack-overflow" in names and not names & {"heap-corruption", "double-free"}, names
+    assert crash.attributes["severity.rule"] == "StackOverflow"

@@ -125,6 +125,38 @@ int main(int argc, char **argv)
         sleep(1);
         abort();                    /* a watchdog gives up on the two stuck threads */
     }
+    if (!strcmp(mode, "killed")) {          /* another process sends SIGSEGV: no fault here */
+        pid_t parent = getpid();
+        if (fork() == 0) {
+            usleep(100000);
+            kill(parent, SIGSEGV);
+            _exit(0);
+        }
+        for (;;)
+            pause();
+    }
+    if (!strcmp(mode, "heap-overflow")) {   /* a copy runs past its buffer into the next chunk */
+        char *p = malloc(2000);
+        char *guard = malloc(2000);
+        memset(p, 'A', 2000 + 16);
+        free(p);
+        free(guard);
+    }
+    if (!strcmp(mode, "misaligned")) {      /* alignment checking on: a misaligned load is SIGBUS */
+        static char buffer[16] __attribute__((aligned(16)));
+        __asm__ volatile("pushf\n\torl $0x40000, (%%rsp)\n\tpopf" ::: "memory", "cc");
+        return *(volatile int *)(buffer + argc);
+    }
+    if (!strcmp(mode, "quit"))
+        raise(SIGQUIT);
+    if (!strcmp(mode, "exec-stack")) {      /* code on the (non-executable) stack */
+        unsigned char code[16] = {0xc3};
+        ((void (*)(void))(void *)code)();
+    }
+    if (!strcmp(mode, "wild-call")) {       /* a call through a register holding a poisoned pointer */
+        void (*volatile poisoned)(void) = (void (*)(void))0x4141414141414141ul;
+        poisoned();
+    }
     if (!strcmp(mode, "memcpy-null")) {
         char source[64] = "payload";
         memcpy(nothing, source, sizeof source - 8 + (size_t)argc);   /* a size known at run time: a libc call */
