@@ -1096,6 +1096,13 @@ def _read_available(prog: drgn.Program, start: int, end: int) -> list[tuple[int,
         try:
             chunk = prog.read(cursor, step)
         except (drgn.FaultError, OSError):
+            # as much of the page as can be read: code near the end of a binary's text
+            # segment is read from the file, which ends before the page does
+            prefix = _readable_prefix(prog, cursor, step)
+            if prefix:
+                if run_start is None:
+                    run_start = cursor
+                run += prefix
             if run:
                 pieces.append((run_start, bytes(run)))
                 run = bytearray()
@@ -1108,6 +1115,19 @@ def _read_available(prog: drgn.Program, start: int, end: int) -> list[tuple[int,
     if run:
         pieces.append((run_start, bytes(run)))
     return pieces
+
+
+def _readable_prefix(prog: drgn.Program, start: int, size: int) -> bytes:
+    """The longest readable start of [start, start + size), to 16 bytes, by halving."""
+    low, high, found = 0, size, b""
+    while high - low > 16:
+        middle = (low + high) // 2
+        try:
+            found = prog.read(start, middle)
+            low = middle
+        except (drgn.FaultError, OSError):
+            high = middle
+    return found
 
 
 def _capture_sources(crash: Crash, source_maps: list[tuple[str, str]]) -> None:
