@@ -47,6 +47,10 @@ def analyze_aliases(context: AnalysisContext) -> None:
         context.annotate(f"alias of the fault address 0x{address:x}: {text}", tid=tid, source="aliases")
 
 
+MAX_CHUNKS = 200_000        # chunks walked in a heap before giving up (saying nothing)
+MIN_CHUNK = 32
+
+
 def analyze_heap(context: AnalysisContext) -> None:
     """Pointers near the fault into glibc's heap: the chunk's size and whether it is free."""
     thread = context.faulting_thread
@@ -104,24 +108,60 @@ def _in_heap(context: AnalysisContext, pointer: int) -> bool:
 
 
 def _chunk(context: AnalysisContext, pointer: int, tcache_key: int | None) -> tuple[int, int, str] | None:
-    """The glibc chunk whose user data starts at pointer (or the one holding it, up to 4 KiB)."""
-    for start in range(pointer & ~15, max(pointer - 4096, 0) - 1, -16):
-        size_field = context.read_pointer(start - 8)
+    """The glibc chunk holding pointer, found by walking the heap it is in from the start of
+    its mapping, chunk by chunk, to the top chunk that ends the mapping: the main heap (a
+    core names no [heap]: it is the anonymous mapping that walks so), or a large block
+    malloc mapped alone. None when anything does not fit: a claim about the heap is made
+    only when the heap says it."""
+    entry = context.mapped(pointer)
+    if entry is None:
+        return None
+    chunks = context.notes.setdefault("heap_walks", {})
+    if entry.start not in chunks:
+        chunks[entry.start] = _walk_heap(context, entry.start, entry.end)
+    found = chunks[entry.start]
+    if found is None:
+        return None
+    for start, size, mmapped in found:
+        if start <= pointer < start + size:
+            if pointer < start + 16:
+                return None       # its header: no pointer a program holds
+            if mmapped:
+                return start + 16, size - 16, "mmapped, in use"
+            following = start + size
+            if following + 16 > entry.end:
+                return start + 16, size - 16, "free (the top chunk: never allocated)"
+            next_field = context.read_pointer(following + 8)
+            if next_field is None:
+                return None
+            if tcache_key is not None and context.read_pointer(start + 24) == tcache_key:
+                return start + 16, size - 16, "free (in a tcache bin)"
+            return start + 16, size - 16, "in use" if next_field & 1 else "free"
+    return None
+
+
+def _walk_heap(context: AnalysisContext, start: int, end: int) -> list[tuple[int, int, bool]] | None:
+    """(start, size, mmapped) of each chunk from start to end, or None when they do not tile
+    [start, end) exactly as glibc lays a heap or a mapped chunk out."""
+    first = context.read_pointer(start + 8)
+    if first is not None and first & 2:
+        size = first & ~7
+        # a chunk mmapped on its own: one chunk, the whole mapping (to the page)
+        return [(start, size, True)] if size >= MIN_CHUNK and start + size <= end and end - start - size < 4096 \
+            else None
+    chunks = []
+    address = start
+    for _ in range(MAX_CHUNKS):
+        if address == end:
+            return chunks
+        size_field = context.read_pointer(address + 8)
         if size_field is None:
             return None
         size = size_field & ~7
-        if size < 32 or size > 1 << 30 or size % 16 or not start - 16 + size > pointer:
-            continue
-        if size_field & 2:
-            return start, size - 16, "mmapped, in use"
-        next_size = context.read_pointer(start - 16 + size + 8)
-        if next_size is None:
+        if size < MIN_CHUNK or size % 16 or address + size > end or size_field & 2:
             return None
-        if (next_size & ~7) < 16:
-            continue
-        if tcache_key is not None and context.read_pointer(start + 8) == tcache_key:
-            return start, size - 16, "free (in a tcache bin)"
-        return start, size - 16, "in use" if next_size & 1 else "free"
+        chunks.append((address, size, False))
+        address += size
     return None
 
 

@@ -47,6 +47,10 @@ CASES = {
     # an alignment check gives no address: it comes from the instruction, never NULL
     "misaligned": ("O0", {"bus-error", "read"}, {"null-dereference"}, "the faulting operand is 0x", "SourceAv"),
     "quit": ("O0", {"quit"}, {"segv", "abort"}, None, "QuitSignal"),
+    # words inside a block that look like a free chunk's header do not make it one: the heap
+    # is walked from its start
+    "inside-block": ("O0", {"null-dereference"}, {"use-after-free"}, "is in a heap chunk of 60000 bytes",
+                     "SourceAvNearNull"),
     "exec-stack": ("O0", {"exec", "exec-from-stack"}, {"read", "write"}, None, "SegFaultOnPc"),
     # a call through 0x4141414141414141 faults on the call: the target is the fault, not the
     # stack slot the call would have pushed to

@@ -26,6 +26,12 @@ static int depth_charge(int n)
 
 static int divide(volatile int a, volatile int b) { return a / b; }
 
+__attribute__((noinline)) static long sum_inside(size_t *inside)
+{
+    const struct record *none = (const struct record *)inside[0];    /* 0: a null read here */
+    return (long)none->weight + (long)inside[1];
+}
+
 static void fill(char *dst, const char *src) { strcpy(dst, src); }
 
 static pthread_mutex_t first = PTHREAD_MUTEX_INITIALIZER, second = PTHREAD_MUTEX_INITIALIZER;
@@ -156,6 +162,14 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "wild-call")) {       /* a call through a register holding a poisoned pointer */
         void (*volatile poisoned)(void) = (void (*)(void))0x4141414141414141ul;
         poisoned();
+    }
+    if (!strcmp(mode, "inside-block")) {    /* a pointer into a large block in use, among
+                                               words that look like a free chunk's header */
+        size_t *block = malloc(60000);
+        memset(block, 0, 60000);
+        block[1001] = 0x40;                 /* a "size" of 64, its previous chunk "free" */
+        block[1009] = 0x20;                 /* the "next" chunk's size, not PREV_INUSE: "free" */
+        return (int)sum_inside(block + 1002);
     }
     if (!strcmp(mode, "memcpy-null")) {
         char source[64] = "payload";
