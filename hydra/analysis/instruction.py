@@ -43,6 +43,8 @@ class Decoded:
     accesses: list[MemoryAccess] = field(default_factory=list)
     registers: list[str] = field(default_factory=list)
     target_register: str | None = None     # a call's or jump's target held in a register (`call rdx`)
+    size: int = 0                          # bytes
+    written: list[str] = field(default_factory=list)   # registers it writes (64-bit names)
 
     @property
     def is_call(self) -> bool:
@@ -79,9 +81,11 @@ def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64)
     wide = _WIDE if bits == 64 else _WIDE32
     groups = {instruction.group_name(g) for g in instruction.groups}
     decoded = Decoded(address, f"{instruction.mnemonic} {instruction.op_str}".strip(), instruction.mnemonic, groups)
+    decoded.size = instruction.size
     try:
-        read_registers, _written = instruction.regs_access()
+        read_registers, written = instruction.regs_access()
         decoded.registers = sorted({wide.get(instruction.reg_name(r), instruction.reg_name(r)) for r in read_registers})
+        decoded.written = sorted({wide.get(instruction.reg_name(r), instruction.reg_name(r)) for r in written})
     except capstone.CsError:
         pass
     for position, operand in enumerate(instruction.operands):

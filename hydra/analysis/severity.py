@@ -17,6 +17,7 @@ TIERS = {
     "FPE": "NOT_EXPLOITABLE", "StackOverflow": "NOT_EXPLOITABLE", "SourceAv": "NOT_EXPLOITABLE",
     "SourceAvNearNull": "NOT_EXPLOITABLE", "AccessViolation": "NOT_EXPLOITABLE",
     "Killed": "NOT_EXPLOITABLE", "QuitSignal": "NOT_EXPLOITABLE",
+    "CallAvTainted": "EXPLOITABLE", "DestAvTainted": "EXPLOITABLE",
 }
 
 
@@ -64,8 +65,52 @@ def casr_class(context: AnalysisContext) -> str | None:
     if has("write"):
         return "DestAv" + suffix
     if has("read"):
-        return "SourceAv" + suffix
+        return _tainted(context, decoded) or "SourceAv" + suffix
     return "AccessViolation"
+
+
+FOLLOWING = 8        # instructions looked at after a faulting load
+
+
+def _tainted(context: AnalysisContext, decoded) -> str | None:
+    """A load from an address the program computed (base plus an index register) whose value
+    the next instructions call through or store through: what an unoptimized build does in
+    steps an optimized one does in one instruction (`call [rax + rdx*8]`), as CASR's
+    CallAvTainted and DestAvTainted."""
+    from hydra.analysis.instruction import decode
+
+    if decoded is None or not decoded.accesses or not decoded.written or decoded.is_branch:
+        return None
+    access = decoded.accesses[0]
+    if not access.read or access.write or access.index is None:
+        return None
+    carried = set(decoded.written) - {"rflags", "rip"}
+    address = decoded.address + decoded.size
+    code = context.read(address, 15 * FOLLOWING)
+    offset = 0
+    for _ in range(FOLLOWING):
+        if not code or offset >= len(code):
+            return None
+        following = decode(code[offset:], address + offset, {}, 64)
+        if following is None or not following.size:
+            return None
+        offset += following.size
+        if following.is_call or "jump" in following.groups:
+            if following.target_register in carried:
+                return "CallAvTainted"
+            if any(a.base in carried for a in following.accesses if a.read and not a.write):
+                return "CallAvTainted"
+            return None
+        if any(a.write and (a.base in carried or a.index in carried) for a in following.accesses):
+            return "DestAvTainted"
+        if following.mnemonic.startswith("mov") and following.registers and \
+                set(following.registers) & carried and following.written:
+            carried |= set(following.written) - {"rflags", "rip"}      # the value moves on
+        elif set(following.written) & carried:
+            carried -= set(following.written)
+            if not carried:
+                return None
+    return None
 
 
 def _indirect(decoded) -> bool:

@@ -47,6 +47,10 @@ CASES = {
     # an alignment check gives no address: it comes from the instruction, never NULL
     "misaligned": ("O0", {"bus-error", "read"}, {"null-dereference"}, "the faulting operand is 0x", "SourceAv"),
     "quit": ("O0", {"quit"}, {"segv", "abort"}, None, "QuitSignal"),
+    # a wild load whose value is then called or stored through: as exploitable as the one
+    # instruction an optimizing compiler makes of it
+    "tainted-call": ("O0", {"read", "invalid-address"}, set(), None, "CallAvTainted"),
+    "tainted-store": ("O0", {"read", "invalid-address"}, set(), None, "DestAvTainted"),
     # words inside a block that look like a free chunk's header do not make it one: the heap
     # is walked from its start
     "inside-block": ("O0", {"null-dereference"}, {"use-after-free"}, "is in a heap chunk of 60000 bytes",
@@ -58,6 +62,7 @@ CASES = {
                   "the call goes to 0x4141414141414141", "SegFaultOnPc"),
 }
 TIERS = {"SegFaultOnPc": "EXPLOITABLE", "DestAv": "EXPLOITABLE", "DestAvNearNull": "PROBABLY_EXPLOITABLE",
+         "CallAvTainted": "EXPLOITABLE", "DestAvTainted": "EXPLOITABLE",
          "HeapError": "PROBABLY_EXPLOITABLE", "StackGuard": "PROBABLY_EXPLOITABLE",
          "BadInstruction": "PROBABLY_EXPLOITABLE"}
 

@@ -171,6 +171,17 @@ int main(int argc, char **argv)
         block[1009] = 0x20;                 /* the "next" chunk's size, not PREV_INUSE: "free" */
         return (int)sum_inside(block + 1002);
     }
+    if (!strcmp(mode, "tainted-call") || !strcmp(mode, "tainted-store")) {
+        /* an index from the input picks a pointer out of a table, far past its end: the
+           pointer is called through, or stored through */
+        static void (*handlers[4])(struct record *);
+        static long *slots[4];
+        long index = strtol(argc > 2 ? argv[2] : "2000000000", NULL, 0) + argc;
+        if (!strcmp(mode, "tainted-call"))
+            handlers[index](nothing);
+        else
+            *slots[index] = 7;
+    }
     if (!strcmp(mode, "memcpy-null")) {
         char source[64] = "payload";
         memcpy(nothing, source, sizeof source - 8 + (size_t)argc);   /* a size known at run time: a libc call */
