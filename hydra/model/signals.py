@@ -61,6 +61,20 @@ def fault_facts(crash) -> list[str]:
     return facts
 
 
+def signal_message(crash) -> str | None:
+    """The words the program left as it died (from the analysis): a failed assertion,
+    glibc's abort message, an uncaught exception's type and what()."""
+    attributes = crash.attributes
+    if attributes.get("assertion"):
+        return f"assertion failed: {attributes['assertion']}"
+    if attributes.get("exception.type"):
+        what = attributes.get("exception.what")
+        return f"uncaught {attributes['exception.type']}" + (f": {what}" if what else "")
+    if attributes.get("abort_message"):
+        return attributes["abort_message"]
+    return None
+
+
 def signal_name(number: int) -> str:
     return SIGNAL_NAMES.get(number, f"SIG{number}")
 

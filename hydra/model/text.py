@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
-# C0 (but tab), DEL and C1; and the invisible characters that reorder or hide text: the
-# soft hyphen, bidirectional marks, embeddings, overrides and isolates, zero-width
-# characters, line and paragraph separators, the byte-order mark, interlinear annotations
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+# C0 (tab too; newline where asked), DEL and C1; and the invisible characters that reorder
+# or hide text: the soft hyphen, bidirectional marks, embeddings, overrides and isolates,
+# zero-width characters, line and paragraph separators, the byte-order mark, interlinear
+# annotations
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
                       "\u2060-\u206f\ufeff\ufff9-\ufffb]")
+TAB_COLUMNS = 8
 
 
 def _escape(match: re.Match) -> str:
@@ -16,11 +18,14 @@ def _escape(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(text: str | None, keep_newlines: bool = False) -> str:
-    """Every control character (newline kept when asked; tab always) as `\\xNN`, and the
-    invisible ones that reorder or hide text (U+202E and the like) as `\\uNNNN`."""
+def printable(text: str | None, keep_newlines: bool = False, expand_tabs: bool = False) -> str:
+    """Every control character (newline kept when asked) as `\\xNN`, and the invisible ones
+    that reorder or hide text (U+202E and the like) as `\\uNNNN`. A tab is `\\x09`, or with
+    expand_tabs (source code) the spaces to the next multiple of eight columns."""
     if text is None:
         return ""
     if not keep_newlines:
         text = text.replace("\n", "\\x0a")
+    if expand_tabs and "\t" in text:
+        text = text.expandtabs(TAB_COLUMNS)
     return _CONTROL.sub(_escape, text)

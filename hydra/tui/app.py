@@ -265,7 +265,7 @@ class HydraApp(App):
             (self.source_name, "dim"), ("   ? keys  q quit", "dim")))
         crashed = self.crash.crashed_thread
         if crashed is not None:
-            self.select_thread(crashed)
+            self.select_thread(crashed, self._opening_frame(crashed))
         self.frames_pane.focus()
         if self.goto is not None:
             self.apply_position(self.goto)
@@ -278,6 +278,16 @@ class HydraApp(App):
             self.exit()
 
     # ---- selection
+    def _opening_frame(self, thread: Thread) -> int | None:
+        """The frame to open on: the faulting one, or when its source is not in the snapshot
+        (an abort, an assertion, a throw: glibc's and libstdc++'s frames) the first one
+        whose source is, the program's own."""
+        frames = thread.frames
+        if not frames or frames[0].file in self.crash.sources:
+            return None
+        found = next((f for f in frames if f.file and f.file in self.crash.sources), None)
+        return found.index if found is not None else None
+
     def select_thread(self, thread: Thread, frame_index: int | None = None) -> None:
         self.thread = thread
         if self.threads_pane.thread_at(self.threads_pane.cursor) is not thread:
@@ -484,13 +494,15 @@ class HydraApp(App):
     # ---- messages from panes
     @on(LineView.Moved, "#threads")
     def _thread_moved(self, event: LineView.Moved) -> None:
-        thread = self.threads_pane.thread_at(event.index)
+        # where the cursor is now: rows may have been rebuilt since the message was sent
+        # (a group opened to select one of its threads), and the index then names another
+        thread = self.threads_pane.thread_at(self.threads_pane.cursor)
         if thread is not None and thread is not self.thread:
             self.select_thread(thread)
 
     @on(LineView.Moved, "#frames")
     def _frame_moved(self, event: LineView.Moved) -> None:
-        frame = self.frames_pane.frame_at(event.index)
+        frame = self.frames_pane.frame_at(self.frames_pane.cursor)
         if frame is not self.frame:
             self.select_frame(frame)
 

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from hydra.model.crash import Crash, Frame
 from hydra.tui.lines import Lines, message
-from hydra.model.text import printable
+from hydra.model.text import TAB_COLUMNS, printable
 from hydra.tui.safe import safe
 
 
@@ -60,7 +60,8 @@ def _lexer_for(path: str):
 
 class SourceLines:
     def __init__(self, path: str, text: str, styles: dict[str, str]):
-        self.rows = text.split("\n")
+        # tab-indented code (kernel and glibc style) in the columns its author saw
+        self.rows = [row.expandtabs(TAB_COLUMNS) for row in text.split("\n")]
         if self.rows and self.rows[-1] == "":
             self.rows.pop()
         self.lexer = _lexer_for(path)

@@ -11,7 +11,7 @@ from textual.widgets.tree import TreeNode
 
 from hydra.model.crash import Crash, Frame, Thread, Variable
 from hydra.model.grouping import ThreadGroup, group_threads
-from hydra.model.signals import fault_facts
+from hydra.model.signals import fault_facts, signal_message
 from hydra.model.text import printable
 from hydra.tui.lineview import LineView
 from hydra.tui.lines import short_path
@@ -135,6 +135,10 @@ class FramesPane(LineView):
             self.rows.append(frame)
             if position == 0 and thread.crashed and self.crash.signal is not None:
                 self.rows.append(self._signal_block())
+                # what the program said as it died: the assertion, glibc's message, the exception
+                said = signal_message(self.crash)
+                if said:
+                    self.rows.append(Text(f"        {printable(said)}", style="italic"))
             if thread.elided_after is not None and frame.index == thread.elided_after:
                 self.rows.append(Text(f"      … {thread.elided_frames} frames of the same recursion elided …",
                                       style="italic dim"))

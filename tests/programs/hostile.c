@@ -7,7 +7,7 @@ struct record { char label[32]; const char *note; int arr[3]; };
 
 static int explode(struct record *r, int i)
 {
-    int *nothing = 0;
+	int *nothing = 0;	/* indented with a tab, kernel style */
     return r->arr[i] + *nothing; /* arr[i] [/] [@click=app.quit] */
 }
 

@@ -559,3 +559,34 @@ async def test_vim_keys_move_within_the_view(sample_crash, size):
         assert tree.cursor_line == expected > 0
         await pilot.press("H")
         assert tree.cursor_line == tree.scroll_offset.y
+
+
+async def test_goto_a_frame_of_another_thread(capture, crashed):
+    crash = capture(crashed("threads_many.c", "-O0"))
+    other = next(t for t in crash.threads if t.tid != crash.crashed_tid and len(t.frames) > 3)
+    app = make_app(crash, goto=parse_position(f"{other.tid}/3"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.thread is other and app.frame.index == 3
+        assert app.frames_pane.frame_at(app.frames_pane.cursor).index == 3
+
+
+@pytest.mark.parametrize("source, opt, function, said", [
+    ("assert_fail.c", "-O0", "withdraw", "assertion failed: remaining >= 0"),
+    ("exception.cpp", "-O2", None, "uncaught "),
+])
+async def test_an_abort_opens_on_the_programs_frame_and_says_why(capture, crashed, source, opt, function, said):
+    # glibc's and libstdc++'s frames have no source in the snapshot: the first frame that
+    # does is where the program asked to die; what it said sits in the signal block
+    crash = capture(crashed(source, opt))
+    app = make_app(crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.frame.file in crash.sources
+        assert app.frame.index > 0
+        if function:
+            assert app.frame.function == function
+        assert app._active_tab() == "source"
+        block = [app.frames_pane._line(i).plain for i in range(len(app.frames_pane.rows))]
+        assert any(said in line for line in block), block

@@ -27,6 +27,9 @@ async def test_hostile_strings_render_literally(hostile_crash):
         shown = rendered(source)
         assert "[@click=app.quit]" in shown and "arr[i]" in shown and "[/]" in shown
         assert "\\x1b]0;pwned\\x07" in source._line_fn(1).plain
+        # a tab-indented line keeps its columns: eight spaces, never a raw TAB
+        assert " " * 8 + "int *nothing = 0;" + " " * 7 + "/* indented" in source._line_fn(9).plain
+        assert "\t" not in shown
         assert ESC not in "\n".join(source.text_lines())     # what "save pane as text" writes
         # variables: struct members with markup-like and control strings
         await pilot.press("2", "j", "j")
