@@ -142,13 +142,26 @@ class HydraApp(App):
     #frames, #side { width: 3fr; }
     ThreadsPane, FramesPane, VariablesPane, #side {
         border: round $foreground 60%;
-        border-title-color: $foreground 70%;
+        border-title-color: $foreground;
     }
+    /* focus shows without colour too: a heavy border and a bold title */
     ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within {
-        border: round $accent;
+        border: heavy $accent;
         border-title-color: $accent;
+        border-title-style: bold;
     }
+    /* with no colour the cursor row is reverse video in the focused pane, underlined elsewhere */
+    HydraApp:ansi LineView > .lineview--cursor { text-style: bold underline; }
+    HydraApp:ansi LineView:focus > .lineview--cursor { text-style: bold reverse; }
+    HydraApp:ansi VariablesPane > .tree--cursor { text-style: bold underline; }
+    HydraApp:ansi VariablesPane:focus > .tree--cursor { text-style: bold reverse; }
     #side-view { height: 1fr; border: none; }
+    /* readable text everywhere (4.5:1, tests/tui/test_contrast.py): other tabs are not
+       half-transparent, and a focused pane is not tinted (a tint turns a dark background
+       grey at 16 colours); the heavy border says which pane has focus */
+    #side-tabs Tab { color: $foreground; }
+    #side-tabs Tab.-active { color: $foreground; text-style: bold; }
+    VariablesPane:focus { background-tint: $foreground 0%; }
     #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
         width: 100%; height: 1fr;
     }
@@ -216,6 +229,14 @@ class HydraApp(App):
         for custom in (themes or {}).values():
             self.register_theme(custom)
         self._initial_theme = theme
+
+    def get_line_filters(self):
+        """Textual's filters, with dim text blended towards the background by the factor the
+        themes' contrast is measured with (tests/tui/test_contrast.py)."""
+        from hydra.tui.themes import dim_filter
+
+        return [dim_filter(self.ansi_theme, self.console.color_system) if filter.__class__.__name__ ==
+                "ANSIToTruecolor" else filter for filter in super().get_line_filters()]
 
     # ---- layout
     def compose(self) -> ComposeResult:
@@ -830,5 +851,12 @@ class HydraApp(App):
         self.theme = name
 
     def watch_theme(self, name: str) -> None:
+        from hydra.tui.themes import ansi_palette
+
+        palette = ansi_palette(self.current_theme)
+        if self.current_theme.dark:
+            self.ansi_theme_dark = palette
+        else:
+            self.ansi_theme_light = palette
         if self.is_mounted and self._active_tab() == "source":
             self._show_tab("source")

@@ -33,9 +33,14 @@ class LineView(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     LineView { background: $surface; }
-    LineView:focus { background-tint: $foreground 3%; }
-    LineView > .lineview--cursor { background: $accent 40%; text-style: bold; }
-    LineView:focus > .lineview--cursor { background: $accent 70%; text-style: bold; }
+    LineView > .lineview--cursor {
+        background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    LineView:focus > .lineview--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
     """
     COMPONENT_CLASSES = {"lineview--cursor"}
     BINDINGS = [

@@ -370,6 +370,10 @@ async def test_map_follows_the_selected_register(sample_crash):
     ('name = 5\nprimary = "#ff0000"', "`name` must be text"),
     ('name = "evil"\nprimary = "notacolour"', "`primary` is not a colour"),
     ('name = "evil"\nprimary = "#ff0000"\nsyntax = "x"', "`syntax` must be a table"),
+    ('name = "evil"\nprimary = "#ff0000"\n[variables]\nblock-cursor-background = "[b]"',
+     "variable `block-cursor-background` is not a colour"),
+    ('name = "evil"\nprimary = "#ff0000"\n[variables]\nblock-cursor-text-style = "blink; x"',
+     "variable `block-cursor-text-style` is not a text style"),
 ])
 def test_a_bad_theme_file_is_skipped_with_a_warning(tmp_path, monkeypatch, content, problem):
     from hydra.tui.themes import load_themes

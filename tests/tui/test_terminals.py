@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -74,3 +75,31 @@ def test_monochrome_has_no_colours(session, how):
         assert colour not in screen
     plain = tmux("capture-pane", "-p", "-t", session)
     assert "▶" in plain and " F " in plain      # markers that do not rely on colour
+
+
+def reversed_rows(screen: str) -> list[str]:
+    """Rows of a `capture-pane -e` screen that hold reverse video (SGR 7)."""
+    return [row for row in screen.splitlines() if re.search(r"\x1b\[(?:[0-9;]*;)?7[;m]", row)]
+
+
+@pytest.mark.parametrize("how", ["-m", "NO_COLOR=1"])
+def test_focus_and_cursor_show_without_colour(session, how):
+    command = f"{HYDRA} -m {SAMPLE}" if how == "-m" else f"NO_COLOR=1 {HYDRA} {SAMPLE}"
+    start(session, "TERM=xterm-256color " + command)
+    wait_for(session, "double price", escapes=True)
+    screens = {}
+    for key, title in (("1", "1 Threads"), ("2", "2 Frames"), ("3", "3 Variables"), ("4", "━ 4 ━")):
+        tmux("send-keys", "-t", session, key)
+        time.sleep(0.5)
+        screen = wait_for(session, "double price", escapes=True)
+        screens[key] = screen
+        plain = tmux("capture-pane", "-p", "-t", session)
+        # the focused pane has the heavy border; the others keep the light one
+        heavy = [row for row in plain.splitlines() if "┏" in row]
+        assert len(heavy) == 1 and title in heavy[0], plain
+        # the focused pane's cursor row is in reverse video, whatever the pane
+        assert reversed_rows(screen), screen
+    assert len(set(screens.values())) == 4
+    # the Variables pane marks its cursor row too
+    variables = [row for row in reversed_rows(screens["3"]) if "product" in row or "price" in row]
+    assert variables, screens["3"]
