@@ -21,6 +21,7 @@ SAMPLES = [
     ("ledger_assert.c", "ledger_assert.hsnap", ["-O0"], None),
     ("scheduler_throw.cpp", "scheduler_throw.hsnap", ["-O2"], None),
     ("parser_recursion.c", "parser_recursion.hsnap", ["-O0"], 1 << 20),
+    ("hostile_strings.c", "hostile_strings.hsnap", ["-O0"], None),
 ]
 
 

@@ -33,6 +33,7 @@ from hydra.capture.tailcalls import Link, PhysicalFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
+from hydra.capture.version import CAPTURE_VERSION
 from hydra.model import BadInput
 from hydra.model.crash import (
     SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
@@ -120,6 +121,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
             pid=info.pid, command_line=info.psargs, executable=_executable_path(prog, info),
             uid=info.uid, gid=info.gid, capture_time=started, core_path=os.path.abspath(path),
             core_size=info.size, architecture=info.arch.name, state=info.state,
+            capture_version=CAPTURE_VERSION,
         )
         crash.signal = _signal(info)
         crash.crashed_tid = info.threads[0].tid

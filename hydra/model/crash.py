@@ -237,6 +237,7 @@ class Process:
     core_size: int | None = None
     architecture: str = "x86_64"
     state: str | None = None
+    capture_version: int | None = None   # hydra.capture.version when a core was captured
 
 
 @dataclass

@@ -322,6 +322,7 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
             "uid": process.uid, "gid": process.gid, "capture_time": process.capture_time,
             "core_path": process.core_path, "core_size": process.core_size,
             "architecture": process.architecture, "state": process.state,
+            "capture_version": process.capture_version,
         },
         "signal": None if crash.signal is None else {
             "number": crash.signal.number, "name": crash.signal.name, "code": crash.signal.code,
@@ -554,7 +555,7 @@ def _crash(doc: dict, blobs: _Blobs) -> Crash:
     process = _mapping(doc["process"], "process")
     capture_time = process.get("capture_time")
     crash.process = Process(
-        **{k: _number(process.get(k)) for k in ("pid", "uid", "gid", "core_size")},
+        **{k: _number(process.get(k)) for k in ("pid", "uid", "gid", "core_size", "capture_version")},
         **{k: _optional_text(process.get(k)) for k in ("command_line", "executable", "core_path", "state")},
         capture_time=float(capture_time) if isinstance(capture_time, (int, float)) and not
         isinstance(capture_time, bool) and 0 <= capture_time < 1e11 else None,

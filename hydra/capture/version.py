@@ -1,0 +1,7 @@
+"""The capture code's version, recorded in every snapshot it writes.
+
+Bump it when what capture puts in a snapshot changes (a new field, a value found by a
+better rule): the bundled samples record the version that made them, and a test fails
+until `make samples` has made them again with today's code."""
+
+CAPTURE_VERSION = 1
