@@ -711,6 +711,11 @@ class _FrameWalker:
             thread.elided_frames = walk.elided
             gap = walk.frames[walk.elided_after]
             thread.elided_after = gap.index + shifted.get(id(gap), shift)
+        # a frame's CFA (gdb's "frame at") is the sp its caller was unwound to
+        for inner, caller in zip(physical, physical[1:]):
+            if caller.end > caller.first and thread.frames[caller.first].sp is not None:
+                for frame in thread.frames[inner.first:inner.end]:
+                    frame.cfa = thread.frames[caller.first].sp
         links = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
             self._entry_values(physical, links)

@@ -436,3 +436,74 @@ def test_entry_values_are_gdbs(crashed, capture, source):
         assert theirs in [_entry_arguments(l) for l in same_frames], (line, same_frames)
         compared += len(theirs)
     assert compared >= 3
+
+
+@pytest.mark.parametrize("source,opt", CASES)
+def test_every_gdb_frame_appears_in_order_with_its_stack_pointer(crashed, capture, source, opt):
+    """All of gdb's frames, with a line or not (the C runtime's, a stripped library's, the
+    outermost one): each pc appears in order among Hydra's frames, with gdb's sp; and a
+    frame's CFA is its caller's sp."""
+    program = crashed(source, opt)
+    crash = capture(program)
+    oracle = view(program)
+    problems = {}
+    for gdb_thread in oracle["threads"]:
+        if gdb_thread["count"] > 3000:
+            continue  # the deep recursion: compared in its own test
+        thread = crash.thread(gdb_thread["tid"])
+        ours = [(f.pc, f.sp) for f in thread.frames]
+        position, missing = 0, []
+        for expected in gdb_thread["frames"]:
+            if expected["tailcall"]:
+                continue   # no stack of its own: compared through its function in the test above
+            if expected["pc"] < 0x1000:
+                continue   # gdb unwinding past Go's outermost frame into junk (0x7, 0x0)
+            for index in range(position, len(ours)):
+                if ours[index][0] == expected["pc"]:
+                    if expected["sp"] is not None and ours[index][1] != expected["sp"]:
+                        missing.append(f"#{expected['index']} {expected['name']} sp {ours[index][1]:#x} "
+                                       f"against gdb's {expected['sp']:#x}")
+                    position = index + 1
+                    break
+            else:
+                missing.append(f"#{expected['index']} {expected['name']} pc {expected['pc']:#x}")
+        frames = thread.frames
+        for index, inner in enumerate(frames):
+            # the caller: past the inline frames of the same function, and past frames
+            # rebuilt from call sites, which have no stack of their own
+            concrete = next((j for j in range(index, len(frames)) if not frames[j].inline), None)
+            caller = next((j for j in range(concrete + 1, len(frames)) if frames[j].trust != "tailcall"),
+                          None) if concrete is not None else None
+            if inner.cfa is not None and caller is not None and frames[caller].sp != inner.cfa:
+                missing.append(f"#{inner.index} cfa {inner.cfa:#x} but its caller's sp is {frames[caller].sp:#x}")
+        if missing:
+            problems[gdb_thread["tid"]] = missing
+    assert not problems
+
+
+@pytest.mark.parametrize("source", ["threads_many.c", "null_deref.c"])
+def test_every_threads_values_match_gdb_at_O0(crashed, capture, source):
+    """Arguments and locals of every thread, not only the crashed one."""
+    program = crashed(source, "-O0")
+    crash = capture(program)
+    oracle = view(program)
+    compared = set()
+    for gdb_thread in oracle["threads"]:
+        thread = crash.thread(gdb_thread["tid"])
+        position = 0
+        for gdb_frame in located_frames(gdb_thread):
+            if "args" not in gdb_frame or not gdb_frame["file"].endswith(Path(program.source).name):
+                continue
+            # in order: a recursion's frames share their pc and line
+            position = next(index for index in range(position, len(thread.frames))
+                            if thread.frames[index].pc == gdb_frame["pc"]
+                            and thread.frames[index].line == gdb_frame["line"]) + 1
+            frame = thread.frames[position - 1]
+            ours = {v.name: v.value for v in frame.args + frame.locals}
+            for value in gdb_frame["args"] + gdb_frame["locals"]:
+                assert value["name"] in ours, (thread.tid, frame.function, value["name"])
+                if _scalar(value["value"]):
+                    assert ours[value["name"]] == value["value"], (thread.tid, frame.function, value["name"])
+                    compared.add(thread.tid)
+    # values were compared on threads other than the crashed one
+    assert compared - {crash.crashed_tid}

@@ -38,6 +38,10 @@ def frame_info(frame, index, with_values):
         "tailcall": frame.type() == gdb.TAILCALL_FRAME,
         "signal_trampoline": frame.type() == gdb.SIGTRAMP_FRAME,
     }
+    try:
+        info["sp"] = int(frame.read_register("sp")) & (2 ** 64 - 1)
+    except (gdb.error, ValueError):
+        info["sp"] = None
     if with_values:
         args, local_vars = [], []
         try:
@@ -87,7 +91,8 @@ def main():
         outer = []
         while frame is not None and index < 500000:
             if index < 3000:
-                frames.append(frame_info(frame, index, thread.ptid[1] == out["crashed_tid"] and index < 12))
+                # values in the first frames of every thread: capture decodes them all
+                frames.append(frame_info(frame, index, index < 12))
             else:
                 outer.append((frame, index))
                 outer = outer[-20:]
