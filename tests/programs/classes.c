@@ -182,6 +182,34 @@ int main(int argc, char **argv)
         else
             *slots[index] = 7;
     }
+    if (!strcmp(mode, "exec-heap")) {       /* code in a malloc'ed block: the heap is not executable */
+        unsigned char *code = malloc(64);
+        code[0] = 0xc3;
+        ((void (*)(void))(void *)code)();
+    }
+    if (!strcmp(mode, "sys"))               /* what a seccomp filter sends for a forbidden call */
+        raise(SIGSYS);
+    if (!strcmp(mode, "raised-segv"))       /* the program's own SIGSEGV: no access to blame */
+        raise(SIGSEGV);
+    if (!strcmp(mode, "cpu-time"))          /* as the kernel sends it past RLIMIT_CPU (a core over
+                                               RLIMIT_FSIZE would be cut to that size too) */
+        raise(SIGXCPU);
+    /* the instructions that fault, each as a compiler emits it for a call or a jump through
+       a table, or a return */
+    if (!strcmp(mode, "null-call")) {
+        void (*volatile none)(void) = 0;
+        none();
+    }
+    if (!strcmp(mode, "call-through-null"))
+        __asm__ volatile("xor %%eax, %%eax\n\tcall *8(%%rax)" ::: "rax", "memory");
+    if (!strcmp(mode, "call-through-unmapped"))
+        __asm__ volatile("movabs $0x100000000000, %%rax\n\tcall *8(%%rax)" ::: "rax", "memory");
+    if (!strcmp(mode, "jump-through-null"))
+        __asm__ volatile("xor %%eax, %%eax\n\tjmp *16(%%rax)" ::: "rax", "memory");
+    if (!strcmp(mode, "jump-through-unmapped"))
+        __asm__ volatile("movabs $0x100000000000, %%rax\n\tjmp *16(%%rax)" ::: "rax", "memory");
+    if (!strcmp(mode, "bad-return"))
+        __asm__ volatile("movabs $0x100000000000, %%rsp\n\tret" ::: "memory");
     if (!strcmp(mode, "memcpy-null")) {
         char source[64] = "payload";
         memcpy(nothing, source, sizeof source - 8 + (size_t)argc);   /* a size known at run time: a libc call */
