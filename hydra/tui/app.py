@@ -135,6 +135,8 @@ class HydraApp(App):
     CSS = """
     Screen { layout: vertical; }
     .rule { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    /* docked: a maximized pane comes first in the layout, and the title stays above it */
+    #rule-title { dock: top; }
     #top, #bottom { height: 1fr; }
     #top { height: 2fr; }
     #bottom { height: 3fr; }
@@ -683,6 +685,8 @@ class HydraApp(App):
         kind = getattr(prompt, "data_kind", "search")
         text = event.value.strip()
         self._close_prompt()
+        # a new command: the message of the one before it goes
+        self.query_one("#rule-context", Static).update("")
         if not text:
             return
         if kind == "search" and self.last_pane == "side" and self._active_tab() == "memory" and \
@@ -834,11 +838,7 @@ class HydraApp(App):
             self.goto_address(selected[0].address)
 
     def action_save_pane(self) -> None:
-        view = self._current_view()
-        if isinstance(view, LineView):
-            text = "\n".join(view.text_lines())
-        else:
-            text = "\n".join(node.label.plain for node in view.root.children)
+        text = "\n".join(self._current_view().text_lines())
         name = f"hydra-{self.last_pane}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         try:
             Path(name).write_text(text + "\n")

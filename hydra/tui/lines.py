@@ -13,6 +13,7 @@ from rich.text import Text
 from hydra.model.arch import DISPLAY_ORDER, WORD_BYTES
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.model.gdbstyle import eflags_text
+from hydra.model.regions import label_of
 from hydra.model.text import printable
 from hydra.tui.safe import assemble, safe
 
@@ -52,14 +53,13 @@ def region_label(crash: Crash, value: int) -> str | None:
     entry = crash.map_entry_at(value)
     if entry is None:
         return None
-    for thread in crash.threads:
-        sp = thread.frames[0].sp if thread.frames else None
-        if sp is not None and entry.start <= sp < entry.end:
-            return f"[stack {thread.tid}]"
+    label = label_of(crash, entry)
+    if label.startswith("[stack"):
+        return label
     module = crash.module_at(value)
     if module is not None:
         return f"{module.name}+0x{value - module.base:x}"
-    return f"[{short_path(entry.path) or 'anon'} {entry.perms}]"
+    return label if label.startswith("[") else f"[{short_path(label) or 'anon'} {entry.perms}]"
 
 
 # ---------------------------------------------------------------- registers
@@ -98,7 +98,7 @@ def memory_map(crash: Crash, address: int | None) -> Lines:
         if address is not None and entry.start <= address < entry.end:
             cursor = index
         texts.append(assemble((f"{entry.start:016x}-{entry.end:016x}", ""), (f" {entry.perms:<5}", ""),
-                              (f" {entry.offset:>10x} ", DIM), (entry.path or "", "")))
+                              (f" {entry.offset:>10x} ", DIM), (label_of(crash, entry), "")))
     return from_texts(texts, cursor)
 
 

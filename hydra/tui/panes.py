@@ -217,9 +217,26 @@ class VariablesPane(Tree):
         Binding("ctrl+b", "page_up", "Page up", show=False, id="variables.page_up"),
         Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="variables.half_down"),
         Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="variables.half_up"),
-        Binding("l", "expand", "Expand", show=False, id="variables.expand"),
-        Binding("h", "collapse", "Collapse", show=False, id="variables.collapse"),
+        # the arrows open and close too: scrolling sideways would hide the +/- column
+        Binding("l,right", "expand", "Expand", show=False, id="variables.expand"),
+        Binding("h,left", "collapse", "Collapse", show=False, id="variables.collapse"),
     ]
+
+    def text_lines(self) -> list[str]:
+        """What the pane shows, as text: every row of the open nodes, indented as on screen."""
+        out: list[str] = []
+
+        def walk(node, depth: int) -> None:
+            for child in node.children:
+                # leaves' labels carry their own indent, under the +/- of their siblings
+                icon = (self.ICON_NODE_EXPANDED if child.is_expanded else self.ICON_NODE) \
+                    if child.allow_expand else ""
+                out.append("  " * depth + icon + child.label.plain)
+                if child.is_expanded:
+                    walk(child, depth + 1)
+
+        walk(self.root, 0)
+        return out
 
     def __init__(self, crash: Crash, **kwargs):
         super().__init__(Text("variables"), **kwargs)

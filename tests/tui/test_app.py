@@ -128,6 +128,8 @@ async def test_every_tab_shows_its_content(sample_crash, tab, size):
             "watch": "nothing watched yet",
         }[tab]
         assert expected in text
+        if tab == "map":
+            assert "[heap]" in text and "[vdso]" in text and f"[stack {sample_crash.crashed_tid}]" in text
 
 
 async def test_tab_keys_and_annotations_key(sample_crash):
@@ -594,3 +596,57 @@ async def test_an_abort_opens_on_the_programs_frame_and_says_why(capture, crashe
         assert app._active_tab() == "source"
         block = [app.frames_pane._line(i).plain for i in range(len(app.frames_pane.rows))]
         assert any(said in line for line in block), block
+
+
+async def test_saving_the_variables_pane_keeps_the_open_nodes(sample_crash, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("3", "l", "j", "l")       # open (shelf), then *shelf
+        await pilot.pause()
+        app.action_save_pane()
+        await pilot.pause()
+    saved = next(tmp_path.glob("hydra-variables-*.txt")).read_text().splitlines()
+    assert saved[0].startswith("- (shelf) = 0x")
+    assert saved[1].lstrip().startswith("- *shelf = {")
+    members = [line for line in saved[2:] if line.startswith("    ")]
+    assert any(" = " in line for line in members), saved
+    assert any(line.startswith("  (slot) = ") for line in saved), saved
+
+
+async def test_a_message_goes_when_the_next_command_is_typed(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("colon", "q", "enter")
+        await pilot.pause()
+        context = app.query_one("#rule-context")
+        assert "not an index" in str(context.render())
+        await pilot.press("colon", "1", "enter")
+        await pilot.pause()
+        assert "not an index" not in str(context.render())
+        assert app.frame.index == 1
+
+
+async def test_right_arrow_opens_a_variable_without_scrolling(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("3", "right")
+        await pilot.pause()
+        pane = app.variables_pane
+        assert pane.cursor_node.is_expanded and pane.scroll_offset.x == 0
+        await pilot.press("left")
+        assert not pane.cursor_node.is_expanded
+
+
+async def test_a_maximized_pane_keeps_the_title_above_it(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("3", "M")
+        await pilot.pause()
+        title = app.query_one("#rule-title")
+        assert app.screen.maximized is app.variables_pane
+        assert title.region.y == 0 and app.variables_pane.region.y == 1
