@@ -39,3 +39,33 @@ def group_threads(crash: Crash) -> list[ThreadGroup]:
     for group in groups:
         group.threads.sort(key=lambda t: t.tid)
     return groups
+
+
+def telling_frames(groups: list[ThreadGroup]) -> dict[int, object]:
+    """For each group (by position) whose top frame another group shares, the first frame
+    where its stack parts from all of theirs: what tells apart three groups that all read
+    `5 threads futex_wait`."""
+    keys = [stack_key(group.leader) if group.threads else () for group in groups]
+    by_top: dict[tuple, list[int]] = {}
+    for position, key in enumerate(keys):
+        by_top.setdefault(key[:1], []).append(position)
+    telling = {}
+    for positions in by_top.values():
+        if len(positions) < 2:
+            continue
+        for position in positions:
+            key = keys[position]
+            depth = max(_common_prefix(key, keys[other]) for other in positions if other != position)
+            frames = groups[position].leader.frames
+            if depth < len(frames):
+                telling[position] = frames[depth]
+    return telling
+
+
+def _common_prefix(one: tuple, other: tuple) -> int:
+    length = 0
+    for mine, theirs in zip(one, other):
+        if mine != theirs:
+            break
+        length += 1
+    return length

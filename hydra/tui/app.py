@@ -145,6 +145,7 @@ class HydraApp(App):
     ThreadsPane, FramesPane, VariablesPane, #side {
         border: round $foreground 60%;
         border-title-color: $foreground;
+        border-subtitle-color: $foreground;
     }
     /* focus shows without colour too: a heavy border and a bold title */
     ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within {
@@ -180,6 +181,8 @@ class HydraApp(App):
         Binding("3", "focus_pane('variables')", "Variables", show=False, id="app.pane3"),
         Binding("4", "focus_pane('side')", "Side pane", show=False, id="app.pane4"),
         Binding("M", "maximize_pane", "Maximize/restore", id="app.maximize"),
+        Binding("less_than_sign", "widen_left(-4)", "Narrower left panes", show=False, id="app.narrower"),
+        Binding("greater_than_sign", "widen_left(4)", "Wider left panes", show=False, id="app.wider"),
         Binding("u", "frame_up", "Up the stack (caller)", show=False, id="app.up"),
         Binding("d", "frame_down", "Down the stack (callee)", show=False, id="app.down"),
         Binding("w", "annotations", "Annotations", show=False, id="app.annotations"),
@@ -231,6 +234,7 @@ class HydraApp(App):
         for custom in (themes or {}).values():
             self.register_theme(custom)
         self._initial_theme = theme
+        self._left_shift = 0          # columns added to the left panes by < and >
 
     def get_line_filters(self):
         """Textual's filters, with dim text blended towards the background by the factor the
@@ -276,7 +280,11 @@ class HydraApp(App):
         self.threads_pane.border_title = "1 Threads"
         self.frames_pane.border_title = "2 Frames"
         self.variables_pane.border_title = "3 Variables"
-        self.query_one("#side").border_title = "4"
+        # the columns, under each pane (F: the thread that faulted; T: suspended, in a minidump)
+        self.threads_pane.border_subtitle = "F=faulted · tid · name · module · top frame"
+        self.frames_pane.border_subtitle = "# · function · file:line · module"
+        self.variables_pane.border_subtitle = "(argument) · local = value"
+        self.query_one("#side").border_title = f"4 Source 1/{len(TABS)}  [ ] for more"
         self.query_one(Tabs).can_focus = False   # tab keys move between the four panes
         process = self.crash.process
         captured = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(process.capture_time)) \
@@ -292,6 +300,46 @@ class HydraApp(App):
         self.frames_pane.focus()
         if self.goto is not None:
             self.apply_position(self.goto)
+        self.call_after_refresh(self.fit_columns)
+
+    # ---- pane widths
+    def fit_columns(self) -> None:
+        """Each row's split follows what its panes hold: the left pane takes the share of the
+        width its content asks for next to its neighbour's (between a quarter and two
+        thirds), moved by `<` and `>`."""
+        total = self.size.width
+        if total < 40 or self.screen.maximized is not None:
+            return
+
+        def split(left: tuple[int, float], right: tuple[int, float]) -> int:
+            (left_need, left_weight), (right_need, right_weight) = left, right
+            if left_need + right_need <= total:
+                # both fit: each gets what it needs and a share of what is left
+                share = left_need + (total - left_need - right_need) * left_need // (left_need + right_need)
+            else:
+                # they do not: the pane in use counts twice, and the source of the crash,
+                # what one opens Hydra to read, half again
+                weighted = left_need * left_weight, right_need * right_weight
+                share = int(total * weighted[0] / sum(weighted))
+            return max(total // 4, min(total * 2 // 3, share + self._left_shift))
+
+        def need(pane, least: int = 0, weight: float = 1.0) -> tuple[int, float]:
+            in_use = self.last_pane == pane.id or (pane.id == "side-view" and self.last_pane == "side")
+            return max(least, pane.virtual_size.width + 4), weight * (2 if in_use else 1)
+
+        threads, frames = need(self.threads_pane), need(self.frames_pane)
+        variables, side = need(self.variables_pane), need(self.side_view, 60, 1.5)
+        self.threads_pane.styles.width = split(threads, frames)
+        self.variables_pane.styles.width = split(variables, side)
+        self.frames_pane.styles.width = "1fr"
+        self.query_one("#side").styles.width = "1fr"
+
+    def action_widen_left(self, columns: int) -> None:
+        self._left_shift = max(-self.size.width // 2, min(self.size.width // 2, self._left_shift + columns))
+        self.fit_columns()
+
+    def on_resize(self, event) -> None:
+        self.call_after_refresh(self.fit_columns)
 
     def on_ready(self) -> None:
         # the start-up benchmark: the time of the first painted screen goes to this file
@@ -553,7 +601,11 @@ class HydraApp(App):
 
     @on(Tabs.TabActivated, "#side-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        self._show_tab(self._active_tab())
+        tab = self._active_tab()
+        # where the tab bar goes on when the pane is too narrow to show it all
+        position = next(index for index, (tab_id, _title) in enumerate(TABS) if tab_id == tab)
+        self.query_one("#side").border_title = f"4 {TABS[position][1]} {position + 1}/{len(TABS)}  [ ] for more"
+        self._show_tab(tab)
 
     @on(LineView.Activated, "#side-view")
     def _annotation_chosen(self, event: LineView.Activated) -> None:
@@ -579,7 +631,9 @@ class HydraApp(App):
             node = event.widget
             while node is not None:
                 if node.id == pane:
-                    self.last_pane = pane
+                    if self.last_pane != pane:
+                        self.last_pane = pane
+                        self.call_after_refresh(self.fit_columns)
                     return
                 node = node.parent
 
@@ -621,8 +675,10 @@ class HydraApp(App):
     def action_maximize_pane(self) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
+            self.call_after_refresh(self.fit_columns)
             return
         target = self.query_one("#side") if self.last_pane == "side" else self.query_one(f"#{self.last_pane}")
+        target.styles.width = None        # the widths fit_columns set would beat the stylesheet's 100%
         self.screen.maximize(target, container=False)
 
     def action_frame_up(self) -> None:

@@ -10,7 +10,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from hydra.model.crash import Crash, Frame, Thread, Variable
-from hydra.model.grouping import ThreadGroup, group_threads
+from hydra.model.grouping import ThreadGroup, group_threads, telling_frames
 from hydra.model.signals import fault_facts, signal_message
 from hydra.model.text import printable
 from hydra.tui.lineview import LineView
@@ -32,6 +32,7 @@ class ThreadsPane(LineView):
         super().__init__(**kwargs)
         self.crash = crash
         self.groups = group_threads(crash)
+        self._telling = telling_frames(self.groups)
         # every thread row in one column layout: under the "+ N threads" rows when there are some
         self._indent = "    " if any(len(group.threads) > 1 for group in self.groups) else "  "
         self.expanded: set[int] = set()
@@ -71,11 +72,17 @@ class ThreadsPane(LineView):
     def _row(self, group: ThreadGroup, thread: Thread | None) -> Text:
         if thread is None:
             module, function = self._top(group.leader)
-            sign = "-" if self.groups.index(group) in self.expanded else "+"
+            position = self.groups.index(group)
+            sign = "-" if position in self.expanded else "+"
+            telling = self._telling.get(position)
+            # groups with the same top frame: where each one's stack parts from the others
+            parts = [(" … ", "dim"), (f"#{telling.index} {telling.display_name}", "")] if telling else []
             return assemble(f"{sign} ", (f"{len(group.threads)} threads", "bold"), "  ",
-                            (module, "dim"), "  ", (function, ""))
+                            (module, "dim"), "  ", (function, ""), *parts)
         module, function = self._top(thread)
-        state = "F" if thread is group.leader and group.faulted else thread.state
+        # a core does not say what a thread was doing: its state is unknown, shown as nothing
+        state = "F" if thread is group.leader and group.faulted else \
+            (" " if thread.state in ("?", None, "") else thread.state)
         indent = self._indent
         style = "bold red" if state == "F" else ""
         return assemble(indent, (state, style), f" {thread.tid:<8} ", (thread.name or "", "italic"), "  ",

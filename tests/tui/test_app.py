@@ -650,3 +650,60 @@ async def test_a_maximized_pane_keeps_the_title_above_it(sample_crash):
         title = app.query_one("#rule-title")
         assert app.screen.maximized is app.variables_pane
         assert title.region.y == 0 and app.variables_pane.region.y == 1
+
+
+async def test_panes_take_the_width_their_content_needs(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        variables = app.variables_pane
+        # at 200 columns the variables and their annotation fit
+        assert variables.size.width >= variables.virtual_size.width
+    async with make_app(sample_crash).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        await pilot.pause()
+        await pilot.pause()
+        before = app.threads_pane.size.width
+        await pilot.press("1")            # where not all fits, the pane in use gets more
+        await pilot.pause()
+        await pilot.pause()
+        assert app.threads_pane.size.width > before
+
+
+async def test_less_and_greater_move_the_split(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        before = app.threads_pane.size.width, app.variables_pane.size.width
+        await pilot.press("less_than_sign", "less_than_sign")
+        await pilot.pause()
+        await pilot.pause()
+        assert (app.threads_pane.size.width, app.variables_pane.size.width) == (before[0] - 8, before[1] - 8)
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.threads_pane.size.width == before[0] - 4
+
+
+async def test_sideways_scrolling_moves_a_quarter_of_the_view(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("1", "l")
+        await pilot.pause()
+        pane = app.threads_pane
+        assert pane.scroll_offset.x == min(max(8, pane.size.width // 4), pane.max_scroll_x)
+        assert pane.scroll_offset.x >= 8 or pane.max_scroll_x < 8
+
+
+async def test_the_side_pane_title_says_where_the_tabs_go_on(sample_crash):
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        side = app.query_one("#side")
+        assert f"1/{len(TABS)}" in str(side.border_title)
+        await pilot.press("4", "right_square_bracket")
+        await pilot.pause()
+        assert f"Disasm 2/{len(TABS)}" in str(side.border_title)

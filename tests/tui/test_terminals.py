@@ -88,7 +88,7 @@ def test_focus_and_cursor_show_without_colour(session, how):
     start(session, "TERM=xterm-256color " + command)
     wait_for(session, "double price", escapes=True)
     screens = {}
-    for key, title in (("1", "1 Threads"), ("2", "2 Frames"), ("3", "3 Variables"), ("4", "━ 4 ━")):
+    for key, title in (("1", "1 Threads"), ("2", "2 Frames"), ("3", "3 Variables"), ("4", "4 Source")):
         tmux("send-keys", "-t", session, key)
         time.sleep(0.5)
         screen = wait_for(session, "double price", escapes=True)
