@@ -37,6 +37,20 @@ PANES = ["threads", "frames", "variables", "side"]
 GDB_COMMANDS = ("print", "p", "ptype", "whatis", "x", "output")
 
 
+def _tmux_buffer(text: str) -> bool:
+    """Put text in tmux's paste buffer (prefix ] pastes it): there whatever set-clipboard says."""
+    import shutil
+    import subprocess
+
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        return False
+    try:
+        return subprocess.run([tmux, "set-buffer", "--", text], capture_output=True, timeout=2).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 def _expression_of(path: tuple[str, ...]) -> str:
     """A variable's path in the Variables pane as an expression: (locals, head, *head,
     next) -> `head->next`; (args, acct, history, [2]) -> `acct.history[2]`."""
@@ -697,8 +711,13 @@ class HydraApp(App):
 
     def action_copy_position(self) -> None:
         token = self.position().token()
+        # OSC 52 asks the terminal to take it; whether it did, a program cannot know (tmux
+        # drops it without `set-clipboard on`): say where it went, and keep it on screen
         self.copy_to_clipboard(token)
-        self._update_rules(assemble("position ", (token, "bold"), " copied (reopen with: hydra FILE --goto TOKEN)"))
+        places = "OSC 52 clipboard"
+        if os.environ.get("TMUX") and _tmux_buffer(token):
+            places += " + tmux buffer"
+        self._update_rules(assemble("position ", (token, "bold"), f" → {places}; reopen: --goto ", (token, "")))
 
     def action_help(self) -> None:
         rows = []

@@ -103,3 +103,13 @@ def test_focus_and_cursor_show_without_colour(session, how):
     # the Variables pane marks its cursor row too
     variables = [row for row in reversed_rows(screens["3"]) if "product" in row or "price" in row]
     assert variables, screens["3"]
+
+
+def test_y_says_where_the_position_went_and_tmux_has_it(session):
+    start(session, f"{HYDRA} {SAMPLE}")
+    wait_for(session, "double price")
+    tmux("send-keys", "-t", session, "y")
+    screen = wait_for(session, "tmux buffer")
+    token = re.search(r"position (\S+) → OSC 52 clipboard \+ tmux buffer; reopen: --goto (\S+)", screen).group(1)
+    assert re.fullmatch(r"\d+/0", token)
+    assert tmux("show-buffer").strip() == token
