@@ -247,7 +247,11 @@ class HydraApp(App):
         self._keymap = keymap or {}
         for custom in (themes or {}).values():
             self.register_theme(custom)
-        self._initial_theme = theme
+        # set before the app runs (without its watchers, which need a screen): set in
+        # on_mount it would restyle every widget a second time
+        if theme and theme in self.available_themes:
+            self.set_reactive(App.theme, theme)
+            self._theme_classes_and_palette(reactive=False)
         self._left_shift = 0          # columns added to the left panes by < and >
 
     def get_line_filters(self):
@@ -289,8 +293,6 @@ class HydraApp(App):
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
-        if self._initial_theme:
-            self.theme = self._initial_theme
         self.threads_pane.border_title = "1 Threads"
         self.frames_pane.border_title = "2 Frames"
         self.variables_pane.border_title = "3 Variables"
@@ -438,6 +440,8 @@ class HydraApp(App):
             content = code.source_lines(crash, frame, self.syntax_styles(), self.source_cache)
             view.set_lines(content.count, content.line, content.width, plain=content.plain)
             view.call_after_refresh(view.center_on, content.cursor)
+            if content.payload and content.payload[0].lexer is None:
+                view.call_after_refresh(self._colour_source, content.payload[0])
             return
         if tab == "disassembly":
             content = code.disassembly_lines(crash, frame, faulting)
@@ -473,6 +477,11 @@ class HydraApp(App):
             content = lines.kernel_frames(thread)
         view.set_lines(content.count, content.line, content.width, plain=content.plain)
         view.call_after_refresh(view.center_on, content.cursor)
+
+    def _colour_source(self, source: code.SourceLines) -> None:
+        """Syntax colours, after the first screen is drawn (see SourceLines)."""
+        source.load_lexer()
+        self.side_view.refresh()
 
     @property
     def watch(self):
@@ -922,16 +931,28 @@ class HydraApp(App):
             return
         self._update_rules(assemble("saved ", (name, "bold")))
 
+    def _theme_classes_and_palette(self, reactive: bool) -> None:
+        """The theme's ANSI palette (themes.ansi_palette); before the app runs, also the
+        classes Textual's own watcher would set."""
+        from hydra.tui.themes import ansi_palette
+
+        current = self.current_theme
+        palette = ansi_palette(current)
+        attribute = App.ansi_theme_dark if current.dark else App.ansi_theme_light
+        if reactive:
+            setattr(self, "ansi_theme_dark" if current.dark else "ansi_theme_light", palette)
+            return
+        self.set_reactive(attribute, palette)
+        classes = {name: False for name in self.classes if name.startswith("-theme-")}
+        classes.update({f"-theme-{current.name}": True, "-dark-mode": current.dark, "-light-mode": not current.dark})
+        self.update_classes(classes, update=False)
+        # the stylesheet took the default theme's variables when Textual's App was made
+        self.stylesheet.set_variables(self.get_css_variables())
+
     def set_theme(self, name: str) -> None:
         self.theme = name
 
     def watch_theme(self, name: str) -> None:
-        from hydra.tui.themes import ansi_palette
-
-        palette = ansi_palette(self.current_theme)
-        if self.current_theme.dark:
-            self.ansi_theme_dark = palette
-        else:
-            self.ansi_theme_light = palette
+        self._theme_classes_and_palette(reactive=True)
         if self.is_mounted and self._active_tab() == "source":
             self._show_tab("source")

@@ -64,16 +64,26 @@ class SourceLines:
         self.rows = [row.expandtabs(TAB_COLUMNS) for row in text.split("\n")]
         if self.rows and self.rows[-1] == "":
             self.rows.pop()
-        self.lexer = _lexer_for(path)
+        self.path = path
+        # pygments builds a lexer's rules on first use (tens of ms for C++): the first screen
+        # shows the lines plain, and colours follow once load_lexer() has run after it
+        self.lexer = None
         self.styles = styles
         self.mark = None
         self.number_width = len(str(len(self.rows)))
         self._highlight = functools.lru_cache(maxsize=4096)(self._highlight_row)
 
+    def load_lexer(self) -> None:
+        if self.lexer is None:
+            self.lexer = _lexer_for(self.path)
+            self._highlight.cache_clear()
+
     def _highlight_row(self, index: int) -> Text:
         # Each line is lexed alone: constant cost per line drawn, whatever the file's size.
         # (A comment spanning lines is coloured as code on its inner lines.)
         out = Text(end="", no_wrap=True)
+        if self.lexer is None:
+            return safe(self.rows[index])
         for token_type, value in self.lexer.get_tokens(self.rows[index]):
             role = _role(token_type)
             out.append_text(safe(value.replace("\n", ""), self.styles.get(role, "") if role else ""))
@@ -106,7 +116,7 @@ def source_lines(crash: Crash, frame: Frame | None, styles: dict[str, str], cach
         view = cache[key] = SourceLines(frame.file, source.text, styles)
     view.mark = (frame.line - 1) if frame.line else None
     width = min(400, max((len(r) for r in view.rows[:20000]), default=10) + view.number_width + 3)
-    return Lines(len(view.rows), view.line, width, view.mark or 0, plain=view.plain)
+    return Lines(len(view.rows), view.line, width, view.mark or 0, plain=view.plain, payload=[view])
 
 
 def is_thumb(crash: Crash, frame: Frame) -> bool:

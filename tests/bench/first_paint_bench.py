@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""First paint in a real terminal: from spawning `hydra SAMPLE` in an 80x24 tmux window to
+the crash frame's source line on screen, against a bare Textual app that shows one line,
+spawned the same way (the floor any Textual program pays). Runs alternate, so a busy
+machine slows both alike; the figure is the ratio of medians. Reports, never fails.
+
+usage: first_paint_bench.py [--runs N] [--python PYTHON] [--sample FILE]
+       (PYTHON: the interpreter of a regular install; default this one)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BARE = ("from textual.app import App\n"
+        "from textual.widgets import Static\n"
+        "class Bare(App):\n"
+        "    def compose(self):\n"
+        "        yield Static('bare textual app ready')\n"
+        "Bare().run()\n")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def time_to_screen(command: list[str], text: str, timeout: float = 30.0) -> float:
+    """Seconds from spawning `command` in a fresh 80x24 tmux window until `text` shows."""
+    name = f"paint-{uuid.uuid4().hex[:8]}"
+    quoted = " ".join(subprocess.list2cmdline([part]) for part in command)
+    tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "sleep 3600")
+    try:
+        time.sleep(0.2)
+        started = time.perf_counter()
+        tmux("respawn-pane", "-k", "-t", name, f"unset COLUMNS LINES; exec {quoted}")
+        while time.perf_counter() - started < timeout:
+            if text in tmux("capture-pane", "-p", "-t", name):
+                return time.perf_counter() - started
+            time.sleep(0.002)
+        raise SystemExit(f"{text!r} never appeared after {timeout} s")
+    finally:
+        tmux("kill-session", "-t", name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--sample", default=str(ROOT / "sample_snapshots" / "default.hsnap"))
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        raise SystemExit("tmux is needed")
+    hydra = str(Path(args.python).with_name("hydra"))
+    ours, bare = [], []
+    for _ in range(args.runs):
+        ours.append(time_to_screen([hydra, args.sample], "double price = product->unit_price"))
+        bare.append(time_to_screen([args.python, "-c", BARE], "bare textual app ready"))
+    hydra_median, bare_median = statistics.median(ours), statistics.median(bare)
+    print(f"first paint in an 80x24 tmux, median of {args.runs} alternated runs")
+    print(f"  hydra {Path(args.sample).name}: {hydra_median * 1000:.0f} ms")
+    print(f"  bare Textual app:        {bare_median * 1000:.0f} ms")
+    print(f"  ratio: {hydra_median / bare_median:.2f}x (target 1.2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
