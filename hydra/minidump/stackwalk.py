@@ -52,7 +52,12 @@ class WalkFrame:
     def lookup_address(self, layout: CpuLayout) -> int:
         """Where the frame's code is: the pc itself for the context frame, else the call."""
         pc = self.registers[layout.pc]
-        return pc if self.trust == "context" else pc - 1
+        if self.trust == "context":
+            return pc
+        # inside the call: 32-bit ARM's return address in Thumb state carries bit 0, and
+        # pc - 1 would be the return address itself (a FUNC's first byte, another line),
+        # so ARM steps back 2 as Breakpad does; elsewhere 1 byte lands in the call
+        return pc - 2 if layout.name == "arm" else pc - 1
 
 
 class ModuleMap:
@@ -290,9 +295,11 @@ class Stackwalker:
         last = self.frames[-1]
         info = last.win_info
         if info is None:
-            if last.parameter_size is None:
-                return None
-            info = WindowsFrameInfo(-1, 0, 0, last.parameter_size, 0, 0, 0, False, "")
+            # a FUNC record's parameter size alone is no unwind program: Breakpad and
+            # rust-minidump go on to CFI (Linux x86 .sym files have no STACK WIN records;
+            # a program made of it walks main into a fake `_fini` frame). The size still
+            # serves as a callee's, below.
+            return None
         callee_params = 0
         if len(self.frames) >= 2:
             callee = self.frames[-2]

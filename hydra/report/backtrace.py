@@ -201,6 +201,8 @@ def frame_json(frame: Frame, full: bool) -> dict:
         "line": frame.line, "module": frame.module, "module_offset": frame.module_offset,
         "inline": frame.inline, "trust": frame.trust,
     }
+    if frame.cfa is not None:
+        out["cfa"] = frame.cfa
     if frame.symbol:
         out["symbol"] = frame.symbol
     if full:
@@ -209,9 +211,22 @@ def frame_json(frame: Frame, full: bool) -> dict:
     return out
 
 
+# what the frame fields hold, in the JSON itself: Socorro and rust-minidump users compare
+# offsets, and theirs are of another address
+JSON_CONVENTIONS = {
+    "pc": "a caller frame's pc is its return address; the innermost frame's is where it stopped",
+    "module_offset": "pc - the module's base. Breakpad's and rust-minidump's offset of a caller "
+                     "frame is of its return address minus the instruction width (1 on x86, 2 on "
+                     "32-bit ARM, 4 on arm64): ours is that much higher",
+    "function, file, line": "a caller's are looked up at pc - 1 (pc - 2 on 32-bit ARM): inside the call",
+    "cfa": "the canonical frame address: the sp of the caller, as unwound (gdb's 'frame at')",
+}
+
+
 def format_json(crash: Crash, full: bool = False, tid: int | None = None) -> dict:
     signal = crash.signal
     return {
+        "conventions": JSON_CONVENTIONS,
         "signal": None if signal is None else {
             "number": signal.number, "name": signal.name, "code": signal.code,
             "code_name": signal.code_name, "address": signal.address,

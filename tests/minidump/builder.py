@@ -115,3 +115,65 @@ def linux_arm64_crash() -> bytes:
     exception = struct.pack("<IIIIQQII", 7, 0, 7, 2, 0, 0xdead, 0, 0) + bytes(15 * 8) + struct.pack("<II", 912, context_rva)
     builder.stream(EXCEPTION, exception)
     return builder.build()
+
+
+def x86_context(eip: int, esp: int, ebp: int = 0) -> bytes:
+    raw = bytearray(716)
+    struct.pack_into("<I", raw, 0, 0x10007)
+    # gs fs es ds edi esi ebx edx ecx eax ebp eip cs eflags esp ss, from offset 140
+    struct.pack_into("<16I", raw, 140, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ebp, eip, 0x23, 0x202, esp, 0x2B)
+    return bytes(raw)
+
+
+def linux_x86_crash(stack_words: dict[int, int], eip: int, esp_offset: int = 0, ebp: int = 0) -> bytes:
+    """One x86 Linux thread faulting at `eip`, its 4 KiB stack holding `stack_words`
+    (offset from the stack's start -> 32-bit value), in a module named app at CODE."""
+    builder = Builder()
+    builder.base = 32 + 12 * 5
+    stack = bytearray(4096)
+    for offset, value in stack_words.items():
+        struct.pack_into("<I", stack, offset, value)
+    stack_rva = builder.place(bytes(stack))
+    context_rva = builder.place(x86_context(eip, STACK + esp_offset, ebp))
+    name_rva = builder.place(utf16("/usr/bin/app"))
+    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(BUILD_ID))
+    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 0, 6, 0x4601, 1, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24))
+    thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, 716, context_rva)
+    builder.stream(THREAD_LIST, struct.pack("<I", 1) + thread)
+    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
+    builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
+    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
+    exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", 716, context_rva)
+    builder.stream(EXCEPTION, exception)
+    return builder.build()
+
+
+def arm_context(pc: int, sp: int, lr: int = 0, cpsr: int = 0x20) -> bytes:
+    """32-bit ARM (cpsr's T bit set: Thumb state)."""
+    raw = bytearray(368)
+    struct.pack_into("<I", raw, 0, 0x40000002)
+    struct.pack_into("<III", raw, 4 + 13 * 4, sp, lr, pc)
+    struct.pack_into("<I", raw, 4 + 16 * 4, cpsr)
+    return bytes(raw)
+
+
+def linux_arm_crash(stack_words: dict[int, int], pc: int) -> bytes:
+    """One 32-bit ARM Linux thread at `pc`, sp at the start of its 4 KiB stack."""
+    builder = Builder()
+    builder.base = 32 + 12 * 5
+    stack = bytearray(4096)
+    for offset, value in stack_words.items():
+        struct.pack_into("<I", stack, offset, value)
+    stack_rva = builder.place(bytes(stack))
+    context_rva = builder.place(arm_context(pc, STACK))
+    name_rva = builder.place(utf16("/usr/bin/app"))
+    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(BUILD_ID))
+    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 5, 7, 0, 1, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24))
+    thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, 368, context_rva)
+    builder.stream(THREAD_LIST, struct.pack("<I", 1) + thread)
+    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
+    builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
+    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
+    exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", 368, context_rva)
+    builder.stream(EXCEPTION, exception)
+    return builder.build()
