@@ -85,6 +85,23 @@ REASON_CLASSES = {
 }
 
 
+_ntstatus: dict[int, str] | None = None
+
+
+def ntstatus_name(code: int) -> str | None:
+    """Windows' name for an NTSTATUS value (ntstatus.txt, read when a dump first needs it)."""
+    global _ntstatus
+    if _ntstatus is None:
+        from importlib.resources import files
+
+        _ntstatus = {}
+        for line in files(__package__).joinpath("ntstatus.txt").read_text(encoding="ascii").splitlines():
+            value, _, name = line.partition(" ")
+            if value.startswith("0x"):
+                _ntstatus[int(value, 16)] = name
+    return _ntstatus.get(code)
+
+
 def crash_reason(platform: int, code: int, flags: int, parameters: list[int], cpu_is_x86: bool) -> str:
     if platform in (PLATFORM_LINUX, PLATFORM_ANDROID, PLATFORM_SOLARIS) or platform == 0x8206:
         name = signal_name(code) if 0 < code < 65 else None
@@ -106,7 +123,8 @@ def crash_reason(platform: int, code: int, flags: int, parameters: list[int], cp
             detail = MAC_X86_CODES.get(name, {}).get(flags) if cpu_is_x86 else None
         return f"{name} / {detail or f'0x{flags:08x}'}"
     if platform in PLATFORM_WINDOWS:
-        name = WINDOWS_CODES.get(code)
+        # the exception codes first, in their EXCEPTION_ spelling, then every NTSTATUS
+        name = WINDOWS_CODES.get(code) or ntstatus_name(code)
         if name is None:
             return f"unknown 0x{code:08x} / 0x{flags:08x}" if flags else f"0x{code:08x}"
         if code in (0xC0000005, 0xC0000006) and parameters:
