@@ -238,8 +238,10 @@ class Stackwalker:
         fp = last.registers.get(layout.fp)
         if fp is None or layout.fp not in last.valid:
             return None
-        if layout is ARM64 or layout is ARM:
-            link = "x30" if layout is ARM64 else "lr"
+        if layout is ARM64:
+            return self._arm64_by_frame_record(last, fp)
+        if layout is ARM:
+            link = "lr"
             if link not in last.valid:
                 return None
             caller_fp = self.read(fp) if fp else 0
@@ -266,6 +268,30 @@ class Stackwalker:
         if self.read(caller_fp) is None:
             return None
         registers = {layout.pc: caller_pc, layout.sp: caller_sp, layout.fp: caller_fp}
+        return WalkFrame(registers, set(registers), "frame_pointer")
+
+    def _arm64_by_frame_record(self, last: WalkFrame, fp: int) -> WalkFrame | None:
+        """rust-minidump's arm64 rule, which departs from Breakpad's on purpose: every frame
+        is taken for a normal one, whose frame record at fp holds the caller's fp and return
+        address; the link register is never the caller's pc (in a frame that is not a leaf it
+        is stale: taken as the caller, a frame from before the crash enters the backtrace and
+        the fingerprint; in a leaf, the leaf's caller is left out and the walk stays in step).
+        The caller's lr comes from its own record, for CFI rows such as `.ra: x30` further
+        on. A frame pointer of 0 gives nothing: the stack is scanned."""
+        layout = self.layout
+        if fp == 0 or fp >= (1 << 64) - 2 * self.word:
+            return None
+        caller_fp, return_address = self.read(fp), self.read(fp + self.word)
+        if caller_fp is None or return_address is None:
+            return None
+        caller_pc = self.strip_authentication(return_address)
+        if not 0x1000 <= caller_pc <= 0x000FFFFFFFFFFFFF:
+            return None
+        caller_fp = self.strip_authentication(caller_fp)
+        registers = {layout.pc: caller_pc, layout.fp: caller_fp, layout.sp: fp + 2 * self.word}
+        caller_lr = self.read(caller_fp + self.word) if caller_fp else None
+        if caller_lr is not None:
+            registers["x30"] = self.strip_authentication(caller_lr)
         return WalkFrame(registers, set(registers), "frame_pointer")
 
     # -- stack scanning

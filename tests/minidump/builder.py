@@ -94,14 +94,17 @@ def arm64_context(pc: int, sp: int, fp: int, lr: int) -> bytes:
     return bytes(raw)
 
 
-def linux_arm64_crash() -> bytes:
-    """An arm64 Linux thread three calls deep, its callers reachable only through x29/x30."""
+def linux_arm64_crash(scanned: dict[int, int] | None = None) -> bytes:
+    """An arm64 Linux thread three calls deep, its callers reachable only through x29/x30;
+    `scanned`: more stack words (offset -> value), for a scan past the last record."""
     builder = Builder()
     builder.base = 32 + 12 * 5
     stack = bytearray(4096)
     # frame record of caller 1; its return address carries pointer-authentication bits
     struct.pack_into("<QQ", stack, 0x100, STACK + 0x200, (0x2A5B << 48) | (CODE + 0x300))
     struct.pack_into("<QQ", stack, 0x200, 0, 0)                           # the outermost record
+    for offset, value in (scanned or {}).items():
+        struct.pack_into("<Q", stack, offset, value)
     stack_rva = builder.place(bytes(stack))
     context_rva = builder.place(arm64_context(CODE + 0x100, STACK, STACK + 0x100, CODE + 0x200))
     name_rva = builder.place(utf16("/usr/bin/app"))

@@ -58,3 +58,14 @@ def test_arm_thumb_callers_are_looked_up_two_bytes_back(tmp_path):
     assert crash.process.architecture == "arm"
     assert [(f.function, f.line, f.trust) for f in frames[:2]] == [
         ("crasher", 90, "context"), ("pt_recvfrom_cont", 51, "cfi")]
+
+
+def test_arm64_a_zero_frame_pointer_lets_the_scan_go_on(tmp_path):
+    """rust-minidump: a frame pointer of 0 gives no caller by the frame record, and the
+    stack is scanned (Windows-arm64 and macOS-arm64 dumps reach main so)."""
+    code = builder.CODE
+    data = builder.linux_arm64_crash(scanned={0x240: code + 0x404})
+    crash = open_minidump(dump(tmp_path, data), [])
+    frames = crash.crashed_thread.frames
+    assert [(f.trust, f.pc - code) for f in frames] == [
+        ("context", 0x100), ("frame_pointer", 0x300), ("scan", 0x404)]
