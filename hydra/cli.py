@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     _capture_arguments(snap)
 
     bt = commands.add_parser("bt", help="print every thread's backtrace")
-    bt.add_argument("file", metavar="FILE", help="a snapshot, a core or a minidump")
+    bt.add_argument("files", nargs="+", metavar="FILE",
+                    help="snapshots, cores or minidumps (several: one JSON line each with --json, "
+                         "read on every core)")
     bt.add_argument("--json", action="store_true", help="print JSON")
     bt.add_argument("--full", action="store_true", help="add arguments' and locals' values")
     bt.add_argument("--thread", type=int, metavar="TID", help="only this thread")
@@ -249,6 +251,9 @@ def _run(argv: list[str]) -> int:
         return _coresnap(args)
 
     if args.command == "bt":
+        if len(args.files) > 1:
+            return _bt_batch(args)
+        args.file = args.files[0]
         options = _capture_options(args) if detect(args.file) == "core" else None
         crash = open_crash(args.file, options, args.symbols, rules_file(args), not args.no_analysis)
         _warn(crash)
@@ -263,6 +268,63 @@ def _run(argv: list[str]) -> int:
             sys.stdout.write(format_text(crash, args.full, args.thread))
         return 0
     return 2
+
+
+_batch_args = None
+
+
+def _bt_one(path: str) -> tuple[str, str | None, list[str]]:
+    """One file of a batch, in a worker: (its output, the error line or None, warnings)."""
+    from hydra.loader import detect, open_crash
+    from hydra.report.backtrace import format_json, format_text
+
+    args = _batch_args
+    try:
+        kind = detect(path)
+        crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
+                           rules_file(args), not args.no_analysis)
+        if args.thread is not None and crash.thread(args.thread) is None:
+            raise BadInput(path, f"no thread {args.thread} in this crash")
+    except BadInput as error:
+        return "", f"hydra: {printable(error.path)}: {printable(error.reason)}", []
+    warnings = [f"hydra: {printable(path)}: warning: {printable(warning)}" for warning in crash.warnings[:20]]
+    if args.json:
+        document = format_json(crash, args.full, args.thread)
+        document.pop("conventions")        # said once by `bt --json FILE`, not on every line
+        return json.dumps({"file": path, **document}, separators=(",", ":")) + "\n", None, warnings
+    return f"==> {printable(path)} <==\n" + format_text(crash, args.full, args.thread) + "\n", None, warnings
+
+
+def _bt_batch(args) -> int:
+    """`bt A B C…`: each file's backtrace in the order given (with --json one object per
+    line, carrying `file`), read by a pool of processes, one per core. A file that cannot
+    be read gives its one line on stderr (and with --json a line with `error`); the others
+    go on, and the status is 2."""
+    import concurrent.futures
+    import multiprocessing
+
+    global _batch_args
+    _batch_args = args
+    # what every file needs is imported once, before the workers are forked
+    import hydra.loader  # noqa: F401
+    import hydra.report.backtrace  # noqa: F401
+
+    workers = max(1, min(len(args.files), os.cpu_count() or 1))
+    failed = 0
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        chunk = max(1, len(args.files) // (workers * 4))
+        for path, (output, error, warnings) in zip(args.files, pool.map(_bt_one, args.files, chunksize=chunk)):
+            for warning in warnings:
+                print(warning, file=sys.stderr)
+            if error is not None:
+                failed += 1
+                print(error, file=sys.stderr)
+                if args.json:
+                    output = json.dumps({"file": path, "error": error.removeprefix("hydra: ")}) + "\n"
+            sys.stdout.write(output)
+            sys.stdout.flush()
+    return 2 if failed else 0
 
 
 def _question(args, fmt: str | None) -> int:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from capture_bench import measure, median_of, prepare_bytecode  # noqa: E402
+from capture_bench import interleaved, measure, median_of, prepare_bytecode  # noqa: E402
 
 from tests.minidump.conftest import data_root  # noqa: E402
 
@@ -187,6 +187,46 @@ def _build_id_for(debug_id: str) -> bytes:
     return head + b"\0" * 4
 
 
+def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
+    """Issue figures: `hydra bt --json SMALL.dmp` against `python -c pass`; every dump in one
+    `hydra bt --json A B …` against one process per dump (hydra's, and rust-minidump's when
+    given); a first run with an empty symbol cache against a warm one."""
+    import time
+
+    dumps = [p for p in sorted(data.rglob("*.dmp")) if "microdumps" not in p.parts]
+    small = min(dumps, key=lambda p: p.stat().st_size)
+    symbols = str(data / "breakpad" / "symbols")
+    (bt, _), (bare, _) = interleaved([HYDRA + ["bt", "--json", str(small), "--symbols", symbols],
+                                      [sys.executable, "-c", "pass"]], runs)
+    print(f"start-up: `hydra bt --json {small.name}` ({small.stat().st_size} B) {bt * 1000:.0f} ms, "
+          f"`python -c pass` {bare * 1000:.0f} ms: {bt / bare:.1f}x (target 2.5x)")
+
+    def loop(command) -> float:
+        started = time.perf_counter()
+        for path in dumps:
+            measure(command(path))
+        return time.perf_counter() - started
+
+    ours_loop = statistics.median(loop(lambda p: HYDRA + ["bt", "--json", str(p), "--symbols", symbols])
+                                  for _ in range(runs))
+    batch = statistics.median(measure(HYDRA + ["bt", "--json", *map(str, dumps), "--symbols", symbols])[0]
+                              for _ in range(runs))
+    print(f"batch of {len(dumps)} dumps on {os.cpu_count()} cores: one `hydra bt --json` per dump "
+          f"{ours_loop:.2f} s, one batch process {batch:.2f} s ({ours_loop / batch:.1f}x the loop's throughput)")
+    if rust:
+        theirs = statistics.median(loop(lambda p: [rust, "--json", "--symbols-path", symbols, str(p)])
+                                   for _ in range(runs))
+        print(f"  rust-minidump, one process per dump: {theirs:.2f} s: hydra's batch has "
+              f"{theirs / batch:.1f}x its throughput (target 2x)")
+    cold = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "XDG_CACHE_HOME": cache}
+            cold.append(measure(HYDRA + ["bt", "--json", *map(str, dumps), "--symbols", symbols], env)[0])
+    print(f"cold symbol cache: the batch with an empty cache {statistics.median(cold):.2f} s, "
+          f"warm {batch:.2f} s ({statistics.median(cold) / batch:.2f}x)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -201,6 +241,7 @@ def main() -> int:
     os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="hydra-bench-cache-"))
     prepare_bytecode()
     compare(args.data, args.runs, args.breakpad, args.rust_minidump)
+    startup_and_batch(args.data, args.runs, args.rust_minidump)
     if args.large_sym:
         large_symbols(args.large_sym.resolve(), args.runs)
     return 0

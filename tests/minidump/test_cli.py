@@ -60,3 +60,24 @@ def test_text_backtrace_names_the_reason(dumps):
     done = run("bt", str(dumps / "symbolic/fixtures/macos/mini.dmp"))
     assert done.returncode == 0
     assert done.stdout.startswith("Program terminated with signal EXC_BAD_ACCESS (KERN_INVALID_ADDRESS), fault address 0x45.")
+
+
+def test_bt_of_several_files_gives_one_json_line_each_in_order(dumps, tmp_path):
+    files = [str(dumps / name) for name in ("breakpad/minidump2.dmp", "breakpad/linux_null_read_av.dmp",
+                                            "symbolic/fixtures/linux/mini.dmp", "symbolic/fixtures/windows/mini.dmp")]
+    broken = tmp_path / "broken.dmp"
+    broken.write_bytes(b"MDMP" + bytes(20))
+    batch = files[:2] + [str(broken)] + files[2:]
+    symbols = ["--symbols", str(dumps / "breakpad/symbols")]
+    done = run("bt", "--json", *batch, *symbols)
+    assert done.returncode == 2
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["file"] for line in lines] == batch
+    assert "error" in lines[2] and str(broken) in done.stderr and done.stderr.count("\n") == 1
+    # each line is what `bt --json FILE` says of the file alone
+    for path, line in zip(batch, lines):
+        if path == str(broken):
+            continue
+        alone = json.loads(run("bt", "--json", path, *symbols).stdout)
+        alone.pop("conventions")
+        assert line == {"file": path, **alone}
