@@ -141,11 +141,11 @@ class FramesPane(LineView):
                 cursor = len(self.rows)
             self.rows.append(frame)
             if position == 0 and thread.crashed and self.crash.signal is not None:
-                self.rows.append(self._signal_block())
+                self.rows += self._wrapped(self._signal_block(), "        ")
                 # what the program said as it died: the assertion, glibc's message, the exception
                 said = signal_message(self.crash)
                 if said:
-                    self.rows.append(Text(f"        {printable(said)}", style="italic"))
+                    self.rows += self._wrapped(Text(f"        {printable(said)}", style="italic"), "        ")
             if thread.elided_after is not None and frame.index == thread.elided_after:
                 self.rows.append(Text(f"      … {thread.elided_frames} frames of the same recursion elided …",
                                       style="italic dim"))
@@ -154,6 +154,20 @@ class FramesPane(LineView):
         if not thread.frames:
             self.rows.append(Text("      no frames", style="italic"))
         self.set_lines(len(self.rows), self._line, self.widest(self._line, len(self.rows)), cursor=cursor)
+
+    def _wrapped(self, text: Text, indent: str) -> list[Text]:
+        """A long row in lines as wide as the pane, the later ones indented (rows are made
+        again when the pane is resized)."""
+        width = self.scrollable_content_region.width - 3      # the cursor mark takes 2
+        if width < 20 or text.cell_len <= width:
+            return [text]
+        rows = list(text.wrap(self.app.console, width - len(indent), overflow="fold", no_wrap=False))
+        return [rows[0]] + [Text(indent, end="") + row for row in rows[1:]]
+
+    def on_resize(self, event) -> None:
+        if self.thread is not None:
+            current = self.frame_at(self.cursor)
+            self.show(self.thread, current.index if current is not None else 0)
 
     def _signal_block(self) -> Text:
         signal = self.crash.signal

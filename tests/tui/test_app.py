@@ -707,3 +707,23 @@ async def test_the_side_pane_title_says_where_the_tabs_go_on(sample_crash):
         await pilot.press("4", "right_square_bracket")
         await pilot.pause()
         assert f"Disasm 2/{len(TABS)}" in str(side.border_title)
+
+
+async def test_a_long_message_under_the_signal_wraps_to_the_pane():
+    from hydra.model.signals import signal_message
+    from hydra.resources import sample
+    from hydra.snapshot import read_snapshot
+
+    crash = read_snapshot(sample("ledger_assert.hsnap"))
+    said = signal_message(crash)
+    app = make_app(crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.frames_pane
+        pane.show(crash.crashed_thread, 0)
+        width = pane.scrollable_content_region.width - 2
+        texts = [row for row in pane.rows if not hasattr(row, "pc")]
+        assert len(texts) > 2 and all(row.cell_len <= width for row in texts)
+        # nothing is lost (a word longer than the pane is folded)
+        joined = "".join("".join(row.plain.split()) for row in texts)
+        assert "".join(said.split()) in joined
