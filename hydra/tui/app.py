@@ -316,6 +316,9 @@ class HydraApp(App):
         self.frames_pane.focus()
         if self.goto is not None:
             self.apply_position(self.goto)
+        # widths before the first layout (not a second layout after it), and again once the
+        # Variables tree has measured its lines (a width that does not change costs nothing)
+        self.fit_columns()
         self.call_after_refresh(self.fit_columns)
 
     # ---- pane widths
