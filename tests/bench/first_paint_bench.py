@@ -41,11 +41,13 @@ def time_to_screen(command: list[str], text: str, timeout: float = 30.0) -> floa
         time.sleep(0.2)
         started = time.perf_counter()
         tmux("respawn-pane", "-k", "-t", name, f"unset COLUMNS LINES; exec {quoted}")
+        screen = ""
         while time.perf_counter() - started < timeout:
-            if text in tmux("capture-pane", "-p", "-t", name):
+            screen = tmux("capture-pane", "-p", "-t", name)
+            if text in screen:
                 return time.perf_counter() - started
             time.sleep(0.002)
-        raise SystemExit(f"{text!r} never appeared after {timeout} s")
+        raise SystemExit(f"{text!r} never appeared after {timeout} s; the screen:\n{screen}")
     finally:
         tmux("kill-session", "-t", name)
 
