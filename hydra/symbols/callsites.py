@@ -311,7 +311,9 @@ class CallSites:
             return found
         for _ in range(256):
             if lib.dwarf_tag(ctypes.byref(child)) == DW_TAG_formal_parameter:
-                name = self.file._qualified_name(child)
+                # a parameter's own name (libdw follows its abstract origin): the qualified-
+                # name path would re-read the whole unit to find its parents, milliseconds each
+                name = _name(lib, child)
                 here = self._expression(child, DW_AT_location, address)
                 at_entry = self._expression(child, DW_AT_location, start) if start is not None else None
                 register = entry_value_register(here)
