@@ -15,7 +15,7 @@ from hydra import __version__
 from hydra.model.errors import BadInput
 from hydra.model.text import printable
 
-COMMANDS = ("snap", "bt", "fingerprint", "coresnap", "print", "ptype", "whatis", "x")
+COMMANDS = ("snap", "bt", "fingerprint", "coresnap", "print", "ptype", "whatis", "x", "index", "query", "bucket")
 QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
@@ -63,6 +63,36 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--full", action="store_true", help="add arguments' and locals' values")
     bt.add_argument("--thread", type=int, metavar="TID", help="only this thread")
     _capture_arguments(bt)
+
+    index = commands.add_parser("index", help="add crashes to the crash store")
+    index.add_argument("paths", nargs="+", metavar="PATH",
+                       help="cores, minidumps and snapshots, and folders holding them (walked)")
+    index.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
+    index.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: every core)")
+    _capture_arguments(index)
+
+    query = commands.add_parser("query", help="ask the crash store")
+    query.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
+    query.add_argument("--where", action="append", default=[], metavar="COND",
+                       help="FIELD OP VALUE, OP one of = != < <= > >= ~; FIELD a column, classifier or "
+                            "attr.NAME; severity compares by tier (repeatable: all must hold)")
+    query.add_argument("--since", metavar="SPAN", help="crashed within this span: 30m, 24h, 7d, 2w")
+    query.add_argument("--classifier", action="append", default=[], metavar="NAME", help="has this classifier")
+    query.add_argument("--group-by", metavar="FIELD", help="fingerprint (buckets), a column or attr.NAME")
+    query.add_argument("--select", metavar="F,F,...", help="the columns to list")
+    query.add_argument("--sort", metavar="FIELD", help="a column (-FIELD: descending); grouped: count, first, last")
+    query.add_argument("--limit", type=int, metavar="N")
+    shape = query.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON")
+    shape.add_argument("--csv", action="store_true", help="print CSV")
+
+    bucket = commands.add_parser("bucket", help="set a bucket's triage state, note or issue link")
+    bucket.add_argument("action", choices=("set", "note", "link"))
+    bucket.add_argument("fingerprint", metavar="FP", help="the fingerprint (a unique prefix will do)")
+    bucket.add_argument("text", nargs="?", metavar="TEXT-OR-URL", help="the note or the issue URL")
+    bucket.add_argument("--state", choices=("open", "ignored", "fixed"))
+    bucket.add_argument("--version", metavar="V", help="with --state fixed: the version that fixed it")
+    bucket.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
 
     fingerprint = commands.add_parser("fingerprint", help="group crashes by fingerprint")
     fingerprint.add_argument("files", nargs="+", metavar="FILE", help="snapshots, cores and minidumps")
@@ -247,6 +277,9 @@ def _run(argv: list[str]) -> int:
     if args.command == "fingerprint":
         return _fingerprint(args)
 
+    if args.command in ("index", "query", "bucket"):
+        return _store_command(args)
+
     if args.command == "coresnap":
         return _coresnap(args)
 
@@ -268,6 +301,56 @@ def _run(argv: list[str]) -> int:
             sys.stdout.write(format_text(crash, args.full, args.thread))
         return 0
     return 2
+
+
+def _store_command(args) -> int:
+    from hydra.store.db import open_store
+
+    connection = open_store(args.db)
+    if args.command == "index":
+        from hydra.store.index import index, terminal_progress
+
+        summary = index(connection, args.paths, args.jobs, symbols=args.symbols, rules=rules_file(args),
+                        capture=_capture_options(args), progress=terminal_progress())
+        for line in summary.bad:
+            print(f"hydra: {line}", file=sys.stderr)
+        print(f"hydra: indexed {summary.indexed}, already there {summary.skipped}, bad {len(summary.bad)}",
+              file=sys.stderr)
+        return 2 if summary.bad else 0
+    if args.command == "query":
+        from hydra.store import output
+        from hydra.store.query import Query, run
+
+        query = Query(where=args.where, since=args.since, classifiers=args.classifier, group_by=args.group_by,
+                      select=[name.strip() for name in args.select.split(",")] if args.select else None,
+                      sort=args.sort, limit=args.limit)
+        names, rows = run(connection, query)
+        render = output.as_json if args.json else output.as_csv if args.csv else output.table
+        sys.stdout.write(render(names, rows))
+        return 0
+    return _bucket(connection, args)
+
+
+def _bucket(connection, args) -> int:
+    rows = connection.execute("SELECT fingerprint, program FROM buckets WHERE fingerprint LIKE ? || '%'",
+                              (args.fingerprint,)).fetchall()
+    if len(rows) != 1:
+        raise BadInput(args.fingerprint, "no such bucket" if not rows else f"names {len(rows)} buckets: give more of it")
+    fingerprint, program = rows[0]
+    if args.action == "set":
+        if args.state is None:
+            raise BadInput("bucket set", "give --state open|ignored|fixed")
+        if args.version and args.state != "fixed":
+            raise BadInput("--version", "only with --state fixed")
+        changes = {"state": args.state, "fixed_version": args.version if args.state == "fixed" else None}
+    elif not args.text:
+        raise BadInput(f"bucket {args.action}", "give the text" if args.action == "note" else "give the URL")
+    else:
+        changes = {"note" if args.action == "note" else "issue_url": args.text}
+    with connection:
+        connection.execute(f"UPDATE buckets SET {', '.join(f'{k} = ?' for k in changes)} "
+                           "WHERE fingerprint = ? AND program = ?", [*changes.values(), fingerprint, program])
+    return 0
 
 
 _batch_args = None

@@ -1,0 +1,146 @@
+"""`hydra index PATH...`: cores, minidumps and snapshots (files, and folders walked) into the
+store. A crash's id is its file's content hash, so indexing again, or after an interruption,
+adds only what is not there yet. Files are read by worker processes; the store is written by
+this one."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import multiprocessing
+import os
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field
+
+from hydra.model import BadInput
+from hydra.model.text import printable
+
+SUFFIXES = (".hsnap", ".dmp", ".core")
+CHUNK = 1 << 20
+
+
+@dataclass
+class Summary:
+    indexed: int = 0
+    skipped: int = 0            # already in the store
+    bad: list[str] = field(default_factory=list)
+
+
+def candidates(paths: list[str]) -> list[str]:
+    """The files named, and under the folders named those that look like crashes: snapshot
+    and minidump suffixes, `core` and `core.*` names (links are not followed into folders)."""
+    found = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, folders, files in os.walk(path):
+                folders.sort()
+                for name in sorted(files):
+                    if name.endswith(SUFFIXES) or name == "core" or name.startswith("core."):
+                        found.append(os.path.join(folder, name))
+        else:
+            found.append(path)
+    return found
+
+
+def content_id(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_options: dict = {}
+
+
+def _read(job: tuple[str, str]) -> tuple[str, str, dict | None, str | None]:
+    """In a worker: (path, id, the crash's facts, or None and the error line)."""
+    from hydra.analysis.fingerprint import fingerprint, load_rules
+    from hydra.loader import detect, open_crash
+    from hydra.report.buckets import crash_time
+    from hydra.store.facts import crash_facts
+
+    path, crash_id = job
+    try:
+        kind = detect(path)
+        crash = open_crash(path, _options.get("capture") if kind == "core" else None, _options.get("symbols"),
+                           _options.get("rules"), True)
+        facts = crash_facts(crash, path, kind, fingerprint(crash, load_rules(_options.get("rules"))),
+                            crash_time(crash, path, kind))
+    except BadInput as error:
+        return path, crash_id, None, f"{printable(error.path)}: {printable(error.reason)}"
+    except Exception as error:        # a file no reader expected: logged, and the run goes on
+        return path, crash_id, None, f"{printable(path)}: cannot read: {printable(type(error).__name__)}"
+    return path, crash_id, facts, None
+
+
+def index(connection: sqlite3.Connection, paths: list[str], jobs: int | None = None, *,
+          symbols: list[str] | None = None, rules: str | None = None, capture=None,
+          progress=None) -> Summary:
+    summary = Summary()
+    files = candidates(paths)
+    known = {row[0] for row in connection.execute("SELECT id FROM crashes")}
+    todo = []
+    for path in files:
+        try:
+            crash_id = content_id(path)
+        except OSError as error:
+            summary.bad.append(f"{printable(path)}: cannot read: {printable(error.strerror or str(error))}")
+            continue
+        if crash_id in known:
+            summary.skipped += 1
+            continue
+        known.add(crash_id)            # the same file named twice in one run
+        todo.append((path, crash_id))
+    _options.update(symbols=symbols, rules=rules, capture=capture)
+    workers = max(1, min(len(todo), jobs or os.cpu_count() or 1))
+    started = time.monotonic()
+    if not todo:
+        return summary
+    import hydra.loader  # noqa: F401  (imported once, before the workers are forked)
+
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for done, (path, crash_id, facts, error) in enumerate(pool.map(_read, todo, chunksize=1), 1):
+            if error is not None:
+                summary.bad.append(error)
+            else:
+                _insert(connection, crash_id, facts)
+                summary.indexed += 1
+            if progress is not None:
+                progress(done, len(todo), time.monotonic() - started)
+    return summary
+
+
+def _insert(connection: sqlite3.Connection, crash_id: str, facts: dict) -> None:
+    attributes = facts.pop("attributes")
+    columns = ["id", *facts, "indexed"]
+    with connection:                   # one transaction a crash: an interruption loses at most one
+        connection.execute(f"INSERT OR IGNORE INTO crashes ({', '.join(columns)}) VALUES "
+                           f"({', '.join('?' * len(columns))})", [crash_id, *facts.values(), time.time()])
+        connection.executemany("INSERT OR REPLACE INTO attributes (crash, key, value) VALUES (?, ?, ?)",
+                               [(crash_id, key, value) for key, value in attributes.items()])
+        connection.execute("INSERT OR IGNORE INTO buckets (fingerprint, program) VALUES (?, ?)",
+                           (facts["fingerprint"], facts["program"] or ""))
+
+
+def terminal_progress(stream=sys.stderr):
+    """A progress line with rate and time left on a terminal; a plain line every 10% otherwise."""
+    interactive = stream.isatty()
+    shown = [-1]
+
+    def report(done: int, total: int, elapsed: float) -> None:
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate else 0.0
+        if interactive:
+            stream.write(f"\r{done}/{total} crashes  {rate:.1f}/s  about {left:.0f} s left ")
+            if done == total:
+                stream.write("\n")
+            stream.flush()
+        elif done * 10 // total != shown[0]:
+            shown[0] = done * 10 // total
+            stream.write(f"hydra: indexed {done} of {total} ({rate:.1f}/s)\n")
+
+    return report

@@ -1,0 +1,136 @@
+"""`hydra query`: filters, grouping and aggregates over the store, as SQL with parameters
+(no text a user typed goes into the SQL itself: fields are checked against a list)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from hydra.model import BadInput
+from hydra.store.facts import FIELDS, SEVERITIES
+
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
+_SPAN = re.compile(r"^(\d+)\s*([smhdw])$")
+SPAN_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+GROUP_COLUMNS = ("count", "hosts", "first", "last")
+DEFAULT_SELECT = ("captured", "program", "version", "signal", "severity", "fingerprint", "top_frames", "path")
+
+
+@dataclass
+class Query:
+    where: list[str] = field(default_factory=list)
+    since: str | None = None
+    classifiers: list[str] = field(default_factory=list)
+    group_by: str | None = None
+    select: list[str] | None = None
+    sort: str | None = None
+    limit: int | None = None
+
+
+def _column(name: str, joins: list[str], parameters: list) -> str:
+    """SQL for a field a user named: a crashes column, or attr.KEY through a join."""
+    if name.startswith("attr."):
+        alias = f"a{len(joins)}"
+        joins.append(f"LEFT JOIN attributes {alias} ON {alias}.crash = crashes.id AND {alias}.key = ?")
+        parameters.append(name[5:])
+        return f"{alias}.value"
+    if name == "classifier":
+        return "crashes.classifiers"
+    if name not in FIELDS:
+        raise BadInput(name, f"no such field; fields: {', '.join(FIELDS)}, classifier, attr.NAME")
+    return f"crashes.{name}"
+
+
+def _condition(text: str, joins: list[str], join_parameters: list, parameters: list) -> str:
+    match = _CONDITION.match(text)
+    if not match:
+        raise BadInput(text, "a condition reads FIELD OP VALUE, OP one of = != < <= > >= ~ (contains)")
+    name, operator, value = match.groups()
+    value = value.strip("'\"")
+    if name == "severity" and operator in ("<", "<=", ">", ">=", "=", "!="):
+        if value not in SEVERITIES:
+            raise BadInput(value, f"no such severity; from lowest: {', '.join(SEVERITIES)}")
+        parameters.append(SEVERITIES.index(value))
+        return f"crashes.severity_rank {'<>' if operator == '!=' else operator} ?"
+    column = _column(name, joins, join_parameters)
+    if name == "classifier":
+        parameters.append(f"% {value} %")
+        return f"{column} {'NOT ' if operator == '!=' else ''}LIKE ?"
+    if operator == "~":
+        parameters.append(f"%{value}%")
+        return f"{column} LIKE ?"
+    if name == "captured":
+        value = _time(value)
+    parameters.append(value)
+    return f"{column} {'<>' if operator == '!=' else operator} ?"
+
+
+def _time(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    for form in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return time.mktime(time.strptime(text, form))
+        except ValueError:
+            continue
+    raise BadInput(text, "not a time: give seconds since the epoch or YYYY-MM-DD[THH:MM:SS]")
+
+
+def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]:
+    """(SQL, parameters, the names of the result's columns)."""
+    joins: list[str] = []
+    join_parameters: list = []
+    conditions: list[str] = []
+    parameters: list = []
+    for text in query.where:
+        conditions.append(_condition(text, joins, join_parameters, parameters))
+    for name in query.classifiers:
+        conditions.append(_condition(f"classifier={name}", joins, join_parameters, parameters))
+    if query.since:
+        match = _SPAN.match(query.since.strip())
+        if not match:
+            raise BadInput(query.since, "a span reads N followed by s, m, h, d or w (7d, 24h)")
+        conditions.append("crashes.captured >= ?")
+        parameters.append((now or time.time()) - int(match[1]) * SPAN_SECONDS[match[2]])
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    if query.group_by:
+        if query.group_by == "fingerprint":
+            keys = ["crashes.fingerprint", "crashes.program"]
+            names = ["fingerprint", "program", "frames", "state"]
+            extra = ", MIN(crashes.fingerprint_frames), COALESCE(MIN(b.state), 'open')"
+            joins.append("LEFT JOIN buckets b ON b.fingerprint = crashes.fingerprint AND "
+                         "b.program = COALESCE(crashes.program, '')")
+        else:
+            keys = [_column(query.group_by, joins, join_parameters)]
+            names = [query.group_by]
+            extra = ""
+        select = (f"SELECT {', '.join(keys)}{extra}, COUNT(*), COUNT(DISTINCT crashes.host), "
+                  f"MIN(crashes.captured), MAX(crashes.captured)")
+        names += list(GROUP_COLUMNS)
+        order = {"count": "COUNT(*) DESC", "last": "MAX(crashes.captured) DESC",
+                 "first": "MIN(crashes.captured) ASC", None: "COUNT(*) DESC"}.get(query.sort)
+        if order is None:
+            raise BadInput(query.sort, "a grouped query sorts by count, first or last")
+        sql = (f"{select} FROM crashes {' '.join(joins)}{where} GROUP BY {', '.join(keys)} "
+               f"ORDER BY {order}, {keys[0]}")
+    else:
+        names = list(query.select or DEFAULT_SELECT)
+        columns = [_column(name, joins, join_parameters) for name in names]
+        sort = query.sort or "captured"
+        descending = sort.startswith("-") or sort == "captured"
+        order_column = _column(sort.lstrip("-"), joins, join_parameters)
+        sql = (f"SELECT {', '.join(columns)} FROM crashes {' '.join(joins)}{where} "
+               f"ORDER BY {order_column} {'DESC' if descending else 'ASC'}, crashes.id")
+    if query.limit is not None:
+        sql += " LIMIT ?"
+        parameters.append(query.limit)
+    return sql, join_parameters + parameters, names
+
+
+def run(connection: sqlite3.Connection, query: Query) -> tuple[list[str], list[tuple]]:
+    sql, parameters, names = build(query)
+    return names, connection.execute(sql, parameters).fetchall()

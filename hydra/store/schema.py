@@ -1,0 +1,63 @@
+"""The store's tables, versioned: each migration takes the schema one version further, and
+opening a store runs those it has not had."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# one row per crash; its attributes (every one, queryable) in their own table; a bucket per
+# fingerprint and program, with its triage state
+MIGRATIONS = [
+    """
+    CREATE TABLE crashes (
+        id TEXT PRIMARY KEY,          -- sha256 of the input file: the same file twice is one crash
+        path TEXT NOT NULL,
+        origin TEXT,                  -- core, minidump, snapshot
+        program TEXT,
+        version TEXT,
+        host TEXT,
+        os TEXT,
+        arch TEXT,
+        captured REAL,                -- when it crashed (seconds since the epoch)
+        signal TEXT,
+        classifiers TEXT,             -- ' name name ' (spaces around each, for whole-word matches)
+        severity TEXT,
+        severity_rank INTEGER,
+        severity_rule TEXT,
+        fingerprint TEXT,
+        fingerprint_frames TEXT,
+        top_frames TEXT,              -- the crashed thread's first frames, ' | ' between them
+        indexed REAL NOT NULL
+    );
+    CREATE INDEX crashes_fingerprint ON crashes (fingerprint, program);
+    CREATE INDEX crashes_captured ON crashes (captured);
+    CREATE TABLE attributes (
+        crash TEXT NOT NULL REFERENCES crashes (id),
+        key TEXT NOT NULL,
+        value TEXT,
+        PRIMARY KEY (crash, key)
+    );
+    CREATE INDEX attributes_key ON attributes (key, value);
+    CREATE TABLE buckets (
+        fingerprint TEXT NOT NULL,
+        program TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open',   -- open, ignored, fixed
+        fixed_version TEXT,
+        issue_url TEXT,
+        note TEXT,
+        PRIMARY KEY (fingerprint, program)
+    );
+    """,
+]
+VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Bring a store to VERSION; a store made by a newer Hydra is refused, not changed."""
+    current = connection.execute("PRAGMA user_version").fetchone()[0]
+    if current > VERSION:
+        raise ValueError(f"the store is of schema {current}; this Hydra knows {VERSION}: upgrade Hydra")
+    for number in range(current, VERSION):
+        with connection:
+            connection.executescript(MIGRATIONS[number])
+            connection.execute(f"PRAGMA user_version = {number + 1}")

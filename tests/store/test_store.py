@@ -1,0 +1,121 @@
+"""The crash store as users drive it: `hydra index`, `hydra query`, `hydra bucket`, against
+`hydra fingerprint`'s grouping of the same files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import hydra_command
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_snapshots"
+
+
+def hydra(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(hydra_command() + list(args), capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def crashes(tmp_path, crashed):
+    """A folder of crashes: the samples, two copies of one under other names, and cores of
+    real programs (three of one bug through different inputs, one of another)."""
+    folder = tmp_path / "incoming"
+    shutil.copytree(SAMPLES, folder / "samples", ignore=shutil.ignore_patterns("*.c", "*.cpp", "*.py"))
+    shutil.copy(SAMPLES / "default.hsnap", folder / "samples" / "again.hsnap")
+    for mode in ("null-read", "null-write", "divide"):
+        program = crashed("classes.c", "-O0", args=(mode,))
+        shutil.copy(program.core, folder / f"core.{mode}")
+    return folder
+
+
+def test_index_then_group_by_fingerprint_matches_hydra_fingerprint(crashes, tmp_path):
+    store = str(tmp_path / "crashes.db")
+    done = hydra("index", "--db", store, str(crashes))
+    assert done.returncode == 0, done.stderr
+    assert "indexed 8, already there 1, bad 0" in done.stderr       # again.hsnap is default.hsnap
+    grouped = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json").stdout)
+    files = sorted(str(path) for path in crashes.rglob("*") if path.is_file())
+    oracle = json.loads(hydra("fingerprint", "--json", *files).stdout)
+    # the same buckets with the same sizes (the duplicate file counted once here)
+    ours = {row["fingerprint"]: row["count"] for row in grouped}
+    theirs = {bucket["fingerprint"]: len({Path(f).read_bytes() for f in bucket["files"]}) for bucket in oracle}
+    assert ours == theirs
+    assert all(row["state"] == "open" and row["first"] <= row["last"] for row in grouped)
+
+
+def test_indexing_again_adds_nothing(crashes, tmp_path):
+    store = str(tmp_path / "crashes.db")
+    hydra("index", "--db", store, str(crashes))
+    again = hydra("index", "--db", store, "--jobs", "1", str(crashes))
+    assert again.returncode == 0 and "indexed 0, already there 9, bad 0" in again.stderr
+    rows = json.loads(hydra("query", "--db", store, "--json").stdout)
+    assert len(rows) == 8
+
+
+def test_filters(crashes, tmp_path):
+    store = str(tmp_path / "crashes.db")
+    hydra("index", "--db", store, str(crashes))
+
+    def programs(*args: str) -> list[str]:
+        done = hydra("query", "--db", store, "--json", "--select", "program,severity,classifiers", *args)
+        assert done.returncode == 0, done.stderr
+        return sorted(row["program"] for row in json.loads(done.stdout))
+
+    assert programs("--classifier", "divide-by-zero") == ["classes_O0"]
+    assert programs("--where", "program=ledger_assert") == ["ledger_assert"]
+    assert programs("--where", "attr.sample=inventory.c") == ["inventory"]
+    assert programs("--where", "severity>=PROBABLY_EXPLOITABLE") == ["classes_O0"]      # the null write
+    assert len(programs("--since", "3650d")) == 8 and programs("--where", "program~ledger") == ["ledger_assert"]
+    table = hydra("query", "--db", store, "--csv", "--group-by", "program").stdout
+    counts = {row["program"]: int(row["count"]) for row in csv.DictReader(io.StringIO(table))}
+    assert counts["classes_O0"] == 3 and counts["inventory"] == 1
+
+
+@pytest.mark.parametrize("condition, problem", [
+    ("bogus", "a condition reads FIELD OP VALUE"),
+    ("nosuch=1", "no such field"),
+    ("severity>=BAD", "no such severity"),
+    ("captured>=yesterday", "not a time"),
+])
+def test_a_filter_that_does_not_parse_is_one_line_and_status_2(tmp_path, condition, problem):
+    done = hydra("query", "--db", str(tmp_path / "c.db"), "--where", condition)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and problem in done.stderr
+
+
+def test_bucket_state_note_and_link(crashes, tmp_path):
+    store = str(tmp_path / "crashes.db")
+    hydra("index", "--db", store, str(crashes / "samples"))
+    grouped = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json").stdout)
+    target = grouped[0]["fingerprint"]
+    assert hydra("bucket", "--db", store, "set", target[:12], "--state", "fixed", "--version", "2.3").returncode == 0
+    assert hydra("bucket", "--db", store, "note", target[:12], "fixed by the bounds check").returncode == 0
+    done = hydra("bucket", "--db", store, "set", "ffffffffffff", "--state", "ignored")
+    assert done.returncode == 2 and "no such bucket" in done.stderr
+    grouped = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json").stdout)
+    assert next(row for row in grouped if row["fingerprint"] == target)["state"] == "fixed"
+
+
+def test_a_bad_file_is_one_line_and_the_run_goes_on(crashes, tmp_path):
+    (crashes / "broken.dmp").write_bytes(b"MDMP" + bytes(40))
+    store = str(tmp_path / "crashes.db")
+    done = hydra("index", "--db", store, str(crashes))
+    assert done.returncode == 2
+    assert "broken.dmp" in done.stderr and "indexed 8, already there 1, bad 1" in done.stderr
+
+
+def test_a_store_of_a_newer_schema_is_refused(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "new.db"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    done = hydra("query", "--db", str(path))
+    assert done.returncode == 2 and "upgrade Hydra" in done.stderr and done.stderr.count("\n") == 1
