@@ -122,8 +122,8 @@ def _insert(connection: sqlite3.Connection, crash_id: str, facts: dict) -> None:
                            f"({', '.join('?' * len(columns))})", [crash_id, *facts.values(), time.time()])
         connection.executemany("INSERT OR REPLACE INTO attributes (crash, key, value) VALUES (?, ?, ?)",
                                [(crash_id, key, value) for key, value in attributes.items()])
-        connection.execute("INSERT OR IGNORE INTO buckets (fingerprint, program) VALUES (?, ?)",
-                           (facts["fingerprint"], facts["program"] or ""))
+        connection.execute("INSERT OR IGNORE INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?)",
+                           (facts["fingerprint"], facts["program"] or "", facts["fingerprint_frames"]))
 
 
 def terminal_progress(stream=sys.stderr):

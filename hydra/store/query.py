@@ -98,25 +98,25 @@ def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]
         parameters.append((now or time.time()) - int(match[1]) * SPAN_SECONDS[match[2]])
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     if query.group_by:
-        if query.group_by == "fingerprint":
-            keys = ["crashes.fingerprint", "crashes.program"]
-            names = ["fingerprint", "program", "frames", "state"]
-            extra = ", MIN(crashes.fingerprint_frames), COALESCE(MIN(b.state), 'open')"
-            joins.append("LEFT JOIN buckets b ON b.fingerprint = crashes.fingerprint AND "
-                         "b.program = COALESCE(crashes.program, '')")
-        else:
-            keys = [_column(query.group_by, joins, join_parameters)]
-            names = [query.group_by]
-            extra = ""
-        select = (f"SELECT {', '.join(keys)}{extra}, COUNT(*), COUNT(DISTINCT crashes.host), "
-                  f"MIN(crashes.captured), MAX(crashes.captured)")
-        names += list(GROUP_COLUMNS)
-        order = {"count": "COUNT(*) DESC", "last": "MAX(crashes.captured) DESC",
-                 "first": "MIN(crashes.captured) ASC", None: "COUNT(*) DESC"}.get(query.sort)
+        order = {"count": "n DESC", "last": "last DESC", "first": "first ASC", None: "n DESC"}.get(query.sort)
         if order is None:
             raise BadInput(query.sort, "a grouped query sorts by count, first or last")
-        sql = (f"{select} FROM crashes {' '.join(joins)}{where} GROUP BY {', '.join(keys)} "
-               f"ORDER BY {order}, {keys[0]}")
+        aggregates = ("COUNT(*) AS n, COUNT(DISTINCT crashes.host) AS hosts, MIN(crashes.captured) AS first, "
+                      "MAX(crashes.captured) AS last")
+    if query.group_by == "fingerprint":
+        # the aggregates first, from the covering index; then each bucket's frames and state
+        sql = ("SELECT g.fingerprint, g.program, b.frames, COALESCE(b.state, 'open'), g.n, g.hosts, g.first, "
+               "g.last FROM (SELECT crashes.fingerprint AS fingerprint, crashes.program AS program, "
+               f"{aggregates} FROM crashes {' '.join(joins)}{where} "
+               "GROUP BY crashes.fingerprint, crashes.program) g "
+               "LEFT JOIN buckets b ON b.fingerprint = g.fingerprint AND b.program = COALESCE(g.program, '') "
+               f"ORDER BY {order}, g.fingerprint")
+        names = ["fingerprint", "program", "frames", "state", *GROUP_COLUMNS]
+    elif query.group_by:
+        key = _column(query.group_by, joins, join_parameters)
+        sql = (f"SELECT {key} AS k, {aggregates} FROM crashes {' '.join(joins)}{where} GROUP BY {key} "
+               f"ORDER BY {order}, k")
+        names = [query.group_by, *GROUP_COLUMNS]
     else:
         names = list(query.select or DEFAULT_SELECT)
         columns = [_column(name, joins, join_parameters) for name in names]

@@ -29,7 +29,8 @@ MIGRATIONS = [
         top_frames TEXT,              -- the crashed thread's first frames, ' | ' between them
         indexed REAL NOT NULL
     );
-    CREATE INDEX crashes_fingerprint ON crashes (fingerprint, program);
+    -- covering a bucket's aggregates: grouping reads the index alone
+    CREATE INDEX crashes_fingerprint ON crashes (fingerprint, program, captured, host);
     CREATE INDEX crashes_captured ON crashes (captured);
     CREATE TABLE attributes (
         crash TEXT NOT NULL REFERENCES crashes (id),
@@ -41,6 +42,7 @@ MIGRATIONS = [
     CREATE TABLE buckets (
         fingerprint TEXT NOT NULL,
         program TEXT NOT NULL DEFAULT '',
+        frames TEXT,                          -- the fingerprint's frames, ' | ' between them
         state TEXT NOT NULL DEFAULT 'open',   -- open, ignored, fixed
         fixed_version TEXT,
         issue_url TEXT,
