@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
                             "attr.NAME; severity compares by tier (repeatable: all must hold)")
     query.add_argument("--since", metavar="SPAN", help="crashed within this span: 30m, 24h, 7d, 2w")
     query.add_argument("--classifier", action="append", default=[], metavar="NAME", help="has this classifier")
-    query.add_argument("--group-by", metavar="FIELD", help="fingerprint (buckets), a column or attr.NAME")
+    query.add_argument("--group-by", metavar="FIELD",
+                       help="fingerprint (buckets), day (per-day counts), a column or attr.NAME")
+    query.add_argument("--histogram", action="store_true", help="grouped: a bar for each row's count")
     query.add_argument("--select", metavar="F,F,...", help="the columns to list")
     query.add_argument("--sort", metavar="FIELD", help="a column (-FIELD: descending); grouped: count, first, last")
     query.add_argument("--limit", type=int, metavar="N")
@@ -325,8 +327,10 @@ def _store_command(args) -> int:
                       select=[name.strip() for name in args.select.split(",")] if args.select else None,
                       sort=args.sort, limit=args.limit)
         names, rows = run(connection, query)
-        render = output.as_json if args.json else output.as_csv if args.csv else output.table
-        sys.stdout.write(render(names, rows))
+        if args.json or args.csv:
+            sys.stdout.write((output.as_json if args.json else output.as_csv)(names, rows))
+        else:
+            sys.stdout.write(output.table(names, rows, bars=args.histogram))
         return 0
     return _bucket(connection, args)
 

@@ -23,7 +23,16 @@ def _cell(name: str, value) -> str:
     return printable(str(value))
 
 
-def table(names: list[str], rows: list[tuple]) -> str:
+BAR = 30
+
+
+def table(names: list[str], rows: list[tuple], bars: bool = False) -> str:
+    """Aligned columns; with bars, a histogram bar after each grouped row's count."""
+    if bars and "count" in names:
+        position = names.index("count")
+        most = max((row[position] for row in rows), default=0) or 1
+        names = names + ["histogram"]
+        rows = [tuple(row) + ("█" * max(1, round(BAR * row[position] / most)),) for row in rows]
     cells = [[_cell(name, value) for name, value in zip(names, row)] for row in rows]
     for row in cells:
         for index, name in enumerate(names):

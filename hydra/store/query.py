@@ -113,10 +113,14 @@ def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]
                f"ORDER BY {order}, g.fingerprint")
         names = ["fingerprint", "program", "frames", "state", *GROUP_COLUMNS]
     elif query.group_by:
-        key = _column(query.group_by, joins, join_parameters)
+        # `day`: per-day counts (UTC)
+        key = "date(crashes.captured, 'unixepoch')" if query.group_by == "day" else \
+            _column(query.group_by, joins, join_parameters)
         sql = (f"SELECT {key} AS k, {aggregates} FROM crashes {' '.join(joins)}{where} GROUP BY {key} "
                f"ORDER BY {order}, k")
         names = [query.group_by, *GROUP_COLUMNS]
+        if query.group_by == "day" and query.sort is None:
+            sql = sql.replace(f"ORDER BY {order}, k", "ORDER BY k")
     else:
         names = list(query.select or DEFAULT_SELECT)
         columns = [_column(name, joins, join_parameters) for name in names]

@@ -119,3 +119,16 @@ def test_a_store_of_a_newer_schema_is_refused(tmp_path):
     connection.close()
     done = hydra("query", "--db", str(path))
     assert done.returncode == 2 and "upgrade Hydra" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_per_day_counts_and_a_histogram(crashes, tmp_path):
+    store = str(tmp_path / "crashes.db")
+    hydra("index", "--db", store, str(crashes))
+    days = json.loads(hydra("query", "--db", store, "--group-by", "day", "--json").stdout)
+    assert sum(row["count"] for row in days) == 8
+    assert [row["day"] for row in days] == sorted(row["day"] for row in days)
+    table = hydra("query", "--db", store, "--group-by", "program", "--histogram").stdout.splitlines()
+    assert table[0].split()[-1] == "histogram"
+    classes = next(line for line in table if line.startswith("classes_O0"))
+    inventory = next(line for line in table if line.startswith("inventory"))
+    assert classes.count("█") == 3 * inventory.count("█")
