@@ -15,7 +15,8 @@ from hydra import __version__
 from hydra.model.errors import BadInput
 from hydra.model.text import printable
 
-COMMANDS = ("snap", "bt", "fingerprint", "coresnap", "print", "ptype", "whatis", "x", "index", "query", "bucket")
+COMMANDS = ("snap", "bt", "fingerprint", "coresnap", "print", "ptype", "whatis", "x", "index", "query", "bucket",
+            "triage")
 QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
@@ -87,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     shape = query.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print JSON")
     shape.add_argument("--csv", action="store_true", help="print CSV")
+
+    triage = commands.add_parser("triage", help="the crash store's buckets in the terminal")
+    triage.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
+    triage.add_argument("--theme", metavar="NAME")
+    triage.add_argument("-m", "--monochrome", action="store_true", help="no colour (also when NO_COLOR is set)")
+    _capture_arguments(triage)          # for the crashes opened from it
 
     bucket = commands.add_parser("bucket", help="set a bucket's triage state, note or issue link")
     bucket.add_argument("action", choices=("set", "note", "link"))
@@ -282,6 +289,9 @@ def _run(argv: list[str]) -> int:
     if args.command in ("index", "query", "bucket"):
         return _store_command(args)
 
+    if args.command == "triage":
+        return _triage(args)
+
     if args.command == "coresnap":
         return _coresnap(args)
 
@@ -333,6 +343,34 @@ def _store_command(args) -> int:
             sys.stdout.write(output.table(names, rows, bars=args.histogram))
         return 0
     return _bucket(connection, args)
+
+
+def _triage(args) -> int:
+    from hydra.config import load_config
+    from hydra.loader import detect, open_crash
+    from hydra.store.db import open_store
+    from hydra.tui.themes import load_themes
+
+    connection = open_store(args.db)
+    if args.monochrome:
+        os.environ["NO_COLOR"] = "1"
+    config = load_config()
+    themes, syntax, _problems = load_themes()
+    theme = args.theme or config.theme or "hydra-dark"
+
+    def opened(path: str):
+        return open_crash(path, None if detect(path) != "core" else _capture_options(args), args.symbols,
+                          rules_file(args), True)
+
+    def debugger(crash, path: str):
+        from hydra.tui.app import HydraApp
+
+        return HydraApp(crash, source_name=os.path.basename(path), theme=theme, keymap=config.keys,
+                        syntax=syntax, themes=themes)
+
+    from hydra.tui.triage import run_triage
+
+    return run_triage(connection, opened, debugger, theme=theme, themes=themes, keymap=config.keys)
 
 
 def _bucket(connection, args) -> int:

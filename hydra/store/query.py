@@ -137,4 +137,12 @@ def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]
 
 def run(connection: sqlite3.Connection, query: Query) -> tuple[list[str], list[tuple]]:
     sql, parameters, names = build(query)
-    return names, connection.execute(sql, parameters).fetchall()
+    return names, execute(connection, sql, parameters)
+
+
+def execute(connection: sqlite3.Connection, sql: str, parameters) -> list[tuple]:
+    """Rows, or one clear error for a store that is damaged or locked."""
+    try:
+        return connection.execute(sql, parameters).fetchall()
+    except sqlite3.DatabaseError as error:
+        raise BadInput("crash store", f"cannot be read: {error}") from None

@@ -27,6 +27,7 @@ from hydra.tui import code, lines
 from hydra.tui.lineview import LineView
 from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
 from hydra.tui.safe import assemble
+from hydra.tui.themed import ThemedApp
 
 TABS = [
     ("source", "Source"), ("disassembly", "Disasm"), ("watch", "Watch"), ("registers", "Regs"), ("memory", "Memory"),
@@ -141,7 +142,7 @@ class SidePane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class HydraApp(App):
+class HydraApp(ThemedApp):
     TITLE = "hydra"
     COMMANDS = App.COMMANDS | {HydraCommands}
     # a maximized pane keeps the information rules, the prompt and the footer
@@ -223,9 +224,7 @@ class HydraApp(App):
     def __init__(self, crash: Crash, *, source_name: str = "", theme: str | None = None,
                  goto: Position | None = None, keymap: dict[str, str] | None = None,
                  syntax: dict[str, dict[str, str]] | None = None, themes=None):
-        # NO_COLOR (set by -m too): Textual greys colours out unless it draws with the
-        # terminal's own palette, in which case it drops them, as no-color.org asks
-        super().__init__(ansi_color=bool(os.environ.get("NO_COLOR")))
+        super().__init__(theme=theme, themes=themes, keymap=keymap)
         self.crash = crash
         self.source_name = source_name
         self.thread: Thread | None = None
@@ -244,23 +243,7 @@ class HydraApp(App):
         self._watch_cursor: int | None = None
         self.source_cache: dict = {}
         self.syntax = syntax or {}
-        self._keymap = keymap or {}
-        for custom in (themes or {}).values():
-            self.register_theme(custom)
-        # set before the app runs (without its watchers, which need a screen): set in
-        # on_mount it would restyle every widget a second time
-        if theme and theme in self.available_themes:
-            self.set_reactive(App.theme, theme)
-            self._theme_classes_and_palette(reactive=False)
         self._left_shift = 0          # columns added to the left panes by < and >
-
-    def get_line_filters(self):
-        """Textual's filters, with dim text blended towards the background by the factor the
-        themes' contrast is measured with (tests/tui/test_contrast.py)."""
-        from hydra.tui.themes import dim_filter
-
-        return [dim_filter(self.ansi_theme, self.console.color_system) if filter.__class__.__name__ ==
-                "ANSIToTruecolor" else filter for filter in super().get_line_filters()]
 
     # ---- layout
     def compose(self) -> ComposeResult:
@@ -934,28 +917,7 @@ class HydraApp(App):
             return
         self._update_rules(assemble("saved ", (name, "bold")))
 
-    def _theme_classes_and_palette(self, reactive: bool) -> None:
-        """The theme's ANSI palette (themes.ansi_palette); before the app runs, also the
-        classes Textual's own watcher would set."""
-        from hydra.tui.themes import ansi_palette
-
-        current = self.current_theme
-        palette = ansi_palette(current)
-        attribute = App.ansi_theme_dark if current.dark else App.ansi_theme_light
-        if reactive:
-            setattr(self, "ansi_theme_dark" if current.dark else "ansi_theme_light", palette)
-            return
-        self.set_reactive(attribute, palette)
-        classes = {name: False for name in self.classes if name.startswith("-theme-")}
-        classes.update({f"-theme-{current.name}": True, "-dark-mode": current.dark, "-light-mode": not current.dark})
-        self.update_classes(classes, update=False)
-        # the stylesheet took the default theme's variables when Textual's App was made
-        self.stylesheet.set_variables(self.get_css_variables())
-
-    def set_theme(self, name: str) -> None:
-        self.theme = name
-
     def watch_theme(self, name: str) -> None:
-        self._theme_classes_and_palette(reactive=True)
+        super().watch_theme(name)
         if self.is_mounted and self._active_tab() == "source":
             self._show_tab("source")

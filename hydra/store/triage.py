@@ -1,0 +1,75 @@
+"""What the triage view shows, read from the store: buckets with their daily counts, and a
+bucket's crashes. (The view itself is hydra/tui/triage.py.)"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from hydra.store.facts import SEVERITIES
+from hydra.store.query import Query, build, execute
+
+SPARK_DAYS = 14
+
+
+@dataclass
+class BucketRow:
+    fingerprint: str
+    program: str
+    frames: str
+    state: str
+    count: int
+    hosts: int
+    first: float | None
+    last: float | None
+    daily: list[int] = field(default_factory=list)     # the last SPARK_DAYS days, oldest first
+    severity: str | None = None
+    classifier: str | None = None
+
+
+def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "count",
+                now: float | None = None) -> list[BucketRow]:
+    """The buckets of the crashes that pass `where` (the query language's conditions)."""
+    sql, parameters, _names = build(Query(where=where, group_by="fingerprint", sort=sort))
+    rows = [BucketRow(fp, program or "", frames or "", state, count, hosts, first, last)
+            for fp, program, frames, state, count, hosts, first, last in execute(connection, sql, parameters)]
+    if not rows:
+        return rows
+    now = now or time.time()
+    today = int(now // 86400)
+    by_key = {(row.fingerprint, row.program): row for row in rows}
+    for row in rows:
+        row.daily = [0] * SPARK_DAYS
+    for fp, program, day, count in execute(
+            connection, "SELECT fingerprint, COALESCE(program, ''), CAST(captured / 86400 AS INTEGER), COUNT(*) "
+            "FROM crashes WHERE captured >= ? GROUP BY 1, 2, 3", ((today - SPARK_DAYS + 1) * 86400,)):
+        row = by_key.get((fp, program))
+        if row is not None and 0 <= today - day < SPARK_DAYS:
+            row.daily[SPARK_DAYS - 1 - (today - day)] = count
+    for fp, program, rank, classifiers in execute(
+            connection, "SELECT fingerprint, COALESCE(program, ''), MAX(severity_rank), MIN(classifiers) "
+            "FROM crashes GROUP BY 1, 2", ()):
+        row = by_key.get((fp, program))
+        if row is not None:
+            row.severity = SEVERITIES[rank] if rank is not None else None
+            names = (classifiers or "").split()
+            row.classifier = next((n for n in names if n not in ("segv", "abort", "read", "write")), None) or \
+                (names[0] if names else None)
+    return rows
+
+
+def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -> list[tuple]:
+    """(captured, version, host, signal, path) of a bucket's crashes, newest first."""
+    return execute(connection, "SELECT captured, version, host, signal, path FROM crashes WHERE fingerprint = ? "
+                   "AND COALESCE(program, '') = ? ORDER BY captured DESC", (fingerprint, program))
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    most = max(counts, default=0)
+    if not most:
+        return " " * len(counts)
+    return "".join(" " if count == 0 else SPARKS[min(7, (count * 8 - 1) // most)] for count in counts)

@@ -1,0 +1,81 @@
+"""The triage view on a real store: buckets, a bucket's crashes, the filter line, and a
+crash handed to the debugger with the place kept."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import hydra_command
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_snapshots"
+
+
+@pytest.fixture
+def store(tmp_path):
+    folder = tmp_path / "incoming"
+    shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("*.c", "*.cpp", "*.py"))
+    path = tmp_path / "crashes.db"
+    done = subprocess.run(hydra_command() + ["index", "--db", str(path), str(folder)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from hydra.store.db import open_store
+
+    return open_store(str(path))
+
+
+def make(store, place=None):
+    from hydra.tui.themes import load_themes
+    from hydra.tui.triage import TriageApp
+
+    themes, _syntax, _ = load_themes()
+    return TriageApp(store, place, theme="hydra-dark", themes=themes)
+
+
+async def test_buckets_then_a_crash_then_back(store):
+    app = make(store)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        assert len(app.buckets) == 5 and app.view.count == 5
+        text = "\n".join(app.view.text_lines())
+        assert "inventory" in text and "price_of | restock_value | pricing_worker" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.crashes is not None and len(app.crashes) == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.crashes is None and app.view.count == 5
+        await pilot.press("j", "enter", "enter")
+        await pilot.pause()
+    chosen = app.return_value
+    assert chosen and chosen.endswith(".hsnap") and app.place.bucket == 1 and app.place.crash == 0
+
+
+async def test_the_filter_line_takes_the_query_language(store):
+    app = make(store)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"program=ledger_assert", "enter")
+        await pilot.pause()
+        assert [row.program for row in app.buckets] == ["ledger_assert"]
+        await pilot.press("slash")
+        await pilot.pause()
+        app.query_one("#filter").value = ""
+        await pilot.press(*"bogus", "enter")
+        await pilot.pause()
+        assert app.buckets == [] and "a condition reads FIELD OP VALUE" in str(app.query_one("#status").render())
+
+
+async def test_it_comes_back_where_it_was(store):
+    from hydra.tui.triage import TriagePlace
+
+    app = make(store, TriagePlace(bucket=2, crash=0))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        assert app.crashes is not None and app.place.bucket == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.view.cursor == 2
