@@ -9,6 +9,7 @@ import concurrent.futures
 import hashlib
 import multiprocessing
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -124,6 +125,20 @@ def _insert(connection: sqlite3.Connection, crash_id: str, facts: dict) -> None:
                                [(crash_id, key, value) for key, value in attributes.items()])
         connection.execute("INSERT OR IGNORE INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?)",
                            (facts["fingerprint"], facts["program"] or "", facts["fingerprint_frames"]))
+        # a crash of a version after the one that fixed its bucket opens the bucket again
+        fixed = connection.execute("SELECT fixed_version FROM buckets WHERE fingerprint = ? AND program = ? "
+                                   "AND state = 'fixed'", (facts["fingerprint"], facts["program"] or "")).fetchone()
+        if fixed and fixed[0] and facts["version"] and version_key(facts["version"]) > version_key(fixed[0]):
+            connection.execute("UPDATE buckets SET state = 'open', note = COALESCE(note || ' · ', '') || ? "
+                               "WHERE fingerprint = ? AND program = ?",
+                               (f"reopened: a crash of {facts['version']}, after the fix in {fixed[0]}",
+                                facts["fingerprint"], facts["program"] or ""))
+
+
+def version_key(version: str) -> tuple:
+    """2.10 after 2.9: numbers compare as numbers, other parts as text."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"[.\-+_]", version.strip()) if part)
 
 
 def terminal_progress(stream=sys.stderr):

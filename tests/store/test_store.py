@@ -132,3 +132,31 @@ def test_per_day_counts_and_a_histogram(crashes, tmp_path):
     classes = next(line for line in table if line.startswith("classes_O0"))
     inventory = next(line for line in table if line.startswith("inventory"))
     assert classes.count("█") == 3 * inventory.count("█")
+
+
+def test_a_crash_of_a_later_version_reopens_a_fixed_bucket(tmp_path):
+    store = str(tmp_path / "crashes.db")
+    first, later = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    later.mkdir()
+    from hydra.snapshot import read_snapshot, write_snapshot
+
+    # the same crash, as version 2.9 and then as 2.10
+
+    for folder, version in ((first, "2.9"), (later, "2.10")):
+        crash = read_snapshot(str(SAMPLES / "default.hsnap"))
+        crash.attributes["version"] = version
+        write_snapshot(crash, str(folder / "c.hsnap"))
+    hydra("index", "--db", store, str(first))
+    fingerprint = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json").stdout)[0]["fingerprint"]
+    assert hydra("bucket", "--db", store, "set", fingerprint, "--state", "fixed", "--version", "2.9").returncode == 0
+    hydra("index", "--db", store, str(later))
+    bucket = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json").stdout)[0]
+    assert bucket["state"] == "open" and bucket["count"] == 2
+
+
+def test_versions_compare_as_numbers():
+    from hydra.store.index import version_key
+
+    assert version_key("2.10") > version_key("2.9") and version_key("2.9.1") > version_key("2.9")
+    assert version_key("10.0.1") > version_key("9.99") and version_key("2.9") == version_key("2.9")
