@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="cores, minidumps and snapshots, and folders holding them (walked)")
     index.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
     index.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: every core)")
+    index.add_argument("--keep-snapshots", action="store_true",
+                       help="keep each crash's snapshot beside the store, named by its content hash")
     _capture_arguments(index)
 
     query = commands.add_parser("query", help="ask the crash store")
@@ -316,14 +318,16 @@ def _run(argv: list[str]) -> int:
 
 
 def _store_command(args) -> int:
-    from hydra.store.db import open_store
+    from hydra.store.db import default_path, open_store
 
     connection = open_store(args.db)
     if args.command == "index":
         from hydra.store.index import index, terminal_progress
 
+        keep = os.path.join(os.path.dirname(os.path.abspath(args.db or default_path())), "snapshots") \
+            if args.keep_snapshots else None
         summary = index(connection, args.paths, args.jobs, symbols=args.symbols, rules=rules_file(args),
-                        capture=_capture_options(args), progress=terminal_progress())
+                        capture=_capture_options(args), keep=keep, progress=terminal_progress())
         for line in summary.bad:
             print(f"hydra: {line}", file=sys.stderr)
         print(f"hydra: indexed {summary.indexed}, already there {summary.skipped}, bad {len(summary.bad)}",

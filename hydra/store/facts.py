@@ -12,7 +12,7 @@ TOP_FRAMES = 5
 # the columns a query may name, and the attributes a crash's version may come from
 FIELDS = ("id", "path", "origin", "program", "version", "host", "os", "arch", "captured", "signal",
           "classifiers", "severity", "severity_rule", "fingerprint", "fingerprint_frames", "top_frames",
-          "indexed")
+          "indexed", "snapshot")
 VERSION_ATTRIBUTES = ("version", "app.version", "application.version", "ver")
 
 

@@ -70,6 +70,8 @@ def _read(job: tuple[str, str]) -> tuple[str, str, dict | None, str | None]:
                            _options.get("rules"), True)
         facts = crash_facts(crash, path, kind, fingerprint(crash, load_rules(_options.get("rules"))),
                             crash_time(crash, path, kind))
+        if _options.get("keep"):
+            facts["snapshot"] = _keep(crash, path, kind, crash_id, _options["keep"])
     except BadInput as error:
         return path, crash_id, None, f"{printable(error.path)}: {printable(error.reason)}"
     except Exception as error:        # a file no reader expected: logged, and the run goes on
@@ -77,9 +79,32 @@ def _read(job: tuple[str, str]) -> tuple[str, str, dict | None, str | None]:
     return path, crash_id, facts, None
 
 
+def _keep(crash, path: str, kind: str, crash_id: str, folder: str) -> str:
+    """The crash's snapshot under folder, named by its input's content hash (a snapshot
+    given to index is copied as it is)."""
+    import shutil
+
+    from hydra.snapshot.format import write_snapshot
+
+    target = os.path.join(folder, crash_id[:2], crash_id + ".hsnap")
+    if not os.path.exists(target):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        partial = f"{target}.{os.getpid()}.partial"
+        try:
+            if kind == "snapshot":
+                shutil.copyfile(path, partial)
+            else:
+                write_snapshot(crash, partial)
+            os.replace(partial, target)
+        except OSError as error:
+            raise BadInput(target, f"cannot write the snapshot: {error.strerror or error}") from None
+    return target
+
+
 def index(connection: sqlite3.Connection, paths: list[str], jobs: int | None = None, *,
           symbols: list[str] | None = None, rules: str | None = None, capture=None,
-          progress=None) -> Summary:
+          keep: str | None = None, progress=None) -> Summary:
+    """keep: a folder to keep each crash's snapshot in (content-addressed)."""
     summary = Summary()
     files = candidates(paths)
     known = {row[0] for row in connection.execute("SELECT id FROM crashes")}
@@ -95,7 +120,7 @@ def index(connection: sqlite3.Connection, paths: list[str], jobs: int | None = N
             continue
         known.add(crash_id)            # the same file named twice in one run
         todo.append((path, crash_id))
-    _options.update(symbols=symbols, rules=rules, capture=capture)
+    _options.update(symbols=symbols, rules=rules, capture=capture, keep=keep)
     workers = max(1, min(len(todo), jobs or os.cpu_count() or 1))
     started = time.monotonic()
     if not todo:

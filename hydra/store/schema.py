@@ -50,6 +50,10 @@ MIGRATIONS = [
         PRIMARY KEY (fingerprint, program)
     );
     """,
+    # 2: the snapshot `hydra index --keep-snapshots` wrote for a crash, beside the store
+    """
+    ALTER TABLE crashes ADD COLUMN snapshot TEXT;
+    """,
 ]
 VERSION = len(MIGRATIONS)
 

@@ -60,8 +60,10 @@ def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "c
 
 
 def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -> list[tuple]:
-    """(captured, version, host, signal, path) of a bucket's crashes, newest first."""
-    return execute(connection, "SELECT captured, version, host, signal, path FROM crashes WHERE fingerprint = ? "
+    """(captured, version, host, signal, path) of a bucket's crashes, newest first; the path of
+    the snapshot kept for it where there is one."""
+    return execute(connection, "SELECT captured, version, host, signal, COALESCE(snapshot, path) FROM crashes "
+                   "WHERE fingerprint = ? "
                    "AND COALESCE(program, '') = ? ORDER BY captured DESC", (fingerprint, program))
 
 

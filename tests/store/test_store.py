@@ -160,3 +160,35 @@ def test_versions_compare_as_numbers():
 
     assert version_key("2.10") > version_key("2.9") and version_key("2.9.1") > version_key("2.9")
     assert version_key("10.0.1") > version_key("9.99") and version_key("2.9") == version_key("2.9")
+
+
+def test_keep_snapshots_writes_them_beside_the_store(crashes, tmp_path):
+    store = tmp_path / "store" / "crashes.db"
+    done = hydra("index", "--db", str(store), "--keep-snapshots", str(crashes))
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(hydra("query", "--db", str(store), "--json", "--select", "path,snapshot,fingerprint").stdout)
+    from hydra.analysis.fingerprint import fingerprint, load_rules
+    from hydra.snapshot import read_snapshot
+
+    for row in rows:
+        kept = Path(row["snapshot"])
+        assert kept.parent.parent == store.parent / "snapshots" and kept.name.endswith(".hsnap")
+        # the snapshot made of a core answers as the core did
+        assert fingerprint(read_snapshot(str(kept)), load_rules())[0] == row["fingerprint"]
+    assert any(row["path"].endswith("core.divide") for row in rows)
+
+
+def test_an_older_store_is_migrated(tmp_path):
+    import sqlite3
+
+    from hydra.store.db import open_store
+    from hydra.store.schema import MIGRATIONS, VERSION
+
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(MIGRATIONS[0])
+    connection.execute("PRAGMA user_version = 1")
+    connection.close()
+    migrated = open_store(str(path))
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == VERSION >= 2
+    assert "snapshot" in [column[1] for column in migrated.execute("PRAGMA table_info(crashes)")]
