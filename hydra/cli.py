@@ -98,9 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     _capture_arguments(triage)          # for the crashes opened from it
 
     bucket = commands.add_parser("bucket", help="set a bucket's triage state, note or issue link")
-    bucket.add_argument("action", choices=("set", "note", "link"))
+    bucket.add_argument("action", choices=("set", "note", "link", "merge"))
     bucket.add_argument("fingerprint", metavar="FP", help="the fingerprint (a unique prefix will do)")
-    bucket.add_argument("text", nargs="?", metavar="TEXT-OR-URL", help="the note or the issue URL")
+    bucket.add_argument("text", nargs="?", metavar="TEXT-URL-OR-FP",
+                        help="the note, the issue URL, or (merge) the bucket to merge into FP")
     bucket.add_argument("--state", choices=("open", "ignored", "fixed"))
     bucket.add_argument("--version", metavar="V", help="with --state fixed: the version that fixed it")
     bucket.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
@@ -377,12 +378,31 @@ def _triage(args) -> int:
     return run_triage(connection, opened, debugger, theme=theme, themes=themes, keymap=config.keys)
 
 
-def _bucket(connection, args) -> int:
+def _one_bucket(connection, prefix: str) -> tuple[str, str]:
     rows = connection.execute("SELECT fingerprint, program FROM buckets WHERE fingerprint LIKE ? || '%'",
-                              (args.fingerprint,)).fetchall()
+                              (prefix.replace("%", "").replace("_", ""),)).fetchall()
     if len(rows) != 1:
-        raise BadInput(args.fingerprint, "no such bucket" if not rows else f"names {len(rows)} buckets: give more of it")
-    fingerprint, program = rows[0]
+        raise BadInput(prefix, "no such bucket" if not rows else f"names {len(rows)} buckets: give more of it")
+    return rows[0]
+
+
+def _bucket(connection, args) -> int:
+    fingerprint, program = _one_bucket(connection, args.fingerprint)
+    if args.action == "merge":
+        if not args.text:
+            raise BadInput("bucket merge", "give the bucket to merge into FP")
+        other, other_program = _one_bucket(connection, args.text)
+        if other_program != program:
+            raise BadInput(args.text, f"is a bucket of {other_program or 'no program'}, not of {program}")
+        if other == fingerprint:
+            raise BadInput(args.text, "is the same bucket")
+        with connection:
+            # what was merged into the other bucket follows it
+            connection.execute("UPDATE merges SET into_fingerprint = ? WHERE into_fingerprint = ? AND program = ?",
+                               (fingerprint, other, program))
+            connection.execute("INSERT OR REPLACE INTO merges (fingerprint, program, into_fingerprint) "
+                               "VALUES (?, ?, ?)", (other, program, fingerprint))
+        return 0
     if args.action == "set":
         if args.state is None:
             raise BadInput("bucket set", "give --state open|ignored|fixed")

@@ -80,8 +80,15 @@ def _time(text: str) -> float:
     raise BadInput(text, "not a time: give seconds since the epoch or YYYY-MM-DD[THH:MM:SS]")
 
 
-def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]:
-    """(SQL, parameters, the names of the result's columns)."""
+# a crash's bucket: its fingerprint, or the one its bucket was merged into
+MERGED_JOIN = ("LEFT JOIN merges m ON m.fingerprint = crashes.fingerprint "
+               "AND m.program = COALESCE(crashes.program, '')")
+MERGED_FINGERPRINT = "COALESCE(m.into_fingerprint, crashes.fingerprint)"
+
+
+def build(query: Query, now: float | None = None, merged: bool = False) -> tuple[str, list, list[str]]:
+    """(SQL, parameters, the names of the result's columns). merged: the store has merged
+    buckets (grouping then reads each crash's merge, which the plain grouping need not)."""
     joins: list[str] = []
     join_parameters: list = []
     conditions: list[str] = []
@@ -105,10 +112,11 @@ def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]
                       "MAX(crashes.captured) AS last")
     if query.group_by == "fingerprint":
         # the aggregates first, from the covering index; then each bucket's frames and state
+        key = MERGED_FINGERPRINT if merged else "crashes.fingerprint"
         sql = ("SELECT g.fingerprint, g.program, b.frames, COALESCE(b.state, 'open'), g.n, g.hosts, g.first, "
-               "g.last FROM (SELECT crashes.fingerprint AS fingerprint, crashes.program AS program, "
-               f"{aggregates} FROM crashes {' '.join(joins)}{where} "
-               "GROUP BY crashes.fingerprint, crashes.program) g "
+               f"g.last FROM (SELECT {key} AS fingerprint, crashes.program AS program, "
+               f"{aggregates} FROM crashes {' '.join(joins)} {MERGED_JOIN if merged else ''}{where} "
+               f"GROUP BY {key}, crashes.program) g "
                "LEFT JOIN buckets b ON b.fingerprint = g.fingerprint AND b.program = COALESCE(g.program, '') "
                f"ORDER BY {order}, g.fingerprint")
         names = ["fingerprint", "program", "frames", "state", *GROUP_COLUMNS]
@@ -135,8 +143,12 @@ def build(query: Query, now: float | None = None) -> tuple[str, list, list[str]]
     return sql, join_parameters + parameters, names
 
 
+def has_merges(connection: sqlite3.Connection) -> bool:
+    return bool(execute(connection, "SELECT 1 FROM merges LIMIT 1", ()))
+
+
 def run(connection: sqlite3.Connection, query: Query) -> tuple[list[str], list[tuple]]:
-    sql, parameters, names = build(query)
+    sql, parameters, names = build(query, merged=has_merges(connection))
     return names, execute(connection, sql, parameters)
 
 

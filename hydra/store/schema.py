@@ -54,6 +54,15 @@ MIGRATIONS = [
     """
     ALTER TABLE crashes ADD COLUMN snapshot TEXT;
     """,
+    # 3: buckets merged by hand (`hydra bucket merge A B`): B's crashes count in A from then on
+    """
+    CREATE TABLE merges (
+        fingerprint TEXT NOT NULL,
+        program TEXT NOT NULL DEFAULT '',
+        into_fingerprint TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, program)
+    );
+    """,
 ]
 VERSION = len(MIGRATIONS)
 

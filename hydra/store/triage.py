@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass, field
 
 from hydra.store.facts import SEVERITIES
-from hydra.store.query import Query, build, execute
+from hydra.store.query import (MERGED_FINGERPRINT, MERGED_JOIN, Query, build, execute,
+                                has_merges)
 
 SPARK_DAYS = 14
 
@@ -31,7 +32,10 @@ class BucketRow:
 def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "count",
                 now: float | None = None) -> list[BucketRow]:
     """The buckets of the crashes that pass `where` (the query language's conditions)."""
-    sql, parameters, _names = build(Query(where=where, group_by="fingerprint", sort=sort))
+    merged = has_merges(connection)
+    sql, parameters, _names = build(Query(where=where, group_by="fingerprint", sort=sort), merged=merged)
+    key = MERGED_FINGERPRINT if merged else "crashes.fingerprint"
+    join = MERGED_JOIN if merged else ""
     rows = [BucketRow(fp, program or "", frames or "", state, count, hosts, first, last)
             for fp, program, frames, state, count, hosts, first, last in execute(connection, sql, parameters)]
     if not rows:
@@ -42,14 +46,14 @@ def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "c
     for row in rows:
         row.daily = [0] * SPARK_DAYS
     for fp, program, day, count in execute(
-            connection, "SELECT fingerprint, COALESCE(program, ''), CAST(captured / 86400 AS INTEGER), COUNT(*) "
-            "FROM crashes WHERE captured >= ? GROUP BY 1, 2, 3", ((today - SPARK_DAYS + 1) * 86400,)):
+            connection, f"SELECT {key}, COALESCE(crashes.program, ''), CAST(captured / 86400 AS INTEGER), COUNT(*) "
+            f"FROM crashes {join} WHERE captured >= ? GROUP BY 1, 2, 3", ((today - SPARK_DAYS + 1) * 86400,)):
         row = by_key.get((fp, program))
         if row is not None and 0 <= today - day < SPARK_DAYS:
             row.daily[SPARK_DAYS - 1 - (today - day)] = count
     for fp, program, rank, classifiers in execute(
-            connection, "SELECT fingerprint, COALESCE(program, ''), MAX(severity_rank), MIN(classifiers) "
-            "FROM crashes GROUP BY 1, 2", ()):
+            connection, f"SELECT {key}, COALESCE(crashes.program, ''), MAX(severity_rank), MIN(classifiers) "
+            f"FROM crashes {join} GROUP BY 1, 2", ()):
         row = by_key.get((fp, program))
         if row is not None:
             row.severity = SEVERITIES[rank] if rank is not None else None
@@ -60,11 +64,11 @@ def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "c
 
 
 def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -> list[tuple]:
-    """(captured, version, host, signal, path) of a bucket's crashes, newest first; the path of
-    the snapshot kept for it where there is one."""
-    return execute(connection, "SELECT captured, version, host, signal, COALESCE(snapshot, path) FROM crashes "
-                   "WHERE fingerprint = ? "
-                   "AND COALESCE(program, '') = ? ORDER BY captured DESC", (fingerprint, program))
+    """(captured, version, host, signal, path) of a bucket's crashes (those of the buckets
+    merged into it too), newest first; the path of the snapshot kept for one where there is."""
+    return execute(connection, f"SELECT captured, version, host, signal, COALESCE(snapshot, path) FROM crashes "
+                   f"{MERGED_JOIN} WHERE {MERGED_FINGERPRINT} = ? AND COALESCE(crashes.program, '') = ? "
+                   "ORDER BY captured DESC", (fingerprint, program))
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

@@ -192,3 +192,23 @@ def test_an_older_store_is_migrated(tmp_path):
     migrated = open_store(str(path))
     assert migrated.execute("PRAGMA user_version").fetchone()[0] == VERSION >= 2
     assert "snapshot" in [column[1] for column in migrated.execute("PRAGMA table_info(crashes)")]
+
+
+def test_merged_buckets_group_together_from_then_on(crashes, tmp_path):
+    store = str(tmp_path / "crashes.db")
+    hydra("index", "--db", store, str(crashes))
+    grouped = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json",
+                               "--where", "program=classes_O0").stdout)
+    assert len(grouped) >= 2
+    into, other = grouped[0], grouped[1]
+    done = hydra("bucket", "--db", store, "merge", into["fingerprint"][:16], other["fingerprint"][:16])
+    assert done.returncode == 0, done.stderr
+    after = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json",
+                             "--where", "program=classes_O0").stdout)
+    merged = next(row for row in after if row["fingerprint"] == into["fingerprint"])
+    assert merged["count"] == into["count"] + other["count"] and len(after) == len(grouped) - 1
+    # a bucket of another program is refused
+    inventory = next(row for row in json.loads(hydra("query", "--db", store, "--group-by", "fingerprint",
+                                                      "--json").stdout) if row["program"] == "inventory")
+    done = hydra("bucket", "--db", store, "merge", into["fingerprint"][:16], inventory["fingerprint"][:16])
+    assert done.returncode == 2 and "not of classes_O0" in done.stderr
