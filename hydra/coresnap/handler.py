@@ -204,6 +204,53 @@ def _failed(archive: Archive, entry: Entry, reason: str) -> int:
     return 1
 
 
+def _index(archive: Archive, entry: Entry, settings: Settings, data: bytes, crash) -> None:
+    """The new snapshot into the crash store the config names; a store that cannot take it
+    costs a log line, never the snapshot."""
+    if not settings.store:
+        return
+    from hydra.model.errors import BadInput
+    from hydra.store.index import add_snapshot
+
+    # root writes it: not in a folder others can write, not through a link (sqlite would
+    # follow one to any file), not a file of someone else's
+    problem = _unsafe_store(settings.store)
+    if problem:
+        archive.log(f"{entry.id}: not added to the crash store {settings.store}: {problem}")
+        return
+
+    try:
+        added = add_snapshot(settings.store, entry.snapshot, data, crash, settings.fingerprint_rules)
+    except (BadInput, OSError, Exception) as error:      # a locked, damaged or full store
+        reason = f"{error.path}: {error.reason}" if isinstance(error, BadInput) else printable(str(error))
+        archive.log(f"{entry.id}: not added to the crash store {settings.store}: {reason[:300]}")
+        return
+    if added:
+        archive.log(f"{entry.id}: added to the crash store {settings.store}")
+
+
+def _unsafe_store(path: str) -> str | None:
+    import stat
+
+    folder = os.path.dirname(path)
+    try:
+        info = os.lstat(folder)
+    except OSError as error:
+        return f"its folder: {error.strerror or error}"
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return "its folder is not this user's alone (owned by another user, or writable by group or others)"
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            info = os.lstat(name)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            return f"{error.strerror or error}"
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            return f"{os.path.basename(name)} is not a file of this user's (a link, or another user's)"
+    return None
+
+
 def process(settings: Settings, entry_id: str) -> int:
     """The snapshot step: core and /proc facts into a snapshot, filed by route."""
     if os.environ.get(FAULT_VARIABLE) == "snapshot":
@@ -258,6 +305,7 @@ def process(settings: Settings, entry_id: str) -> int:
     entry.state = DONE
     _save(entry)
     archive.log(f"{entry.id}: snapshot {entry.snapshot}")
+    _index(archive, entry, settings, data, crash)
     return 0
 
 

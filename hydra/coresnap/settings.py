@@ -4,6 +4,7 @@
     [coresnap]
     dir = "/var/lib/hydra/coresnap"      # the archive
     keep_core = false                    # keep the core once its snapshot is made
+    store = "/var/lib/hydra/crashes.db"  # add each new snapshot to this crash store (hydra query)
     defaults_command = "/usr/local/bin/crash-attributes"   # gets the executable; prints key=value lines
     route = ["db postgres|mysqld", "web nginx.*"]          # NAME <regex on the executable>
     [coresnap.dump]
@@ -68,6 +69,7 @@ class Settings:
     routes: list[tuple[str, object]] = field(default_factory=list)     # (name, compiled pattern)
     defaults_command: str | None = None
     fingerprint_rules: str | None = None
+    store: str | None = None          # the crash store each new snapshot is added to
     errors: dict[str, str] = field(default_factory=dict)     # part of the config -> what is wrong
 
     def need(self, *parts: str) -> None:
@@ -154,6 +156,13 @@ def _read(settings: Settings, table: dict, top: dict, path: str) -> None:
             raise ValueError("keep_core: write true or false")
         settings.keep_core = table.get("keep_core", False)
 
+    def store():
+        path = table.get("store")
+        if path is not None:
+            if not isinstance(path, str) or not os.path.isabs(path):
+                raise ValueError("store: write the absolute path of a crash store (hydra index --db)")
+            settings.store = path
+
     def defaults_command():
         command = table.get("defaults_command")
         if command is not None:
@@ -185,7 +194,8 @@ def _read(settings: Settings, table: dict, top: dict, path: str) -> None:
             settings.fingerprint_rules = os.path.expanduser(rules)
 
     for name, parse in (("dir", directory), ("dump", dump), ("purge", purge), ("keep_core", keep_core),
-                        ("defaults_command", defaults_command), ("route", routes), ("rules", rules)):
+                        ("defaults_command", defaults_command), ("route", routes), ("rules", rules),
+                        ("store", store)):
         section(name, parse)
 
 

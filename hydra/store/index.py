@@ -140,6 +140,25 @@ def index(connection: sqlite3.Connection, paths: list[str], jobs: int | None = N
     return summary
 
 
+def add_snapshot(store: str, path: str, data: bytes, crash, rules: str | None) -> bool:
+    """One snapshot just made (coresnap's), into the store; False when it was there."""
+    from hydra.analysis.fingerprint import fingerprint, load_rules
+    from hydra.store.db import open_store
+    from hydra.store.facts import crash_facts
+
+    crash_id = hashlib.sha256(data).hexdigest()
+    connection = open_store(store)
+    try:
+        if connection.execute("SELECT 1 FROM crashes WHERE id = ?", (crash_id,)).fetchone():
+            return False
+        facts = crash_facts(crash, path, "snapshot", fingerprint(crash, load_rules(rules)),
+                            crash.process.capture_time or time.time())
+        _insert(connection, crash_id, facts)
+        return True
+    finally:
+        connection.close()
+
+
 def _insert(connection: sqlite3.Connection, crash_id: str, facts: dict) -> None:
     attributes = facts.pop("attributes")
     columns = ["id", *facts, "indexed"]

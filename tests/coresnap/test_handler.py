@@ -238,3 +238,36 @@ def test_the_snapshot_step_uses_the_configured_fingerprint_rules(core, tmp_path)
                              capture_output=True, text=True, timeout=120)
     assert json.loads(printed.stdout)["fingerprint"]["frames"] == stored.split(" | ")
     assert not stored.startswith("lookup_price")
+
+
+def test_each_new_snapshot_goes_into_the_configured_store(core, tmp_path):
+    archive = tmp_path / "archive"
+    store = tmp_path / "store" / "crashes.db"
+    store.parent.mkdir(mode=0o700)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[coresnap]\nstore = "{store}"\n')
+    for pid in (5151, 5152):
+        assert handle(archive, core.core, pid, core.exe, config=config).returncode == 0
+    rows = json.loads(subprocess.run(hydra_command() + ["query", "--db", str(store), "--json", "--select",
+                                                        "program,path,fingerprint,origin"],
+                                     capture_output=True, text=True, timeout=60).stdout)
+    snapshots = sorted(entry["snapshot"] for entry in entries(archive))
+    assert sorted(row["path"] for row in rows) == snapshots
+    assert {row["program"] for row in rows} == {os.path.basename(core.exe)}
+    assert "added to the crash store" in (archive / "coresnap.log").read_text()
+    # a store that cannot be written costs a log line, never the snapshot
+    config.write_text('[coresnap]\nstore = "/proc/nonexistent/crashes.db"\n')
+    assert handle(archive, core.core, 5153, core.exe, config=config).returncode == 0
+    assert all(entry["state"] == "done" for entry in entries(archive))
+    assert "not added to the crash store" in (archive / "coresnap.log").read_text()
+    # a link planted where the store is, in a folder others can write: refused, not followed
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (shared / "crashes.db").symlink_to(victim)
+    config.write_text(f'[coresnap]\nstore = "{shared / "crashes.db"}"\n')
+    assert handle(archive, core.core, 5154, core.exe, config=config).returncode == 0
+    assert victim.read_text() == "precious"
+    assert "is not this user's alone" in (archive / "coresnap.log").read_text()
