@@ -219,3 +219,33 @@ def test_local_elf_cfi_agrees_with_breakpads_dump_syms(dumps):
             assert rules[register] == reference[register], (hex(address), register)
         compared += 1
     assert compared >= 40
+
+
+def sentry_threads(dumps: Path, snapshot: str) -> dict[int, list[tuple[int, str]]]:
+    """Every thread of a Sentry snapshot: tid -> [(instruction, trust)] in order."""
+    text = (dumps / "symbolic/expected" / snapshot).read_text()
+    threads = {}
+    for block in text.split("CallStack {")[1:]:
+        tid = int(re.search(r"thread_id: (\d+)", block)[1])
+        threads[tid] = [(int(instruction), SENTRY_TRUST[trust]) for instruction, trust in
+                        re.findall(r"instruction: (\d+),\s*\n\s*trust: (\w+)", block)]
+    return threads
+
+
+@pytest.mark.parametrize("dump, snapshot, with_cfi", [
+    ("fixtures/windows/mini.dmp", "test_processor__process_state_windows.snap", False),
+    ("fixtures/linux/mini.dmp", "test_processor__process_state_linux_cfi.snap", True),
+    ("fixtures/macos/mini.dmp", "test_processor__process_state_macos.snap", False),
+])
+def test_every_threads_frames_match_sentrys(dumps, tmp_path, dump, snapshot, with_cfi):
+    """Every thread, not only the crashed one: each frame's address and how it was found.
+    Breakpad's `instruction` of a caller is its return address minus one on x86 and amd64,
+    Hydra's pc the return address itself."""
+    symbols = [str(cfi_only(tmp_path, dumps))] if with_cfi else []
+    crash = open_minidump(str(dumps / "symbolic" / dump), symbols)
+    expected = sentry_threads(dumps, snapshot)
+    assert sorted(expected) == sorted(t.tid for t in crash.threads)
+    for thread in crash.threads:
+        ours = [(f.pc - (0 if f.trust == "context" else 1), f.trust) for f in physical(thread)]
+        assert ours == expected[thread.tid], thread.tid
+    assert sum(len(frames) for frames in expected.values()) > len(expected)     # more than context frames
