@@ -100,6 +100,13 @@ def _between(sites: CallSites, caller_sites: CallSites, callee: PhysicalFrame, c
     the callee, innermost first; none when the caller's call site does not lead there."""
     bias = callee.module.debug_file_bias
     caller_bias = caller.module.debug_file_bias
+    # the functions' DIEs as the frames' scopes found them (remembered between captures)
+    for frame, frame_sites, frame_bias, address in ((caller, caller_sites, caller_bias, caller.pc - 1),
+                                                   (callee, sites, bias, callee.lookup)):
+        concrete = next((scope.concrete for scope in scopes_at(frame.module, frame.lookup)
+                         if not scope.inlined and scope.concrete is not None), None)
+        if concrete is not None:
+            frame_sites.know_function(address - frame_bias, concrete)
     site = caller_sites.at(caller.pc - caller_bias - 1, caller.pc - caller_bias)
     if site is None:
         return [], []

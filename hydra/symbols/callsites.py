@@ -14,7 +14,7 @@ Addresses here are the debug file's own (without the module's bias).
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hydra.symbols.dwarf import DW_TAG_subprogram, DebugFile, DwarfOp, _Attribute, _Die, _DieP, _libc
 
@@ -61,6 +61,9 @@ class CallSite:
     # expression, as (atom, number, number2) operations
     values: dict[int, tuple] = field(default_factory=dict)
     target_name: str | None = None      # the function called, when only declared here (another library's)
+    # a call (not a tail call) is read in part until it is the one asked for: its DIE, to
+    # read the rest (values, a declared target's entry) then
+    pending: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,28 @@ class CallSites:
     def function(self, address: int) -> _Die | None:
         """The concrete function (not an inlined instance) whose code holds address."""
         if address not in self._functions:
-            self._functions[address] = self._function(address)
+            function = self._function(address)
+            self._functions[address] = function
+            if function is not None:
+                # its entry is asked next (its call sites are listed by entry): each lookup
+                # re-reads the function's unit, milliseconds in a large binary
+                start = self.entry(function)
+                if start is not None:
+                    self._functions.setdefault(start, function)
         return self._functions[address]
+
+    def know_function(self, address: int, offset: int) -> None:
+        """The concrete function at address is the DIE at offset (found with the scopes, which
+        are remembered between captures): no lookup through its unit."""
+        if address in self._functions or not self.file.dwarf:
+            return
+        die = _Die()
+        if self.lib.dwarf_offdie(self.file.dwarf, offset, ctypes.byref(die)) and \
+                self.lib.dwarf_tag(ctypes.byref(die)) == DW_TAG_subprogram:
+            self._functions[address] = die
+            start = self.entry(die)
+            if start is not None:
+                self._functions.setdefault(start, die)
 
     def _function(self, address: int) -> _Die | None:
         if not self.file.dwarf:
@@ -162,9 +185,22 @@ class CallSites:
         if return_pc not in self._at:
             function = self.function(address)
             entry = self.entry(function) if function is not None else None
-            self._at[return_pc] = next((site for site in self.sites(entry) if site.return_pc == return_pc),
-                                       None) if entry is not None else None
+            found = next((site for site in self.sites(entry) if site.return_pc == return_pc),
+                         None) if entry is not None else None
+            self._at[return_pc] = self._complete(found) if found is not None else None
         return self._at[return_pc]
+
+    def _complete(self, site: CallSite) -> CallSite:
+        """The rest of a call site read in part: its values, and a declared target's entry."""
+        if site.pending is None:
+            return site
+        die = _Die()
+        values = self._values(die) if self.lib.dwarf_offdie(self.file.dwarf, site.pending, ctypes.byref(die)) \
+            else {}
+        target = site.target
+        if target is None and site.target_name and self.resolve is not None:
+            target = self.resolve(site.target_name)
+        return replace(site, values=values, target=target, pending=None)
 
     def tail_chain(self, start: int | None, end: int | None) -> list[CallSite] | None:
         """The tail calls leading from the function at `start` to the one at `end`, one
@@ -215,8 +251,12 @@ class CallSites:
         if return_pc is None:
             return None
         tail = self._flag(die, DW_AT_GNU_tail_call if gnu else DW_AT_call_tail_call)
-        target, name = self._target(die, DW_AT_abstract_origin if gnu else DW_AT_call_origin)
-        return CallSite(return_pc, target, tail, self._values(die), name)
+        # a function's calls are listed to find one of them: only tail calls (followed in
+        # chains) are read whole here, the others when asked for (_complete)
+        target, name = self._target(die, DW_AT_abstract_origin if gnu else DW_AT_call_origin, resolve=tail)
+        if tail:
+            return CallSite(return_pc, target, tail, self._values(die), name)
+        return CallSite(return_pc, target, tail, {}, name, pending=self.lib.dwarf_dieoffset(ctypes.byref(die)))
 
     def _address(self, die: _Die, code: int) -> int | None:
         attribute = _Attribute()
@@ -232,7 +272,7 @@ class CallSites:
         return bool(self.lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)) and
                     self.lib.dwarf_formflag(ctypes.byref(attribute), ctypes.byref(value)) == 0 and value.value)
 
-    def _target(self, die: _Die, code: int) -> tuple[int | None, str | None]:
+    def _target(self, die: _Die, code: int, resolve: bool = True) -> tuple[int | None, str | None]:
         """(entry, name) of the called function: the entry of the DIE the site names when
         it is a definition, or of the symbol a declaration names in this file; the name
         of a declaration, to be found in another library."""
@@ -246,7 +286,7 @@ class CallSites:
         if entry is not None:
             return entry, None
         name = self.file._linkage_name(target) or _name(lib, target)
-        return (self.resolve(name) if name and self.resolve is not None else None), name
+        return (self.resolve(name) if resolve and name and self.resolve is not None else None), name
 
     def _values(self, die: _Die) -> dict[int, tuple]:
         lib = self.lib

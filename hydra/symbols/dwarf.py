@@ -124,6 +124,8 @@ def _load_libdw():
         lib.dwarf_formstring.argtypes = [ctypes.POINTER(_Attribute)]
         lib.dwarf_dieoffset.restype = ctypes.c_uint64
         lib.dwarf_dieoffset.argtypes = [_DieP]
+        lib.dwarf_offdie.restype = _DieP
+        lib.dwarf_offdie.argtypes = [ctypes.c_void_p, ctypes.c_uint64, _DieP]
         lib.dwarf_srclang.restype = ctypes.c_int
         lib.dwarf_srclang.argtypes = [_DieP]
         lib.dwarf_cu_info.restype = ctypes.c_int
@@ -213,6 +215,7 @@ class FunctionScope:
     # the DIE offset of each parameter's and local's type (the innermost declaration of a name)
     types: dict[str, int] = field(default_factory=dict)
     die: int | None = None          # the function's own DIE (its definition, for its type)
+    concrete: int | None = None     # a function's (not an inline instance's) DIE here, with its code
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -274,7 +277,7 @@ class DebugFile:
         if unit.cu != cu.cu:
             # DIE offsets in a split unit are the .dwo file's: no types are read through them
             for scope in found:
-                scope.types, scope.die = {}, None
+                scope.types, scope.die, scope.concrete = {}, None, None
         return found
 
     def _scopes_in(self, cu: _Die, address: int) -> list[FunctionScope]:
@@ -368,6 +371,8 @@ class DebugFile:
         )
         self._declarations(die, scope, address)
         scope.die = self.lib.dwarf_dieoffset(ctypes.byref(self._abstract(die)))
+        if tag == DW_TAG_subprogram:
+            scope.concrete = self.lib.dwarf_dieoffset(ctypes.byref(die))
         entry = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(die), ctypes.byref(entry)) == 0:
             scope.entry = entry.value
