@@ -449,30 +449,23 @@ def _bt_batch(args) -> int:
     line, carrying `file`), read by a pool of processes, one per core. A file that cannot
     be read gives its one line on stderr (and with --json a line with `error`); the others
     go on, and the status is 2."""
-    import concurrent.futures
-    import multiprocessing
+    from hydra.loader import in_workers
+    import hydra.report.backtrace  # noqa: F401  (imported once, before the workers are forked)
 
     global _batch_args
     _batch_args = args
-    # what every file needs is imported once, before the workers are forked
-    import hydra.loader  # noqa: F401
-    import hydra.report.backtrace  # noqa: F401
-
-    workers = max(1, min(len(args.files), os.cpu_count() or 1))
     failed = 0
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        chunk = max(1, len(args.files) // (workers * 4))
-        for path, (output, error, warnings) in zip(args.files, pool.map(_bt_one, args.files, chunksize=chunk)):
-            for warning in warnings:
-                print(warning, file=sys.stderr)
-            if error is not None:
-                failed += 1
-                print(error, file=sys.stderr)
-                if args.json:
-                    output = json.dumps({"file": path, "error": error.removeprefix("hydra: ")}) + "\n"
-            sys.stdout.write(output)
-            sys.stdout.flush()
+    chunk = max(1, len(args.files) // ((os.cpu_count() or 1) * 4))
+    for path, (output, error, warnings) in zip(args.files, in_workers(_bt_one, args.files, chunk=chunk)):
+        for warning in warnings:
+            print(warning, file=sys.stderr)
+        if error is not None:
+            failed += 1
+            print(error, file=sys.stderr)
+            if args.json:
+                output = json.dumps({"file": path, "error": error.removeprefix("hydra: ")}) + "\n"
+        sys.stdout.write(output)
+        sys.stdout.flush()
     return 2 if failed else 0
 
 

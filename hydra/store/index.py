@@ -5,9 +5,7 @@ this one."""
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -121,22 +119,19 @@ def index(connection: sqlite3.Connection, paths: list[str], jobs: int | None = N
         known.add(crash_id)            # the same file named twice in one run
         todo.append((path, crash_id))
     _options.update(symbols=symbols, rules=rules, capture=capture, keep=keep)
-    workers = max(1, min(len(todo), jobs or os.cpu_count() or 1))
-    started = time.monotonic()
     if not todo:
         return summary
-    import hydra.loader  # noqa: F401  (imported once, before the workers are forked)
+    from hydra.loader import in_workers
 
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for done, (path, crash_id, facts, error) in enumerate(pool.map(_read, todo, chunksize=1), 1):
-            if error is not None:
-                summary.bad.append(error)
-            else:
-                _insert(connection, crash_id, facts)
-                summary.indexed += 1
-            if progress is not None:
-                progress(done, len(todo), time.monotonic() - started)
+    started = time.monotonic()
+    for done, (path, crash_id, facts, error) in enumerate(in_workers(_read, todo, jobs), 1):
+        if error is not None:
+            summary.bad.append(error)
+        else:
+            _insert(connection, crash_id, facts)
+            summary.indexed += 1
+        if progress is not None:
+            progress(done, len(todo), time.monotonic() - started)
     return summary
 
 

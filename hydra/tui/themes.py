@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 
@@ -132,7 +133,9 @@ def dim_filter(palette: TerminalTheme, color_system: str | None):
     return _dim_filters[key][1]
 
 
+@functools.cache
 def _truecolor_class():
+    """Made once, when first needed (Textual's filter module is not loaded before)."""
     from functools import lru_cache
 
     from rich.style import Style

@@ -94,30 +94,49 @@ def arm64_context(pc: int, sp: int, fp: int, lr: int) -> bytes:
     return bytes(raw)
 
 
-def linux_arm64_crash(scanned: dict[int, int] | None = None) -> bytes:
-    """An arm64 Linux thread three calls deep, its callers reachable only through x29/x30;
-    `scanned`: more stack words (offset -> value), for a scan past the last record."""
+def one_thread_dump(stack: bytes, context: bytes, system: tuple, tid: int = 42, signal: int = 11,
+                    code: int = 1, address: int = 0x10) -> bytes:
+    """A dump of one Linux thread whose `stack` starts at STACK, running `context`, in a
+    module named app at CODE; `system`: SystemInfo's (architecture, level, revision,
+    processors, product type) and the platform."""
     builder = Builder()
     builder.base = 32 + 12 * 5
-    stack = bytearray(4096)
-    # frame record of caller 1; its return address carries pointer-authentication bits
-    struct.pack_into("<QQ", stack, 0x100, STACK + 0x200, (0x2A5B << 48) | (CODE + 0x300))
-    struct.pack_into("<QQ", stack, 0x200, 0, 0)                           # the outermost record
-    for offset, value in (scanned or {}).items():
-        struct.pack_into("<Q", stack, offset, value)
-    stack_rva = builder.place(bytes(stack))
-    context_rva = builder.place(arm64_context(CODE + 0x100, STACK, STACK + 0x100, CODE + 0x200))
+    stack_rva = builder.place(stack)
+    context_rva = builder.place(context)
     name_rva = builder.place(utf16("/usr/bin/app"))
     cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(BUILD_ID))
-    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 12, 0, 0, 8, 1, 0, 0, 0, 0x8203, 0, 0, 0) + bytes(24))
-    thread = struct.pack("<IIIIQQII II", 7, 0, 0, 0, 0, STACK, 4096, stack_rva, 912, context_rva)
+    architecture, level, revision, processors, product, platform = system
+    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", architecture, level, revision, processors, product,
+                                            0, 0, 0, platform, 0, 0, 0) + bytes(24))
+    thread = struct.pack("<IIIIQQII II", tid, 0, 0, 0, 0, STACK, len(stack), stack_rva, len(context), context_rva)
     builder.stream(THREAD_LIST, struct.pack("<I", 1) + thread)
     module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
     builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
-    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
-    exception = struct.pack("<IIIIQQII", 7, 0, 7, 2, 0, 0xdead, 0, 0) + bytes(15 * 8) + struct.pack("<II", 912, context_rva)
+    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, len(stack), stack_rva))
+    exception = struct.pack("<IIIIQQII", tid, 0, signal, code, 0, address, 0, 0) + bytes(15 * 8) + \
+        struct.pack("<II", len(context), context_rva)
     builder.stream(EXCEPTION, exception)
     return builder.build()
+
+
+def _stack(words: dict[int, int], form: str) -> bytes:
+    stack = bytearray(4096)
+    for offset, value in words.items():
+        struct.pack_into(form, stack, offset, value)
+    return bytes(stack)
+
+
+def linux_arm64_crash(scanned: dict[int, int] | None = None) -> bytes:
+    """An arm64 Linux thread three calls deep, its callers reachable only through x29/x30;
+    `scanned`: more stack words (offset -> value), for a scan past the last record."""
+    words = {
+        # frame record of caller 1; its return address carries pointer-authentication bits
+        0x100: STACK + 0x200, 0x108: (0x2A5B << 48) | (CODE + 0x300),
+        0x200: 0, 0x208: 0,                                             # the outermost record
+        **(scanned or {}),
+    }
+    return one_thread_dump(_stack(words, "<Q"), arm64_context(CODE + 0x100, STACK, STACK + 0x100, CODE + 0x200),
+                           (12, 0, 0, 8, 1, 0x8203), tid=7, signal=7, code=2, address=0xdead)
 
 
 def x86_context(eip: int, esp: int, ebp: int = 0) -> bytes:
@@ -131,24 +150,8 @@ def x86_context(eip: int, esp: int, ebp: int = 0) -> bytes:
 def linux_x86_crash(stack_words: dict[int, int], eip: int, esp_offset: int = 0, ebp: int = 0) -> bytes:
     """One x86 Linux thread faulting at `eip`, its 4 KiB stack holding `stack_words`
     (offset from the stack's start -> 32-bit value), in a module named app at CODE."""
-    builder = Builder()
-    builder.base = 32 + 12 * 5
-    stack = bytearray(4096)
-    for offset, value in stack_words.items():
-        struct.pack_into("<I", stack, offset, value)
-    stack_rva = builder.place(bytes(stack))
-    context_rva = builder.place(x86_context(eip, STACK + esp_offset, ebp))
-    name_rva = builder.place(utf16("/usr/bin/app"))
-    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(BUILD_ID))
-    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 0, 6, 0x4601, 1, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24))
-    thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, 716, context_rva)
-    builder.stream(THREAD_LIST, struct.pack("<I", 1) + thread)
-    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
-    builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
-    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
-    exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", 716, context_rva)
-    builder.stream(EXCEPTION, exception)
-    return builder.build()
+    return one_thread_dump(_stack(stack_words, "<I"), x86_context(eip, STACK + esp_offset, ebp),
+                           (0, 6, 0x4601, 1, 1, 0x8201))
 
 
 def arm_context(pc: int, sp: int, lr: int = 0, cpsr: int = 0x20) -> bytes:
@@ -162,21 +165,4 @@ def arm_context(pc: int, sp: int, lr: int = 0, cpsr: int = 0x20) -> bytes:
 
 def linux_arm_crash(stack_words: dict[int, int], pc: int) -> bytes:
     """One 32-bit ARM Linux thread at `pc`, sp at the start of its 4 KiB stack."""
-    builder = Builder()
-    builder.base = 32 + 12 * 5
-    stack = bytearray(4096)
-    for offset, value in stack_words.items():
-        struct.pack_into("<I", stack, offset, value)
-    stack_rva = builder.place(bytes(stack))
-    context_rva = builder.place(arm_context(pc, STACK))
-    name_rva = builder.place(utf16("/usr/bin/app"))
-    cv_rva = builder.place(struct.pack("<I", 0x4270454C) + bytes.fromhex(BUILD_ID))
-    builder.stream(SYSTEM_INFO, struct.pack("<HHHBBIIIIIHH", 5, 7, 0, 1, 1, 0, 0, 0, 0x8201, 0, 0, 0) + bytes(24))
-    thread = struct.pack("<IIIIQQII II", 42, 0, 0, 0, 0, STACK, 4096, stack_rva, 368, context_rva)
-    builder.stream(THREAD_LIST, struct.pack("<I", 1) + thread)
-    module = struct.pack("<QIIII", CODE, 0x10000, 0, 0, name_rva) + bytes(52) + struct.pack("<II", 24, cv_rva) + bytes(24)
-    builder.stream(MODULE_LIST, struct.pack("<I", 1) + module)
-    builder.stream(MEMORY_LIST, struct.pack("<I", 1) + struct.pack("<QII", STACK, 4096, stack_rva))
-    exception = struct.pack("<IIIIQQII", 42, 0, 11, 1, 0, 0x10, 0, 0) + bytes(15 * 8) + struct.pack("<II", 368, context_rva)
-    builder.stream(EXCEPTION, exception)
-    return builder.build()
+    return one_thread_dump(_stack(stack_words, "<I"), arm_context(pc, STACK), (5, 7, 0, 1, 1, 0x8201))
