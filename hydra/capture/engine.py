@@ -27,6 +27,7 @@ from hydra.symbols.callsites import CallSites
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
+from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.symboltable import build_symbols
 from hydra.capture.entryvalues import parameter_values
 from hydra.capture.tailcalls import Link, PhysicalFrame, add_tail_call_frames
@@ -128,7 +129,8 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         crash.memory_map = _memory_map(info)
         crash.modules = _modules(prog, crash, options.debug_cache)
 
-        reader = ValueReader(prog, options.limits, architecture=info.arch.name,
+        program_symbols = ProgramSymbols(prog)
+        reader = ValueReader(prog, program_symbols, options.limits, architecture=info.arch.name,
                              secrets=[secret.decode("latin-1") for secret in secrets])
         executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
         unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
@@ -154,7 +156,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         crash.types = types.table
         _capture_memory(prog, info, crash, reader, walker, secrets, options.memory, typed_globals)
         _capture_sources(crash, source_maps)
-        crash.symbols = build_symbols(prog, crash, functions, typed_globals)
+        crash.symbols = build_symbols(prog, program_symbols, crash, functions, typed_globals)
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
         crash.attributes.update(env_attributes)
@@ -932,7 +934,7 @@ class _FrameWalker:
             if not 0 <= address < ADDRESS_END:      # pc 0 at the outer end of a stack (Go), less one
                 return None, None
             try:
-                symbol = self.prog.symbol(address)
+                symbol = self.reader.symbols.best(address)
                 self.symbol_cache[address] = (symbol.name, symbol.address)
             except LookupError:
                 self.symbol_cache[address] = (None, None)

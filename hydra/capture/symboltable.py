@@ -13,6 +13,7 @@ import struct
 
 import drgn
 
+from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.typetable import TypedGlobal
 from hydra.model.crash import Crash
 from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
@@ -23,8 +24,8 @@ MAX_LIBRARY_SYMBOLS = 2_000         # and a library with debug info (the C libra
 MAX_WORDS = 500_000                 # words of kept memory looked at for pointers into modules
 
 
-def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
-                  typed_globals: list[TypedGlobal]) -> SymbolTable:
+def build_symbols(prog: drgn.Program, program_symbols: ProgramSymbols, crash: Crash,
+                  functions: dict[int, int], typed_globals: list[TypedGlobal]) -> SymbolTable:
     ranges = sorted((m.base, m.base + m.size, m.path) for m in crash.modules if m.size)
     starts = [start for start, _, _ in ranges]
 
@@ -38,7 +39,7 @@ def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
     section_end = _section_ends(prog, crash)
 
     def keep(symbol) -> None:
-        kind = _kind(symbol)
+        kind = _kind(symbol.kind)
         if kind is None:
             return
         key = (symbol.address, symbol.name)
@@ -71,7 +72,7 @@ def build_symbols(prog: drgn.Program, crash: Crash, functions: dict[int, int],
                 keep(symbol)
     for address in _pointed_at(crash, module_of, functions, typed_globals):
         try:
-            for symbol in prog.symbols(address):
+            for symbol in program_symbols.containing(address):
                 keep(symbol)
         except (LookupError, OverflowError, ValueError):
             continue
@@ -160,8 +161,7 @@ def _symbol_count(crash: Crash, path: str | None) -> int:
     return symtab.size // 24 if symtab is not None else 0
 
 
-def _kind(symbol) -> str | None:
-    kind = symbol.kind
+def _kind(kind: drgn.SymbolKind) -> str | None:
     if kind == drgn.SymbolKind.FUNC:
         return FUNCTION
     if kind in (drgn.SymbolKind.OBJECT, drgn.SymbolKind.TLS):

@@ -17,6 +17,7 @@ from drgn import TypeKind
 from hydra.capture.environment import BLANKED
 from hydra.capture.literals import is_char, wide_prefix
 from hydra.capture.printers import STRING_BYTES, library_value, shown_by_printer
+from hydra.capture.programsymbols import ProgramSymbols
 from hydra.model.crash import PRINT_ELEMENTS, Variable, only_bases
 from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
                                   float_text, is_flag_enum, wide_float_text, wide_text)
@@ -42,6 +43,7 @@ class Limits:
 @dataclass
 class ValueReader:
     prog: drgn.Program
+    symbols: ProgramSymbols          # the program's symbols by address
     limits: Limits = field(default_factory=Limits)
     architecture: str = "x86_64"     # the model's name (hydra.model.arch): how a long double is laid out
     # (address, size) ranges the decoded values live in: capture keeps their bytes
@@ -282,7 +284,7 @@ class ValueReader:
             # addresses inside a module are asked about
             if self._in_module(address):
                 try:
-                    symbol = self.prog.symbol(address)
+                    symbol = self.symbols.best(address)
                     offset = address - symbol.address
                     name = demangle(symbol.name)
                     if symbol.binding == drgn.SymbolBinding.LOCAL and symbol.kind == drgn.SymbolKind.OBJECT and \

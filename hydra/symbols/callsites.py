@@ -185,10 +185,44 @@ class CallSites:
         if return_pc not in self._at:
             function = self.function(address)
             entry = self.entry(function) if function is not None else None
-            found = next((site for site in self.sites(entry) if site.return_pc == return_pc),
-                         None) if entry is not None else None
+            found = None
+            if entry is not None and entry not in self._sites:
+                found = self._site_around(function, address, return_pc)
+            if found is None and entry is not None:
+                found = next((site for site in self.sites(entry) if site.return_pc == return_pc), None)
             self._at[return_pc] = self._complete(found) if found is not None else None
         return self._at[return_pc]
+
+    def _site_around(self, function: _Die, address: int, return_pc: int) -> CallSite | None:
+        """The call site returning to return_pc, looked for only in the blocks and inlined
+        calls that hold address: a large function's whole tree of DIEs costs milliseconds to
+        list. None when it is not there (the caller then lists them all: a compiler's block
+        ranges are not always exact)."""
+        lib = self.lib
+        scope = function
+        budget = MAX_DIES
+        for _ in range(64):
+            child = _Die()
+            if lib.dwarf_child(ctypes.byref(scope), ctypes.byref(child)) != 0:
+                return None
+            inner = None
+            while budget > 0:
+                budget -= 1
+                tag = lib.dwarf_tag(ctypes.byref(child))
+                if tag in CALL_SITE_TAGS:
+                    gnu = tag == DW_TAG_GNU_call_site
+                    if self._address(child, DW_AT_low_pc if gnu else DW_AT_call_return_pc) == return_pc:
+                        return self._call_site(child, tag)
+                elif tag in NESTED_TAGS and inner is None and lib.dwarf_haspc(ctypes.byref(child), address) > 0:
+                    inner = _Die.from_buffer_copy(child)
+                following = _Die()
+                if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                    break
+                child = following
+            if inner is None:
+                return None
+            scope = inner
+        return None
 
     def _complete(self, site: CallSite) -> CallSite:
         """The rest of a call site read in part: its values, and a declared target's entry."""

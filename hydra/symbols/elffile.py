@@ -108,6 +108,9 @@ class SectionHeader:
     size: int
     flags: int
     address: int = 0            # where it is loaded, before the module's bias (0: not loaded)
+    kind: int = 0               # sh_type (2: SHT_SYMTAB, 11: SHT_DYNSYM)
+    link: int = 0               # sh_link: a symbol table's string table, by index
+    info: int = 0               # sh_info: a symbol table's count of local symbols
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class SectionTable:
     size: int
     sections: dict[str, SectionHeader]
     file_type: int              # e_type: 1 relocatable, 2 executable, 3 shared object, 4 core
+    by_index: tuple[SectionHeader, ...] = ()
 
 
 def section_table(path: str) -> SectionTable | None:
@@ -141,12 +145,15 @@ def section_table(path: str) -> SectionTable | None:
             handle.seek(names[4])
             strings = handle.read(names[5])
             found = {}
-            for sh_name, _type, flags, address, offset, size, *_rest in sections:
+            by_index = []
+            for sh_name, kind, flags, address, offset, size, link, info, *_rest in sections:
+                header = SectionHeader(offset, size, flags, address, kind, link, info)
+                by_index.append(header)
                 end = strings.find(b"\0", sh_name)
                 if sh_name < len(strings):
                     name = strings[sh_name:end if end >= 0 else None].decode("utf-8", "replace")
-                    found.setdefault(name, SectionHeader(offset, size, flags, address))
-            return SectionTable(shoff, shnum * 64, found, file_type)
+                    found.setdefault(name, header)
+            return SectionTable(shoff, shnum * 64, found, file_type, tuple(by_index))
     except (OSError, ValueError, OverflowError, struct.error):
         return None
 

@@ -1,0 +1,91 @@
+"""drgn's symbol lookups by address, answered from each module's symbol table read once.
+
+drgn scans a module's whole table for each lookup (0.2 ms in a program with 55,000
+symbols); a capture asks about every pc and every address its snapshot points at. A
+module's first few lookups still go to drgn; after them its table is indexed
+(hydra.symbols.symtab), when it has a full one, and answers come from the index. The
+answers are drgn.Symbol objects either way, and the same ones.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import drgn
+
+from hydra.symbols.symtab import ElfSymbol, SymbolIndex, precedence, read_symbol_index
+
+DRGN_LOOKUPS = 16                  # a module's lookups before its symbol table is indexed
+
+
+class ProgramSymbols:
+    def __init__(self, prog: drgn.Program):
+        self.prog = prog
+        modules = []
+        for module in prog.modules():
+            try:
+                start, end = module.address_range or (0, 0)
+            except (ValueError, LookupError):
+                continue
+            if start < end:
+                modules.append((start, end, module))
+        modules.sort(key=lambda entry: entry[0])
+        self._modules = modules
+        self._starts = [start for start, _, _ in modules]
+        self._asked: dict[int, int] = {}
+        self._indexes: dict[int, SymbolIndex | None] = {}
+
+    def containing(self, address: int) -> list[drgn.Symbol]:
+        """Program.symbols(address)."""
+        index = self._index(address)
+        if index is None:
+            return self.prog.symbols(address)
+        return [_drgn_symbol(symbol) for symbol in index.containing(address)]
+
+    def best(self, address: int) -> drgn.Symbol:
+        """Program.symbol(address): of the symbols holding it, the one starting nearest
+        before it, then the smallest, then the most binding, then the first; LookupError
+        when none does."""
+        index = self._index(address)
+        if index is None:
+            return self.prog.symbol(address)
+        found = index.containing(address)
+        if not found:
+            raise LookupError(f"could not find symbol containing 0x{address:x}")
+        chosen = found[0]
+        for symbol in found[1:]:
+            if (symbol.address, -symbol.size, precedence(symbol.binding)) > \
+                    (chosen.address, -chosen.size, precedence(chosen.binding)):
+                chosen = symbol
+        return _drgn_symbol(chosen)
+
+    def _index(self, address: int) -> SymbolIndex | None:
+        place = bisect.bisect_right(self._starts, address) - 1
+        if place < 0 or address >= self._modules[place][1]:
+            return None
+        if place in self._indexes:
+            return self._indexes[place]
+        self._asked[place] = self._asked.get(place, 0) + 1
+        if self._asked[place] <= DRGN_LOOKUPS:
+            return None
+        start, end, module = self._modules[place]
+        self._indexes[place] = None
+        for path, bias in ((module.debug_file_path, module.debug_file_bias),
+                           (module.loaded_file_path, module.loaded_file_bias)):
+            if path and bias is not None:
+                self._indexes[place] = read_symbol_index(path, bias, (start, end))
+                if self._indexes[place] is not None:
+                    break
+        return self._indexes[place]
+
+
+def _drgn_symbol(symbol: ElfSymbol) -> drgn.Symbol:
+    try:
+        kind = drgn.SymbolKind(symbol.kind)
+    except ValueError:
+        kind = drgn.SymbolKind.UNKNOWN
+    try:
+        binding = drgn.SymbolBinding(symbol.binding + 1)       # drgn counts STB_LOCAL as 1
+    except ValueError:
+        binding = drgn.SymbolBinding.UNKNOWN
+    return drgn.Symbol(symbol.name, symbol.address, symbol.size, binding, kind)
