@@ -63,12 +63,44 @@ def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "c
     return rows
 
 
-def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -> list[tuple]:
-    """(captured, version, host, signal, path) of a bucket's crashes (those of the buckets
-    merged into it too), newest first; the path of the snapshot kept for one where there is."""
-    return execute(connection, f"SELECT captured, version, host, signal, COALESCE(snapshot, path) FROM crashes "
-                   f"{MERGED_JOIN} WHERE {MERGED_FINGERPRINT} = ? AND COALESCE(crashes.program, '') = ? "
-                   "ORDER BY captured DESC", (fingerprint, program))
+_IN_BUCKET = f"{MERGED_JOIN} WHERE {MERGED_FINGERPRINT} = ? AND COALESCE(crashes.program, '') = ?"
+HISTOGRAM_FIELDS = ("version", "host", "os")
+
+
+@dataclass
+class BucketCrash:
+    captured: float | None
+    version: str | None
+    host: str | None
+    signal: str | None
+    path: str                       # the snapshot kept for it where there is one
+    attributes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -> list[BucketCrash]:
+    """A bucket's crashes (those of the buckets merged into it too), newest first, with
+    their attributes."""
+    rows = execute(connection, f"SELECT crashes.id, captured, version, host, signal, COALESCE(snapshot, path) "
+                   f"FROM crashes {_IN_BUCKET} ORDER BY captured DESC", (fingerprint, program))
+    attributes: dict[str, list[tuple[str, str]]] = {}
+    for crash, key, value in execute(connection, f"SELECT a.crash, a.key, a.value FROM attributes a JOIN crashes "
+                                     f"ON crashes.id = a.crash {_IN_BUCKET} ORDER BY a.key",
+                                     (fingerprint, program)):
+        attributes.setdefault(crash, []).append((key, value or ""))
+    return [BucketCrash(captured, version, host, signal, path, attributes.get(crash, []))
+            for crash, captured, version, host, signal, path in rows]
+
+
+def histograms_of(connection: sqlite3.Connection, fingerprint: str,
+                  program: str) -> dict[str, list[tuple[str, int]]]:
+    """How a bucket's crashes spread over versions, hosts and operating systems: each
+    field's values with their counts, the most frequent first ('?' for none)."""
+    found = {}
+    for name in HISTOGRAM_FIELDS:      # names from this fixed list only: never from input
+        found[name] = [(value if value is not None else "?", count) for value, count in execute(
+            connection, f"SELECT crashes.{name}, COUNT(*) FROM crashes {_IN_BUCKET} GROUP BY 1 "
+            "ORDER BY 2 DESC, 1", (fingerprint, program))]
+    return found
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from hydra.model import BadInput
-from hydra.store.triage import BucketRow, bucket_rows, crashes_of, sparkline
+from hydra.store.triage import BucketCrash, BucketRow, bucket_rows, crashes_of, histograms_of, sparkline
 from hydra.tui.lineview import LineView
 from hydra.tui.safe import assemble
 from hydra.tui.themed import ThemedApp
@@ -42,6 +42,8 @@ class TriageApp(ThemedApp):
     .rule { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     #list { height: 1fr; border: heavy $accent; border-title-color: $accent; border-title-style: bold;
             border-subtitle-color: $foreground; }
+    #detail { height: auto; max-height: 3; display: none; padding: 0 1; }
+    #detail.visible { display: block; }
     #filter { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
     #filter.visible { display: block; }
     TriageApp:ansi LineView:focus > .lineview--cursor { text-style: bold reverse; }
@@ -59,10 +61,11 @@ class TriageApp(ThemedApp):
         self.connection = connection
         self.place = place or TriagePlace()
         self.buckets: list[BucketRow] = []
-        self.crashes: list[tuple] | None = None      # the open bucket's, or None on the list
+        self.crashes: list[BucketCrash] | None = None      # the open bucket's, or None on the list
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="rule", markup=False)
+        yield Static(id="detail", markup=False)
         yield LineView(id="list")
         yield Static(id="status", classes="rule", markup=False)
         yield Input(id="filter", placeholder="program=x and severity>=PROBABLY_EXPLOITABLE")
@@ -92,6 +95,7 @@ class TriageApp(ThemedApp):
             ("hydra triage", "bold"), f" · {len(self.buckets)} buckets · {total} crashes · sorted by ",
             (self.place.sort, "bold"), (f" · where {self.place.where}" if self.place.where else "", "")))
         self.crashes = None
+        self.query_one("#detail", Static).remove_class("visible")
         view = self.view
         view.border_title = "buckets"
         view.border_subtitle = "count · last 14 days · first · last · state · severity · program · frames"
@@ -111,17 +115,23 @@ class TriageApp(ThemedApp):
         self.place.bucket = index
         row = self.buckets[index]
         self.crashes = crashes_of(self.connection, row.fingerprint, row.program)
+        detail = self.query_one("#detail", Static)
+        detail.update(Text("\n").join(histogram_line(label, values)
+                                      for label, values in histograms_of(self.connection, row.fingerprint,
+                                                                         row.program).items()))
+        detail.add_class("visible")
         view = self.view
         view.border_title = f"{row.program} · {row.frames}"
-        view.border_subtitle = "time · version · host · signal · file (Enter opens it in the debugger)"
+        view.border_subtitle = "time · version · host · signal · file · attributes (Enter opens it)"
         view.set_lines(len(self.crashes), self._crash_line, 200, cursor=cursor)
         self._say(f"fingerprint {row.fingerprint} · {row.count} crashes on {row.hosts} hosts")
 
     def _crash_line(self, index: int) -> Text:
-        captured, version, host, signal, path = self.crashes[index]
-        return assemble((time.strftime("%Y-%m-%d %H:%M", time.gmtime(captured)) if captured else "?", "dim"),
-                        "  ", (version or "-", ""), "  ", (host or "-", ""), "  ", (signal or "-", "bold"), "  ",
-                        (path, ""))
+        crash = self.crashes[index]
+        attributes = " ".join(f"{key}={value}" for key, value in crash.attributes)
+        return assemble((time.strftime("%Y-%m-%d %H:%M", time.gmtime(crash.captured)) if crash.captured else "?",
+                         "dim"), "  ", (crash.version or "-", ""), "  ", (crash.host or "-", ""), "  ",
+                        (crash.signal or "-", "bold"), "  ", (crash.path, ""), "  ", (attributes, "dim"))
 
     @on(LineView.Activated, "#list")
     def _activated(self, event: LineView.Activated) -> None:
@@ -129,7 +139,7 @@ class TriageApp(ThemedApp):
             self.open_bucket(event.index)
         elif 0 <= event.index < len(self.crashes):
             self.place.crash = event.index
-            self.exit(self.crashes[event.index][4])       # the debugger opens it; run_triage comes back
+            self.exit(self.crashes[event.index].path)       # the debugger opens it; run_triage comes back
 
     def action_back(self) -> None:
         if self.query_one("#filter", Input).has_class("visible"):
@@ -164,6 +174,26 @@ class TriageApp(ThemedApp):
 
     def _say(self, text: str) -> None:
         self.query_one("#status", Static).update(text)
+
+
+HISTOGRAM_BAR = 8          # cells of the most frequent value's bar
+HISTOGRAM_VALUES = 6       # values shown in a line; the rest are counted
+
+
+def histogram_line(label: str, values: list[tuple[str, int]]) -> Text:
+    """`versions  2.9 ████ 12  2.10 ██ 5  +3 more`: a field's values, most frequent first,
+    with bars scaled to the largest (the line is cut at the pane's edge)."""
+    most = max((count for _, count in values), default=0)
+    parts: list = [(f"{label + 's':<9}", "bold")]
+    for value, count in values[:HISTOGRAM_VALUES]:
+        cells = max(1, round(count * HISTOGRAM_BAR / most)) if most else 0
+        parts += [" ", (value, ""), " ", ("█" * cells, "bold"), (f" {count}", "dim"), " "]
+    if len(values) > HISTOGRAM_VALUES:
+        parts.append((f" +{len(values) - HISTOGRAM_VALUES} more", "dim"))
+    line = assemble(*parts)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
 
 
 def run_triage(connection: sqlite3.Connection, open_crash, make_debugger, **app_options) -> int:

@@ -79,3 +79,38 @@ async def test_it_comes_back_where_it_was(store):
         await pilot.press("escape")
         await pilot.pause()
         assert app.view.cursor == 2
+
+
+async def test_a_bucket_shows_how_its_crashes_spread(tmp_path):
+    """Versions, hosts and systems as histograms over the bucket's crashes; each crash with
+    its attributes; a hostile value shown literally."""
+    from hydra.snapshot import read_snapshot, write_snapshot
+    from hydra.store.db import open_store
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    spread = [("2.9", "web-1"), ("2.9", "web-2"), ("2.10", "web-1"), ("2.9", "evil\x1b[31m\thost")]
+    for number, (version, host) in enumerate(spread):
+        crash = read_snapshot(str(SAMPLES / "default.hsnap"))
+        crash.attributes.update(version=version, hostname=host, os="Linux", region=f"r{number}")
+        write_snapshot(crash, str(folder / f"c{number}.hsnap"))
+    path = tmp_path / "crashes.db"
+    done = subprocess.run(hydra_command() + ["index", "--db", str(path), str(folder)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    app = make(open_store(str(path)))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        assert len(app.buckets) == 1 and app.buckets[0].count == 4
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = str(app.query_one("#detail").render()).splitlines()
+        assert detail[0].split() == ["versions", "2.9", "█" * 8, "3", "2.10", "███", "1"]
+        assert detail[1].startswith("hosts") and "web-1 ████████ 2" in detail[1]
+        assert "evil\\x1b[31m\\x09host" in detail[1] and "\x1b" not in detail[1]
+        assert detail[2].split() == ["oss", "Linux", "█" * 8, "4"]
+        lines = app.view.text_lines()
+        assert len(lines) == 4 and all("region=r" in line for line in lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.query_one("#detail").has_class("visible")
