@@ -629,6 +629,9 @@ class _FrameWalker:
 
     def capture(self, core_threads, info: CoreInfo) -> list[Thread]:
         walked = [self.walk(core_thread, info) for core_thread in core_threads]
+        # each frame's pc is looked up now and again for the snapshot's symbols
+        self.reader.symbols.expect(group[-1].frame.pc for _thread, walk in walked if walk is not None
+                                   for group in self._groups(walk))
         self.prefetch_scopes(walked)
         for thread, walk in walked:
             self.emit(thread, walk)
@@ -774,9 +777,7 @@ class _FrameWalker:
         if not path:
             return None
         if path not in self.call_sites:
-            debug_file = self.debug_files.get(path)
-            if debug_file is None:
-                debug_file = self.debug_files[path] = DebugFile(path)
+            debug_file = self._debug_file(path)
             low, high = min(s for s, _ in module.address_ranges), max(e for _, e in module.address_ranges)
             bias = module.debug_file_bias
 
@@ -835,6 +836,9 @@ class _FrameWalker:
                 model_frame.file, model_frame.line, model_frame.column = source[0], source[1], source[2]
             except LookupError:
                 pass
+            else:
+                if walked is group[0] and module is not None and module.debug_file_path:
+                    self._as_gdb_reads_lines(model_frame, module, lookup)
             frames.append(model_frame)
             decoded.append(self._variables(walked.frame) if with_variables else {})
         owners = group
@@ -901,15 +905,33 @@ class _FrameWalker:
             self.go_modules[path] = table is not None and ".go.buildinfo" in table.sections
         return self.go_modules[path]
 
+    def _as_gdb_reads_lines(self, frame: Frame, module, lookup: int) -> None:
+        """A frame's line where gdb reads the line table otherwise than drgn: a line-0 row
+        (clang's merged code) takes the line of the row before it; the unit's own source,
+        listed under a relative folder, takes the unit's name."""
+        if frame.line != 0 and (not frame.file or os.path.isabs(frame.file)):
+            return
+        debug_file = self._debug_file(module.debug_file_path)
+        address = lookup - module.debug_file_bias
+        if frame.line == 0:
+            file, line, _start = debug_file.line_before_zero(address)
+            frame.file, frame.line, frame.column = (file, line, None) if line else (frame.file, None, None)
+        if frame.file and not os.path.isabs(frame.file):
+            frame.file = debug_file.unit_spelling(address, frame.file)
+
+    def _debug_file(self, path: str) -> DebugFile:
+        """The walker's libdw handle on a debug file, opened when first asked for."""
+        if path not in self.debug_files:
+            self.debug_files[path] = DebugFile(path)
+        return self.debug_files[path]
+
     def _scopes(self, module, address: int) -> list[FunctionScope]:
         path = module.debug_file_path
         if not path:
             return []
         key = (path, address - module.debug_file_bias)
         if not self._recall(key):
-            debug_file = self.debug_files.get(path)
-            if debug_file is None:
-                debug_file = self.debug_files[path] = DebugFile(path)
+            debug_file = self._debug_file(path)
             try:
                 self.scope_cache[key] = debug_file.function_scopes(address - module.debug_file_bias)
             except Exception:

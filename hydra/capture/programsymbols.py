@@ -1,10 +1,11 @@
 """drgn's symbol lookups by address, answered from each module's symbol table read once.
 
-drgn scans a module's whole table for each lookup (0.2 ms in a program with 55,000
-symbols); a capture asks about every pc and every address its snapshot points at. A
-module's first few lookups still go to drgn; after them its table is indexed
-(hydra.symbols.symtab), when it has a full one, and answers come from the index. The
-answers are drgn.Symbol objects either way, and the same ones.
+drgn scans a module's whole table for each lookup (4 ns a symbol: 0.2 ms in a program
+with 55,000 symbols); a capture asks about every pc and every address its snapshot points
+at. Indexing a table (hydra.symbols.symtab) costs about 1 µs a symbol, as much as some
+250 scans: a module's table is indexed, when it has a full one, once that many lookups
+were asked or are expected (expect()), and answers come from the index. They are
+drgn.Symbol objects either way, and the same ones.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import drgn
 
 from hydra.symbols.symtab import ElfSymbol, SymbolIndex, precedence, read_symbol_index
 
-DRGN_LOOKUPS = 16                  # a module's lookups before its symbol table is indexed
+BREAK_EVEN = 250                   # lookups in a module that cost as much as indexing its table
 
 
 class ProgramSymbols:
@@ -32,7 +33,7 @@ class ProgramSymbols:
         modules.sort(key=lambda entry: entry[0])
         self._modules = modules
         self._starts = [start for start, _, _ in modules]
-        self._asked: dict[int, int] = {}
+        self._asked: dict[int, int] = {}        # by module: lookups, and those expected
         self._indexes: dict[int, SymbolIndex | None] = {}
 
     def containing(self, address: int) -> list[drgn.Symbol]:
@@ -59,14 +60,25 @@ class ProgramSymbols:
                 chosen = symbol
         return _drgn_symbol(chosen)
 
-    def _index(self, address: int) -> SymbolIndex | None:
+    def expect(self, addresses) -> None:
+        """Lookups of these addresses are coming: count them towards indexing."""
+        for address in addresses:
+            place = self._place(address)
+            if place is not None:
+                self._asked[place] = self._asked.get(place, 0) + 1
+
+    def _place(self, address: int) -> int | None:
         place = bisect.bisect_right(self._starts, address) - 1
-        if place < 0 or address >= self._modules[place][1]:
+        return place if place >= 0 and address < self._modules[place][1] else None
+
+    def _index(self, address: int) -> SymbolIndex | None:
+        place = self._place(address)
+        if place is None:
             return None
         if place in self._indexes:
             return self._indexes[place]
         self._asked[place] = self._asked.get(place, 0) + 1
-        if self._asked[place] <= DRGN_LOOKUPS:
+        if self._asked[place] <= BREAK_EVEN:
             return None
         start, end, module = self._modules[place]
         self._indexes[place] = None

@@ -70,7 +70,9 @@ def build_symbols(prog: drgn.Program, program_symbols: ProgramSymbols, crash: Cr
         for symbol in everything:
             if module_of(symbol.address) in whole:
                 keep(symbol)
-    for address in _pointed_at(crash, module_of, functions, typed_globals):
+    pointed_at = _pointed_at(crash, module_of, functions, typed_globals)
+    program_symbols.expect(pointed_at)
+    for address in pointed_at:
         try:
             for symbol in program_symbols.containing(address):
                 keep(symbol)

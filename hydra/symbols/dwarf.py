@@ -141,6 +141,12 @@ def _load_libdw():
         lib.dwarf_lineaddr.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]
         lib.dwarf_linesrc.restype = ctypes.c_char_p
         lib.dwarf_linesrc.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        lib.dwarf_getsrclines.restype = ctypes.c_int
+        lib.dwarf_getsrclines.argtypes = [_DieP, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]
+        lib.dwarf_onesrcline.restype = ctypes.c_void_p
+        lib.dwarf_onesrcline.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.dwarf_lineendsequence.restype = ctypes.c_int
+        lib.dwarf_lineendsequence.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_bool)]
         lib.dwarf_formudata.restype = ctypes.c_int
         lib.dwarf_formudata.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_uint64)]
         lib.dwarf_diecu.restype = _DieP
@@ -220,6 +226,10 @@ class FunctionScope:
 
 def _text(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", "replace") if raw is not None else None
+
+
+DW_AT_comp_dir = 0x1B
+MAX_ZERO_ROWS = 4096        # rows looked back across for a line-0 row's line
 
 
 class DebugFile:
@@ -418,7 +428,63 @@ class DebugFile:
         start = ctypes.c_uint64()
         lib.dwarf_lineno(line, ctypes.byref(number))
         lib.dwarf_lineaddr(line, ctypes.byref(start))
+        if number.value == 0:
+            return self.line_before_zero(address)
         return _text(lib.dwarf_linesrc(line, None, None)), number.value or None, start.value
+
+    def unit_spelling(self, address: int, file: str) -> str:
+        """The name gdb shows for a line table's relative file: the unit's own name (its
+        DW_AT_name) when the file, in the unit's compilation folder, is the unit's source
+        (clang lists it under a relative folder); the file as it is otherwise."""
+        lib = self.lib
+        cu = _Die()
+        if not self.dwarf or os.path.isabs(file) or not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
+            return file
+        name = _text(lib.dwarf_diename(ctypes.byref(cu)))
+        attribute = _Attribute()
+        folder = _text(lib.dwarf_formstring(ctypes.byref(attribute))) \
+            if lib.dwarf_attr(ctypes.byref(cu), DW_AT_comp_dir, ctypes.byref(attribute)) else None
+        if name and folder and os.path.normpath(os.path.join(folder, file)) == \
+                os.path.normpath(os.path.join(folder, name)):
+            return name
+        return file
+
+    def line_before_zero(self, address: int) -> tuple[str | None, int | None, int | None]:
+        """(file, line, address where the line starts) for an address in a line-0 row, as gdb
+        finds it: gdb leaves line-0 rows out of its tables (clang marks merged and hoisted
+        code so), so the row before them in the same sequence holds the address; none when
+        the sequence starts with them."""
+        none = (None, None, None)
+        lib = self.lib
+        cu = _Die()
+        lines = ctypes.c_void_p()
+        count = ctypes.c_size_t()
+        if not self.dwarf or not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)) or \
+                lib.dwarf_getsrclines(ctypes.byref(cu), ctypes.byref(lines), ctypes.byref(count)) != 0:
+            return none
+        row_address = ctypes.c_uint64()
+
+        def address_of(index: int) -> int:
+            lib.dwarf_lineaddr(lib.dwarf_onesrcline(lines, index), ctypes.byref(row_address))
+            return row_address.value
+
+        low, high = 0, count.value        # the first row past address
+        while low < high:
+            middle = (low + high) // 2
+            if address_of(middle) <= address:
+                low = middle + 1
+            else:
+                high = middle
+        number = ctypes.c_int()
+        ends = ctypes.c_bool()
+        for index in range(low - 1, max(-1, low - 1 - MAX_ZERO_ROWS), -1):
+            row = lib.dwarf_onesrcline(lines, index)
+            if index != low - 1 and (lib.dwarf_lineendsequence(row, ctypes.byref(ends)) != 0 or ends.value):
+                return none
+            lib.dwarf_lineno(row, ctypes.byref(number))
+            if number.value:
+                return _text(lib.dwarf_linesrc(row, None, None)), number.value, address_of(index)
+        return none
 
     def _declarations(self, die: _Die, scope: FunctionScope, address: int) -> None:
         """The scope's parameter names, and which of the parameters and locals visible at

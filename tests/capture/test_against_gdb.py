@@ -507,3 +507,16 @@ def test_every_threads_values_match_gdb_at_O0(crashed, capture, source):
                     compared.add(thread.tid)
     # values were compared on threads other than the crashed one
     assert compared - {crash.crashed_tid}
+
+
+def test_a_line_zero_row_takes_the_line_before_it_as_gdb_does(crashed, capture):
+    """clang -O2 merges the two branches' calls into one whose row has line 0: gdb leaves
+    such rows out and gives main the line of the row before (the branch's condition)."""
+    program = crashed("line_zero.c", "-O2", extra=("CC=clang",))
+    crash = capture(program)
+    gdb_thread, thread = crashed_threads(program, crash)
+    assert not missing_frames(thread, gdb_thread)
+    condition = next(number for number, text in enumerate(Path(program.source).read_text().splitlines(), 1)
+                     if "if (argc > 3)" in text)
+    main = next(frame for frame in thread.frames if frame.function == "main")
+    assert main.line == condition

@@ -28,7 +28,10 @@ def _spelled(symbols) -> list[tuple]:
 
 
 @pytest.mark.parametrize("source", ["cxx_values.cpp", "null_deref.c"])
-def test_lookups_match_drgn(crashed, source):
+def test_lookups_match_drgn(crashed, source, monkeypatch):
+    from hydra.capture import programsymbols
+
+    monkeypatch.setattr(programsymbols, "BREAK_EVEN", 0)      # every answer from an index
     program = crashed(source, "-O2")
     prog = _program(program.core)
     symbols = ProgramSymbols(prog)
@@ -57,5 +60,6 @@ def test_lookups_match_drgn(crashed, source):
             got_best = []
         if _spelled(symbols.containing(address)) != expected or got_best != best:
             differing.append(hex(address))
-    assert symbols._indexes and any(symbols._indexes.values())      # the index answered most
+    # the program and the C library (whose debug file has a .symtab) answered from their index
+    assert sum(1 for index in symbols._indexes.values() if index is not None) >= 2
     assert not differing, differing[:10]
