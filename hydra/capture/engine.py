@@ -23,17 +23,17 @@ from hydra.capture import cplusplus, environment, parallel
 from hydra.capture.residency import MappedDebugFiles
 from hydra.capture.corefile import AT_RANDOM, CoreInfo, read_core
 from hydra.symbols.elffile import open_image
-from hydra.symbols.callsites import CallSites
+from hydra.symbols.callsites import CallSites, EntryParameter
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.symboltable import build_symbols
 from hydra.capture.entryvalues import parameter_values
-from hydra.capture.tailcalls import Link, PhysicalFrame, add_tail_call_frames
+from hydra.capture.tailcalls import Link, PhysicalFrame, TailFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
-from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
+from hydra.capture.values import OPTIMIZED_OUT, Limits, ValueReader, as_reference, describe_error
 from hydra.capture.version import CAPTURE_VERSION
 from hydra.model import BadInput
 from hydra.model.crash import (
@@ -115,7 +115,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
     crash.truncated = info.truncated
     mapped = _load_modules(prog, info, options, crash)
     try:
-        _add_file_memory(prog, info)
+        file_code = _add_file_memory(prog, info)
         secrets = _environment(prog, info, crash, options.environment)
 
         crash.process = Process(
@@ -132,7 +132,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         program_symbols = ProgramSymbols(prog)
         reader = ValueReader(prog, program_symbols, options.limits, architecture=info.arch.name,
                              secrets=[secret.decode("latin-1") for secret in secrets])
-        executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1]
+        executable = [(s.vaddr, s.vaddr + s.memsz) for s in info.segments if s.flags & 1] + file_code
         unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
         remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
         walker = _FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
@@ -482,8 +482,14 @@ def _executable_path(prog: drgn.Program, info: CoreInfo) -> str | None:
     return info.executable
 
 
-def _add_file_memory(prog: drgn.Program, info: CoreInfo) -> None:
-    """Let drgn read code and read-only data (absent from cores) from the binaries."""
+def _add_file_memory(prog: drgn.Program, info: CoreInfo) -> list[tuple[int, int]]:
+    """Let drgn read code and read-only data from the binaries where the core lacks them:
+    a kernel's core keeps their segments without bytes, gdb's gcore leaves them out. Only
+    segments the program cannot have written are read from a file. The executable ranges
+    of the mapped binaries, as loaded."""
+    covered = sorted((s.vaddr, s.vaddr + s.memsz) for s in info.segments)
+    executable: list[tuple[int, int]] = []
+    seen: set[tuple[str, int]] = set()
     for mapping in info.files:
         try:
             module = prog.module(mapping.start)
@@ -491,28 +497,48 @@ def _add_file_memory(prog: drgn.Program, info: CoreInfo) -> None:
             continue
         if not module.loaded_file_path:
             continue
-        found = (module.loaded_file_path, module.loaded_file_bias)
-        image = open_image(found[0])
+        image = open_image(module.loaded_file_path)
         if image is None:
             continue
-        bias = found[1]
-        for segment in info.segments:
-            missing_start = segment.vaddr + segment.filesz
-            missing_end = segment.vaddr + segment.memsz
-            start = max(missing_start, mapping.start)
-            end = min(missing_end, mapping.end)
-            if start >= end:
-                continue
+        bias = module.loaded_file_bias
 
-            def read(address, count, offset, physical, image=image, bias=bias):
-                data = image.read(address - bias, count)
-                if data is None or len(data) < count:
-                    raise drgn.FaultError("not in the binary", address)
-                return data
+        def read(address, count, offset, physical, image=image, bias=bias):
+            data = image.read(address - bias, count)
+            if data is None or len(data) < count:
+                raise drgn.FaultError("not in the binary", address)
+            return data
 
-            prog.add_memory_segment(start, end - start, read)
+        if (image.path, bias) not in seen:
+            seen.add((image.path, bias))
+            executable += [(vaddr + bias, vaddr + bias + size) for (vaddr, size, _offset), flags
+                           in zip(image.segments, image.flags) if flags & 1]
+        wanted = [(max(mapping.start, s.vaddr + s.filesz), min(mapping.end, s.vaddr + s.memsz))
+                  for s in info.segments]
+        # gcore: no segment at all where the file's read-only segments are mapped
+        for (vaddr, size, _offset), flags in zip(image.segments, image.flags):
+            if not flags & 2:
+                low, high = max(mapping.start, vaddr + bias), min(mapping.end, vaddr + bias + size)
+                wanted += _uncovered(low, high, covered)
+        for start, end in wanted:
+            if start < end:
+                prog.add_memory_segment(start, end - start, read)
         # earlier-added core segments stay authoritative where the core has bytes:
         # only ranges the core lacks were added above.
+    return executable
+
+
+def _uncovered(low: int, high: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [low, high) outside every sorted (start, end) range."""
+    parts = []
+    for start, end in covered:
+        if end <= low or start >= high:
+            continue
+        if start > low:
+            parts.append((low, start))
+        low = max(low, end)
+    if low < high:
+        parts.append((low, high))
+    return parts
 
 
 def _signal(info: CoreInfo) -> Signal | None:
@@ -721,9 +747,11 @@ class _FrameWalker:
             if caller.end > caller.first and thread.frames[caller.first].sp is not None:
                 for frame in thread.frames[inner.first:inner.end]:
                     frame.cfa = thread.frames[caller.first].sp
-        links = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
+        links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
             self._entry_values(physical, links)
+            for tail in tail_frames:
+                self._tail_call_arguments(tail)
 
     def _entry_values(self, physical: list[PhysicalFrame], links: list[list[Link]]) -> None:
         """Parameters' values at entry (entryvalues.py), on each function's model frame."""
@@ -751,6 +779,38 @@ class _FrameWalker:
             for variable in frame.outer.args:
                 if variable.name in found:
                     self._set_entry(variable, frame.frame, *found[variable.name])
+
+    def _tail_call_arguments(self, tail: TailFrame) -> None:
+        """A tail-call frame's arguments, as gdb gives them: the parameters of the function
+        at its jump (an inlined one's too), those whose location there is their value at
+        entry with that value from the call sites that led in (`p=p@entry=0`; just `p=0`
+        in an inlined function, which has no entry of its own), the others <optimized out>
+        (the frame has no registers of its own). Their types are drgn's, by name."""
+        frame = tail.frame
+        try:
+            inlined, parameters = tail.sites.scope_parameters(tail.address)
+            types = {p.name: p.type for p in self.prog.function(frame.function).type_.parameters} \
+                if parameters and frame.function else {}
+        except Exception:            # no such function for drgn, or hostile DWARF
+            return
+        if not parameters or any(name not in types for name, _ in parameters):
+            return
+        wanted = [EntryParameter(name, register, True) for name, register in parameters if register is not None]
+        found = parameter_values(tail.links, wanted, self.unwinder.arch, self._read_or_none)
+        args = []
+        for name, _register in parameters:
+            declared = types[name]
+            try:
+                known = name in found and declared.unaliased().kind in ENTRY_VALUE_KINDS
+                value = drgn.Object(self.prog, declared, value=found[name][0]) if known else \
+                    drgn.Object(self.prog, declared)
+                variable = self.reader.variable(name, value, "arg")
+                if known and not inlined:
+                    variable.entry = variable.value
+                args.append(variable)
+            except Exception:        # a type drgn cannot build a value of
+                args.append(Variable(name, "?", OPTIMIZED_OUT, "arg", note=OPTIMIZED_OUT))
+        frame.args = args
 
     def _set_entry(self, variable: Variable, drgn_frame, value: int, only_at_entry: bool) -> None:
         try:

@@ -33,6 +33,17 @@ class PhysicalFrame:
     outer: Frame | None = None   # the model frame of its function (its inline frames come before)
 
 
+@dataclass
+class TailFrame:
+    """A frame put back from a tail call, and what gives its arguments: the call sites that
+    led into its function (innermost first), in whose library, at which address in it."""
+
+    frame: Frame
+    sites: CallSites
+    address: int                      # in the function, file-relative (its jump's address)
+    links: list[Link]
+
+
 @dataclass(frozen=True)
 class Link:
     """A call site that led into a function, and what its values are evaluated with: the
@@ -46,14 +57,16 @@ class Link:
 
 
 def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sites,
-                         scopes) -> list[list[Link]]:
+                         scopes) -> tuple[list[list[Link]], list[TailFrame]]:
     """Insert the tail-call frames between each physical frame and its caller; frame
     numbers after an insertion move on. call_sites(module) -> CallSites | None;
     scopes(module, address) -> the function scopes there, innermost first.
     For each physical frame, the call sites that led into its function, innermost first
-    (the jumps of the tail calls, then its caller's call): [] where they are not known."""
+    (the jumps of the tail calls, then its caller's call): [] where they are not known;
+    and the frames inserted, with the call sites that led into each."""
     inserts: list[tuple[int, list[Frame]]] = []
     links: list[list[Link]] = []
+    tail_frames: list[TailFrame] = []
     for position, (callee, caller) in enumerate(zip(physical, physical[1:])):
         links.append([])
         if caller.interrupted or callee.module is None or caller.module is None:
@@ -71,9 +84,14 @@ def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sit
         frame_base = caller_sites.frame_base(caller.lookup - caller_bias) if sites else None
         links[-1] = [Link(site, caller.registers, callee_bias, cfa) for site in sites[:-1]] + \
             [Link(sites[-1], caller.registers, caller_bias, cfa, frame_base)] if sites else []
+        # the tail-call frames, innermost first: the k-th was entered through the sites
+        # after its own jump (sites[k]), out to the caller's call
+        for number, frame in enumerate(frames):
+            jump = sites[number]
+            tail_frames.append(TailFrame(frame, callee_sites, jump.return_pc - 1, links[-1][number + 1:]))
     links.append([])
     _insert(thread, inserts)
-    return links
+    return links, tail_frames
 
 
 def _insert(thread: Thread, inserts: list[tuple[int, list[Frame]]]) -> None:

@@ -125,21 +125,9 @@ class CallSites:
         if not self.file.dwarf:
             return None
         lib = self.lib
-        cu = _Die()
-        if not lib.dwarf_addrdie(self.file.dwarf, address, ctypes.byref(cu)):
-            return None
-        scopes = _DieP()
-        count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
-        if count <= 0:
-            return None
-        try:
-            # the innermost function; past an inlined instance dwarf_getscopes goes on into
-            # its abstract origin, so the real parents come from dwarf_getscopes_die
-            innermost = next((_Die.from_buffer_copy(scopes[i]) for i in range(count)
-                              if lib.dwarf_tag(ctypes.byref(scopes[i])) in (DW_TAG_subprogram,
-                                                                            DW_TAG_inlined_subroutine)), None)
-        finally:
-            _libc.free(scopes)
+        # past an inlined instance dwarf_getscopes goes on into its abstract origin, so the
+        # real parents come from dwarf_getscopes_die
+        innermost = self._innermost(address)
         if innermost is None or lib.dwarf_tag(ctypes.byref(innermost)) == DW_TAG_subprogram:
             return innermost
         chain = _DieP()
@@ -151,6 +139,23 @@ class CallSites:
             if count > 0:
                 _libc.free(chain)
 
+    def _innermost(self, address: int) -> _Die | None:
+        """The innermost function at address: a subprogram or an inlined instance."""
+        lib = self.lib
+        cu = _Die()
+        if not lib.dwarf_addrdie(self.file.dwarf, address, ctypes.byref(cu)):
+            return None
+        scopes = _DieP()
+        count = lib.dwarf_getscopes(ctypes.byref(cu), address, ctypes.byref(scopes))
+        if count <= 0:
+            return None
+        try:
+            return next((_Die.from_buffer_copy(scopes[i]) for i in range(count)
+                         if lib.dwarf_tag(ctypes.byref(scopes[i])) in (DW_TAG_subprogram,
+                                                                       DW_TAG_inlined_subroutine)), None)
+        finally:
+            _libc.free(scopes)
+
     def entry(self, function: _Die) -> int | None:
         value = ctypes.c_uint64()
         if self.lib.dwarf_entrypc(ctypes.byref(function), ctypes.byref(value)) == 0:
@@ -161,6 +166,11 @@ class CallSites:
                                  ctypes.byref(end)) > 0:
             return start.value
         return None
+
+    def entry_of(self, address: int) -> int | None:
+        """The entry of the function around address."""
+        function = self.function(address)
+        return self.entry(function) if function is not None else None
 
     def name(self, entry: int) -> str | None:
         if entry not in self._names:
@@ -366,6 +376,30 @@ class CallSites:
         return self._frame_bases[address]
 
     # -- parameters
+    def scope_parameters(self, address: int) -> tuple[bool, list[tuple[str, int | None]]]:
+        """Whether the innermost function at address is an inlined one, and its parameters
+        in their DIEs' order: (name, the register whose value at entry is the parameter's
+        value there, or None when its location there is anything else)."""
+        if not self.file.dwarf:
+            return False, []
+        lib = self.lib
+        scope = self._innermost(address)
+        found: list[tuple[str, int | None]] = []
+        child = _Die()
+        if scope is None or lib.dwarf_child(ctypes.byref(scope), ctypes.byref(child)) != 0:
+            return False, found
+        inlined = lib.dwarf_tag(ctypes.byref(scope)) == DW_TAG_inlined_subroutine
+        for _ in range(256):
+            if lib.dwarf_tag(ctypes.byref(child)) == DW_TAG_formal_parameter:
+                name = _name(lib, child)
+                if name:
+                    found.append((name, entry_value_register(self._expression(child, DW_AT_location, address))))
+            following = _Die()
+            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                break
+            child = following
+        return inlined, found
+
     def entry_parameters(self, address: int) -> list[EntryParameter]:
         """The parameters of the concrete function around address whose value at entry
         a caller's call site can give: those in a register at the function's entry."""

@@ -25,6 +25,7 @@ class ElfImage:
     machine: int
     segments: tuple[tuple[int, int, int], ...]   # (vaddr, filesz, file offset)
     build_id: str | None
+    flags: tuple[int, ...] = ()                  # each segment's p_flags (1 X, 2 W, 4 R)
 
     def read(self, vaddr: int, size: int) -> bytes | None:
         """Bytes at a link-time address, as far as the file holds them."""
@@ -88,16 +89,18 @@ def open_image(path: str) -> ElfImage | None:
             if len(table) < phnum * 56:
                 return None
             segments = []
+            flags = []
             build_id = None
             for index in range(phnum):
-                p_type, _flags, offset, vaddr, _paddr, filesz, _memsz, _align = struct.unpack_from(
+                p_type, p_flags, offset, vaddr, _paddr, filesz, _memsz, _align = struct.unpack_from(
                     "<IIQQQQQQ", table, index * 56)
                 if p_type == PT_LOAD:
                     segments.append((vaddr, filesz, offset))
+                    flags.append(p_flags)
                 elif p_type == PT_NOTE and build_id is None and filesz <= 1 << 20:
                     handle.seek(offset)
                     build_id = _build_id(handle.read(filesz))
-            return ElfImage(path, machine, tuple(segments), build_id)
+            return ElfImage(path, machine, tuple(segments), build_id, tuple(flags))
     except (OSError, ValueError, OverflowError):     # hostile offsets: not an image we can use
         return None
 

@@ -327,7 +327,8 @@ class HydraApp(ThemedApp):
 
         def need(pane, least: int = 0, weight: float = 1.0) -> tuple[int, float]:
             in_use = self.last_pane == pane.id or (pane.id == "side-view" and self.last_pane == "side")
-            return max(least, pane.virtual_size.width + 4), weight * (2 if in_use else 1)
+            content = pane.wanted_width() if pane is self.variables_pane else pane.virtual_size.width
+            return max(least, content + 4), weight * (2 if in_use else 1)
 
         threads, frames = need(self.threads_pane), need(self.frames_pane)
         variables, side = need(self.variables_pane), need(self.side_view, 60, 1.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
@@ -220,6 +221,9 @@ class FramesPane(LineView):
 MAX_SEARCHED_VARIABLES = 100_000
 
 
+NOTE_LEAST_WIDTH = 16      # annotation rows wrap at the pane's width, never narrower than this
+
+
 class VariablesPane(Tree):
     """Arguments (in parentheses) and locals; children load when a node is expanded."""
 
@@ -259,37 +263,104 @@ class VariablesPane(Tree):
         walk(self.root, 0)
         return out
 
+    def wanted_width(self) -> int:
+        """The columns the open variables take (annotation rows wrap to what they get)."""
+        widest = 0
+
+        def walk(node, depth: int) -> None:
+            nonlocal widest
+            for child in node.children:
+                if child.data and child.data[0] == "note":
+                    continue
+                widest = max(widest, 2 * depth + 2 + child.label.cell_len)
+                if child.is_expanded:
+                    walk(child, depth + 1)
+
+        walk(self.root, 0)
+        # an annotation asks for room as a row beside its variable would: the split gives
+        # what it can, and the annotation wraps to that
+        for node, texts in self._noted:
+            widest = max([widest] + [2 + node.label.cell_len + 4 + cell_len(text) for text in texts])
+        return widest
+
     def __init__(self, crash: Crash, **kwargs):
         super().__init__(Text("variables"), **kwargs)
         self.crash = crash
         self.show_root = False
         self.guide_depth = 2
         self.frame: Frame | None = None
-        self._notes: dict[str, list[str]] = {}      # variable name -> annotations on it here
+        self._notes: dict[str, list[str]] = {}      # member name -> annotations on it here
+        self._noted: list[tuple[TreeNode, list[str]]] = []   # variables with annotation rows
+        self._wrapped_at = -1                                  # the width they were wrapped to
         self.thread: Thread | None = None
 
     def show(self, frame: Frame | None, thread: Thread | None = None) -> None:
         self.frame = frame
         self.thread = thread
         self.clear()
+        self._noted = []
         if frame is None:
             return
         if not frame.args and not frame.locals and not self.crash.globals:
             self.root.add_leaf(Text("no variables (no debug info here, or none in scope)", style="italic"))
             return
         self._notes = {}
+        top_notes: dict[tuple[str, str], list[str]] = {}     # (kind, name) -> its annotations here
         for annotation in self.crash.annotations:
             if annotation.frame == frame.index and annotation.variable and \
                     (annotation.tid is None or thread is None or annotation.tid == thread.tid):
-                self._notes.setdefault(annotation.variable.rsplit("/", 1)[-1], []).append(annotation.text)
+                path = annotation.variable.split("/")
+                if len(path) == 2:
+                    top_notes.setdefault((path[0], path[1]), []).append(annotation.text)
+                else:
+                    self._notes.setdefault(path[-1], []).append(annotation.text)
         shown = [("args", var) for var in frame.args] + [("locals", var) for var in frame.locals] + \
             [("globals", var) for var in self.crash.globals]     # asked for with --global
         for kind, var in shown[:MAX_FRAME_VARIABLES]:
-            self._add(self.root, var, (kind, var.name))
+            node = self._add(self.root, var, (kind, var.name))
+            if (kind, var.name) in top_notes:
+                # a variable's annotations in rows under it, as wide as the pane: a note such
+                # as "rdi is NULL: the faulting operand is ..." is longer than 80 columns
+                self._noted.append((node, top_notes[(kind, var.name)]))
+                self._add_notes(node, top_notes[(kind, var.name)])
         if len(shown) > MAX_FRAME_VARIABLES:
             self.root.add_leaf(Text(f"… {len(shown) - MAX_FRAME_VARIABLES} more variables not shown",
                                     style="italic dim"))
         self.cursor_line = 0
+
+    def _note_rows(self, text: str) -> list[Text]:
+        """An annotation as rows under its variable, wrapped to the pane's width (the rows
+        are made again when the pane is resized)."""
+        body = assemble((text, "bold"))
+        width = max(NOTE_LEAST_WIDTH, self.scrollable_content_region.width - 2) - 6
+        rows = list(body.wrap(self.app.console, width, overflow="fold", no_wrap=False)) \
+            if body.cell_len > width else [body]
+        return [Text(marker, end="") + row for marker, row in zip(["    ◀ "] + ["      "] * len(rows), rows)]
+
+    def _add_notes(self, node: TreeNode, texts: list[str]) -> None:
+        self._wrapped_at = self.scrollable_content_region.width
+        anchor = node
+        for text in texts:
+            for row in self._note_rows(text):
+                anchor = self.root.add_leaf(row, data=("note", text), after=anchor)
+
+    def on_resize(self, event) -> None:
+        if self._noted:
+            self.call_after_refresh(self._wrap_notes_again)      # after cursor moves under way
+
+    def _wrap_notes_again(self) -> None:
+        """The annotations' rows wrapped again to the pane's width; opened variables stay
+        open and the cursor stays on its variable."""
+        if not self._noted or self._wrapped_at == self.scrollable_content_region.width:
+            return
+        current = self.cursor_node
+        for child in list(self.root.children):
+            if child.data and child.data[0] == "note":
+                child.remove()
+        for node, texts in self._noted:
+            self._add_notes(node, texts)
+        if current is not None and current.data and current.data[0] != "note":
+            self.call_after_refresh(self.move_cursor, current)
 
     def label(self, var: Variable) -> Text:
         name = f"({var.name})" if var.kind == "arg" else var.name
@@ -404,7 +475,8 @@ class VariablesPane(Tree):
             walk(var, (kind, var.name), f"({var.name}) = {var.value}" if kind == "args" else f"{var.name} = {var.value}")
         if not found:
             return False
-        current = self.cursor_node.data[2] if self.cursor_node is not None and self.cursor_node.data else None
+        current = self.cursor_node.data[2] if self.cursor_node is not None and self.cursor_node.data \
+            and self.cursor_node.data[0] == "var" else None
         start = next((index for index, (path, _) in enumerate(found) if path == current), -1)
         for step in range(1, len(found) + 1):
             path, label = found[(start + step) % len(found)] if forward else found[(start - step) % len(found)]

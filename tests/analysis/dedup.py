@@ -1,6 +1,6 @@
 """Deduplication quality on a labelled set: tests/programs/dedup.c's twelve bugs, each
-through three call paths, built at -O0 and -O2 (both as `dedup`, as two releases of one
-program would be), run `runs` times (ASLR moves every address). B-cubed precision and recall
+through three call paths, built by gcc and clang at -O0 and -O2 (all as `dedup`, as releases
+of one program would be), run `runs` times (ASLR moves every address). B-cubed precision and recall
 of the buckets of three methods: Hydra's fingerprint, the first application frame, and the
 whole call stack (the two a crash platform's documentation compares against)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 BUGS = 12
 PATHS = 3
-BUILDS = ("-O0", "-O2")
+BUILDS = (("gcc", "-O0"), ("gcc", "-O2"), ("clang", "-O0"), ("clang", "-O2"))
 
 
 def labelled_crashes(work: Path, runs: int = 1) -> list[tuple[int, object]]:
@@ -20,10 +20,10 @@ def labelled_crashes(work: Path, runs: int = 1) -> list[tuple[int, object]]:
     from hydra.capture.engine import capture_core
 
     found = []
-    for build in BUILDS:
-        folder = work / build.strip("-")
+    for compiler, level in BUILDS:
+        folder = work / f"{compiler}{level}"
         folder.mkdir(parents=True, exist_ok=True)
-        exe = compile_program(PROGRAMS / "dedup.c", folder / "dedup", [build])
+        exe = compile_program(PROGRAMS / "dedup.c", folder / "dedup", [level, f"CC={compiler}"])
         for bug in range(BUGS):
             for path in range(PATHS):
                 for run in range(runs):

@@ -520,3 +520,29 @@ def test_a_line_zero_row_takes_the_line_before_it_as_gdb_does(crashed, capture):
                      if "if (argc > 3)" in text)
     main = next(frame for frame in thread.frames if frame.function == "main")
     assert main.line == condition
+
+
+@pytest.mark.parametrize("source,opt", CASES)
+def test_tail_call_frames_have_gdbs_arguments(crashed, capture, source, opt):
+    """A frame put back from a tail call (`__pthread_kill_internal` in glibc's abort) shows
+    the arguments gdb shows: values at entry from the call sites that led in, the rest
+    <optimized out>."""
+    program = crashed(source, opt)
+    crash = capture(program)
+    compared, differing = 0, []
+    for gdb_thread in view(program)["threads"]:
+        thread = crash.thread(gdb_thread["tid"])
+        for expected in gdb_thread["frames"]:
+            if not expected["tailcall"] or "args" not in expected:
+                continue
+            ours = next((f for f in thread.frames if f.pc == expected["pc"] and f.trust == "tailcall"), None)
+            if ours is None:
+                continue      # the frame itself is compared in the tests above
+            compared += 1
+            want = [(arg["name"], arg["value"]) for arg in expected["args"]]
+            got = [(arg.name, arg.value) for arg in ours.args]
+            if got != want:
+                differing.append(f"#{expected['index']} {expected['name']}: {got} against gdb's {want}")
+    assert not differing
+    if source.startswith(("assert_fail", "exception")):
+        assert compared, "glibc's abort path has a tail-call frame"

@@ -38,7 +38,7 @@ async def test_moving_in_frames_updates_variables_and_source(sample_crash, size)
         await pilot.press("j", "j")   # past the signal block to frame 1
         await pilot.pause()
         assert app.frame.function == "restock_value"
-        names = [node.data[1].name for node in app.variables_pane.root.children]
+        names = [node.data[1].name for node in app.variables_pane.root.children if node.data[0] == "var"]
         assert "shelf" in names and "total" in names
         source = app.side_view
         assert "price_of(shelf, slot, 10)" in source.plain(source.cursor)
@@ -293,7 +293,36 @@ async def test_annotation_enter_jumps_to_its_owner(sample_crash):
         assert app.frame.index == 0
         var, path = app.variables_pane.selected_variable()
         assert var.name == "quantity"
-        assert "quantity is suspicious" in str(app.variables_pane.cursor_node.label)
+        rows = app.variables_pane.text_lines()
+        at = app.variables_pane.cursor_line
+        assert "quantity is suspicious" in rows[at + 1]       # the annotation, under its variable
+
+
+async def test_a_long_annotation_wraps_under_its_variable(sample_crash):
+    """An annotation longer than the Variables pane is wide shows whole, in rows under its
+    variable, wrapped again when the pane's width changes."""
+    import copy
+
+    from hydra.model.crash import Annotation
+
+    crash = copy.copy(sample_crash)
+    words = " ".join(f"word{n}" for n in range(40))
+    crash.annotations = [Annotation(f"quantity: {words} end", "warning", tid=sample_crash.crashed_tid,
+                                    frame=0, variable="args/quantity")]
+    app = make_app(crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.variables_pane
+        notes = [n.label.plain for n in pane.root.children if n.data and n.data[0] == "note"]
+        assert len(notes) > 2 and all(len(row) <= pane.scrollable_content_region.width for row in notes), \
+            (pane.scrollable_content_region.width, pane.size, notes)
+        assert " ".join(" ".join(notes).split()).endswith(f"{words} end")
+        names = [n.data[1].name for n in pane.root.children if n.data and n.data[0] == "var"]
+        assert names == [v.name for v in app.frame.args + app.frame.locals]
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        wider = [n.label.plain for n in pane.root.children if n.data and n.data[0] == "note"]
+        assert len(wider) < len(notes) and " ".join(" ".join(wider).split()).endswith(f"{words} end")
 
 
 def test_user_config_and_theme(tmp_path, monkeypatch):
@@ -341,7 +370,7 @@ async def test_long_strings_page(sample_crash):
     app = make_app(crash)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        node = next(n for n in app.variables_pane.root.children if n.data[1].name == "message")
+        node = next(n for n in app.variables_pane.root.children if n.data[0] == "var" and n.data[1].name == "message")
         assert "1009 characters" in node.label.plain
         node.expand()
         await pilot.pause()
