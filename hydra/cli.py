@@ -319,14 +319,15 @@ def _run(argv: list[str]) -> int:
 
 
 def _store_command(args) -> int:
-    from hydra.store.db import default_path, open_store
+    from hydra.store.db import default_path, is_url, open_store
 
     connection = open_store(args.db)
     if args.command == "index":
         from hydra.store.index import index, terminal_progress
 
-        keep = os.path.join(os.path.dirname(os.path.abspath(args.db or default_path())), "snapshots") \
-            if args.keep_snapshots else None
+        # beside a SQLite store; a PostgreSQL store's beside where a SQLite one would be
+        beside = default_path() if is_url(args.db) else (args.db or default_path())
+        keep = os.path.join(os.path.dirname(os.path.abspath(beside)), "snapshots") if args.keep_snapshots else None
         summary = index(connection, args.paths, args.jobs, symbols=args.symbols, rules=rules_file(args),
                         capture=_capture_options(args), keep=keep, progress=terminal_progress())
         for line in summary.bad:
@@ -379,8 +380,8 @@ def _triage(args) -> int:
 
 
 def _one_bucket(connection, prefix: str) -> tuple[str, str]:
-    rows = connection.execute("SELECT fingerprint, program FROM buckets WHERE fingerprint LIKE ? || '%'",
-                              (prefix.replace("%", "").replace("_", ""),)).fetchall()
+    rows = connection.execute("SELECT fingerprint, program FROM buckets WHERE fingerprint LIKE ?",
+                              (prefix.replace("%", "").replace("_", "") + "%",)).fetchall()
     if len(rows) != 1:
         raise BadInput(prefix, "no such bucket" if not rows else f"names {len(rows)} buckets: give more of it")
     return rows[0]
@@ -396,12 +397,13 @@ def _bucket(connection, args) -> int:
             raise BadInput(args.text, f"is a bucket of {other_program or 'no program'}, not of {program}")
         if other == fingerprint:
             raise BadInput(args.text, "is the same bucket")
-        with connection:
+        with connection.transaction():
             # what was merged into the other bucket follows it
             connection.execute("UPDATE merges SET into_fingerprint = ? WHERE into_fingerprint = ? AND program = ?",
                                (fingerprint, other, program))
-            connection.execute("INSERT OR REPLACE INTO merges (fingerprint, program, into_fingerprint) "
-                               "VALUES (?, ?, ?)", (other, program, fingerprint))
+            connection.execute("INSERT INTO merges (fingerprint, program, into_fingerprint) VALUES (?, ?, ?) "
+                               "ON CONFLICT (fingerprint, program) DO UPDATE SET "
+                               "into_fingerprint = excluded.into_fingerprint", (other, program, fingerprint))
         return 0
     if args.action == "set":
         if args.state is None:
@@ -413,7 +415,7 @@ def _bucket(connection, args) -> int:
         raise BadInput(f"bucket {args.action}", "give the text" if args.action == "note" else "give the URL")
     else:
         changes = {"note" if args.action == "note" else "issue_url": args.text}
-    with connection:
+    with connection.transaction():
         connection.execute(f"UPDATE buckets SET {', '.join(f'{k} = ?' for k in changes)} "
                            "WHERE fingerprint = ? AND program = ?", [*changes.values(), fingerprint, program])
     return 0

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.store.engines import postgresql_server, store_location  # noqa: F401  (fixtures)
+
 PROGRAMS = Path(__file__).parent / "programs"
 
 

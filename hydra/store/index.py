@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
 
 from hydra.model import BadInput
 from hydra.model.text import printable
+from hydra.store.db import Store
 
 SUFFIXES = (".hsnap", ".dmp", ".core")
 CHUNK = 1 << 20
@@ -99,7 +99,7 @@ def _keep(crash, path: str, kind: str, crash_id: str, folder: str) -> str:
     return target
 
 
-def index(connection: sqlite3.Connection, paths: list[str], jobs: int | None = None, *,
+def index(connection: Store, paths: list[str], jobs: int | None = None, *,
           symbols: list[str] | None = None, rules: str | None = None, capture=None,
           keep: str | None = None, progress=None) -> Summary:
     """keep: a folder to keep each crash's snapshot in (content-addressed)."""
@@ -154,15 +154,18 @@ def add_snapshot(store: str, path: str, data: bytes, crash, rules: str | None) -
         connection.close()
 
 
-def _insert(connection: sqlite3.Connection, crash_id: str, facts: dict) -> None:
+def _insert(connection: Store, crash_id: str, facts: dict) -> None:
     attributes = facts.pop("attributes")
     columns = ["id", *facts, "indexed"]
-    with connection:                   # one transaction a crash: an interruption loses at most one
-        connection.execute(f"INSERT OR IGNORE INTO crashes ({', '.join(columns)}) VALUES "
-                           f"({', '.join('?' * len(columns))})", [crash_id, *facts.values(), time.time()])
-        connection.executemany("INSERT OR REPLACE INTO attributes (crash, key, value) VALUES (?, ?, ?)",
+    with connection.transaction():     # one transaction a crash: an interruption loses at most one
+        connection.execute(f"INSERT INTO crashes ({', '.join(columns)}) VALUES "
+                           f"({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
+                           [crash_id, *facts.values(), time.time()])
+        connection.executemany("INSERT INTO attributes (crash, key, value) VALUES (?, ?, ?) "
+                               "ON CONFLICT (crash, key) DO UPDATE SET value = excluded.value",
                                [(crash_id, key, value) for key, value in attributes.items()])
-        connection.execute("INSERT OR IGNORE INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?)",
+        connection.execute("INSERT INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?) "
+                           "ON CONFLICT DO NOTHING",
                            (facts["fingerprint"], facts["program"] or "", facts["fingerprint_frames"]))
         # a crash of a version after the one that fixed its bucket opens the bucket again
         fixed = connection.execute("SELECT fixed_version FROM buckets WHERE fingerprint = ? AND program = ? "

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass, field
 
 from hydra.model import BadInput
+from hydra.store.db import Store
 from hydra.store.facts import FIELDS, SEVERITIES
 
 _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
@@ -43,7 +43,7 @@ def _column(name: str, joins: list[str], parameters: list) -> str:
     return f"crashes.{name}"
 
 
-def _condition(text: str, joins: list[str], join_parameters: list, parameters: list) -> str:
+def _condition(text: str, joins: list[str], join_parameters: list, parameters: list, like: str = "LIKE") -> str:
     match = _CONDITION.match(text)
     if not match:
         raise BadInput(text, "a condition reads FIELD OP VALUE, OP one of = != < <= > >= ~ (contains)")
@@ -57,10 +57,10 @@ def _condition(text: str, joins: list[str], join_parameters: list, parameters: l
     column = _column(name, joins, join_parameters)
     if name == "classifier":
         parameters.append(f"% {value} %")
-        return f"{column} {'NOT ' if operator == '!=' else ''}LIKE ?"
+        return f"{column} {'NOT ' if operator == '!=' else ''}{like} ?"
     if operator == "~":
         parameters.append(f"%{value}%")
-        return f"{column} LIKE ?"
+        return f"{column} {like} ?"
     if name == "captured":
         value = _time(value)
     parameters.append(value)
@@ -86,17 +86,20 @@ MERGED_JOIN = ("LEFT JOIN merges m ON m.fingerprint = crashes.fingerprint "
 MERGED_FINGERPRINT = "COALESCE(m.into_fingerprint, crashes.fingerprint)"
 
 
-def build(query: Query, now: float | None = None, merged: bool = False) -> tuple[str, list, list[str]]:
+def build(query: Query, now: float | None = None, merged: bool = False,
+          store: Store | None = None) -> tuple[str, list, list[str]]:
     """(SQL, parameters, the names of the result's columns). merged: the store has merged
-    buckets (grouping then reads each crash's merge, which the plain grouping need not)."""
+    buckets (grouping then reads each crash's merge, which the plain grouping need not);
+    store: whose engine the SQL is for (SQLite's without one)."""
+    like = store.like if store is not None else "LIKE"
     joins: list[str] = []
     join_parameters: list = []
     conditions: list[str] = []
     parameters: list = []
     for text in query.where:
-        conditions.append(_condition(text, joins, join_parameters, parameters))
+        conditions.append(_condition(text, joins, join_parameters, parameters, like))
     for name in query.classifiers:
-        conditions.append(_condition(f"classifier={name}", joins, join_parameters, parameters))
+        conditions.append(_condition(f"classifier={name}", joins, join_parameters, parameters, like))
     if query.since:
         match = _SPAN.match(query.since.strip())
         if not match:
@@ -122,8 +125,8 @@ def build(query: Query, now: float | None = None, merged: bool = False) -> tuple
         names = ["fingerprint", "program", "frames", "state", *GROUP_COLUMNS]
     elif query.group_by:
         # `day`: per-day counts (UTC)
-        key = "date(crashes.captured, 'unixepoch')" if query.group_by == "day" else \
-            _column(query.group_by, joins, join_parameters)
+        day = store.day_text("crashes.captured") if store is not None else "date(crashes.captured, 'unixepoch')"
+        key = day if query.group_by == "day" else _column(query.group_by, joins, join_parameters)
         sql = (f"SELECT {key} AS k, {aggregates} FROM crashes {' '.join(joins)}{where} GROUP BY {key} "
                f"ORDER BY {order}, k")
         names = [query.group_by, *GROUP_COLUMNS]
@@ -143,18 +146,19 @@ def build(query: Query, now: float | None = None, merged: bool = False) -> tuple
     return sql, join_parameters + parameters, names
 
 
-def has_merges(connection: sqlite3.Connection) -> bool:
+def has_merges(connection: Store) -> bool:
     return bool(execute(connection, "SELECT 1 FROM merges LIMIT 1", ()))
 
 
-def run(connection: sqlite3.Connection, query: Query) -> tuple[list[str], list[tuple]]:
-    sql, parameters, names = build(query, merged=has_merges(connection))
+def run(connection: Store, query: Query) -> tuple[list[str], list[tuple]]:
+    sql, parameters, names = build(query, merged=has_merges(connection), store=connection)
     return names, execute(connection, sql, parameters)
 
 
-def execute(connection: sqlite3.Connection, sql: str, parameters) -> list[tuple]:
-    """Rows, or one clear error for a store that is damaged or locked."""
+def execute(connection: Store, sql: str, parameters) -> list[tuple]:
+    """Rows, or one clear error for a store that is damaged, locked or gone."""
     try:
-        return connection.execute(sql, parameters).fetchall()
-    except sqlite3.DatabaseError as error:
-        raise BadInput("crash store", f"cannot be read: {error}") from None
+        return [tuple(row) for row in connection.execute(sql, parameters).fetchall()]
+    except connection.errors as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise BadInput("crash store", f"cannot be read: {reason}") from None

@@ -3,8 +3,6 @@ opening a store runs those it has not had."""
 
 from __future__ import annotations
 
-import sqlite3
-
 # one row per crash; its attributes (every one, queryable) in their own table; a bucket per
 # fingerprint and program, with its triage state
 MIGRATIONS = [
@@ -67,12 +65,23 @@ MIGRATIONS = [
 VERSION = len(MIGRATIONS)
 
 
-def migrate(connection: sqlite3.Connection) -> None:
-    """Bring a store to VERSION; a store made by a newer Hydra is refused, not changed."""
-    current = connection.execute("PRAGMA user_version").fetchone()[0]
+def migrate(store) -> None:
+    """Bring a store to VERSION; a store made by a newer Hydra is refused, not changed.
+    SQLite keeps the version in its user_version; PostgreSQL in a table of its own."""
+    if store.dialect == "sqlite":
+        current = store.execute("PRAGMA user_version").fetchone()[0]
+    else:
+        store.execute("CREATE TABLE IF NOT EXISTS hydra_schema (version INTEGER NOT NULL)")
+        row = store.execute("SELECT MAX(version) FROM hydra_schema").fetchone()
+        current = row[0] or 0
     if current > VERSION:
         raise ValueError(f"the store is of schema {current}; this Hydra knows {VERSION}: upgrade Hydra")
     for number in range(current, VERSION):
-        with connection:
-            connection.executescript(MIGRATIONS[number])
-            connection.execute(f"PRAGMA user_version = {number + 1}")
+        with store.transaction():
+            if store.dialect == "sqlite":
+                store.connection.executescript(MIGRATIONS[number])
+                store.execute(f"PRAGMA user_version = {number + 1}")
+            else:
+                # seconds since the epoch need a double: PostgreSQL's REAL is a float
+                store.connection.execute(MIGRATIONS[number].replace(" REAL", " DOUBLE PRECISION"))
+                store.execute("INSERT INTO hydra_schema (version) VALUES (?)", (number + 1,))

@@ -3,10 +3,10 @@ bucket's crashes. (The view itself is hydra/tui/triage.py.)"""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass, field
 
+from hydra.store.db import Store
 from hydra.store.facts import SEVERITIES
 from hydra.store.query import (MERGED_FINGERPRINT, MERGED_JOIN, Query, build, execute,
                                 has_merges)
@@ -29,11 +29,12 @@ class BucketRow:
     classifier: str | None = None
 
 
-def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "count",
+def bucket_rows(connection: Store, where: list[str], sort: str = "count",
                 now: float | None = None) -> list[BucketRow]:
     """The buckets of the crashes that pass `where` (the query language's conditions)."""
     merged = has_merges(connection)
-    sql, parameters, _names = build(Query(where=where, group_by="fingerprint", sort=sort), merged=merged)
+    sql, parameters, _names = build(Query(where=where, group_by="fingerprint", sort=sort), merged=merged,
+                                    store=connection)
     key = MERGED_FINGERPRINT if merged else "crashes.fingerprint"
     join = MERGED_JOIN if merged else ""
     rows = [BucketRow(fp, program or "", frames or "", state, count, hosts, first, last)
@@ -46,8 +47,8 @@ def bucket_rows(connection: sqlite3.Connection, where: list[str], sort: str = "c
     for row in rows:
         row.daily = [0] * SPARK_DAYS
     for fp, program, day, count in execute(
-            connection, f"SELECT {key}, COALESCE(crashes.program, ''), CAST(captured / 86400 AS INTEGER), COUNT(*) "
-            f"FROM crashes {join} WHERE captured >= ? GROUP BY 1, 2, 3", ((today - SPARK_DAYS + 1) * 86400,)):
+            connection, f"SELECT {key}, COALESCE(crashes.program, ''), {connection.day_number('captured')}, "
+            f"COUNT(*) FROM crashes {join} WHERE captured >= ? GROUP BY 1, 2, 3", ((today - SPARK_DAYS + 1) * 86400,)):
         row = by_key.get((fp, program))
         if row is not None and 0 <= today - day < SPARK_DAYS:
             row.daily[SPARK_DAYS - 1 - (today - day)] = count
@@ -77,7 +78,7 @@ class BucketCrash:
     attributes: list[tuple[str, str]] = field(default_factory=list)
 
 
-def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -> list[BucketCrash]:
+def crashes_of(connection: Store, fingerprint: str, program: str) -> list[BucketCrash]:
     """A bucket's crashes (those of the buckets merged into it too), newest first, with
     their attributes."""
     rows = execute(connection, f"SELECT crashes.id, captured, version, host, signal, COALESCE(snapshot, path) "
@@ -91,7 +92,7 @@ def crashes_of(connection: sqlite3.Connection, fingerprint: str, program: str) -
             for crash, captured, version, host, signal, path in rows]
 
 
-def histograms_of(connection: sqlite3.Connection, fingerprint: str,
+def histograms_of(connection: Store, fingerprint: str,
                   program: str) -> dict[str, list[tuple[str, int]]]:
     """How a bucket's crashes spread over versions, hosts and operating systems: each
     field's values with their counts, the most frequent first ('?' for none)."""

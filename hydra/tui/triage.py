@@ -5,7 +5,6 @@ view for the debugger's (run_triage starts it), which comes back here, where it 
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from hydra.model import BadInput
+from hydra.store.db import Store
 from hydra.store.triage import BucketCrash, BucketRow, bucket_rows, crashes_of, histograms_of, sparkline
 from hydra.tui.lineview import LineView
 from hydra.tui.safe import assemble
@@ -56,7 +56,7 @@ class TriageApp(ThemedApp):
         Binding("escape,backspace", "back", "Back to the buckets", id="triage.back"),
     ]
 
-    def __init__(self, connection: sqlite3.Connection, place: TriagePlace | None = None, **kwargs):
+    def __init__(self, connection: Store, place: TriagePlace | None = None, **kwargs):
         super().__init__(**kwargs)
         self.connection = connection
         self.place = place or TriagePlace()
@@ -196,7 +196,7 @@ def histogram_line(label: str, values: list[tuple[str, int]]) -> Text:
     return line
 
 
-def run_triage(connection: sqlite3.Connection, open_crash, make_debugger, **app_options) -> int:
+def run_triage(connection: Store, open_crash, make_debugger, **app_options) -> int:
     """The triage view; a crash chosen there opens in the debugger, and quitting the debugger
     comes back to the view where it was."""
     place = TriagePlace()

@@ -3,7 +3,8 @@
 fingerprints skewed as real crash streams are: a few buckets hold most crashes), then the
 time of `hydra query` runs against it, whole processes, medians. Reports, never fails.
 
-usage: store_bench.py [--crashes 100000] [--runs 5] [--db PATH]
+usage: store_bench.py [--crashes 100000] [--runs 5] [--db PATH|postgresql://...]
+(a PostgreSQL database given empty is filled first)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from hydra.store.db import open_store  # noqa: E402
+from hydra.store.db import is_url, open_store  # noqa: E402
 from hydra.store.facts import SEVERITIES  # noqa: E402
 
 _SCRIPT = Path(sys.executable).with_name("hydra")
@@ -49,15 +50,25 @@ def generate(path: str, count: int, seed: int = 7) -> None:
                      "SIGSEGV", " segv null-dereference read ", severity, SEVERITIES.index(severity), "SourceAv",
                      fingerprint, frames[fingerprint], frames[fingerprint], now))
         attributes.append((crash_id, "region", rng.choice(("eu", "us", "ap"))))
-    with connection:
+    with connection.transaction():
         connection.executemany("INSERT INTO crashes (id, path, origin, program, version, host, os, arch, "
                                "captured, signal, classifiers, severity, severity_rank, severity_rule, "
                                "fingerprint, fingerprint_frames, top_frames, indexed) VALUES "
                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         connection.executemany("INSERT INTO attributes (crash, key, value) VALUES (?, ?, ?)", attributes)
-        connection.executemany("INSERT OR IGNORE INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?)",
-                               {(row[14], row[3], row[15]) for row in rows})
+        connection.executemany("INSERT INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?) "
+                               "ON CONFLICT DO NOTHING", list({(row[14], row[3], row[15]) for row in rows}))
     connection.close()
+
+
+def _empty(location: str) -> bool:
+    if not is_url(location) and not os.path.exists(location):
+        return True
+    connection = open_store(location)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM crashes").fetchone()[0] == 0
+    finally:
+        connection.close()
 
 
 def timed(args: list[str], runs: int) -> float:
@@ -76,7 +87,7 @@ def main() -> int:
     parser.add_argument("--db")
     args = parser.parse_args()
     path = args.db or os.path.join(tempfile.mkdtemp(prefix="hydra-store-bench-"), "crashes.db")
-    if not os.path.exists(path):
+    if _empty(path):
         started = time.perf_counter()
         generate(path, args.crashes)
         print(f"generated {args.crashes} crashes in {time.perf_counter() - started:.1f} s: {path}")

@@ -34,8 +34,8 @@ def crashes(tmp_path, crashed):
     return folder
 
 
-def test_index_then_group_by_fingerprint_matches_hydra_fingerprint(crashes, tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_index_then_group_by_fingerprint_matches_hydra_fingerprint(crashes, tmp_path, store_location):
+    store = store_location
     done = hydra("index", "--db", store, str(crashes))
     assert done.returncode == 0, done.stderr
     assert "indexed 8, already there 1, bad 0" in done.stderr       # again.hsnap is default.hsnap
@@ -49,8 +49,8 @@ def test_index_then_group_by_fingerprint_matches_hydra_fingerprint(crashes, tmp_
     assert all(row["state"] == "open" and row["first"] <= row["last"] for row in grouped)
 
 
-def test_indexing_again_adds_nothing(crashes, tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_indexing_again_adds_nothing(crashes, tmp_path, store_location):
+    store = store_location
     hydra("index", "--db", store, str(crashes))
     again = hydra("index", "--db", store, "--jobs", "1", str(crashes))
     assert again.returncode == 0 and "indexed 0, already there 9, bad 0" in again.stderr
@@ -58,8 +58,8 @@ def test_indexing_again_adds_nothing(crashes, tmp_path):
     assert len(rows) == 8
 
 
-def test_filters(crashes, tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_filters(crashes, tmp_path, store_location):
+    store = store_location
     hydra("index", "--db", store, str(crashes))
 
     def programs(*args: str) -> list[str]:
@@ -89,8 +89,8 @@ def test_a_filter_that_does_not_parse_is_one_line_and_status_2(tmp_path, conditi
     assert done.stderr.count("\n") == 1 and problem in done.stderr
 
 
-def test_bucket_state_note_and_link(crashes, tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_bucket_state_note_and_link(crashes, tmp_path, store_location):
+    store = store_location
     hydra("index", "--db", store, str(crashes / "samples"))
     grouped = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json").stdout)
     target = grouped[0]["fingerprint"]
@@ -102,9 +102,9 @@ def test_bucket_state_note_and_link(crashes, tmp_path):
     assert next(row for row in grouped if row["fingerprint"] == target)["state"] == "fixed"
 
 
-def test_a_bad_file_is_one_line_and_the_run_goes_on(crashes, tmp_path):
+def test_a_bad_file_is_one_line_and_the_run_goes_on(crashes, tmp_path, store_location):
     (crashes / "broken.dmp").write_bytes(b"MDMP" + bytes(40))
-    store = str(tmp_path / "crashes.db")
+    store = store_location
     done = hydra("index", "--db", store, str(crashes))
     assert done.returncode == 2
     assert "broken.dmp" in done.stderr and "indexed 8, already there 1, bad 1" in done.stderr
@@ -121,8 +121,8 @@ def test_a_store_of_a_newer_schema_is_refused(tmp_path):
     assert done.returncode == 2 and "upgrade Hydra" in done.stderr and done.stderr.count("\n") == 1
 
 
-def test_per_day_counts_and_a_histogram(crashes, tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_per_day_counts_and_a_histogram(crashes, tmp_path, store_location):
+    store = store_location
     hydra("index", "--db", store, str(crashes))
     days = json.loads(hydra("query", "--db", store, "--group-by", "day", "--json").stdout)
     assert sum(row["count"] for row in days) == 8
@@ -134,8 +134,8 @@ def test_per_day_counts_and_a_histogram(crashes, tmp_path):
     assert classes.count("█") == 3 * inventory.count("█")
 
 
-def test_a_crash_of_a_later_version_reopens_a_fixed_bucket(tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_a_crash_of_a_later_version_reopens_a_fixed_bucket(tmp_path, store_location):
+    store = store_location
     first, later = tmp_path / "a", tmp_path / "b"
     first.mkdir()
     later.mkdir()
@@ -194,8 +194,8 @@ def test_an_older_store_is_migrated(tmp_path):
     assert "snapshot" in [column[1] for column in migrated.execute("PRAGMA table_info(crashes)")]
 
 
-def test_merged_buckets_group_together_from_then_on(crashes, tmp_path):
-    store = str(tmp_path / "crashes.db")
+def test_merged_buckets_group_together_from_then_on(crashes, tmp_path, store_location):
+    store = store_location
     hydra("index", "--db", store, str(crashes))
     grouped = json.loads(hydra("query", "--db", store, "--group-by", "fingerprint", "--json",
                                "--where", "program=classes_O0").stdout)
@@ -212,3 +212,22 @@ def test_merged_buckets_group_together_from_then_on(crashes, tmp_path):
                                                       "--json").stdout) if row["program"] == "inventory")
     done = hydra("bucket", "--db", store, "merge", into["fingerprint"][:16], inventory["fingerprint"][:16])
     assert done.returncode == 2 and "not of classes_O0" in done.stderr
+
+
+def test_a_postgresql_store_of_a_newer_schema_is_refused(postgresql_server):
+    import psycopg
+
+    url = postgresql_server.new_database()
+    assert hydra("query", "--db", url).returncode == 0           # made, at this schema
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("INSERT INTO hydra_schema (version) VALUES (99)")
+    done = hydra("query", "--db", url)
+    assert done.returncode == 2 and "upgrade Hydra" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_a_postgresql_store_that_cannot_be_reached_is_one_line_without_its_password(tmp_path):
+    pytest.importorskip("psycopg")
+    url = f"postgresql://someone:s3cret@/nowhere?host={tmp_path}"
+    done = hydra("query", "--db", url)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "cannot connect" in done.stderr and "s3cret" not in done.stderr and "someone:…@" in done.stderr

@@ -15,16 +15,15 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_snapshots"
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, store_location):
     folder = tmp_path / "incoming"
     shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("*.c", "*.cpp", "*.py"))
-    path = tmp_path / "crashes.db"
-    done = subprocess.run(hydra_command() + ["index", "--db", str(path), str(folder)], capture_output=True,
+    done = subprocess.run(hydra_command() + ["index", "--db", store_location, str(folder)], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     from hydra.store.db import open_store
 
-    return open_store(str(path))
+    return open_store(store_location)
 
 
 def make(store, place=None):
@@ -81,7 +80,7 @@ async def test_it_comes_back_where_it_was(store):
         assert app.view.cursor == 2
 
 
-async def test_a_bucket_shows_how_its_crashes_spread(tmp_path):
+async def test_a_bucket_shows_how_its_crashes_spread(tmp_path, store_location):
     """Versions, hosts and systems as histograms over the bucket's crashes; each crash with
     its attributes; a hostile value shown literally."""
     from hydra.snapshot import read_snapshot, write_snapshot
@@ -94,11 +93,10 @@ async def test_a_bucket_shows_how_its_crashes_spread(tmp_path):
         crash = read_snapshot(str(SAMPLES / "default.hsnap"))
         crash.attributes.update(version=version, hostname=host, os="Linux", region=f"r{number}")
         write_snapshot(crash, str(folder / f"c{number}.hsnap"))
-    path = tmp_path / "crashes.db"
-    done = subprocess.run(hydra_command() + ["index", "--db", str(path), str(folder)], capture_output=True,
+    done = subprocess.run(hydra_command() + ["index", "--db", store_location, str(folder)], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    app = make(open_store(str(path)))
+    app = make(open_store(store_location))
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()
         assert len(app.buckets) == 1 and app.buckets[0].count == 4
