@@ -4,7 +4,11 @@ the crash frame's source line on screen, against a bare Textual app that shows o
 spawned the same way (the floor any Textual program pays). Runs alternate, so a busy
 machine slows both alike; the figure is the ratio of medians. Reports, never fails.
 
-usage: first_paint_bench.py [--runs N] [--python PYTHON] [--sample FILE]
+With --triage STORE (a store; an absent file is generated: 100,000 crashes, as
+store_bench.py makes them), `hydra triage` on it is timed too, from spawning it to its
+bucket list on screen, against the debugger's first paint.
+
+usage: first_paint_bench.py [--runs N] [--python PYTHON] [--sample FILE] [--triage STORE]
        (PYTHON: the interpreter of a regular install; default this one)
 """
 
@@ -57,19 +61,31 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--sample", default=str(ROOT / "sample_snapshots" / "default.hsnap"))
+    parser.add_argument("--triage", metavar="STORE")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed")
     hydra = str(Path(args.python).with_name("hydra"))
-    ours, bare = [], []
+    if args.triage and not args.triage.startswith("postgres") and not Path(args.triage).exists():
+        sys.path.insert(0, str(ROOT / "tests" / "bench"))
+        from store_bench import generate
+
+        generate(args.triage, 100_000)
+    ours, bare, triage = [], [], []
     for _ in range(args.runs):
         ours.append(time_to_screen([hydra, args.sample], "double price = product->unit_price"))
         bare.append(time_to_screen([args.python, "-c", BARE], "bare textual app ready"))
+        if args.triage:
+            triage.append(time_to_screen([hydra, "triage", "--db", args.triage], "crashes · sorted by"))
     hydra_median, bare_median = statistics.median(ours), statistics.median(bare)
     print(f"first paint in an 80x24 tmux, median of {args.runs} alternated runs")
     print(f"  hydra {Path(args.sample).name}: {hydra_median * 1000:.0f} ms")
     print(f"  bare Textual app:        {bare_median * 1000:.0f} ms")
     print(f"  ratio: {hydra_median / bare_median:.2f}x (target 1.2x)")
+    if triage:
+        triage_median = statistics.median(triage)
+        print(f"  hydra triage (the store's {args.triage}): {triage_median * 1000:.0f} ms, "
+              f"{triage_median / hydra_median:.2f}x the debugger's (target 1.5x)")
     return 0
 
 
