@@ -27,6 +27,7 @@ from hydra.symbols.callsites import CallSites, EntryParameter
 from hydra.symbols.dwarf import DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
+from hydra.capture.fromtypes import UNKNOWN_TAG, read_again
 from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.symboltable import build_symbols
 from hydra.capture.entryvalues import parameter_values
@@ -157,6 +158,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         _capture_memory(prog, info, crash, reader, walker, secrets, options.memory, typed_globals)
         _capture_sources(crash, source_maps)
         crash.symbols = build_symbols(prog, program_symbols, crash, functions, typed_globals)
+        read_again(crash)               # what drgn could not build, from the types and memory kept
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
         crash.attributes.update(env_attributes)
@@ -611,6 +613,7 @@ class _FrameWalker:
         self.go_modules: dict[str | None, bool] = {}
         self.call_sites: dict[str, CallSites | None] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
+        self._cfa_placed: list[tuple[Frame, Variable, int]] = []    # (frame, variable, offset from its CFA)
         self.notes = TypeNotes()
 
     def close(self) -> None:
@@ -747,6 +750,11 @@ class _FrameWalker:
             if caller.end > caller.first and thread.frames[caller.first].sp is not None:
                 for frame in thread.frames[inner.first:inner.end]:
                     frame.cfa = thread.frames[caller.first].sp
+        # where the values drgn could not build are, to be read again (fromtypes.py)
+        for frame, variable, offset in self._cfa_placed:
+            if frame.cfa is not None:
+                variable.address = frame.cfa + offset
+        self._cfa_placed = []
         links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
             self._entry_values(physical, links)
@@ -928,6 +936,11 @@ class _FrameWalker:
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)
+                for name, offset in scope.cfa_offsets.items():
+                    variable = variables.get(name)
+                    if variable is not None and variable.address is None and variable.note and \
+                            UNKNOWN_TAG in variable.note:
+                        self._cfa_placed.append((model_frame, variable, offset))
             model_frame.args = [variables[name] for name in parameters if name in variables]
             model_frame.locals = [v for name, v in variables.items() if name not in parameters]
             for variable in model_frame.args:

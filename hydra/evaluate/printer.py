@@ -138,12 +138,18 @@ class Printer:
         owner = self.table.get(self.table.strip_typedefs(type_.containing)) if type_.containing is not None else None
         target = self.table.get(type_.target)
         if target is not None and target.kind == Kind.FUNCTION:
+            # the Itanium ABI's pair: the function's address (or 1 + its vtable offset) and
+            # the adjustment of `this`
             pointer = int.from_bytes(data[:8], "little")
+            adjustment = int.from_bytes(data[8:16], "little", signed=True) if len(data) >= 16 else 0
+            if pointer == 0:
+                return "NULL"
             if pointer & 1 and owner is not None:
-                slot = (pointer - 1) // 8
-                return f"&virtual table offset {slot}"
-            label = self.session.label(pointer)
-            return f"({type_name(self.table, value.type)}) 0x{pointer:x}" + (f" {label}" if label else "")
+                text = f"&virtual table offset {(pointer - 1) // 8}"
+            else:
+                label = self.session.label(pointer)
+                text = f"({type_name(self.table, value.type)}) 0x{pointer:x}" + (f" {label}" if label else "")
+            return text + (f", this adjustment {adjustment}" if adjustment else "")
         offset = int.from_bytes(data[:8], "little", signed=True)
         if offset == -1:
             return "NULL"

@@ -222,6 +222,28 @@ class FunctionScope:
     types: dict[str, int] = field(default_factory=dict)
     die: int | None = None          # the function's own DIE (its definition, for its type)
     concrete: int | None = None     # a function's (not an inline instance's) DIE here, with its code
+    # parameters and locals that live at a fixed offset from the frame's CFA (DW_OP_fbreg,
+    # the frame base being the CFA): where a value drgn cannot build is read from
+    cfa_offsets: dict[str, int] = field(default_factory=dict)
+
+
+DW_AT_frame_base = 0x40
+DW_AT_location = 0x02
+DW_OP_fbreg = 0x91
+DW_OP_call_frame_cfa = 0x9C
+
+
+def _one_op(lib, die: _Die, code: int) -> tuple[int, int] | None:
+    """(operation, operand) of an expression attribute that is one operation (not a list)."""
+    attribute = _Attribute()
+    if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)):
+        return None
+    ops = ctypes.POINTER(DwarfOp)()
+    length = ctypes.c_size_t()
+    if lib.dwarf_getlocation(ctypes.byref(attribute), ctypes.byref(ops), ctypes.byref(length)) != 0 or \
+            length.value != 1:
+        return None
+    return ops[0].atom, ops[0].number
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -493,6 +515,8 @@ class DebugFile:
         lib = self.lib
         kinds: dict[str, str | None] = {}
         types: dict[str, int] = {}
+        offsets: dict[str, int] = {}
+        cfa_based = _one_op(lib, die, DW_AT_frame_base) == (DW_OP_call_frame_cfa, 0)
         level = [die]
         looked_at = depth = 0
         while level and depth < 32 and looked_at < MAX_DECLARATIONS:
@@ -513,6 +537,11 @@ class DebugFile:
                             declared = self._type_offset(child)
                             if declared is not None:
                                 types[name] = declared
+                            location = _one_op(lib, child, DW_AT_location) if cfa_based else None
+                            if location is not None and location[0] == DW_OP_fbreg:
+                                offsets[name] = location[1] - (1 << 64) if location[1] >> 63 else location[1]
+                            else:
+                                offsets.pop(name, None)      # an outer one of the name is hidden
                     elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and \
                             lib.dwarf_haspc(ctypes.byref(child), address) > 0:
                         inner.append(_Die.from_buffer_copy(child))
@@ -524,6 +553,7 @@ class DebugFile:
             depth += 1
         scope.references = {name: kind for name, kind in kinds.items() if kind}
         scope.types = types
+        scope.cfa_offsets = offsets
 
     def _type_offset(self, die: _Die) -> int | None:
         """The DIE offset of a declaration's type (through abstract origins), or None."""

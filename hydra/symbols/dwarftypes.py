@@ -408,6 +408,10 @@ class TypeReader:
                     elif skip_this and artificial:
                         pass                # __in_chrg and the like: not in the method's signature
                     elif parameter is not None:
+                        if artificial and not parameters and language == "c++":
+                            # `this`, which gdb makes const where GCC's class declarations
+                            # leave it plain (GCC PR 43053): `shop::Register * const`
+                            parameter = self._qualified(parameter, True, False)
                         parameters.append(parameter)
                 elif tag == DW_TAG_unspecified_parameters:
                     variadic = True

@@ -242,8 +242,9 @@ def test_cpp_references_and_base_classes_match_gdb(crashed, capture, dwarf):
                 assert full_value(variable) == entry["value"], (name, variable.value, entry["value"])
                 continue
             if name == "member":
-                # drgn does not read pointers to members (&Point::y): said, not guessed
-                assert theirs == "&Point::y" and variable.value.startswith("<error")
+                # drgn does not read pointers to members: read again from the snapshot's types
+                assert theirs == "&Point::y" and variable.value == theirs, (variable.value, theirs)
+                assert variable.type == "int Point::*"
                 continue
             if not theirs.startswith(("@", "{", "<")) and _scalar(theirs):
                 assert variable.value == theirs, (name, variable.value, theirs)
@@ -546,3 +547,21 @@ def test_tail_call_frames_have_gdbs_arguments(crashed, capture, source, opt):
     assert not differing
     if source.startswith(("assert_fail", "exception")):
         assert compared, "glibc's abort path has a tail-call frame"
+
+
+def test_pointers_to_members_are_gdbs(crashed, capture):
+    """drgn reads no pointer to member: Hydra reads them again from the snapshot's types and
+    memory, a variable of that type as well as a member inside another value."""
+    from hydra.report.backtrace import full_value
+
+    program = crashed("member_pointers.cpp", "-O0")
+    crash = capture(program)
+    gdb_thread, thread = crashed_threads(program, crash)
+    gdb_main = next(f for f in gdb_thread["frames"] if f["name"] == "main")
+    main = next(f for f in thread.frames if f.function == "main")
+    theirs = {entry["name"]: entry["raw"] for entry in gdb_main["locals"]}
+    ours = {v.name: v for v in main.locals}
+    assert full_value(ours["field"]) == theirs["field"] == "&Shape::height"
+    assert full_value(ours["method"]) == theirs["method"] and "<Shape::area() const>" in theirs["method"]
+    unused = re.search(r"_M_unused = (\{[^}]*\})", theirs["twice"])[1]
+    assert f"_M_unused = {unused}" in full_value(ours["twice"]) and "NULL" in unused

@@ -53,6 +53,8 @@ class Register {
     Item *last;
     int count;
     long Money::*field = &Money::cents;
+    long (Register::*action)(Item &, const Tool *, int) = &Register::ring;
+    long (Register::*unset)(Item &, const Tool *, int) = nullptr;
 };
 
 int (*hook)(int) = nullptr;
