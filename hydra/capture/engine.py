@@ -24,10 +24,10 @@ from hydra.capture.residency import MappedDebugFiles
 from hydra.capture.corefile import AT_RANDOM, CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.callsites import CallSites, EntryParameter
-from hydra.symbols.dwarf import DebugFile, FunctionScope
+from hydra.symbols.dwarf import FRAME_BASE_CFA, DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
-from hydra.capture.fromtypes import UNKNOWN_TAG, read_again
+from hydra.capture.fromtypes import NOT_READ, UNKNOWN_TAG, read_again
 from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.symboltable import build_symbols
 from hydra.capture.entryvalues import parameter_values
@@ -613,7 +613,8 @@ class _FrameWalker:
         self.go_modules: dict[str | None, bool] = {}
         self.call_sites: dict[str, CallSites | None] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
-        self._cfa_placed: list[tuple[Frame, Variable, int]] = []    # (frame, variable, offset from its CFA)
+        # (frame, variable, its frame base, offset from it): variables placed by their DWARF
+        self._placed: list[tuple[Frame, Variable, int | None, int]] = []
         self.notes = TypeNotes()
 
     def close(self) -> None:
@@ -751,10 +752,15 @@ class _FrameWalker:
                 for frame in thread.frames[inner.first:inner.end]:
                     frame.cfa = thread.frames[caller.first].sp
         # where the values drgn could not build are, to be read again (fromtypes.py)
-        for frame, variable, offset in self._cfa_placed:
-            if frame.cfa is not None:
-                variable.address = frame.cfa + offset
-        self._cfa_placed = []
+        names = self.unwinder.arch.dwarf_registers
+        for frame, variable, base, offset in self._placed:
+            if base == FRAME_BASE_CFA:
+                start = frame.cfa
+            else:
+                start = frame.registers.get(names[base]) if base is not None and 0 <= base < len(names) else None
+            if start is not None:
+                variable.address = (start + offset) % (1 << 64)
+        self._placed = []
         links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
             self._entry_values(physical, links)
@@ -933,14 +939,19 @@ class _FrameWalker:
                 self._function_name(walked.frame, scope, symbol_name)
             parameters = scope.parameters if scope else []
             if scope is not None:
+                if not variables and with_variables and scope.frame_offsets and not walked.frame.is_inline:
+                    # drgn found no scope here (Rust's functions, nested in namespaces): the
+                    # variables DWARF places on the frame, read after capture (fromtypes.py)
+                    variables = {name: Variable(name, "?", NOT_READ, "local", note=NOT_READ)
+                                 for name in [*parameters, *scope.frame_offsets] if name in scope.frame_offsets}
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)
-                for name, offset in scope.cfa_offsets.items():
+                for name, offset in scope.frame_offsets.items():
                     variable = variables.get(name)
                     if variable is not None and variable.address is None and variable.note and \
-                            UNKNOWN_TAG in variable.note:
-                        self._cfa_placed.append((model_frame, variable, offset))
+                            (UNKNOWN_TAG in variable.note or variable.note == NOT_READ):
+                        self._placed.append((model_frame, variable, scope.frame_base, offset))
             model_frame.args = [variables[name] for name in parameters if name in variables]
             model_frame.locals = [v for name, v in variables.items() if name not in parameters]
             for variable in model_frame.args:

@@ -2,11 +2,14 @@
 
 drgn 0.3 knows no DW_TAG_ptr_to_member_type: a pointer to a member, and any union or class
 that holds one (std::function's `_M_unused`), is an error where gdb prints `&Class::member`,
-`NULL` or `(long (C::*)(C * const)) 0x... <C::f()>`. The snapshot's type table reads them
+`NULL` or `(long (C::*)(C * const)) 0x... <C::f()>`; and drgn finds no scope in Rust's
+functions (nested in namespaces), so their variables are missing. The snapshot's type
+table reads them
 (symbols/dwarftypes.py), so once it and the kept memory are in the crash, such a member of
 a variable with an address is printed again by the expression evaluator, as `hydra print`
-prints it; so is such a variable itself when it lives at a fixed offset from its frame's CFA
-(the walk notes where). Its text replaces the error; it has no children of its own.
+prints it; so is such a variable itself when it lives at a fixed offset from its frame's
+base (the CFA, or a register such as rustc's rsp: the walk notes where). Its text replaces
+the error; it has no children of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from hydra.model.crash import Crash, Variable
 
 UNKNOWN_TAG = "unknown DWARF type tag 0x1f"      # drgn's words for DW_TAG_ptr_to_member_type
+NOT_READ = "<not read>"                          # a variable drgn did not find, placed by its DWARF
 MAX_VALUES = 256                                 # values read again in one capture
 
 
@@ -23,9 +27,13 @@ def read_again(crash: Crash) -> None:
     for thread in crash.threads:
         for frame in thread.frames:
             for top in frame.args + frame.locals:
+                if top.note == NOT_READ and (top.address is None or top.type_id is None):
+                    top.value = top.note = "<unreadable>"
+                    continue
                 if top.address is None or top.type_id is None or not _holds_error(top):
                     continue
-                failed = [(top, top.name)] if top.note and UNKNOWN_TAG in top.note else _failed(top, top.name)
+                failed = [(top, top.name)] if top.note and (UNKNOWN_TAG in top.note or top.note == NOT_READ) \
+                    else _failed(top, top.name)
                 for node, expression in failed:
                     if done >= MAX_VALUES:
                         return
@@ -36,6 +44,8 @@ def read_again(crash: Crash) -> None:
                         session = Session(crash)
                     session.select(thread, frame)
                     text = _printed(session, expression)
+                    if text is None and node.note == NOT_READ:
+                        node.value = node.note = "<unreadable>"
                     if text is not None:
                         node.value, node.note, node.children = text, None, []
                         if node is top:
@@ -45,7 +55,7 @@ def read_again(crash: Crash) -> None:
 
 
 def _holds_error(variable: Variable, depth: int = 0) -> bool:
-    if variable.note and UNKNOWN_TAG in variable.note:
+    if variable.note and (UNKNOWN_TAG in variable.note or variable.note == NOT_READ):
         return True
     return depth < 32 and any(_holds_error(child, depth + 1) for child in variable.children)
 
@@ -70,10 +80,20 @@ def _failed(variable: Variable, expression: str, depth: int = 0):
 
 
 def _printed(session, expression: str) -> str | None:
+    """The value as a frame's arguments and locals show it: `print`'s text without the
+    `(type) ` it puts before a pointer or a reference."""
     from hydra.evaluate.errors import EvalError
     from hydra.evaluate.printer import Printer
+    from hydra.evaluate.typenames import type_name
+    from hydra.model.types import Kind
 
     try:
-        return Printer(session).top(session.evaluate(expression), None)
+        value = session.evaluate(expression)
+        text = Printer(session).top(value, None)
     except (EvalError, ValueError, LookupError, TypeError):
         return None
+    type_ = session.table.get(session.table.strip_typedefs(value.type)) if value.type is not None else None
+    prefix = f"({type_name(session.table, value.type)}) "
+    if type_ is not None and (type_.kind == Kind.POINTER or type_.kind in Kind.REFERENCES) and text.startswith(prefix):
+        text = text[len(prefix):]
+    return text

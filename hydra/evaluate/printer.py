@@ -327,6 +327,8 @@ class Printer:
     def compound(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str:
         if type_.incomplete:
             return "<incomplete type>"
+        if type_.language == "rust" and type_.kind == Kind.STRUCT and type_.name:
+            return self.rust_struct(value, type_, fmt, depth)
         parts = []
         for member in type_.members:
             if member.static:
@@ -351,6 +353,24 @@ class Printer:
                 not any(not m.base for m in type_.members):
             parts.append("<No data fields>")
         return "{" + ", ".join(parts) + "}"
+
+    def rust_struct(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str:
+        """gdb's Rust spelling: `Name {a: 1, b: 2}`, a tuple struct `Name (1, 2)`, a struct
+        without fields `Name`."""
+        fields = [member for member in type_.members if not member.static]
+        texts = []
+        for member in fields:
+            try:
+                texts.append(self.value(self.session.member_value(value, type_, member), fmt, depth + 1))
+            except Unavailable:
+                texts.append(UNAVAILABLE)
+            except EvalError as error:
+                texts.append(f"<error: {error.message}>")
+        if not fields:
+            return type_.name
+        if all(member.name and member.name.startswith("__") and member.name[2:].isdigit() for member in fields):
+            return f"{type_.name} ({', '.join(texts)})"
+        return f"{type_.name} {{{', '.join(f'{member.name}: {text}' for member, text in zip(fields, texts))}}}"
 
     def static_member(self, type_: Type, member, fmt: str | None, depth: int) -> str:
         symbol = self.session.symbols.named(f"{type_.name}::{member.name}") if type_.name else None

@@ -222,15 +222,32 @@ class FunctionScope:
     types: dict[str, int] = field(default_factory=dict)
     die: int | None = None          # the function's own DIE (its definition, for its type)
     concrete: int | None = None     # a function's (not an inline instance's) DIE here, with its code
-    # parameters and locals that live at a fixed offset from the frame's CFA (DW_OP_fbreg,
-    # the frame base being the CFA): where a value drgn cannot build is read from
-    cfa_offsets: dict[str, int] = field(default_factory=dict)
+    # parameters and locals that live at a fixed offset from the frame base (DW_OP_fbreg),
+    # where a value drgn cannot build (or find) is read from; the frame base is the CFA
+    # (FRAME_BASE_CFA) or a register (its DWARF number: rustc's is rsp)
+    frame_offsets: dict[str, int] = field(default_factory=dict)
+    frame_base: int | None = None
 
 
 DW_AT_frame_base = 0x40
 DW_AT_location = 0x02
 DW_OP_fbreg = 0x91
 DW_OP_call_frame_cfa = 0x9C
+
+
+FRAME_BASE_CFA = -1
+DW_OP_reg0 = 0x50
+DW_OP_reg31 = 0x6F
+
+
+def _frame_base(lib, die: _Die) -> int | None:
+    """A function's DW_AT_frame_base when it is the CFA (FRAME_BASE_CFA) or one register."""
+    found = _one_op(lib, die, DW_AT_frame_base)
+    if found == (DW_OP_call_frame_cfa, 0):
+        return FRAME_BASE_CFA
+    if found is not None and DW_OP_reg0 <= found[0] <= DW_OP_reg31:
+        return found[0] - DW_OP_reg0
+    return None
 
 
 def _one_op(lib, die: _Die, code: int) -> tuple[int, int] | None:
@@ -516,7 +533,8 @@ class DebugFile:
         kinds: dict[str, str | None] = {}
         types: dict[str, int] = {}
         offsets: dict[str, int] = {}
-        cfa_based = _one_op(lib, die, DW_AT_frame_base) == (DW_OP_call_frame_cfa, 0)
+        placed_at: dict[str, int] = {}          # name -> the depth of its block
+        base = _frame_base(lib, die)
         level = [die]
         looked_at = depth = 0
         while level and depth < 32 and looked_at < MAX_DECLARATIONS:
@@ -537,9 +555,10 @@ class DebugFile:
                             declared = self._type_offset(child)
                             if declared is not None:
                                 types[name] = declared
-                            location = _one_op(lib, child, DW_AT_location) if cfa_based else None
+                            location = _one_op(lib, child, DW_AT_location) if base is not None else None
                             if location is not None and location[0] == DW_OP_fbreg:
                                 offsets[name] = location[1] - (1 << 64) if location[1] >> 63 else location[1]
+                                placed_at[name] = depth
                             else:
                                 offsets.pop(name, None)      # an outer one of the name is hidden
                     elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and \
@@ -553,7 +572,10 @@ class DebugFile:
             depth += 1
         scope.references = {name: kind for name, kind in kinds.items() if kind}
         scope.types = types
-        scope.cfa_offsets = offsets
+        # in gdb's order: the innermost block's first, each block's in declaration order
+        ordered = sorted(offsets, key=lambda name: -placed_at[name])
+        scope.frame_offsets, scope.frame_base = ({name: offsets[name] for name in ordered}, base) if offsets \
+            else ({}, None)
 
     def _type_offset(self, die: _Die) -> int | None:
         """The DIE offset of a declaration's type (through abstract origins), or None."""

@@ -565,3 +565,41 @@ def test_pointers_to_members_are_gdbs(crashed, capture):
     assert full_value(ours["method"]) == theirs["method"] and "<Shape::area() const>" in theirs["method"]
     unused = re.search(r"_M_unused = (\{[^}]*\})", theirs["twice"])[1]
     assert f"_M_unused = {unused}" in full_value(ours["twice"]) and "NULL" in unused
+
+
+def test_rust_locals_are_gdbs(crashed, capture):
+    """drgn finds no scope in a Rust function: the variables DWARF places on the frame are
+    read from the snapshot's types and memory, spelled as gdb spells Rust values."""
+    import subprocess
+
+    from oracle.gdb import ensure_gdb
+
+    program = crashed("rust_panic.rs", "-O0")
+    crash = capture(program)
+    thread = crash.crashed_thread
+    wanted = [f for f in thread.frames if not f.inline and f.locals and f.function and
+              (f.function.startswith("rust_panic::") or "fold" in f.function)]
+    commands = []
+    for frame in wanted:
+        commands += ["-ex", f"frame {frame.index}", "-ex", "info locals"]
+    text = subprocess.run([ensure_gdb(), "-batch", "-nx", *commands, program.exe, program.core],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "LC_ALL": "C"}).stdout
+    theirs: dict[int, dict[str, str]] = {}
+    current = None
+    for line in text.splitlines():
+        match = re.match(r"#(\d+) ", line)
+        if match:
+            current = theirs.setdefault(int(match[1]), {})
+        elif current is not None and " = " in line and not line.startswith(" "):
+            name, _, value = line.partition(" = ")
+            current[name] = value
+    compared, differing = set(), []
+    for frame in wanted:
+        for variable in frame.locals:
+            expected = theirs.get(frame.index, {}).get(variable.name)
+            if expected is not None:
+                compared.add(variable.name)
+                if variable.value != expected:
+                    differing.append((frame.index, variable.name, variable.value, expected))
+    assert not differing
+    assert {"slots", "inventory", "slot", "len", "acc"} <= compared, (compared, text[-2000:])
