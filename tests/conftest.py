@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.engines import postgresql_server, store_location  # noqa: F401  (fixtures)
+# tests/ is on the import path both for pytest and for the benchmarks that import this file
+from store.engines import postgresql_server, store_location  # noqa: E402, F401  (fixtures)
 
 PROGRAMS = Path(__file__).parent / "programs"
 
