@@ -158,7 +158,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         _capture_memory(prog, info, crash, reader, walker, secrets, options.memory, typed_globals)
         _capture_sources(crash, source_maps)
         crash.symbols = build_symbols(prog, program_symbols, crash, functions, typed_globals)
-        read_again(crash)               # what drgn could not build, from the types and memory kept
+        read_again(crash, reader.rereads)   # what drgn could not build, from the types and memory kept
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
         crash.attributes.update(env_attributes)
@@ -242,6 +242,7 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
         type_notes = walker.notes.handover(part)
         return msgpack.packb({
             "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
+            "rereads": _places_of(part, reader.rereads),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
             "scopes": walker.remembered.new_entries() if walker.remembered is not None else [],
             "type_notes": type_notes,
@@ -266,7 +267,18 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
     type_map: list = []         # filled when the types are read, before a variable is read
     others = decode_threads(theirs["threads"], type_map)
     walker.notes.take(theirs["type_notes"], type_map, theirs["functions"])
+    for thread, frame, group, position in theirs["rereads"]:
+        reader.rereads.append(getattr(others[thread].frames[frame], group)[position])
     return mine + others
+
+
+def _places_of(threads: list[Thread], variables: list[Variable]) -> list[list]:
+    """Where variables are among the threads' frames: [thread, frame, "args" or "locals",
+    position] (a forked capture hands its threads back encoded)."""
+    wanted = {id(variable) for variable in variables}
+    return [[t, f, group, position] for t, thread in enumerate(threads) for f, frame in enumerate(thread.frames)
+            for group in ("args", "locals") for position, variable in enumerate(getattr(frame, group))
+            if id(variable) in wanted] if wanted else []
 
 
 def _typed_globals(prog: drgn.Program, types: Types, crash: Crash, functions: dict[int, int]) -> list[TypedGlobal]:
@@ -613,6 +625,8 @@ class _FrameWalker:
         self.go_modules: dict[str | None, bool] = {}
         self.call_sites: dict[str, CallSites | None] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
+        self._gdb_lines: dict[tuple, tuple] = {}      # (debug file, address, drgn's file and line) -> gdb's
+        self._tail_parameters: dict[tuple, tuple] = {}   # a tail-call frame's parameters, by its jump
         # (frame, variable, its frame base, offset from it): variables placed by their DWARF
         self._placed: list[tuple[Frame, Variable, int | None, int]] = []
         self.notes = TypeNotes()
@@ -760,6 +774,7 @@ class _FrameWalker:
                 start = frame.registers.get(names[base]) if base is not None and 0 <= base < len(names) else None
             if start is not None:
                 variable.address = (start + offset) % (1 << 64)
+                self.reader.rereads.append(variable)
         self._placed = []
         links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
@@ -801,12 +816,16 @@ class _FrameWalker:
         in an inlined function, which has no entry of its own), the others <optimized out>
         (the frame has no registers of its own). Their types are drgn's, by name."""
         frame = tail.frame
-        try:
-            inlined, parameters = tail.sites.scope_parameters(tail.address)
-            types = {p.name: p.type for p in self.prog.function(frame.function).type_.parameters} \
-                if parameters and frame.function else {}
-        except Exception:            # no such function for drgn, or hostile DWARF
-            return
+        key = (id(tail.sites), tail.address, frame.function)
+        if key not in self._tail_parameters:        # the same jump in many threads: read once
+            try:
+                inlined, parameters = tail.sites.scope_parameters(tail.address)
+                types = {p.name: p.type for p in self.prog.function(frame.function).type_.parameters} \
+                    if parameters and frame.function else {}
+            except Exception:            # no such function for drgn, or hostile DWARF
+                inlined, parameters, types = False, [], {}
+            self._tail_parameters[key] = (inlined, parameters, types)
+        inlined, parameters, types = self._tail_parameters[key]
         if not parameters or any(name not in types for name, _ in parameters):
             return
         wanted = [EntryParameter(name, register, True) for name, register in parameters if register is not None]
@@ -939,19 +958,19 @@ class _FrameWalker:
                 self._function_name(walked.frame, scope, symbol_name)
             parameters = scope.parameters if scope else []
             if scope is not None:
-                if not variables and with_variables and scope.frame_offsets and not walked.frame.is_inline:
+                if not variables and with_variables and scope.places and not walked.frame.is_inline:
                     # drgn found no scope here (Rust's functions, nested in namespaces): the
-                    # variables DWARF places on the frame, read after capture (fromtypes.py)
+                    # variables DWARF places in memory, read after capture (fromtypes.py)
                     variables = {name: Variable(name, "?", NOT_READ, "local", note=NOT_READ)
-                                 for name in [*parameters, *scope.frame_offsets] if name in scope.frame_offsets}
+                                 for name in [*parameters, *scope.places] if name in scope.places}
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)
-                for name, offset in scope.frame_offsets.items():
+                for name, (base, offset) in scope.places.items():
                     variable = variables.get(name)
                     if variable is not None and variable.address is None and variable.note and \
                             (UNKNOWN_TAG in variable.note or variable.note == NOT_READ):
-                        self._placed.append((model_frame, variable, scope.frame_base, offset))
+                        self._placed.append((model_frame, variable, base, offset))
             model_frame.args = [variables[name] for name in parameters if name in variables]
             model_frame.locals = [v for name, v in variables.items() if name not in parameters]
             for variable in model_frame.args:
@@ -995,13 +1014,17 @@ class _FrameWalker:
         listed under a relative folder, takes the unit's name."""
         if frame.line != 0 and (not frame.file or os.path.isabs(frame.file)):
             return
-        debug_file = self._debug_file(module.debug_file_path)
-        address = lookup - module.debug_file_bias
-        if frame.line == 0:
-            file, line, _start = debug_file.line_before_zero(address)
-            frame.file, frame.line, frame.column = (file, line, None) if line else (frame.file, None, None)
-        if frame.file and not os.path.isabs(frame.file):
-            frame.file = debug_file.unit_spelling(address, frame.file)
+        key = (module.debug_file_path, lookup - module.debug_file_bias, frame.file, frame.line)
+        if key not in self._gdb_lines:        # the same pc in many threads: asked once
+            debug_file = self._debug_file(module.debug_file_path)
+            file, line, column = frame.file, frame.line, frame.column
+            if line == 0:
+                found_file, found_line, _start = debug_file.line_before_zero(key[1])
+                file, line, column = (found_file, found_line, None) if found_line else (file, None, None)
+            if file and not os.path.isabs(file):
+                file = debug_file.unit_spelling(key[1], file)
+            self._gdb_lines[key] = (file, line, column)
+        frame.file, frame.line, frame.column = self._gdb_lines[key]
 
     def _debug_file(self, path: str) -> DebugFile:
         """The walker's libdw handle on a debug file, opened when first asked for."""

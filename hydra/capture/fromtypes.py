@@ -21,12 +21,18 @@ NOT_READ = "<not read>"                          # a variable drgn did not find,
 MAX_VALUES = 256                                 # values read again in one capture
 
 
-def read_again(crash: Crash) -> None:
+def read_again(crash: Crash, variables: list[Variable]) -> None:
+    """variables: the frames' variables that hold what drgn could not build."""
+    wanted = {id(variable) for variable in variables}
+    if not wanted:
+        return
     session = None
     done = 0
     for thread in crash.threads:
         for frame in thread.frames:
             for top in frame.args + frame.locals:
+                if id(top) not in wanted:
+                    continue
                 if top.note == NOT_READ and (top.address is None or top.type_id is None):
                     top.value = top.note = "<unreadable>"
                     continue

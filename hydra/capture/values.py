@@ -15,6 +15,7 @@ import drgn
 from drgn import TypeKind
 
 from hydra.capture.environment import BLANKED
+from hydra.capture.fromtypes import UNKNOWN_TAG
 from hydra.capture.literals import is_char, wide_prefix
 from hydra.capture.printers import STRING_BYTES, library_value, shown_by_printer
 from hydra.capture.programsymbols import ProgramSymbols
@@ -56,6 +57,9 @@ class ValueReader:
     # environment strings to blank wherever a value's text holds them (capture/environment.py)
     secrets: list[str] = field(default_factory=list)
     go: bool = False                 # the values are a Go function's: its strings print as gdb's Go does
+    # top-level values holding what drgn could not build, to be read again (fromtypes.py)
+    rereads: list = field(default_factory=list)
+    _unbuildable: bool = False
 
     def clean(self, text: str) -> str:
         for secret in self.secrets:
@@ -65,7 +69,10 @@ class ValueReader:
 
     def variable(self, name: str, obj: drgn.Object, kind: str) -> Variable:
         self._nodes = 0
+        self._unbuildable = False
         var = self._convert(name, obj, kind, self.limits.nesting, self.limits.pointer_depth)
+        if self._unbuildable:
+            self.rereads.append(var)
         if var.address is None and var.note is None:
             # held in registers: its bytes let expressions use it (the snapshot has no memory for it)
             try:
@@ -84,6 +91,7 @@ class ValueReader:
             type_kind = base.kind
         except Exception as error:  # drgn raises several types for unsupported DWARF
             note = describe_error(error)
+            self._unbuildable = self._unbuildable or UNKNOWN_TAG in note
             return Variable(name, "?", note, kind, note=note)
         if obj.absent_:
             return Variable(name, type_name, OPTIMIZED_OUT, kind, note=OPTIMIZED_OUT)
@@ -109,6 +117,7 @@ class ValueReader:
             var.address = address if address is not None else getattr(error, "address", None)
         except Exception as error:  # unsupported DWARF constructs, bad data
             var.value = var.note = describe_error(error)
+            self._unbuildable = self._unbuildable or UNKNOWN_TAG in var.note
         return var
 
     def _go_string(self, var: Variable, obj: drgn.Object) -> bool:

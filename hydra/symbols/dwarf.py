@@ -222,11 +222,10 @@ class FunctionScope:
     types: dict[str, int] = field(default_factory=dict)
     die: int | None = None          # the function's own DIE (its definition, for its type)
     concrete: int | None = None     # a function's (not an inline instance's) DIE here, with its code
-    # parameters and locals that live at a fixed offset from the frame base (DW_OP_fbreg),
-    # where a value drgn cannot build (or find) is read from; the frame base is the CFA
-    # (FRAME_BASE_CFA) or a register (its DWARF number: rustc's is rsp)
-    frame_offsets: dict[str, int] = field(default_factory=dict)
-    frame_base: int | None = None
+    # parameters and locals in memory at a fixed offset from the CFA (FRAME_BASE_CFA) or from
+    # a register (its DWARF number: rustc's frame base is rsp) at the address, in gdb's order:
+    # name -> (base, offset); where a value drgn cannot build (or find) is read from
+    places: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 DW_AT_frame_base = 0x40
@@ -247,6 +246,30 @@ def _frame_base(lib, die: _Die) -> int | None:
         return FRAME_BASE_CFA
     if found is not None and DW_OP_reg0 <= found[0] <= DW_OP_reg31:
         return found[0] - DW_OP_reg0
+    return None
+
+
+DW_OP_breg0 = 0x70
+DW_OP_breg31 = 0x8F
+
+
+def _place(lib, die: _Die, address: int, base: int | None) -> tuple[int, int] | None:
+    """(base, offset) of a variable in memory at a fixed offset from its frame base
+    (DW_OP_fbreg) or from a register (DW_OP_bregN) at address; None for anything else."""
+    attribute = _Attribute()
+    if not lib.dwarf_attr(ctypes.byref(die), DW_AT_location, ctypes.byref(attribute)):
+        return None
+    ops = ctypes.POINTER(DwarfOp)()
+    length = ctypes.c_size_t()
+    if lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops), ctypes.byref(length),
+                                  1) != 1 or length.value != 1:
+        return None
+    atom, number = ops[0].atom, ops[0].number
+    offset = number - (1 << 64) if number >> 63 else number
+    if atom == DW_OP_fbreg and base is not None:
+        return base, offset
+    if DW_OP_breg0 <= atom <= DW_OP_breg31:
+        return atom - DW_OP_breg0, offset
     return None
 
 
@@ -351,21 +374,20 @@ class DebugFile:
     def _chain(self, innermost: _Die, address: int) -> list[FunctionScope]:
         lib = self.lib
         if lib.dwarf_tag(ctypes.byref(innermost)) == DW_TAG_subprogram:
-            return [self._scope(innermost, DW_TAG_subprogram, address)]  # nothing inlined here
+            # nothing inlined here
+            return [self._scope(innermost, DW_TAG_subprogram, address, _frame_base(lib, innermost))]
         chain = _DieP()
         count = lib.dwarf_getscopes_die(ctypes.byref(innermost), ctypes.byref(chain))
         if count <= 0:
             return []
         try:
-            found = []
-            for index in range(count):
-                die = _Die.from_buffer_copy(chain[index])
-                tag = lib.dwarf_tag(ctypes.byref(die))
-                if tag in FUNCTION_TAGS:
-                    found.append(self._scope(die, tag, address))
-            return found
+            dies = [(_Die.from_buffer_copy(chain[index]), lib.dwarf_tag(ctypes.byref(chain[index])))
+                    for index in range(count)]
         finally:
             _libc.free(chain)
+        # the inlined code's variables are placed from the frame base of the function it is in
+        base = next((_frame_base(lib, die) for die, tag in dies if tag == DW_TAG_subprogram), None)
+        return [self._scope(die, tag, address, base) for die, tag in dies if tag in FUNCTION_TAGS]
 
     def _function_in_namespaces(self, cu: _Die, address: int) -> _Die | None:
         """The innermost function around address, looked for inside namespaces and types too.
@@ -411,14 +433,14 @@ class DebugFile:
             return split
         return cu
 
-    def _scope(self, die: _Die, tag: int, address: int) -> FunctionScope:
+    def _scope(self, die: _Die, tag: int, address: int, frame_base: int | None = None) -> FunctionScope:
         scope = FunctionScope(
             name=self._qualified_name(die),
             linkage_name=self._linkage_name(die),
             parameters=[],
             inlined=tag == DW_TAG_inlined_subroutine,
         )
-        self._declarations(die, scope, address)
+        self._declarations(die, scope, address, frame_base)
         scope.die = self.lib.dwarf_dieoffset(ctypes.byref(self._abstract(die)))
         if tag == DW_TAG_subprogram:
             scope.concrete = self.lib.dwarf_dieoffset(ctypes.byref(die))
@@ -525,16 +547,15 @@ class DebugFile:
                 return _text(lib.dwarf_linesrc(row, None, None)), number.value, address_of(index)
         return none
 
-    def _declarations(self, die: _Die, scope: FunctionScope, address: int) -> None:
+    def _declarations(self, die: _Die, scope: FunctionScope, address: int, base: int | None = None) -> None:
         """The scope's parameter names, and which of the parameters and locals visible at
         address are references: a block's declaration hides an outer one of its name, and
         blocks that do not hold address are not looked into."""
         lib = self.lib
         kinds: dict[str, str | None] = {}
         types: dict[str, int] = {}
-        offsets: dict[str, int] = {}
+        places: dict[str, tuple[int, int]] = {}
         placed_at: dict[str, int] = {}          # name -> the depth of its block
-        base = _frame_base(lib, die)
         level = [die]
         looked_at = depth = 0
         while level and depth < 32 and looked_at < MAX_DECLARATIONS:
@@ -555,12 +576,12 @@ class DebugFile:
                             declared = self._type_offset(child)
                             if declared is not None:
                                 types[name] = declared
-                            location = _one_op(lib, child, DW_AT_location) if base is not None else None
-                            if location is not None and location[0] == DW_OP_fbreg:
-                                offsets[name] = location[1] - (1 << 64) if location[1] >> 63 else location[1]
+                            place = _place(lib, child, address, base)
+                            if place is not None:
+                                places[name] = place
                                 placed_at[name] = depth
                             else:
-                                offsets.pop(name, None)      # an outer one of the name is hidden
+                                places.pop(name, None)       # an outer one of the name is hidden
                     elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and \
                             lib.dwarf_haspc(ctypes.byref(child), address) > 0:
                         inner.append(_Die.from_buffer_copy(child))
@@ -573,9 +594,7 @@ class DebugFile:
         scope.references = {name: kind for name, kind in kinds.items() if kind}
         scope.types = types
         # in gdb's order: the innermost block's first, each block's in declaration order
-        ordered = sorted(offsets, key=lambda name: -placed_at[name])
-        scope.frame_offsets, scope.frame_base = ({name: offsets[name] for name in ordered}, base) if offsets \
-            else ({}, None)
+        scope.places = {name: places[name] for name in sorted(places, key=lambda name: -placed_at[name])}
 
     def _type_offset(self, die: _Die) -> int | None:
         """The DIE offset of a declaration's type (through abstract origins), or None."""

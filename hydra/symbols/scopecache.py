@@ -30,7 +30,7 @@ import msgpack
 from hydra.model.files import atomic_output, remove_stale_temporaries
 from hydra.symbols.dwarf import FunctionScope
 
-VERSION = 7
+VERSION = 8
 MAX_ENTRIES = 4096              # addresses remembered per debug file, the newest kept
 MAX_SCOPES = 64                 # functions around one address (inline depth)
 MAX_FILE_BYTES = 8 << 20
@@ -193,7 +193,7 @@ def _stamp(location: str) -> tuple[int, int] | None:
 def _scope_out(scope: FunctionScope) -> list:
     return [scope.name, scope.linkage_name, scope.parameters, scope.inlined,
             scope.call_file, scope.call_line, scope.entry, scope.references, scope.types, scope.die, scope.concrete,
-            scope.frame_offsets, scope.frame_base]
+            {name: list(place) for name, place in scope.places.items()}]
 
 
 def _optional(value, kind) -> bool:
@@ -201,10 +201,9 @@ def _optional(value, kind) -> bool:
 
 
 def _scope_in(item) -> FunctionScope:
-    if not isinstance(item, list) or len(item) != 13:
+    if not isinstance(item, list) or len(item) != 12:
         raise ValueError("not a scope")
-    (name, linkage, parameters, inlined, call_file, call_line, entry, references, types, die, concrete, offsets,
-     base) = item
+    name, linkage, parameters, inlined, call_file, call_line, entry, references, types, die, concrete, places = item
     if not (isinstance(name, str) and _optional(linkage, str) and isinstance(inlined, bool)
             and _optional(call_file, str) and _optional(call_line, int) and _optional(entry, int)
             and isinstance(parameters, list) and all(isinstance(p, str) for p in parameters)
@@ -212,11 +211,11 @@ def _scope_in(item) -> FunctionScope:
             and all(isinstance(k, str) and v in ("&", "&&") for k, v in references.items())
             and isinstance(types, dict) and all(isinstance(k, str) and isinstance(v, int) for k, v in types.items())
             and _optional(die, int) and _optional(concrete, int)
-            and isinstance(offsets, dict) and all(isinstance(k, str) and isinstance(v, int) for k, v in offsets.items())
-            and _optional(base, int)):
+            and isinstance(places, dict) and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
+                                                 and all(isinstance(n, int) for n in v) for k, v in places.items())):
         raise ValueError("not a scope")
     return FunctionScope(name, linkage, list(parameters), inlined, call_file, call_line, entry, dict(references),
-                         dict(types), die, concrete, dict(offsets), base)
+                         dict(types), die, concrete, {k: (v[0], v[1]) for k, v in places.items()})
 
 
 def _read(location: str, identity: list) -> dict[int, list[FunctionScope]] | None:

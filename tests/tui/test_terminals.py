@@ -90,6 +90,11 @@ def test_focus_and_cursor_show_without_colour(session, how):
     screens = {}
     for key, title in (("1", "1 Threads"), ("2", "2 Frames"), ("3", "3 Variables"), ("4", "4 Source")):
         tmux("send-keys", "-t", session, key)
+        # a busy machine repaints late: first the focus moves, then the screen settles
+        deadline = time.time() + 30
+        while time.time() < deadline and not any(
+                "┏" in row and title in row for row in tmux("capture-pane", "-p", "-t", session).splitlines()):
+            time.sleep(0.1)
         time.sleep(0.5)
         screen = wait_for(session, "double price", escapes=True)
         screens[key] = screen
