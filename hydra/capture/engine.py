@@ -774,7 +774,8 @@ class _FrameWalker:
                 start = frame.registers.get(names[base]) if base is not None and 0 <= base < len(names) else None
             if start is not None:
                 variable.address = (start + offset) % (1 << 64)
-                self.reader.rereads.append(variable)
+                if variable.note != NOT_READ:          # placeholders are listed already
+                    self.reader.rereads.append(variable)
         self._placed = []
         links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
@@ -963,6 +964,7 @@ class _FrameWalker:
                     # variables DWARF places in memory, read after capture (fromtypes.py)
                     variables = {name: Variable(name, "?", NOT_READ, "local", note=NOT_READ)
                                  for name in [*parameters, *scope.places] if name in scope.places}
+                    self.reader.rereads.extend(variables.values())
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)

@@ -33,10 +33,9 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
             for top in frame.args + frame.locals:
                 if id(top) not in wanted:
                     continue
-                if top.note == NOT_READ and (top.address is None or top.type_id is None):
-                    top.value = top.note = "<unreadable>"
-                    continue
-                if top.address is None or top.type_id is None or not _holds_error(top):
+                if top.address is None or top.type_id is None:
+                    if top.note == NOT_READ:          # placed where its frame has no register
+                        top.value = top.note = "<unreadable>"
                     continue
                 failed = [(top, top.name)] if top.note and (UNKNOWN_TAG in top.note or top.note == NOT_READ) \
                     else _failed(top, top.name)
@@ -58,12 +57,6 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
                             from hydra.evaluate.typenames import type_name
 
                             top.type = type_name(session.table, top.type_id)
-
-
-def _holds_error(variable: Variable, depth: int = 0) -> bool:
-    if variable.note and (UNKNOWN_TAG in variable.note or variable.note == NOT_READ):
-        return True
-    return depth < 32 and any(_holds_error(child, depth + 1) for child in variable.children)
 
 
 def _failed(variable: Variable, expression: str, depth: int = 0):

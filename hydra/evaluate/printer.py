@@ -335,14 +335,7 @@ class Printer:
                 shown = self.static_member(type_, member, fmt, depth)
                 parts.append(f"static {member.name} = {shown}")
                 continue
-            try:
-                child = self.session.member_value(value, type_, member)
-            except Unavailable:
-                text = UNAVAILABLE
-            except EvalError as error:
-                text = f"<error: {error.message}>"
-            else:
-                text = self.value(child, fmt, depth + 1)
+            text = self.member_text(value, type_, member, fmt, depth)
             if member.base:
                 parts.append(f"<{type_name(self.table, member.type)}> = {text}")
             elif member.name is None:
@@ -354,18 +347,20 @@ class Printer:
             parts.append("<No data fields>")
         return "{" + ", ".join(parts) + "}"
 
+    def member_text(self, value: Value, type_: Type, member, fmt: str | None, depth: int) -> str:
+        try:
+            child = self.session.member_value(value, type_, member)
+        except Unavailable:
+            return UNAVAILABLE
+        except EvalError as error:
+            return f"<error: {error.message}>"
+        return self.value(child, fmt, depth + 1)
+
     def rust_struct(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str:
         """gdb's Rust spelling: `Name {a: 1, b: 2}`, a tuple struct `Name (1, 2)`, a struct
         without fields `Name`."""
         fields = [member for member in type_.members if not member.static]
-        texts = []
-        for member in fields:
-            try:
-                texts.append(self.value(self.session.member_value(value, type_, member), fmt, depth + 1))
-            except Unavailable:
-                texts.append(UNAVAILABLE)
-            except EvalError as error:
-                texts.append(f"<error: {error.message}>")
+        texts = [self.member_text(value, type_, member, fmt, depth) for member in fields]
         if not fields:
             return type_.name
         if all(member.name and member.name.startswith("__") and member.name[2:].isdigit() for member in fields):

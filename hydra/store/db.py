@@ -117,13 +117,13 @@ def _open_postgresql(url: str) -> Store:
     try:
         connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:
-        raise BadInput(shown, f"cannot connect: {_first_line(error)}") from None
+        raise BadInput(shown, f"cannot connect: {first_line(error)}") from None
     store = Store(connection, "postgresql", (psycopg.Error,))
     try:
         migrate(store)
     except psycopg.Error as error:
         connection.close()
-        raise BadInput(shown, f"not a crash store: {_first_line(error)}") from None
+        raise BadInput(shown, f"not a crash store: {first_line(error)}") from None
     except ValueError as error:
         connection.close()
         raise BadInput(shown, str(error)) from None
@@ -139,5 +139,6 @@ def _without_password(url: str) -> str:
     return f"{scheme}://{credentials}{at}{place}"
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """A driver's error as one line."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from hydra.model import BadInput
-from hydra.store.db import Store
+from hydra.store.db import Store, first_line
 from hydra.store.facts import FIELDS, SEVERITIES
 
 _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
@@ -160,5 +160,4 @@ def execute(connection: Store, sql: str, parameters) -> list[tuple]:
     try:
         return [tuple(row) for row in connection.execute(sql, parameters).fetchall()]
     except connection.errors as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise BadInput("crash store", f"cannot be read: {reason}") from None
+        raise BadInput("crash store", f"cannot be read: {first_line(error)}") from None

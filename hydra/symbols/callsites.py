@@ -16,7 +16,8 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass, field, replace
 
-from hydra.symbols.dwarf import DW_TAG_subprogram, DebugFile, DwarfOp, _Attribute, _Die, _DieP, _libc
+from hydra.symbols.dwarf import (DW_AT_frame_base, DW_AT_location, DW_OP_reg0, DW_OP_reg31, DW_TAG_subprogram,
+                                 DebugFile, _Attribute, _Die, _DieP, _libc, expression)
 
 DW_TAG_lexical_block = 0x0B
 DW_TAG_inlined_subroutine = 0x1D
@@ -29,8 +30,6 @@ CALL_SITE_TAGS = (DW_TAG_call_site, DW_TAG_GNU_call_site)
 PARAMETER_TAGS = (DW_TAG_call_site_parameter, DW_TAG_GNU_call_site_parameter)
 NESTED_TAGS = (DW_TAG_lexical_block, DW_TAG_inlined_subroutine, 0x32, 0x25)   # blocks, try, catch
 
-DW_AT_location = 0x02
-DW_AT_frame_base = 0x40
 DW_AT_low_pc = 0x11
 DW_AT_abstract_origin = 0x31
 DW_AT_call_return_pc = 0x7D
@@ -40,8 +39,6 @@ DW_AT_call_tail_call = 0x82
 DW_AT_GNU_call_site_value = 0x2111
 DW_AT_GNU_tail_call = 0x2115
 
-DW_OP_reg0 = 0x50
-DW_OP_reg31 = 0x6F
 DW_OP_regx = 0x90
 DW_OP_entry_value = 0xA3
 DW_OP_GNU_entry_value = 0xF3
@@ -340,9 +337,9 @@ class CallSites:
             return values
         for _ in range(64):
             if lib.dwarf_tag(ctypes.byref(child)) in PARAMETER_TAGS:
-                register = _register(self._expression(child, DW_AT_location))
-                value = self._expression(child, DW_AT_call_value) or \
-                    self._expression(child, DW_AT_GNU_call_site_value)
+                register = _register(expression(self.lib, child, DW_AT_location))
+                value = expression(self.lib, child, DW_AT_call_value) or \
+                    expression(self.lib, child, DW_AT_GNU_call_site_value)
                 if register is not None and value:
                     values[register] = value
             following = _Die()
@@ -351,27 +348,11 @@ class CallSites:
             child = following
         return values
 
-    def _expression(self, die: _Die, code: int, address: int | None = None) -> tuple | None:
-        """An expression attribute's operations; for a location list, the one at address."""
-        lib = self.lib
-        attribute = _Attribute()
-        if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)):
-            return None
-        ops = ctypes.POINTER(DwarfOp)()
-        length = ctypes.c_size_t()
-        if address is None:
-            if lib.dwarf_getlocation(ctypes.byref(attribute), ctypes.byref(ops), ctypes.byref(length)) != 0:
-                return None
-        elif lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops),
-                                        ctypes.byref(length), 1) != 1:
-            return None
-        return tuple((ops[i].atom, ops[i].number, ops[i].number2) for i in range(min(length.value, 64)))
-
     def frame_base(self, address: int) -> tuple | None:
         """The DW_AT_frame_base of the concrete function around address, at address."""
         if address not in self._frame_bases:
             function = self.function(address)
-            self._frame_bases[address] = self._expression(function, DW_AT_frame_base, address) \
+            self._frame_bases[address] = expression(self.lib, function, DW_AT_frame_base, address) \
                 if function is not None else None
         return self._frame_bases[address]
 
@@ -393,7 +374,7 @@ class CallSites:
             if lib.dwarf_tag(ctypes.byref(child)) == DW_TAG_formal_parameter:
                 name = _name(lib, child)
                 if name:
-                    found.append((name, entry_value_register(self._expression(child, DW_AT_location, address))))
+                    found.append((name, entry_value_register(expression(self.lib, child, DW_AT_location, address))))
             following = _Die()
             if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
                 break
@@ -422,8 +403,8 @@ class CallSites:
                 # a parameter's own name (libdw follows its abstract origin): the qualified-
                 # name path would re-read the whole unit to find its parents, milliseconds each
                 name = _name(lib, child)
-                here = self._expression(child, DW_AT_location, address)
-                at_entry = self._expression(child, DW_AT_location, start) if start is not None else None
+                here = expression(self.lib, child, DW_AT_location, address)
+                at_entry = expression(self.lib, child, DW_AT_location, start) if start is not None else None
                 register = entry_value_register(here)
                 if name and register is not None:
                     found.append(EntryParameter(name, register, True))

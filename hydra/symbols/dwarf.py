@@ -39,6 +39,16 @@ DW_AT_call_line = 0x59
 DW_AT_specification = 0x47
 DW_AT_linkage_name = 0x6E
 DW_AT_MIPS_linkage_name = 0x2007
+DW_AT_location = 0x02
+DW_AT_comp_dir = 0x1B
+DW_AT_frame_base = 0x40
+DW_OP_reg0 = 0x50
+DW_OP_reg31 = 0x6F
+DW_OP_breg0 = 0x70
+DW_OP_breg31 = 0x8F
+DW_OP_fbreg = 0x91
+DW_OP_call_frame_cfa = 0x9C
+FRAME_BASE_CFA = -1          # a frame base that is the CFA (FunctionScope.places)
 
 EV_CURRENT = 1
 ELF_C_READ_MMAP = 8
@@ -228,43 +238,41 @@ class FunctionScope:
     places: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-DW_AT_frame_base = 0x40
-DW_AT_location = 0x02
-DW_OP_fbreg = 0x91
-DW_OP_call_frame_cfa = 0x9C
-
-
-FRAME_BASE_CFA = -1
-DW_OP_reg0 = 0x50
-DW_OP_reg31 = 0x6F
+def expression(lib, die: _Die, code: int, address: int | None = None) -> tuple | None:
+    """An expression attribute's operations, (atom, number, number2) each; for a location
+    list, the one at address."""
+    attribute = _Attribute()
+    if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)):
+        return None
+    ops = ctypes.POINTER(DwarfOp)()
+    length = ctypes.c_size_t()
+    if address is None:
+        if lib.dwarf_getlocation(ctypes.byref(attribute), ctypes.byref(ops), ctypes.byref(length)) != 0:
+            return None
+    elif lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops),
+                                    ctypes.byref(length), 1) != 1:
+        return None
+    return tuple((ops[i].atom, ops[i].number, ops[i].number2) for i in range(min(length.value, 64)))
 
 
 def _frame_base(lib, die: _Die) -> int | None:
     """A function's DW_AT_frame_base when it is the CFA (FRAME_BASE_CFA) or one register."""
-    found = _one_op(lib, die, DW_AT_frame_base)
-    if found == (DW_OP_call_frame_cfa, 0):
+    ops = expression(lib, die, DW_AT_frame_base)
+    if not ops or len(ops) != 1:
+        return None
+    atom = ops[0][0]
+    if atom == DW_OP_call_frame_cfa:
         return FRAME_BASE_CFA
-    if found is not None and DW_OP_reg0 <= found[0] <= DW_OP_reg31:
-        return found[0] - DW_OP_reg0
-    return None
-
-
-DW_OP_breg0 = 0x70
-DW_OP_breg31 = 0x8F
+    return atom - DW_OP_reg0 if DW_OP_reg0 <= atom <= DW_OP_reg31 else None
 
 
 def _place(lib, die: _Die, address: int, base: int | None) -> tuple[int, int] | None:
     """(base, offset) of a variable in memory at a fixed offset from its frame base
     (DW_OP_fbreg) or from a register (DW_OP_bregN) at address; None for anything else."""
-    attribute = _Attribute()
-    if not lib.dwarf_attr(ctypes.byref(die), DW_AT_location, ctypes.byref(attribute)):
+    ops = expression(lib, die, DW_AT_location, address)
+    if not ops or len(ops) != 1:
         return None
-    ops = ctypes.POINTER(DwarfOp)()
-    length = ctypes.c_size_t()
-    if lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops), ctypes.byref(length),
-                                  1) != 1 or length.value != 1:
-        return None
-    atom, number = ops[0].atom, ops[0].number
+    atom, number, _ = ops[0]
     offset = number - (1 << 64) if number >> 63 else number
     if atom == DW_OP_fbreg and base is not None:
         return base, offset
@@ -273,24 +281,10 @@ def _place(lib, die: _Die, address: int, base: int | None) -> tuple[int, int] | 
     return None
 
 
-def _one_op(lib, die: _Die, code: int) -> tuple[int, int] | None:
-    """(operation, operand) of an expression attribute that is one operation (not a list)."""
-    attribute = _Attribute()
-    if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)):
-        return None
-    ops = ctypes.POINTER(DwarfOp)()
-    length = ctypes.c_size_t()
-    if lib.dwarf_getlocation(ctypes.byref(attribute), ctypes.byref(ops), ctypes.byref(length)) != 0 or \
-            length.value != 1:
-        return None
-    return ops[0].atom, ops[0].number
-
-
 def _text(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", "replace") if raw is not None else None
 
 
-DW_AT_comp_dir = 0x1B
 MAX_ZERO_ROWS = 4096        # rows looked back across for a line-0 row's line
 
 
