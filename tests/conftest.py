@@ -32,7 +32,29 @@ def _allow_cores():
     resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
+def _cargo_build(workspace: Path, out: Path) -> Path:
+    """`cargo build --release` of a workspace (its profile says how), built from a copy so
+    that nothing (Cargo.lock, target/) is written into the tests' folder; the program is the
+    workspace's one binary."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.skip("cargo is not installed (.ci/run installs it)")
+    copy = out.parent / "workspace"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(workspace, copy)
+    environment = {**os.environ, "CARGO_HOME": str(out.parent / "cargo-home"), "CARGO_TARGET_DIR": str(copy / "target")}
+    subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], check=True, capture_output=True,
+                   text=True, cwd=copy, env=environment)
+    built = [path for path in (copy / "target" / "release").iterdir() if path.is_file() and os.access(path, os.X_OK)]
+    if len(built) != 1:
+        raise RuntimeError(f"{workspace.name}: expected one program, cargo built {[p.name for p in built]}")
+    shutil.copy2(built[0], out)
+    return out
+
+
 def compile_program(source: Path, out: Path, flags: list[str]) -> Path:
+    if (source / "Cargo.toml").is_file():
+        return _cargo_build(source, out)
     if source.suffix == ".rs":
         rustc = shutil.which("rustc")
         if rustc is None:

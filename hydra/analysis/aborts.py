@@ -52,8 +52,6 @@ def analyze_aborts(context: AnalysisContext) -> None:
     message = abort_message(context) if aborted else None
     if message:
         context.attribute("abort_message", message)
-    specific = {"assert", "double-free", "invalid-free", "heap-corruption", "stack-smashing", "fortify",
-                "uncaught-exception"}
 
     assert_frame = next((f for f in thread.frames if base_function_name(f.function) in ASSERT_FRAMES), None)
     overflow = next((f for f in thread.frames if RUST_OVERFLOW_HANDLER in (f.function or "")), None)

@@ -27,18 +27,18 @@ from hydra.symbols.callsites import CallSites, EntryParameter
 from hydra.symbols.dwarf import FRAME_BASE_CFA, DebugFile, FunctionScope
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
-from hydra.capture.fromtypes import NOT_READ, UNKNOWN_TAG, read_again
+from hydra.capture.fromtypes import NOT_READ, UNKNOWN_TAG, computed_address, held_bytes, read_again
 from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.symboltable import build_symbols
 from hydra.capture.entryvalues import parameter_values
 from hydra.capture.tailcalls import Link, PhysicalFrame, TailFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
-from hydra.capture.values import OPTIMIZED_OUT, Limits, ValueReader, as_reference, describe_error
+from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
 from hydra.capture.version import CAPTURE_VERSION
 from hydra.model import BadInput
 from hydra.model.crash import (
-    SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
+    OPTIMIZED_OUT, SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
     SourceFile,
 )
 from hydra.model.memory import MemoryRegion
@@ -629,6 +629,10 @@ class _FrameWalker:
         self._tail_parameters: dict[tuple, tuple] = {}   # a tail-call frame's parameters, by its jump
         # (frame, variable, its frame base, offset from it): variables placed by their DWARF
         self._placed: list[tuple[Frame, Variable, int | None, int]] = []
+        # (frame, variable, its pieces): variables DWARF holds in registers or as constants
+        self._held: list[tuple[Frame, Variable, list[tuple[int, int, int]]]] = []
+        # (frame, variable, operations): variables in memory at an address DWARF computes
+        self._computed: list[tuple[Frame, Variable, list[tuple[int, int]]]] = []
         self.notes = TypeNotes()
 
     def close(self) -> None:
@@ -777,6 +781,18 @@ class _FrameWalker:
                 if variable.note != NOT_READ:          # placeholders are listed already
                     self.reader.rereads.append(variable)
         self._placed = []
+        for frame, variable, pieces in self._held:
+            raw, missing = held_bytes(pieces, frame.registers, names)
+            if raw is None:
+                variable.value = variable.note = OPTIMIZED_OUT
+            else:
+                variable.raw, variable.missing = raw, missing
+                if variable.note != NOT_READ:          # placeholders are listed already
+                    self.reader.rereads.append(variable)
+        self._held = []
+        for frame, variable, steps in self._computed:
+            variable.address = computed_address(steps, frame.registers, names, frame.cfa, self._word)
+        self._computed = []
         links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
             self._entry_values(physical, links)
@@ -959,12 +975,17 @@ class _FrameWalker:
                 self._function_name(walked.frame, scope, symbol_name)
             parameters = scope.parameters if scope else []
             if scope is not None:
-                if not variables and with_variables and scope.places and not walked.frame.is_inline:
+                if not variables and with_variables and scope.visible and not walked.frame.is_inline:
                     # drgn found no scope here (Rust's functions, nested in namespaces): the
-                    # variables DWARF places in memory, read after capture (fromtypes.py)
+                    # variables DWARF places, read after capture (fromtypes.py) from memory or
+                    # from the frame's registers (or nowhere at the pc: optimized out)
                     variables = {name: Variable(name, "?", NOT_READ, "local", note=NOT_READ)
-                                 for name in [*parameters, *scope.places] if name in scope.places}
+                                 for name in [*parameters, *scope.visible] if name in scope.visible}
                     self.reader.rereads.extend(variables.values())
+                    for name, pieces in scope.held.items():
+                        self._held.append((model_frame, variables[name], pieces))
+                    for name, steps in scope.computed.items():
+                        self._computed.append((model_frame, variables[name], steps))
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)
@@ -973,6 +994,11 @@ class _FrameWalker:
                     if variable is not None and variable.address is None and variable.note and \
                             (UNKNOWN_TAG in variable.note or variable.note == NOT_READ):
                         self._placed.append((model_frame, variable, base, offset))
+                for name, pieces in scope.held.items():
+                    variable = variables.get(name)
+                    if variable is not None and variable.raw is None and variable.note and \
+                            UNKNOWN_TAG in variable.note:       # a pointer to member in a register
+                        self._held.append((model_frame, variable, pieces))
             model_frame.args = [variables[name] for name in parameters if name in variables]
             model_frame.locals = [v for name, v in variables.items() if name not in parameters]
             for variable in model_frame.args:
@@ -983,6 +1009,12 @@ class _FrameWalker:
             thread.frames.append(model_frame)
         self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
         return added
+
+    def _word(self, address: int) -> bytes | None:
+        try:
+            return self.prog.read(address, 8)
+        except (drgn.FaultError, ValueError, OverflowError):
+            return None
 
     def _module(self, pc: int):
         try:

@@ -8,13 +8,17 @@ table reads them
 (symbols/dwarftypes.py), so once it and the kept memory are in the crash, such a member of
 a variable with an address is printed again by the expression evaluator, as `hydra print`
 prints it; so is such a variable itself when it lives at a fixed offset from its frame's
-base (the CFA, or a register such as rustc's rsp: the walk notes where). Its text replaces
-the error; it has no children of its own.
+base (the CFA, or a register such as rustc's rsp: the walk notes where), or is held in the
+frame's registers or as a constant, whole or in pieces (rustc's optimized code: `held_bytes`).
+Its text replaces the error; it has no children of its own.
 """
 
 from __future__ import annotations
 
-from hydra.model.crash import Crash, Variable
+from hydra.model.crash import OPTIMIZED_OUT, UNREADABLE, Crash, Variable
+from hydra.symbols.dwarf import (DW_OP_breg0, DW_OP_breg31, DW_OP_call_frame_cfa, DW_OP_deref, DW_OP_dup, DW_OP_lit0,
+                                 DW_OP_lit31, DW_OP_minus, DW_OP_plus, DW_OP_plus_uconst, PIECE_CONSTANT,
+                                 PIECE_REGISTER)
 
 UNKNOWN_TAG = "unknown DWARF type tag 0x1f"      # drgn's words for DW_TAG_ptr_to_member_type
 NOT_READ = "<not read>"                          # a variable drgn did not find, placed by its DWARF
@@ -33,9 +37,14 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
             for top in frame.args + frame.locals:
                 if id(top) not in wanted:
                     continue
-                if top.address is None or top.type_id is None:
+                if top.note == OPTIMIZED_OUT:         # placed nowhere at its pc: only its type is known
+                    if top.type_id is not None:
+                        session = session or _session(crash)
+                        top.type = _type_name(session, top.type_id)
+                    continue
+                if (top.address is None and top.raw is None) or top.type_id is None:
                     if top.note == NOT_READ:          # placed where its frame has no register
-                        top.value = top.note = "<unreadable>"
+                        top.value = top.note = UNREADABLE
                     continue
                 failed = [(top, top.name)] if top.note and (UNKNOWN_TAG in top.note or top.note == NOT_READ) \
                     else _failed(top, top.name)
@@ -43,20 +52,97 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
                     if done >= MAX_VALUES:
                         return
                     done += 1
-                    if session is None:
-                        from hydra.evaluate.session import Session
-
-                        session = Session(crash)
+                    session = session or _session(crash)
                     session.select(thread, frame)
                     text = _printed(session, expression)
                     if text is None and node.note == NOT_READ:
-                        node.value = node.note = "<unreadable>"
+                        node.value = node.note = UNREADABLE
                     if text is not None:
                         node.value, node.note, node.children = text, None, []
                         if node is top:
-                            from hydra.evaluate.typenames import type_name
+                            top.type = _type_name(session, top.type_id)
 
-                            top.type = type_name(session.table, top.type_id)
+
+def held_bytes(pieces: list[tuple[int, int, int]], registers: dict[str, int],
+               names: list[str]) -> tuple[bytes | None, list[tuple[int, int]]]:
+    """The bytes of a value held in registers or as constants (dwarf.FunctionScope.held),
+    with the [start, end) ranges of them that are optimized out: an empty piece, or a
+    register the frame does not have (a caller's frame keeps only the registers its callees
+    save). None when no byte of it is known. Bytes of the value past its pieces are nowhere
+    too: the evaluator counts them optimized out."""
+    data = bytearray()
+    missing: list[tuple[int, int]] = []
+    for kind, number, size in pieces:
+        part = None
+        if kind == PIECE_REGISTER:
+            value = registers.get(names[number]) if 0 <= number < len(names) else None
+            if value is not None and value >= 0:
+                width = size or (16 if value >> 64 else 8)
+                part = value.to_bytes(max(width, (value.bit_length() + 7) // 8), "little")[:width]
+        elif kind == PIECE_CONSTANT:
+            width = size or 8
+            part = (number % (1 << 64)).to_bytes(max(width, 8), "little")[:width]
+        if part is None:
+            width = size or 8
+            missing.append((len(data), len(data) + width))
+            part = bytes(width)
+        data += part
+    if sum(end - start for start, end in missing) >= len(data):
+        return None, []
+    return bytes(data), missing
+
+
+def computed_address(steps: list[tuple[int, int]], registers: dict[str, int], names: list[str], cfa: int | None,
+                     read) -> int | None:
+    """The address a location's operations compute (dwarf.FunctionScope.computed) from the
+    frame's registers, its CFA and memory (read(address) -> 8 bytes or None); None when a
+    register, the CFA or memory it needs is not there."""
+    stack: list[int] = []
+    mask = (1 << 64) - 1
+    for atom, number in steps:
+        if DW_OP_breg0 <= atom <= DW_OP_breg31:
+            index = atom - DW_OP_breg0
+            value = registers.get(names[index]) if index < len(names) else None
+            if value is None:
+                return None
+            stack.append((value + number) & mask)
+        elif atom == DW_OP_call_frame_cfa:
+            if cfa is None:
+                return None
+            stack.append(cfa)
+        elif DW_OP_lit0 <= atom <= DW_OP_lit31:
+            stack.append(atom - DW_OP_lit0)
+        elif atom in (DW_OP_deref, DW_OP_plus_uconst, DW_OP_dup, DW_OP_plus, DW_OP_minus) and not stack:
+            return None
+        elif atom == DW_OP_deref:
+            data = read(stack.pop())
+            if data is None:
+                return None
+            stack.append(int.from_bytes(data, "little"))
+        elif atom == DW_OP_plus_uconst:
+            stack.append((stack.pop() + number) & mask)
+        elif atom == DW_OP_dup:
+            stack.append(stack[-1])
+        elif atom in (DW_OP_plus, DW_OP_minus):
+            if len(stack) < 2:
+                return None
+            right, left = stack.pop(), stack.pop()
+            stack.append((left + right if atom == DW_OP_plus else left - right) & mask)
+        else:                                   # a constant
+            stack.append(number & mask)
+    return stack[-1] if stack else None
+
+
+def _session(crash: Crash):
+    from hydra.evaluate.session import Session
+
+    return Session(crash)
+
+
+def _type_name(session, type_id: int) -> str:
+    from hydra.evaluate.typenames import type_name
+
+    return type_name(session.table, type_id)
 
 
 def _failed(variable: Variable, expression: str, depth: int = 0):

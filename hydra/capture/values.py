@@ -19,12 +19,11 @@ from hydra.capture.fromtypes import UNKNOWN_TAG
 from hydra.capture.literals import is_char, wide_prefix
 from hydra.capture.printers import STRING_BYTES, library_value, shown_by_printer
 from hydra.capture.programsymbols import ProgramSymbols
-from hydra.model.crash import PRINT_ELEMENTS, Variable, only_bases
+from hydra.model.crash import OPTIMIZED_OUT, PRINT_ELEMENTS, UNREADABLE, Variable, only_bases
 from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
                                   float_text, is_flag_enum, wide_float_text, wide_text)
 from hydra.symbols.demangle import demangle
 
-OPTIMIZED_OUT = "<optimized out>"
 # a function's name the compiler defines, with no debug info: gdb shows the symbol as it is
 IMPLICIT_STATICS = frozenset({"__PRETTY_FUNCTION__", "__FUNCTION__", "__func__"})
 MAX_RAW_BYTES = 64
@@ -106,14 +105,14 @@ class ValueReader:
                                 address=address, size=base.size)
             size = drgn.sizeof(obj)
         except drgn.FaultError:
-            return Variable(name, type_name, "<unreadable>", kind, address=address, note="<unreadable>")
+            return Variable(name, type_name, UNREADABLE, kind, address=address, note=UNREADABLE)
         except Exception:
             size = None
         var = Variable(name=name, type=type_name, value="", kind=kind, address=address, size=size)
         try:
             self._fill(var, obj, base, type_kind, nesting, hops)
         except drgn.FaultError as error:
-            var.value = var.note = "<unreadable>"
+            var.value = var.note = UNREADABLE
             var.address = address if address is not None else getattr(error, "address", None)
         except Exception as error:  # unsupported DWARF constructs, bad data
             var.value = var.note = describe_error(error)
@@ -279,7 +278,7 @@ class ValueReader:
         try:
             self.prog.read(address, min(size, 64))
         except drgn.FaultError:
-            var.note = "<unreadable>"
+            var.note = UNREADABLE
             return
         target_var = self._targets[key] = self._convert("*", obj[0], "target", nesting, hops - 1)
         var.children.append(_reference(var.name, target_var))

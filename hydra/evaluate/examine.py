@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hydra.evaluate.errors import EvalError
 from hydra.evaluate.values import Unavailable
+from hydra.model.crash import UNAVAILABLE
 from hydra.model.gdbstyle import c_string_literal, char_literal, float_text
 
 UNITS = {"b": 1, "h": 2, "w": 4, "g": 8}
@@ -71,7 +72,7 @@ def _cell(session, address: int, fmt: str, unit: int) -> str:
     try:
         raw = session.memory.read(address, unit)
     except Unavailable:
-        return "<unavailable>"
+        return UNAVAILABLE
     number = int.from_bytes(raw, "little")
     if fmt in ("x", "z"):
         return f"0x{number:0{2 * unit}x}"

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from hydra.evaluate.errors import EvalError
 from hydra.evaluate.typenames import type_name
-from hydra.evaluate.values import Unavailable, Value, resolved_index, to_float, to_int, unqualified, value_bytes
-from hydra.model.crash import PRINT_ELEMENTS, REPEAT_THRESHOLD
+from hydra.evaluate.values import Unavailable, Value, to_float, to_int, unqualified, value_bytes
+from hydra.model.crash import OPTIMIZED_OUT, PRINT_ELEMENTS, REPEAT_THRESHOLD, UNAVAILABLE
 from hydra.model.gdbstyle import (char_array_literal, char_literal, c_string_literal, eflags_text, flags_text,
                                   float_text, half_float_text, wide_float_text)
-from hydra.model.types import TAGGED, Charset, Kind, Type
+from hydra.model.types import Charset, Kind, Type
 
 FORMATS = "xduotcasfzi"
 TYPEDEF_CHARSETS = {"wchar_t": Charset.WIDE, "char16_t": Charset.UTF16, "char32_t": Charset.UTF32}
@@ -32,8 +32,6 @@ def charset_of(table, index) -> str:
         return type_.charset if type_.kind == Kind.INT else Charset.NONE
     return Charset.NONE
 MAX_DEPTH = 12
-UNAVAILABLE = "<unavailable>"
-OPTIMIZED_OUT = "<optimized out>"
 
 
 class Printer:
@@ -53,6 +51,8 @@ class Printer:
         if value.optimized_out:
             return OPTIMIZED_OUT
         type_ = unqualified(self.table, value.type)
+        if value.missing and type_.kind not in Kind.COMPOUND:
+            return OPTIMIZED_OUT
         if type_.kind in Kind.REFERENCES:
             try:
                 target = self.session.dereference(value)
@@ -85,8 +85,10 @@ class Printer:
             return "{...}"
         type_ = unqualified(self.table, value.type)
         kind = type_.kind
+        if value.missing and kind not in Kind.COMPOUND:
+            return OPTIMIZED_OUT
         try:
-            if kind in (Kind.STRUCT, Kind.CLASS, Kind.UNION):
+            if kind in Kind.COMPOUND:
                 return self.compound(value, type_, fmt, depth)
             if kind == Kind.ARRAY:
                 return self.array(value, type_, fmt, depth)

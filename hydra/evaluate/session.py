@@ -15,7 +15,7 @@ from hydra.evaluate.printer import FORMATS, Printer
 from hydra.evaluate.typenames import ptype as ptype_text, type_name, whatis as whatis_text
 from hydra.evaluate.values import (MAX_VALUE_SIZE, Memory, Unavailable, Value, from_float, from_int, resolved_index,
                                    to_float, to_int, unqualified, value_bytes)
-from hydra.model.symbols import FUNCTION, OPTIMIZED_OUT
+from hydra.model.symbols import FUNCTION, KEPT_NOWHERE
 from hydra.model.types import Charset, Kind, Member, Type, TypeTable
 
 ARITHMETIC = (Kind.INT, Kind.BOOL, Kind.ENUM, Kind.FLOAT)
@@ -121,7 +121,7 @@ class Session:
         symbol = self._global(name)
         if symbol is not None:
             if symbol.constant is not None and symbol.type_id is not None:
-                if symbol.constant == OPTIMIZED_OUT:
+                if symbol.constant == KEPT_NOWHERE:
                     return Value(symbol.type_id, optimized_out=True)
                 return Value(symbol.type_id, data=symbol.constant)
             if symbol.type_id is None:
@@ -157,7 +157,11 @@ class Session:
         if variable.address is not None:
             return Value(variable.type_id, variable.address)
         if variable.raw is not None:
-            return Value(variable.type_id, data=variable.raw)
+            data, missing = variable.raw, tuple(variable.missing)
+            size = unqualified(self.table, variable.type_id).size or 0
+            if len(data) < size:          # pieces that end early (held_bytes): the rest is nowhere
+                data, missing = data + bytes(size - len(data)), missing + ((len(data), size),)
+            return Value(variable.type_id, data=data, missing=missing)
         return Value(variable.type_id, text=variable.value)
 
     def _enumerator(self, name: str) -> Value | None:
@@ -512,7 +516,7 @@ class Session:
         type_ = unqualified(self.table, value.type)
         if type_.kind == Kind.FLOAT:
             return to_float(value, self.table, self.memory) != 0
-        if type_.kind in (Kind.STRUCT, Kind.CLASS, Kind.UNION, Kind.ARRAY):
+        if type_.kind in Kind.COMPOUND or type_.kind == Kind.ARRAY:
             raise EvalError("Argument to logical not not a number or boolean.")
         return to_int(value, self.table, self.memory) != 0
 
@@ -772,7 +776,7 @@ class Session:
             value = self.dereference(value)
             type_ = unqualified(self.table, value.type)
         elif arrow and type_.kind not in Kind.COMPOUND:
-            raise EvalError(f"The -> operator must be applied to a pointer or a structure.")
+            raise EvalError("The -> operator must be applied to a pointer or a structure.")
         if type_.kind not in Kind.COMPOUND:
             raise EvalError(f"Attempt to extract a component of a value that is not a structure"
                             f"{' pointer' if arrow else ''}.")
@@ -814,6 +818,8 @@ class Session:
         if member.base and member.virtual:
             offset = self._virtual_base_offset(value, member)
         size = unqualified(self.table, member.type).size or 0
+        if value.missing:
+            return self._piece_of(value, member, offset, size)
         if member.bit_size:
             span = (member.bit_offset + member.bit_size + 7) // 8
             if value.data is not None:
@@ -825,6 +831,21 @@ class Session:
             return Value(member.type, value.address + offset)
         data = value_bytes(value, self.table, self.memory)
         return Value(member.type, data=data[offset:offset + size])
+
+    def _piece_of(self, value: Value, member: Member, offset: int, size: int) -> Value:
+        """A member of a value held in pieces, some optimized out: a member wholly or partly
+        in those is optimized out unless it is a struct, whose own members say which."""
+        end = offset + ((member.bit_offset + member.bit_size + 7) // 8 if member.bit_size else size)
+        inside = tuple((max(start, offset) - offset, min(stop, end) - offset)
+                       for start, stop in value.missing if start < end and stop > offset)
+        kind = unqualified(self.table, member.type).kind
+        if inside and (member.bit_size or kind not in Kind.COMPOUND or
+                       sum(stop - start for start, stop in inside) >= end - offset):
+            return Value(member.type, optimized_out=True)
+        data = value.data[offset:end]
+        if member.bit_size:
+            return Value(member.type, None, data, member.bit_size, member.bit_offset)
+        return Value(member.type, data=data, missing=inside)
 
     def _virtual_base_offset(self, value: Value, member: Member) -> int:
         """*(*(object) + slot): the offset of a virtual base, which the vtable holds."""

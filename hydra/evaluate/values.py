@@ -32,6 +32,7 @@ class Value:
     optimized_out: bool = False
     text: str | None = None          # a captured value without a type: only printed, as captured
     lazy_missing: bool = False       # address known but bytes not kept: `<unavailable>` when read
+    missing: tuple = ()              # [start, end) ranges of data optimized out (a value in pieces)
 
 
 class Memory:
@@ -80,7 +81,7 @@ def resolved_index(table: TypeTable, index: int) -> int:
 
 
 def value_bytes(value: Value, table: TypeTable, memory: Memory) -> bytes:
-    if value.optimized_out:
+    if value.optimized_out or value.missing:
         raise EvalError("value has been optimized out")
     if value.address is None and value.data is None and value.text is None:
         raise EvalError("value is not available")

@@ -14,6 +14,10 @@ TRUST_LEVELS = ("context", "cfi", "frame_pointer", "scan", "inline")
 # the function name of the kernel's return path out of a signal handler, as gdb names it
 SIGNAL_HANDLER_CALLED = "<signal handler called>"
 SENT_CODES = (0, -1, -6)        # SI_USER, SI_QUEUE, SI_TKILL: a process sent the signal
+# what a value shows, as gdb spells it, when it is not there to show
+OPTIMIZED_OUT = "<optimized out>"       # the compiler kept it nowhere at this pc
+UNAVAILABLE = "<unavailable>"           # kept somewhere the snapshot did not keep
+UNREADABLE = "<unreadable>"             # where it was could not be read
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Variable:
     # a parameter's value when its function was entered (gdb's `p@entry`), from the caller's
     # call site; `value` equals it when the parameter is known only through it
     entry: str | None = None
+    # [start, end) ranges of raw that are optimized out (a value held in pieces, some of them
+    # nowhere: gdb prints those members `<optimized out>`)
+    missing: list[tuple[int, int]] = field(default_factory=list)
 
     def path_child(self, name: str) -> Variable | None:
         for child in self.children:

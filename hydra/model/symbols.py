@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 FUNCTION = "function"
 OBJECT = "object"
-OPTIMIZED_OUT = b""          # the constant of a global defined but kept nowhere (gdb: <optimized out>)
+KEPT_NOWHERE = b""          # the constant of a global defined but kept nowhere (gdb: <optimized out>)
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Symbol:
     module: str | None = None
     alias: bool = False          # another name for a symbol's bytes (`main::calls`): not a label
     constant: bytes | None = None    # a global the compiler kept as a value, not in memory
-    #                                  (OPTIMIZED_OUT: kept neither in memory nor as a value)
+    #                                  (KEPT_NOWHERE: kept neither in memory nor as a value)
     linkage: str | None = None   # the mangled name, when it differs (x and disassembly show it)
 
     @property

@@ -27,7 +27,7 @@ from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
 from hydra.model.types import Kind, Member, Method, Type, TypeTable
 
 from hydra.snapshot import MAGIC
-FORMAT_VERSION = (3, 1)
+FORMAT_VERSION = (3, 2)
 OLDEST_MAJOR = 1                # 1.x and 2.x open without types and symbols: no evaluation
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 FLAG_LZMA_INDEX = 1
@@ -144,10 +144,12 @@ def _variable_out(var: Variable, shared: dict[int, list] | None = None) -> list:
         if children is None:
             children = shared[id(var.children)] = [_variable_out(child, shared) for child in var.children]
     out = [var.name, var.type, var.value, var.kind, var.address, var.size, var.note, children, var.omitted]
-    if var.type_id is not None or var.raw is not None or var.entry is not None:
+    if var.type_id is not None or var.raw is not None or var.entry is not None or var.missing:
         out += [var.type_id, var.raw]          # 3.0: a top-level variable's type and bytes
-        if var.entry is not None:
+        if var.entry is not None or var.missing:
             out.append(var.entry)              # 3.1: a parameter's value at entry
+        if var.missing:
+            out.append([list(span) for span in var.missing])     # 3.2: raw's optimized-out ranges
     return out
 
 
@@ -531,11 +533,15 @@ def _annotation_in(raw: dict) -> Annotation:
 
 
 def _variable_in(raw, depth: int = 0) -> Variable:
-    if not isinstance(raw, list) or len(raw) not in (9, 11, 12):
-        raise ValueError("a variable is not a list of 9, 11 or 12 fields")
+    if not isinstance(raw, list) or len(raw) not in (9, 11, 12, 13):
+        raise ValueError("a variable is not a list of 9, 11, 12 or 13 fields")
     name, type_, value, kind, address, size, note, children, omitted = raw[:9]
     type_id, data = raw[9:11] if len(raw) >= 11 else (None, None)
-    entry = raw[11] if len(raw) == 12 and isinstance(raw[11], str) else None
+    entry = raw[11] if len(raw) >= 12 and isinstance(raw[11], str) else None
+    data = data if isinstance(data, bytes) and len(data) <= MAX_RAW_BYTES else None
+    missing = raw[12] if len(raw) == 13 and isinstance(raw[12], list) and data is not None else []
+    missing = [(span[0], span[1]) for span in missing[:MAX_RAW_BYTES] if isinstance(span, list) and len(span) == 2
+               and all(type(n) is int for n in span) and 0 <= span[0] < span[1] <= len(data)]
     if depth > 64 or not isinstance(children, list):
         children = []
     return Variable(name=_text(name), type=_text(type_), value=_text(value), kind=_text(kind) or "local",
@@ -543,7 +549,7 @@ def _variable_in(raw, depth: int = 0) -> Variable:
                     note=note if isinstance(note, str) else None,
                     children=[_variable_in(c, depth + 1) for c in children],
                     omitted=_number(omitted) or 0, type_id=_number(type_id),
-                    raw=data if isinstance(data, bytes) and len(data) <= MAX_RAW_BYTES else None, entry=entry)
+                    raw=data, entry=entry, missing=missing)
 
 
 def _crash(doc: dict, blobs: _Blobs) -> Crash:

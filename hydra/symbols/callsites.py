@@ -16,33 +16,27 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass, field, replace
 
-from hydra.symbols.dwarf import (DW_AT_frame_base, DW_AT_location, DW_OP_reg0, DW_OP_reg31, DW_TAG_subprogram,
-                                 DebugFile, _Attribute, _Die, _DieP, _libc, expression)
+from hydra.symbols.dwarf import (DW_AT_abstract_origin, DW_AT_frame_base, DW_AT_location, DW_OP_GNU_entry_value,
+                                 DW_OP_entry_value, DW_OP_reg0, DW_OP_reg31, DW_OP_regx, DW_OP_stack_value,
+                                 DW_TAG_catch_block, DW_TAG_formal_parameter, DW_TAG_inlined_subroutine,
+                                 DW_TAG_lexical_block, DW_TAG_subprogram, DW_TAG_try_block, DebugFile, _Attribute,
+                                 _Die, _DieP, _libc, expression)
 
-DW_TAG_lexical_block = 0x0B
-DW_TAG_inlined_subroutine = 0x1D
-DW_TAG_formal_parameter = 0x05
 DW_TAG_call_site = 0x48
 DW_TAG_call_site_parameter = 0x49
 DW_TAG_GNU_call_site = 0x4109
 DW_TAG_GNU_call_site_parameter = 0x410A
 CALL_SITE_TAGS = (DW_TAG_call_site, DW_TAG_GNU_call_site)
 PARAMETER_TAGS = (DW_TAG_call_site_parameter, DW_TAG_GNU_call_site_parameter)
-NESTED_TAGS = (DW_TAG_lexical_block, DW_TAG_inlined_subroutine, 0x32, 0x25)   # blocks, try, catch
+NESTED_TAGS = (DW_TAG_lexical_block, DW_TAG_inlined_subroutine, DW_TAG_try_block, DW_TAG_catch_block)
 
 DW_AT_low_pc = 0x11
-DW_AT_abstract_origin = 0x31
 DW_AT_call_return_pc = 0x7D
 DW_AT_call_value = 0x7E
 DW_AT_call_origin = 0x7F
 DW_AT_call_tail_call = 0x82
 DW_AT_GNU_call_site_value = 0x2111
 DW_AT_GNU_tail_call = 0x2115
-
-DW_OP_regx = 0x90
-DW_OP_entry_value = 0xA3
-DW_OP_GNU_entry_value = 0xF3
-DW_OP_stack_value = 0x9F
 
 MAX_CHAIN = 8                # tail calls followed from a call site to the frame below
 MAX_PATHS = 64               # paths looked at before a chain is called ambiguous

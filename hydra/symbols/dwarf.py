@@ -40,6 +40,7 @@ DW_AT_specification = 0x47
 DW_AT_linkage_name = 0x6E
 DW_AT_MIPS_linkage_name = 0x2007
 DW_AT_location = 0x02
+DW_AT_const_value = 0x1C
 DW_AT_comp_dir = 0x1B
 DW_AT_frame_base = 0x40
 DW_OP_reg0 = 0x50
@@ -48,7 +49,31 @@ DW_OP_breg0 = 0x70
 DW_OP_breg31 = 0x8F
 DW_OP_fbreg = 0x91
 DW_OP_call_frame_cfa = 0x9C
+DW_OP_regx = 0x90
+DW_OP_addr = 0x03
+DW_OP_deref = 0x06
+DW_OP_constu = 0x10
+DW_OP_dup = 0x12
+DW_OP_minus = 0x1C
+DW_OP_plus = 0x22
+DW_OP_plus_uconst = 0x23
+DW_OP_piece = 0x93
+DW_OP_stack_value = 0x9F
+DW_OP_implicit_pointer = 0xA0
+DW_OP_GNU_implicit_pointer = 0xF2
+DW_OP_entry_value = 0xA3
+DW_OP_GNU_entry_value = 0xF3
+DW_OP_lit0 = 0x30
+DW_OP_lit31 = 0x4F
+# operations that push one constant: DW_OP_const1u .. DW_OP_const8s, DW_OP_constu, DW_OP_consts
+DW_OP_CONSTANTS = {0x08: 1, 0x09: 1, 0x0A: 2, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8, 0x0F: 8, 0x10: 8, 0x11: 8}
 FRAME_BASE_CFA = -1          # a frame base that is the CFA (FunctionScope.places)
+
+# the parts of a value held outside memory (FunctionScope.held): (kind, number, size), a
+# size of 0 being the whole value
+PIECE_REGISTER = 0           # number: the register's DWARF number
+PIECE_CONSTANT = 1           # number: the value (DW_OP_stack_value)
+PIECE_MISSING = 2            # optimized out (an empty piece, or an implicit pointer)
 
 EV_CURRENT = 1
 ELF_C_READ_MMAP = 8
@@ -236,6 +261,15 @@ class FunctionScope:
     # a register (its DWARF number: rustc's frame base is rsp) at the address, in gdb's order:
     # name -> (base, offset); where a value drgn cannot build (or find) is read from
     places: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # those held in registers or as constants at the address, a piece or more (PIECE_*);
+    # one PIECE_MISSING for those kept nowhere there
+    held: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    # those in memory at an address computed from registers and memory (rustc's closures:
+    # `DW_OP_fbreg 48, DW_OP_deref, DW_OP_plus_uconst 8`): name -> the operations, in
+    # COMPUTED_OPERATIONS, the frame base rewritten as a register or the CFA
+    computed: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # every parameter's and local's name visible at the address, in gdb's order
+    visible: list[str] = field(default_factory=list)
 
 
 def expression(lib, die: _Die, code: int, address: int | None = None) -> tuple | None:
@@ -266,10 +300,9 @@ def _frame_base(lib, die: _Die) -> int | None:
     return atom - DW_OP_reg0 if DW_OP_reg0 <= atom <= DW_OP_reg31 else None
 
 
-def _place(lib, die: _Die, address: int, base: int | None) -> tuple[int, int] | None:
+def _place(ops: tuple | None, base: int | None) -> tuple[int, int] | None:
     """(base, offset) of a variable in memory at a fixed offset from its frame base
-    (DW_OP_fbreg) or from a register (DW_OP_bregN) at address; None for anything else."""
-    ops = expression(lib, die, DW_AT_location, address)
+    (DW_OP_fbreg) or from a register (DW_OP_bregN); None for anything else."""
     if not ops or len(ops) != 1:
         return None
     atom, number, _ = ops[0]
@@ -279,6 +312,72 @@ def _place(lib, die: _Die, address: int, base: int | None) -> tuple[int, int] | 
     if DW_OP_breg0 <= atom <= DW_OP_breg31:
         return atom - DW_OP_breg0, offset
     return None
+
+
+COMPUTED_OPERATIONS = {DW_OP_deref, DW_OP_plus_uconst, DW_OP_plus, DW_OP_minus, DW_OP_dup, DW_OP_call_frame_cfa,
+                       *range(DW_OP_breg0, DW_OP_breg31 + 1), *range(DW_OP_lit0, DW_OP_lit31 + 1), *DW_OP_CONSTANTS}
+
+
+def _computed(ops: tuple | None, base: int | None) -> list[tuple[int, int]] | None:
+    """The operations of a location in memory at an address that takes more than a register
+    plus an offset to find, with DW_OP_fbreg spelled as its frame base; None for anything
+    else (pieces, values held outside memory, operations not in COMPUTED_OPERATIONS)."""
+    if not ops or len(ops) > 16:
+        return None
+    out: list[tuple[int, int]] = []
+    for atom, number, _ in ops:
+        if atom == DW_OP_fbreg:
+            if base is None:
+                return None
+            out += [(DW_OP_call_frame_cfa, 0)] if base == FRAME_BASE_CFA else [(DW_OP_breg0 + base, 0)]
+            out += [(DW_OP_constu, number), (DW_OP_plus, 0)]
+        elif atom in COMPUTED_OPERATIONS:
+            out.append((atom, number))
+        else:
+            return None
+    return out
+
+
+def _held(ops: tuple | None) -> list[tuple[int, int, int]] | None:
+    """The pieces of a value held in registers or as constants (rustc's and optimized C's
+    locations): `DW_OP_regN`, `DW_OP_constu N, DW_OP_stack_value`, or pieces of those
+    (`DW_OP_reg4, DW_OP_piece 8, DW_OP_piece 8`: the second half optimized out). None for
+    a location in memory, one computed from more than a constant, or none at all."""
+    if not ops:
+        return None
+    pieces: list[tuple[int, int, int]] = []
+    current: tuple[int, int] | None = None            # (kind, number) before its DW_OP_piece
+    stack: list[int] = []
+    for atom, number, _ in ops:
+        if atom == DW_OP_piece:
+            pieces.append((*(current or (PIECE_MISSING, 0)), number))
+            current, stack = None, []
+        elif atom == DW_OP_stack_value and current is not None and current[0] == PIECE_MISSING:
+            continue                            # an entry value's
+        elif current is not None:
+            return None
+        elif DW_OP_reg0 <= atom <= DW_OP_reg31:
+            current = (PIECE_REGISTER, atom - DW_OP_reg0)
+        elif atom == DW_OP_regx:
+            current = (PIECE_REGISTER, number)
+        elif DW_OP_lit0 <= atom <= DW_OP_lit31:
+            stack.append(atom - DW_OP_lit0)
+        elif atom in DW_OP_CONSTANTS:
+            stack.append(number)
+        elif atom == DW_OP_stack_value and len(stack) == 1:
+            current = (PIECE_CONSTANT, stack.pop())
+        elif atom in (DW_OP_implicit_pointer, DW_OP_GNU_implicit_pointer, DW_OP_entry_value,
+                      DW_OP_GNU_entry_value):
+            current = (PIECE_MISSING, 0)
+        else:
+            return None
+    if stack:
+        return None
+    if current is not None:
+        if pieces:
+            return None
+        pieces.append((*current, 0))
+    return pieces or None
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -549,7 +648,9 @@ class DebugFile:
         kinds: dict[str, str | None] = {}
         types: dict[str, int] = {}
         places: dict[str, tuple[int, int]] = {}
-        placed_at: dict[str, int] = {}          # name -> the depth of its block
+        held: dict[str, list[tuple[int, int, int]]] = {}
+        computed: dict[str, list[tuple[int, int]]] = {}
+        declared_at: dict[str, int] = {}        # name -> the depth of its block
         level = [die]
         looked_at = depth = 0
         while level and depth < 32 and looked_at < MAX_DECLARATIONS:
@@ -570,12 +671,23 @@ class DebugFile:
                             declared = self._type_offset(child)
                             if declared is not None:
                                 types[name] = declared
-                            place = _place(lib, child, address, base)
+                            declared_at.pop(name, None)      # an inner one of the name hides the outer
+                            declared_at[name] = depth
+                            ops = expression(lib, child, DW_AT_location, address)
+                            place = _place(ops, base)
+                            pieces = _held(ops) if place is None else None
+                            if ops is None and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_const_value):
+                                pieces = [(PIECE_MISSING, 0, 0)]     # nowhere at the address
+                            steps = _computed(ops, base) if place is None and pieces is None else None
+                            places.pop(name, None)
+                            held.pop(name, None)
+                            computed.pop(name, None)
                             if place is not None:
                                 places[name] = place
-                                placed_at[name] = depth
-                            else:
-                                places.pop(name, None)       # an outer one of the name is hidden
+                            elif pieces is not None:
+                                held[name] = pieces
+                            elif steps is not None:
+                                computed[name] = steps
                     elif tag in (DW_TAG_lexical_block, DW_TAG_try_block, DW_TAG_catch_block) and \
                             lib.dwarf_haspc(ctypes.byref(child), address) > 0:
                         inner.append(_Die.from_buffer_copy(child))
@@ -587,8 +699,11 @@ class DebugFile:
             depth += 1
         scope.references = {name: kind for name, kind in kinds.items() if kind}
         scope.types = types
-        # in gdb's order: the innermost block's first, each block's in declaration order
-        scope.places = {name: places[name] for name in sorted(places, key=lambda name: -placed_at[name])}
+        # in gdb's order: the innermost block's first, each block in declaration order
+        scope.visible = sorted(declared_at, key=lambda name: -declared_at[name])
+        scope.places = {name: places[name] for name in scope.visible if name in places}
+        scope.held = {name: held[name] for name in scope.visible if name in held}
+        scope.computed = {name: computed[name] for name in scope.visible if name in computed}
 
     def _type_offset(self, die: _Die) -> int | None:
         """The DIE offset of a declaration's type (through abstract origins), or None."""

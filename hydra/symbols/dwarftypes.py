@@ -18,10 +18,11 @@ import time
 from dataclasses import dataclass
 
 from hydra.model.gdbstyle import is_flag_enum
-from hydra.model.symbols import OPTIMIZED_OUT
+from hydra.model.symbols import KEPT_NOWHERE
 from hydra.model.types import Charset, Kind, Member, Method, Type, TypeTable
 from hydra.symbols.demangle import demangle, strip_parameters
-from hydra.symbols.dwarf import (C_LANGUAGES, DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_type,
+from hydra.symbols.dwarf import (C_LANGUAGES, DW_AT_const_value, DW_AT_linkage_name, DW_AT_MIPS_linkage_name,
+                                 DW_AT_type, DW_OP_addr, DW_OP_constu, DW_OP_deref, DW_OP_dup, DW_OP_minus, DW_OP_plus, DW_OP_plus_uconst,
                                  DW_LANG_Rust, DebugFile, DwarfOp, _Attribute, _Die, _DieP, _libc, _text,
                                  scope_prefix)
 
@@ -57,7 +58,6 @@ DW_AT_name = 0x03
 DW_AT_byte_size = 0x0B
 DW_AT_bit_offset = 0x0C
 DW_AT_bit_size = 0x0D
-DW_AT_const_value = 0x1C
 DW_AT_upper_bound = 0x2F
 DW_AT_prototyped = 0x27
 DW_AT_accessibility = 0x32
@@ -83,13 +83,6 @@ DW_ATE_unsigned = 0x07
 DW_ATE_unsigned_char = 0x08
 DW_ATE_UTF = 0x10
 
-DW_OP_addr = 0x03
-DW_OP_dup = 0x12
-DW_OP_deref = 0x06
-DW_OP_constu = 0x10
-DW_OP_minus = 0x1C
-DW_OP_plus = 0x22
-DW_OP_plus_uconst = 0x23
 
 # gdb's spelling of GCC's base type names
 GDB_BASE_NAMES = {"long int": "long", "long unsigned int": "unsigned long", "short int": "short",
@@ -611,7 +604,7 @@ class GlobalVariable:
     type_offset: int             # the DIE of its type
     function: str | None = None  # the function whose static it is
     constant: bytes | None = None    # DW_AT_const_value: the compiler kept the value, not an address
-    #                                  (OPTIMIZED_OUT: neither)
+    #                                  (KEPT_NOWHERE: neither)
 
 
 def global_variables(debug_file: DebugFile, limit: int = MAX_GLOBAL_DIES, statics: bool = True,
@@ -662,7 +655,7 @@ def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, la
             constant = _constant_bytes(lib, child) if address is None else None
             if address is None and constant is None and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_location) \
                     and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_declaration):
-                constant = OPTIMIZED_OUT        # defined here, kept nowhere: gdb's <optimized out>
+                constant = KEPT_NOWHERE        # defined here, kept nowhere: gdb's <optimized out>
             if constant is not None:
                 name = _specification_name(lib, child, name_budget) or _text(lib.dwarf_diename(ctypes.byref(child)))
                 type_offset = _type_offset(lib, child)

@@ -30,7 +30,7 @@ import msgpack
 from hydra.model.files import atomic_output, remove_stale_temporaries
 from hydra.symbols.dwarf import FunctionScope
 
-VERSION = 8
+VERSION = 9
 MAX_ENTRIES = 4096              # addresses remembered per debug file, the newest kept
 MAX_SCOPES = 64                 # functions around one address (inline depth)
 MAX_FILE_BYTES = 8 << 20
@@ -193,7 +193,9 @@ def _stamp(location: str) -> tuple[int, int] | None:
 def _scope_out(scope: FunctionScope) -> list:
     return [scope.name, scope.linkage_name, scope.parameters, scope.inlined,
             scope.call_file, scope.call_line, scope.entry, scope.references, scope.types, scope.die, scope.concrete,
-            {name: list(place) for name, place in scope.places.items()}]
+            {name: list(place) for name, place in scope.places.items()},
+            {name: [list(piece) for piece in pieces] for name, pieces in scope.held.items()},
+            {name: [list(step) for step in steps] for name, steps in scope.computed.items()}, scope.visible]
 
 
 def _optional(value, kind) -> bool:
@@ -201,9 +203,10 @@ def _optional(value, kind) -> bool:
 
 
 def _scope_in(item) -> FunctionScope:
-    if not isinstance(item, list) or len(item) != 12:
+    if not isinstance(item, list) or len(item) != 15:
         raise ValueError("not a scope")
-    name, linkage, parameters, inlined, call_file, call_line, entry, references, types, die, concrete, places = item
+    name, linkage, parameters, inlined, call_file, call_line, entry, references, types, die, concrete, places, \
+        held, computed, visible = item
     if not (isinstance(name, str) and _optional(linkage, str) and isinstance(inlined, bool)
             and _optional(call_file, str) and _optional(call_line, int) and _optional(entry, int)
             and isinstance(parameters, list) and all(isinstance(p, str) for p in parameters)
@@ -212,10 +215,19 @@ def _scope_in(item) -> FunctionScope:
             and isinstance(types, dict) and all(isinstance(k, str) and isinstance(v, int) for k, v in types.items())
             and _optional(die, int) and _optional(concrete, int)
             and isinstance(places, dict) and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
-                                                 and all(isinstance(n, int) for n in v) for k, v in places.items())):
+                                                 and all(isinstance(n, int) for n in v) for k, v in places.items())
+            and isinstance(held, dict) and all(isinstance(k, str) and isinstance(v, list) and all(
+                isinstance(p, list) and len(p) == 3 and all(isinstance(n, int) for n in p) for p in v)
+                for k, v in held.items())
+            and isinstance(computed, dict) and all(isinstance(k, str) and isinstance(v, list) and all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(n, int) for n in p) for p in v)
+                for k, v in computed.items())
+            and isinstance(visible, list) and all(isinstance(n, str) for n in visible)):
         raise ValueError("not a scope")
     return FunctionScope(name, linkage, list(parameters), inlined, call_file, call_line, entry, dict(references),
-                         dict(types), die, concrete, {k: (v[0], v[1]) for k, v in places.items()})
+                         dict(types), die, concrete, {k: (v[0], v[1]) for k, v in places.items()},
+                         {k: [(p[0], p[1], p[2]) for p in v] for k, v in held.items()},
+                         {k: [(p[0], p[1]) for p in v] for k, v in computed.items()}, list(visible))
 
 
 def _read(location: str, identity: list) -> dict[int, list[FunctionScope]] | None:

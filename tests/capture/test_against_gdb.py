@@ -567,39 +567,102 @@ def test_pointers_to_members_are_gdbs(crashed, capture):
     assert f"_M_unused = {unused}" in full_value(ours["twice"]) and "NULL" in unused
 
 
-def test_rust_locals_are_gdbs(crashed, capture):
-    """drgn finds no scope in a Rust function: the variables DWARF places on the frame are
-    read from the snapshot's types and memory, spelled as gdb spells Rust values."""
+def _gdb_frame_values(program, indices) -> dict[int, dict[str, list[tuple[str, str]]]]:
+    """gdb's `info args` and `info locals` in each frame: {index: {"args": [(name, value)],
+    "locals": [...]}}, in gdb's order."""
     import subprocess
 
     from oracle.gdb import ensure_gdb
 
+    commands = []
+    for index in indices:
+        commands += ["-ex", f"frame {index}", "-ex", "echo ARGS\\n", "-ex", "info args",
+                     "-ex", "echo LOCALS\\n", "-ex", "info locals"]
+    text = subprocess.run([ensure_gdb(), "-batch", "-nx", *commands, program.exe, program.core],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "LC_ALL": "C"}).stdout
+    values: dict[int, dict[str, list[tuple[str, str]]]] = {}
+    current, group = None, None
+    for line in text.splitlines():
+        match = re.match(r"#(\d+) ", line)
+        if match:
+            current, group = values.setdefault(int(match[1]), {"args": [], "locals": []}), None
+        elif line in ("ARGS", "LOCALS"):
+            group = "args" if line == "ARGS" else "locals"
+        elif current is not None and group and " = " in line and not line.startswith(" "):
+            name, _, value = line.partition(" = ")
+            current[group].append((name, value))
+    return values
+
+
+def test_pointers_to_members_in_registers_are_gdbs(crashed, capture):
+    """At -O2 the pointers to members are arguments held in registers, a method's in two
+    pieces: read again from the frame's registers, they are gdb's."""
+    program = crashed("member_pointers_held.cpp", "-O2")
+    crash = capture(program)
+    gdb_thread, thread = crashed_threads(program, crash)
+    theirs, ours = gdb_thread["frames"][0], thread.frames[0]
+    assert theirs["name"] == ours.function == "use"
+    expected = {entry["name"]: entry["raw"] for entry in theirs["args"]}
+    assert {v.name: v.value for v in ours.args} == expected
+    assert expected["field"] == "&Shape::height" and "<Shape::area() const>" in expected["method"]
+
+
+def test_rust_locals_are_gdbs(crashed, capture):
+    """drgn finds no scope in a Rust function: the variables DWARF places on the frame are
+    read from the snapshot's types and memory, spelled as gdb spells Rust values."""
     program = crashed("rust_panic.rs", "-O0")
     crash = capture(program)
     thread = crash.crashed_thread
     wanted = [f for f in thread.frames if not f.inline and f.locals and f.function and
               (f.function.startswith("rust_panic::") or "fold" in f.function)]
-    commands = []
-    for frame in wanted:
-        commands += ["-ex", f"frame {frame.index}", "-ex", "info locals"]
-    text = subprocess.run([ensure_gdb(), "-batch", "-nx", *commands, program.exe, program.core],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "LC_ALL": "C"}).stdout
-    theirs: dict[int, dict[str, str]] = {}
-    current = None
-    for line in text.splitlines():
-        match = re.match(r"#(\d+) ", line)
-        if match:
-            current = theirs.setdefault(int(match[1]), {})
-        elif current is not None and " = " in line and not line.startswith(" "):
-            name, _, value = line.partition(" = ")
-            current[name] = value
+    values = _gdb_frame_values(program, [frame.index for frame in wanted])
     compared, differing = set(), []
     for frame in wanted:
-        for variable in frame.locals:
-            expected = theirs.get(frame.index, {}).get(variable.name)
-            if expected is not None:
-                compared.add(variable.name)
-                if variable.value != expected:
-                    differing.append((frame.index, variable.name, variable.value, expected))
+        theirs = values[frame.index]
+        assert [v.name for v in frame.args] == [name for name, _ in theirs["args"]], frame.function
+        assert [v.name for v in frame.locals] == [name for name, _ in theirs["locals"]], frame.function
+        for variable, (_, expected) in zip(frame.args + frame.locals, theirs["args"] + theirs["locals"]):
+            compared.add(variable.name)
+            if variable.value != expected:
+                differing.append((frame.index, variable.name, variable.value, expected))
     assert not differing
-    assert {"slots", "inventory", "slot", "len", "acc"} <= compared, (compared, text[-2000:])
+    assert {"slots", "inventory", "slot", "len", "acc", "f", "g"} <= compared, compared
+
+
+CALLER_SAVED = ("rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11")
+
+
+def test_cargo_release_values_are_gdbs(crashed, capture):
+    """A two-crate cargo program built --release with debug info and panic=abort: its
+    values live in registers and pieces (`DW_OP_reg3`, `DW_OP_reg13, DW_OP_piece 8`). Each
+    user frame lists gdb's arguments and locals in gdb's order with gdb's values; where
+    Hydra says <optimized out> and gdb prints a value, gdb's value is a register the frame
+    could not keep (a caller-saved one, which gdb takes from the innermost frame)."""
+    program = crashed("rust_workspace", "-O3")
+    crash = capture(program)
+    thread = crash.crashed_thread
+    innermost = thread.frames[0].registers
+    stale = {innermost[name] for name in CALLER_SAVED if name in innermost}
+    user = [f for f in thread.frames if f.function and f.function.startswith(("ledger::", "rustcrash::"))]
+    assert {f.function for f in user} >= {"ledger::ledger_apply", "rustcrash::replay", "rustcrash::main"}
+    values = _gdb_frame_values(program, [frame.index for frame in user])
+    compared, differing = [], []
+    for ours in user:
+        theirs = values[ours.index]
+        assert [v.name for v in ours.args] == [name for name, _ in theirs["args"]], ours.function
+        assert [v.name for v in ours.locals] == [name for name, _ in theirs["locals"]], ours.function
+        for variable, (_, expected) in zip(ours.args + ours.locals, theirs["args"] + theirs["locals"]):
+            # gdb calls the bytes past a value's last piece a synthetic pointer
+            wanted = expected.replace("<synthetic pointer>", "<optimized out>")
+            if variable.value == wanted:
+                compared.append((ours.function, variable.name))
+            elif variable.value == "<optimized out>":
+                unlabelled = re.sub(r"<[^<>]*>", "", wanted)          # 0x7f... <f+268>: the number
+                numbers = [int(n, 0) for n in re.findall(r"\b(?:0x[0-9a-f]+|\d+)\b", unlabelled)]
+                assert numbers and set(numbers) <= stale, (ours.function, variable.name, wanted)
+            else:
+                differing.append((ours.function, variable.name, variable.value, wanted))
+    assert not differing
+    # in callee-saved registers (rbx, r14), one in a piece with the rest nowhere, in memory
+    assert {("rustcrash::replay", "ledger"), ("rustcrash::replay", "total"), ("rustcrash::replay", "iter"),
+            ("rustcrash::main", "extra"), ("rustcrash::main", "orders")} <= set(compared), compared
