@@ -19,7 +19,8 @@ patterns.py) matched against the whole name:
 
 The walk, innermost frame first: rename; skip; stop; take the frame at its detail (a frame
 without a function is `module+0xoffset`); merge it with the previous one when equal
-(recursion); stop after N frames. The fingerprint is the SHA-256 of the crash's class
+(recursion); stop after N frames. A stack that repeats a cycle of functions (mutual
+recursion) gives the cycle once, from its first name in sorted order. The fingerprint is the SHA-256 of the crash's class
 (segv, abort, ..., with the specific classes that tell bugs apart: assert, double-free, ...),
 the program's name (crashes of two programs never share a bucket) and the frames taken, one
 per line. User rules come before the default
@@ -199,9 +200,30 @@ def _matches(patterns: list[Pattern], text: str) -> bool:
     return any(p.fullmatch(text) for p in patterns)
 
 
+MAX_CYCLE = 8        # the longest recursion cycle (f calls g calls f ...) told apart from a stack
+
+
 def fingerprint_frames(thread, rules: Rules) -> list[str]:
+    limit = rules.frames or 2
+    taken = _walk(thread, rules, max(limit, 2 * MAX_CYCLE))
+    return _one_turn(taken)[:limit]
+
+
+def _one_turn(taken: list[str]) -> list[str]:
+    """A stack that overflowed in a recursion cycle (ping calls pong calls ping ...) faults
+    in whichever function the stack ran out in: the cycle from its first name in sorted
+    order, so that both give one fingerprint. A recursion of one function is merged already."""
+    for period in range(2, MAX_CYCLE + 1):
+        if len(taken) >= 2 * period and all(taken[i] == taken[i + period] for i in range(len(taken) - period)):
+            cycle = taken[:period]
+            start = cycle.index(min(cycle))
+            return cycle[start:] + cycle[:start]
+    return taken
+
+
+def _walk(thread, rules: Rules, limit: int) -> list[str]:
+    """The frames' texts after the rules, innermost first, at most limit of them."""
     taken: list[str] = []
-    limit = rules.frames or 3
     for frame in thread.frames[:MAX_FRAMES_EXAMINED]:
         module = (frame.module or "").replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME]
         if module and _matches(rules.skip_modules, module):

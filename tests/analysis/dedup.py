@@ -1,4 +1,4 @@
-"""Deduplication quality on a labelled set: tests/programs/dedup.c's twelve bugs, each
+"""Deduplication quality on a labelled set: tests/programs/dedup.c's twenty-four bugs, each
 through three call paths, built by gcc and clang at -O0 and -O2 (all as `dedup`, as releases
 of one program would be), run `runs` times (ASLR moves every address). B-cubed precision and recall
 of the buckets of three methods: Hydra's fingerprint, the first application frame, and the
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-BUGS = 12
+BUGS = 24
 PATHS = 3
 BUILDS = (("gcc", "-O0"), ("gcc", "-O2"), ("clang", "-O0"), ("clang", "-O2"))
 
@@ -59,8 +59,16 @@ def hydra_fingerprint(crash) -> str:
     return fingerprint(crash, load_rules())[0]
 
 
-METHODS = {"hydra fingerprint": hydra_fingerprint, "first application frame": first_application_frame,
-           "whole call stack": whole_stack}
+def hydra_one_frame(crash) -> str:
+    """Hydra's fingerprint with the rule `frames 1`: the crash's class and its first frame
+    left after the skips (WinDbg's and Socorro's kind of signature)."""
+    from hydra.analysis.fingerprint import fingerprint, load_rules, parse_rules
+
+    return fingerprint(crash, parse_rules("frames 1").extend(load_rules()))[0]
+
+
+METHODS = {"hydra fingerprint": hydra_fingerprint, "hydra, rule `frames 1`": hydra_one_frame,
+           "first application frame": first_application_frame, "whole call stack": whole_stack}
 
 
 def bcubed(labels: list, clusters: list) -> tuple[float, float]:

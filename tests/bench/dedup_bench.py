@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Deduplication quality on the labelled set of tests/analysis/dedup.py (twelve bugs, three
-call paths each, gcc and clang at -O0 and -O2, N runs): B-cubed precision and recall, and the number of
+"""Deduplication quality on the labelled set of tests/analysis/dedup.py (twenty-four bugs,
+three call paths each, gcc and clang at -O0 and -O2, N runs): B-cubed precision and recall, and the number of
 buckets, of Hydra's fingerprint, the first application frame and the whole call stack.
 Reports, never fails. usage: dedup_bench.py [--runs 2]"""
 
