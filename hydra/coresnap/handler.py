@@ -210,23 +210,26 @@ def _index(archive: Archive, entry: Entry, settings: Settings, data: bytes, cras
     if not settings.store:
         return
     from hydra.model.errors import BadInput
+    from hydra.store.db import is_url, shown
     from hydra.store.index import add_snapshot
 
-    # root writes it: not in a folder others can write, not through a link (sqlite would
-    # follow one to any file), not a file of someone else's
-    problem = _unsafe_store(settings.store)
+    where = printable(shown(settings.store))        # a URL's password is never logged
+    # root writes a file store: not in a folder others can write, not through a link (sqlite
+    # would follow one to any file), not a file of someone else's; a PostgreSQL store is
+    # the server's to keep
+    problem = None if is_url(settings.store) else _unsafe_store(settings.store)
     if problem:
-        archive.log(f"{entry.id}: not added to the crash store {settings.store}: {problem}")
+        archive.log(f"{entry.id}: not added to the crash store {where}: {problem}")
         return
 
     try:
         added = add_snapshot(settings.store, entry.snapshot, data, crash, settings.fingerprint_rules)
-    except (BadInput, OSError, Exception) as error:      # a locked, damaged or full store
-        reason = f"{error.path}: {error.reason}" if isinstance(error, BadInput) else printable(str(error))
-        archive.log(f"{entry.id}: not added to the crash store {settings.store}: {reason[:300]}")
+    except (BadInput, OSError, Exception) as error:      # a locked, damaged, full or unreachable store
+        reason = printable(error.reason) if isinstance(error, BadInput) else printable(str(error))
+        archive.log(f"{entry.id}: not added to the crash store {where}: {reason[:300]}")
         return
     if added:
-        archive.log(f"{entry.id}: added to the crash store {settings.store}")
+        archive.log(f"{entry.id}: added to the crash store {where}")
 
 
 def _unsafe_store(path: str) -> str | None:

@@ -4,7 +4,8 @@
     [coresnap]
     dir = "/var/lib/hydra/coresnap"      # the archive
     keep_core = false                    # keep the core once its snapshot is made
-    store = "/var/lib/hydra/crashes.db"  # add each new snapshot to this crash store (hydra query)
+    store = "/var/lib/hydra/crashes.db"  # add each new snapshot to this crash store (hydra query);
+                                         # or a team's: "postgresql://hydra@db.example/crashes"
     defaults_command = "/usr/local/bin/crash-attributes"   # gets the executable; prints key=value lines
     route = ["db postgres|mysqld", "web nginx.*"]          # NAME <regex on the executable>
     [coresnap.dump]
@@ -159,8 +160,11 @@ def _read(settings: Settings, table: dict, top: dict, path: str) -> None:
     def store():
         path = table.get("store")
         if path is not None:
-            if not isinstance(path, str) or not os.path.isabs(path):
-                raise ValueError("store: write the absolute path of a crash store (hydra index --db)")
+            from hydra.store.db import is_url
+
+            if not isinstance(path, str) or not (os.path.isabs(path) or is_url(path)):
+                raise ValueError("store: write the absolute path of a crash store, or a postgresql:// URL "
+                                 "(as hydra index --db takes them)")
             settings.store = path
 
     def defaults_command():

@@ -108,35 +108,40 @@ def open_store(location: str | None = None) -> Store:
 
 
 def _open_postgresql(url: str) -> Store:
-    shown = _without_password(url)
+    where = shown(url)
     try:
         import psycopg
     except ImportError:
-        raise BadInput(shown, "a PostgreSQL store needs psycopg: pip install 'hydra-debugger[postgresql]'") \
+        raise BadInput(where, "a PostgreSQL store needs psycopg: pip install 'hydra-debugger[postgresql]'") \
             from None
     try:
         connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:
-        raise BadInput(shown, f"cannot connect: {first_line(error)}") from None
+        raise BadInput(where, f"cannot connect: {first_line(error)}") from None
     store = Store(connection, "postgresql", (psycopg.Error,))
     try:
         migrate(store)
     except psycopg.Error as error:
         connection.close()
-        raise BadInput(shown, f"not a crash store: {first_line(error)}") from None
+        raise BadInput(where, f"not a crash store: {first_line(error)}") from None
     except ValueError as error:
         connection.close()
-        raise BadInput(shown, str(error)) from None
+        raise BadInput(where, str(error)) from None
     return store
 
 
-def _without_password(url: str) -> str:
-    """The URL as it may be shown: a password in it is never printed."""
-    scheme, _, rest = url.partition("://")
+def shown(location: str) -> str:
+    """A store's location as it may be shown: a password in a URL is never printed."""
+    if not is_url(location):
+        return location
+    scheme, _, rest = location.partition("://")
+    rest, question, query = rest.partition("?")
     credentials, at, place = rest.rpartition("@")
     if at and ":" in credentials:
         credentials = credentials.split(":", 1)[0] + ":…"
-    return f"{scheme}://{credentials}{at}{place}"
+    # the password may be a parameter too (?password=...)
+    query = "&".join("password=…" if part.lower().startswith("password=") else part for part in query.split("&"))
+    return f"{scheme}://{credentials}{at}{place}{question}{query}"
 
 
 def first_line(error: BaseException) -> str:

@@ -271,3 +271,25 @@ def test_each_new_snapshot_goes_into_the_configured_store(core, tmp_path):
     assert handle(archive, core.core, 5154, core.exe, config=config).returncode == 0
     assert victim.read_text() == "precious"
     assert "is not this user's alone" in (archive / "coresnap.log").read_text()
+
+
+def test_a_team_store_on_postgresql_takes_each_new_snapshot(core, tmp_path, postgresql_server):
+    """`store = "postgresql://..."`: the snapshot goes into a shared store; its password is
+    never logged."""
+    archive = tmp_path / "archive"
+    url = postgresql_server.new_database()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[coresnap]\nstore = "{url}"\n')
+    assert handle(archive, core.core, 6161, core.exe, config=config).returncode == 0
+    rows = json.loads(subprocess.run(hydra_command() + ["query", "--db", url, "--json", "--select", "program,path"],
+                                     capture_output=True, text=True, timeout=60).stdout)
+    assert [row["path"] for row in rows] == [entry["snapshot"] for entry in entries(archive)]
+    assert "added to the crash store postgresql://" in (archive / "coresnap.log").read_text()
+    # a server that cannot be reached: one log line, with the password left out, and the snapshot kept
+    unreachable = "postgresql://nobody:secret-word@/crashes?password=other-secret&host=/nonexistent"
+    config.write_text(f'[coresnap]\nstore = "{unreachable}"\n')
+    assert handle(archive, core.core, 6162, core.exe, config=config).returncode == 0
+    assert all(entry["state"] == "done" for entry in entries(archive))
+    log = (archive / "coresnap.log").read_text()
+    assert "not added to the crash store postgresql://nobody:…@" in log
+    assert "secret-word" not in log and "other-secret" not in log
