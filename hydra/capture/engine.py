@@ -38,8 +38,8 @@ from hydra.capture.values import Limits, ValueReader, as_reference, describe_err
 from hydra.capture.version import CAPTURE_VERSION
 from hydra.model import BadInput
 from hydra.model.crash import (
-    OPTIMIZED_OUT, SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Variable,
-    SourceFile,
+    OPTIMIZED_OUT, SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal,
+    SourceFile, Thread, Variable,
 )
 from hydra.model.memory import MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name

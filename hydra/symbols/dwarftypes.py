@@ -22,9 +22,9 @@ from hydra.model.symbols import KEPT_NOWHERE
 from hydra.model.types import Charset, Kind, Member, Method, Type, TypeTable
 from hydra.symbols.demangle import demangle, strip_parameters
 from hydra.symbols.dwarf import (C_LANGUAGES, DW_AT_const_value, DW_AT_linkage_name, DW_AT_MIPS_linkage_name,
-                                 DW_AT_type, DW_OP_addr, DW_OP_constu, DW_OP_deref, DW_OP_dup, DW_OP_minus, DW_OP_plus, DW_OP_plus_uconst,
-                                 DW_LANG_Rust, DebugFile, DwarfOp, _Attribute, _Die, _DieP, _libc, _text,
-                                 scope_prefix)
+                                 DW_AT_type, DW_LANG_Rust, DW_OP_addr, DW_OP_constu, DW_OP_deref, DW_OP_dup,
+                                 DW_OP_minus, DW_OP_plus, DW_OP_plus_uconst, DebugFile, DwarfOp, _Attribute, _Die,
+                                 _DieP, _libc, _text, scope_prefix)
 
 DW_TAG_array_type = 0x01
 DW_TAG_class_type = 0x02
