@@ -19,8 +19,9 @@ patterns.py) matched against the whole name:
 
 The walk, innermost frame first: rename; skip; stop; take the frame at its detail (a frame
 without a function is `module+0xoffset`); merge it with the previous one when equal
-(recursion); stop after N frames. A stack that repeats a cycle of functions (mutual
-recursion) gives the cycle once, from its first name in sorted order. The fingerprint is the SHA-256 of the crash's class
+(recursion); stop after N frames. A stack overflow that repeats a cycle of functions to
+the end of its first 64 frames gives the cycle once, from its first name in sorted order,
+whatever it called where the stack ran out. The fingerprint is the SHA-256 of the crash's class
 (segv, abort, ..., with the specific classes that tell bugs apart: assert, double-free, ...),
 the program's name (crashes of two programs never share a bucket) and the frames taken, one
 per line. User rules come before the default
@@ -200,29 +201,40 @@ def _matches(patterns: list[Pattern], text: str) -> bool:
     return any(p.fullmatch(text) for p in patterns)
 
 
-MAX_CYCLE = 8        # the longest recursion cycle (f calls g calls f ...) told apart from a stack
+MAX_CYCLE = 8          # the longest recursion cycle (f calls g calls f ...) a stack overflow is told by
+OVERFLOW_WINDOW = 64   # frames a stack overflow's walk looks at for its cycle
 
 
-def fingerprint_frames(thread, rules: Rules) -> list[str]:
+def fingerprint_frames(thread, rules: Rules, overflow: bool = False) -> list[str]:
+    """The frames' texts the fingerprint is made of. A stack overflow's are its recursion's
+    cycle, wherever in it (or in what it called: printf, malloc) the stack ran out."""
     limit = rules.frames or 2
-    taken = _walk(thread, rules, max(limit, 2 * MAX_CYCLE))
-    return _one_turn(taken)[:limit]
+    if overflow:
+        texts = _walk(thread, rules, OVERFLOW_WINDOW, merge=False)
+        cycle = _recursion(texts) if len(texts) == OVERFLOW_WINDOW else None
+        if cycle:
+            return cycle[:limit]
+    return _walk(thread, rules, limit)
 
 
-def _one_turn(taken: list[str]) -> list[str]:
-    """A stack that overflowed in a recursion cycle (ping calls pong calls ping ...) faults
-    in whichever function the stack ran out in: the cycle from its first name in sorted
-    order, so that both give one fingerprint. A recursion of one function is merged already."""
-    for period in range(2, MAX_CYCLE + 1):
-        if len(taken) >= 2 * period and all(taken[i] == taken[i + period] for i in range(len(taken) - period)):
-            cycle = taken[:period]
-            start = cycle.index(min(cycle))
-            return cycle[start:] + cycle[:start]
-    return taken
+def _recursion(texts: list[str]) -> list[str] | None:
+    """The cycle the stack repeats to the end of texts (at least three times), from its
+    first name in sorted order: `parse_list | parse_value` whether the stack ran out in
+    parse_value, in parse_list or in a snprintf either called."""
+    for period in range(1, MAX_CYCLE + 1):
+        start = len(texts) - period
+        while start > 0 and texts[start - 1] == texts[start - 1 + period]:
+            start -= 1
+        if len(texts) - start >= 3 * period:
+            cycle = texts[start:start + period]
+            first = cycle.index(min(cycle))
+            return cycle[first:] + cycle[:first]
+    return None
 
 
-def _walk(thread, rules: Rules, limit: int) -> list[str]:
-    """The frames' texts after the rules, innermost first, at most limit of them."""
+def _walk(thread, rules: Rules, limit: int, merge: bool = True) -> list[str]:
+    """The frames' texts after the rules, innermost first, at most limit of them; with
+    merge, a frame equal to the one before it (recursion) counts once."""
     taken: list[str] = []
     for frame in thread.frames[:MAX_FRAMES_EXAMINED]:
         module = (frame.module or "").replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME]
@@ -245,7 +257,7 @@ def _walk(thread, rules: Rules, limit: int) -> list[str]:
             if level in ("file", "line") and frame.file:
                 text += f" ({frame.file.replace(chr(92), '/').rsplit('/', 1)[-1]}"
                 text += f":{frame.line})" if level == "line" and frame.line else ")"
-        if not taken or taken[-1] != text:
+        if not merge or not taken or taken[-1] != text:
             taken.append(text)
         if len(taken) >= limit or (name and _matches(rules.stops_after, name)):
             break
@@ -262,7 +274,8 @@ def fingerprint(crash, rules: Rules, thread=None) -> tuple[str, list[str]]:
         wanted = chosen_thread_id(crash)
         thread = crash.thread(wanted) if wanted is not None else None
         thread = thread or crash.crashed_thread
-    frames = fingerprint_frames(thread, rules) if thread is not None else []
+    overflow = any(c.name == "stack-overflow" for c in crash.classifiers)
+    frames = fingerprint_frames(thread, rules, overflow) if thread is not None else []
     kinds = [signal_class(crash) or "none"]
     kinds += sorted(c.name for c in crash.classifiers if c.name in SPECIFIC_CLASSES)
     if crash.truncated:

@@ -52,6 +52,7 @@ TOP_CODE_CONTEXT = (192, 128)
 CALLER_CODE_CONTEXT = (96, 16)
 STACK_RED_ZONE = 128
 STACK_LIMIT = 4 << 20         # stack bytes kept per thread from sp upwards
+STACK_GUARD_GAP = 1 << 20     # Linux's gap below a stack (stack_guard_gap): an overflowed sp is in it
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
 ADDRESS_END = (1 << 64) - 1   # no read reaches the last byte: drgn counts the end in 64 bits
 MAX_SOURCES_BYTES = 64 << 20  # all sources of a snapshot (a file named by many paths counts once)
@@ -982,10 +983,10 @@ class _FrameWalker:
                     variables = {name: Variable(name, "?", NOT_READ, "local", note=NOT_READ)
                                  for name in [*parameters, *scope.visible] if name in scope.visible}
                     self.reader.rereads.extend(variables.values())
-                    for name, pieces in scope.held.items():
-                        self._held.append((model_frame, variables[name], pieces))
-                    for name, steps in scope.computed.items():
-                        self._computed.append((model_frame, variables[name], steps))
+                    self._held += [(model_frame, variables[name], pieces)
+                                   for name, pieces in scope.held.items() if name in variables]
+                    self._computed += [(model_frame, variables[name], steps)
+                                       for name, steps in scope.computed.items() if name in variables]
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)
@@ -1172,7 +1173,7 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
         sp = thread.registers.get(info.arch.sp)
         if sp is None:
             continue
-        segment = next((s for s in info.segments if s.vaddr <= sp < s.vaddr + s.memsz), None)
+        segment = _stack_segment(info, sp)
         if segment is None:
             continue
         top = segment.vaddr + segment.memsz
@@ -1193,6 +1194,16 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
         data = _read_available(prog, start, end)
         for piece_start, piece in data:
             crash.memory.add(MemoryRegion(piece_start, len(piece), kind, _data=environment.scrub(piece, secrets)))
+
+
+def _stack_segment(info: CoreInfo, sp: int):
+    """The segment of the stack sp is in; for a stack that overflowed, sp may be just below
+    it, in the guard gap (the faulting instruction moved it there before writing)."""
+    holding = next((s for s in info.segments if s.vaddr <= sp < s.vaddr + s.memsz), None)
+    if holding is not None:
+        return holding
+    above = [s for s in info.segments if sp < s.vaddr <= sp + STACK_GUARD_GAP and s.flags & 2]
+    return min(above, key=lambda s: s.vaddr) if above else None
 
 
 MEMORY_CHOICES = ("default", "heap", "all")

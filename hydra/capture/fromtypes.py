@@ -15,7 +15,7 @@ Its text replaces the error; it has no children of its own.
 
 from __future__ import annotations
 
-from hydra.model.crash import OPTIMIZED_OUT, UNREADABLE, Crash, Variable
+from hydra.model.crash import MAX_RAW_BYTES, OPTIMIZED_OUT, UNREADABLE, Crash, Variable
 from hydra.symbols.dwarf import (DW_OP_breg0, DW_OP_breg31, DW_OP_call_frame_cfa, DW_OP_deref, DW_OP_dup, DW_OP_lit0,
                                  DW_OP_lit31, DW_OP_minus, DW_OP_plus, DW_OP_plus_uconst, PIECE_CONSTANT,
                                  PIECE_REGISTER)
@@ -72,6 +72,8 @@ def held_bytes(pieces: list[tuple[int, int, int]], registers: dict[str, int],
     too: the evaluator counts them optimized out."""
     data = bytearray()
     missing: list[tuple[int, int]] = []
+    if sum(size for _, _, size in pieces) > MAX_RAW_BYTES or any(size < 0 for _, _, size in pieces):
+        return None, []
     for kind, number, size in pieces:
         part = None
         if kind == PIECE_REGISTER:

@@ -19,14 +19,13 @@ from hydra.capture.fromtypes import UNKNOWN_TAG
 from hydra.capture.literals import is_char, wide_prefix
 from hydra.capture.printers import STRING_BYTES, library_value, shown_by_printer
 from hydra.capture.programsymbols import ProgramSymbols
-from hydra.model.crash import OPTIMIZED_OUT, PRINT_ELEMENTS, UNREADABLE, Variable, only_bases
+from hydra.model.crash import MAX_RAW_BYTES, OPTIMIZED_OUT, PRINT_ELEMENTS, UNREADABLE, Variable, only_bases
 from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
                                   float_text, is_flag_enum, wide_float_text, wide_text)
 from hydra.symbols.demangle import demangle
 
 # a function's name the compiler defines, with no debug info: gdb shows the symbol as it is
 IMPLICIT_STATICS = frozenset({"__PRETTY_FUNCTION__", "__FUNCTION__", "__func__"})
-MAX_RAW_BYTES = 64
 
 
 @dataclass

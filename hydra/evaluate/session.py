@@ -15,6 +15,7 @@ from hydra.evaluate.printer import FORMATS, Printer
 from hydra.evaluate.typenames import ptype as ptype_text, type_name, whatis as whatis_text
 from hydra.evaluate.values import (MAX_VALUE_SIZE, Memory, Unavailable, Value, from_float, from_int, resolved_index,
                                    to_float, to_int, unqualified, value_bytes)
+from hydra.model.crash import MAX_RAW_BYTES
 from hydra.model.symbols import FUNCTION, KEPT_NOWHERE
 from hydra.model.types import Charset, Kind, Member, Type, TypeTable
 
@@ -159,7 +160,7 @@ class Session:
         if variable.raw is not None:
             data, missing = variable.raw, tuple(variable.missing)
             size = unqualified(self.table, variable.type_id).size or 0
-            if len(data) < size:          # pieces that end early (held_bytes): the rest is nowhere
+            if len(data) < size <= MAX_RAW_BYTES:     # pieces that end early (held_bytes): the rest is nowhere
                 data, missing = data + bytes(size - len(data)), missing + ((len(data), size),)
             return Value(variable.type_id, data=data, missing=missing)
         return Value(variable.type_id, text=variable.value)

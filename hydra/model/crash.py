@@ -18,6 +18,7 @@ SENT_CODES = (0, -1, -6)        # SI_USER, SI_QUEUE, SI_TKILL: a process sent th
 OPTIMIZED_OUT = "<optimized out>"       # the compiler kept it nowhere at this pc
 UNAVAILABLE = "<unavailable>"           # kept somewhere the snapshot did not keep
 UNREADABLE = "<unreadable>"             # where it was could not be read
+MAX_RAW_BYTES = 64      # the bytes kept of a value held outside memory (vector registers are 64)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from hydra.model import BadInput
 from hydra.model.errors import describe
 from hydra.model.files import atomic_output, map_input
 from hydra.model.crash import (
-    Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
+    MAX_RAW_BYTES, Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
     Variable,
 )
 from hydra.model.memory import Memory, MemoryRegion
@@ -44,7 +44,6 @@ MAX_SOURCE_BYTES = 16 << 20     # capture keeps no larger source file
 MAX_THREAD_FRAMES = 1 << 15
 MAX_FRAMES_READ = 1 << 17
 MAX_VARIABLE_CHUNK_BYTES = 64 << 20
-MAX_RAW_BYTES = 64              # a register-held value's bytes (vector registers are 64)
 MAX_TABLE_BYTES = 256 << 20     # the type table and the symbols, each
 MAX_TYPES = 1 << 21
 MAX_SYMBOLS = 1 << 21     # a chunk closes past 1 MiB; one thread's variables stay far below

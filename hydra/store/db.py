@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -117,13 +118,13 @@ def _open_postgresql(url: str) -> Store:
     try:
         connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:
-        raise BadInput(where, f"cannot connect: {first_line(error)}") from None
+        raise BadInput(where, f"cannot connect: {_without(first_line(error), _secrets(url))}") from None
     store = Store(connection, "postgresql", (psycopg.Error,))
     try:
         migrate(store)
     except psycopg.Error as error:
         connection.close()
-        raise BadInput(where, f"not a crash store: {first_line(error)}") from None
+        raise BadInput(where, f"not a crash store: {_without(first_line(error), _secrets(url))}") from None
     except ValueError as error:
         connection.close()
         raise BadInput(where, str(error)) from None
@@ -134,14 +135,42 @@ def shown(location: str) -> str:
     """A store's location as it may be shown: a password in a URL is never printed."""
     if not is_url(location):
         return location
+    import urllib.parse
+
     scheme, _, rest = location.partition("://")
-    rest, question, query = rest.partition("?")
+    # credentials end at the last @ (a password may hold ?, / or #, as libpq reads it)
     credentials, at, place = rest.rpartition("@")
     if at and ":" in credentials:
         credentials = credentials.split(":", 1)[0] + ":…"
-    # the password may be a parameter too (?password=...)
-    query = "&".join("password=…" if part.lower().startswith("password=") else part for part in query.split("&"))
-    return f"{scheme}://{credentials}{at}{place}{question}{query}"
+    # the password may be a parameter too (?password=..., its name percent-encoded or not)
+    parts = re.split(r"([?&])", f"{credentials}{at}{place}")
+    for position, part in enumerate(parts):
+        key, equals, _ = part.partition("=")
+        if equals and urllib.parse.unquote(key).strip().lower() == "password":
+            parts[position] = f"{key}=…"
+    return f"{scheme}://{''.join(parts)}"
+
+
+def _secrets(url: str) -> list[str]:
+    """The URL's passwords as they are written and as libpq reads them: what an error from
+    the driver (which quotes the part of a URL it cannot parse) must not repeat."""
+    import urllib.parse
+
+    rest = url.partition("://")[2]
+    credentials = rest.rpartition("@")[0]
+    found = [credentials.split(":", 1)[1]] if ":" in credentials else []
+    for part in re.split(r"[?&]", rest):
+        key, equals, value = part.partition("=")
+        if equals and urllib.parse.unquote(key).strip().lower() == "password":
+            found.append(value)
+    found += [urllib.parse.unquote(secret) for secret in found]
+    return sorted({secret for secret in found if secret}, key=len, reverse=True)
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "…")
+    return text
 
 
 def first_line(error: BaseException) -> str:

@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from hydra.model.crash import MAX_RAW_BYTES
 from hydra.symbols.demangle import demangle, strip_parameters
 
 DW_TAG_class_type = 0x02
@@ -59,6 +60,7 @@ DW_OP_plus = 0x22
 DW_OP_plus_uconst = 0x23
 DW_OP_piece = 0x93
 DW_OP_stack_value = 0x9F
+DW_OP_implicit_value = 0x9E
 DW_OP_implicit_pointer = 0xA0
 DW_OP_GNU_implicit_pointer = 0xF2
 DW_OP_entry_value = 0xA3
@@ -201,6 +203,8 @@ def _load_libdw():
         lib.dwarf_formflag.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(ctypes.c_bool)]
         lib.dwarf_hasattr.restype = ctypes.c_int
         lib.dwarf_hasattr.argtypes = [_DieP, ctypes.c_uint]
+        lib.dwarf_hasattr_integrate.restype = ctypes.c_int
+        lib.dwarf_hasattr_integrate.argtypes = [_DieP, ctypes.c_uint]
         lib.dwarf_whatform.restype = ctypes.c_uint
         lib.dwarf_whatform.argtypes = [ctypes.POINTER(_Attribute)]
         lib.dwarf_getlocation.restype = ctypes.c_int
@@ -274,7 +278,8 @@ class FunctionScope:
 
 def expression(lib, die: _Die, code: int, address: int | None = None) -> tuple | None:
     """An expression attribute's operations, (atom, number, number2) each; for a location
-    list, the one at address."""
+    list, the one at address: () when the list has none there, None when there is no such
+    attribute or libdw cannot read it."""
     attribute = _Attribute()
     if not lib.dwarf_attr(ctypes.byref(die), code, ctypes.byref(attribute)):
         return None
@@ -283,9 +288,11 @@ def expression(lib, die: _Die, code: int, address: int | None = None) -> tuple |
     if address is None:
         if lib.dwarf_getlocation(ctypes.byref(attribute), ctypes.byref(ops), ctypes.byref(length)) != 0:
             return None
-    elif lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops),
-                                    ctypes.byref(length), 1) != 1:
-        return None
+    else:
+        found = lib.dwarf_getlocation_addr(ctypes.byref(attribute), address, ctypes.byref(ops),
+                                           ctypes.byref(length), 1)
+        if found != 1:
+            return () if found == 0 else None
     return tuple((ops[i].atom, ops[i].number, ops[i].number2) for i in range(min(length.value, 64)))
 
 
@@ -340,18 +347,27 @@ def _computed(ops: tuple | None, base: int | None) -> list[tuple[int, int]] | No
 
 def _held(ops: tuple | None) -> list[tuple[int, int, int]] | None:
     """The pieces of a value held in registers or as constants (rustc's and optimized C's
-    locations): `DW_OP_regN`, `DW_OP_constu N, DW_OP_stack_value`, or pieces of those
-    (`DW_OP_reg4, DW_OP_piece 8, DW_OP_piece 8`: the second half optimized out). None for
-    a location in memory, one computed from more than a constant, or none at all."""
+    locations): `DW_OP_regN`, `DW_OP_constu N, DW_OP_stack_value`, `DW_OP_implicit_value`,
+    or pieces of those (`DW_OP_reg4, DW_OP_piece 8, DW_OP_piece 8`: the second half
+    optimized out), at most MAX_RAW_BYTES in all. None for a location in memory, one
+    computed from more than a constant, or none at all."""
     if not ops:
         return None
     pieces: list[tuple[int, int, int]] = []
     current: tuple[int, int] | None = None            # (kind, number) before its DW_OP_piece
     stack: list[int] = []
-    for atom, number, _ in ops:
+    total = 0
+    for atom, number, number2 in ops:
         if atom == DW_OP_piece:
+            total += number
+            if not 0 < number <= MAX_RAW_BYTES or total > MAX_RAW_BYTES:
+                return None                 # a size the program's DWARF may make up
             pieces.append((*(current or (PIECE_MISSING, 0)), number))
             current, stack = None, []
+        elif atom == DW_OP_implicit_value and current is None and not stack:
+            if not 0 < number <= 8 or not number2:
+                return None
+            current = (PIECE_CONSTANT, int.from_bytes(ctypes.string_at(number2, number), "little"))
         elif atom == DW_OP_stack_value and current is not None and current[0] == PIECE_MISSING:
             continue                            # an entry value's
         elif current is not None:
@@ -378,6 +394,31 @@ def _held(ops: tuple | None) -> list[tuple[int, int, int]] | None:
             return None
         pieces.append((*current, 0))
     return pieces or None
+
+
+class _Block(ctypes.Structure):
+    _fields_ = [("length", ctypes.c_uint64), ("data", ctypes.POINTER(ctypes.c_uint8))]
+
+
+def constant_bytes(lib, die: _Die) -> bytes | None:
+    """A variable's DW_AT_const_value as the bytes of its value (a block, or a constant)."""
+    attribute = _Attribute()
+    if not lib.dwarf_attr_integrate(ctypes.byref(die), DW_AT_const_value, ctypes.byref(attribute)):
+        return None
+    form = lib.dwarf_whatform(ctypes.byref(attribute))
+    if form in (0x0A, 0x09, 0x03, 0x04, 0x18):        # block1, block, block2, block4, exprloc
+        block = _Block()
+        if not hasattr(lib, "_formblock_ready"):
+            lib.dwarf_formblock.restype = ctypes.c_int
+            lib.dwarf_formblock.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(_Block)]
+            lib._formblock_ready = True
+        if lib.dwarf_formblock(ctypes.byref(attribute), ctypes.byref(block)) != 0 or block.length > 64:
+            return None
+        return bytes(block.data[:block.length])
+    value = ctypes.c_uint64()
+    if lib.dwarf_formudata(ctypes.byref(attribute), ctypes.byref(value)) == 0:
+        return value.value.to_bytes(8, "little")
+    return None
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -676,7 +717,12 @@ class DebugFile:
                             ops = expression(lib, child, DW_AT_location, address)
                             place = _place(ops, base)
                             pieces = _held(ops) if place is None else None
-                            if ops is None and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_const_value):
+                            constant = constant_bytes(lib, child) if ops is None else None
+                            if constant:                      # DW_AT_const_value: the value itself
+                                pieces = [(PIECE_CONSTANT, int.from_bytes(constant[at:at + 8], "little"),
+                                           len(constant[at:at + 8])) for at in range(0, len(constant), 8)]
+                            elif ops == () or (ops is None and not lib.dwarf_hasattr(ctypes.byref(child),
+                                                                                     DW_AT_location)):
                                 pieces = [(PIECE_MISSING, 0, 0)]     # nowhere at the address
                             steps = _computed(ops, base) if place is None and pieces is None else None
                             places.pop(name, None)

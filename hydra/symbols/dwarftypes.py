@@ -24,7 +24,7 @@ from hydra.symbols.demangle import demangle, strip_parameters
 from hydra.symbols.dwarf import (C_LANGUAGES, DW_AT_const_value, DW_AT_linkage_name, DW_AT_MIPS_linkage_name,
                                  DW_AT_type, DW_LANG_Rust, DW_OP_addr, DW_OP_constu, DW_OP_deref, DW_OP_dup,
                                  DW_OP_minus, DW_OP_plus, DW_OP_plus_uconst, DebugFile, DwarfOp, _Attribute, _Die,
-                                 _DieP, _libc, _text, scope_prefix)
+                                 _DieP, _libc, _text, constant_bytes, scope_prefix)
 
 DW_TAG_array_type = 0x01
 DW_TAG_class_type = 0x02
@@ -652,7 +652,7 @@ def _walk_globals(lib, parent: _Die, prefix: list[str], function: str | None, la
         tag = lib.dwarf_tag(ctypes.byref(child))
         if tag == DW_TAG_variable:
             address = _fixed_address(lib, child)
-            constant = _constant_bytes(lib, child) if address is None else None
+            constant = constant_bytes(lib, child) if address is None else None
             if address is None and constant is None and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_location) \
                     and not lib.dwarf_hasattr(ctypes.byref(child), DW_AT_declaration):
                 constant = KEPT_NOWHERE        # defined here, kept nowhere: gdb's <optimized out>
@@ -706,31 +706,6 @@ def _fixed_address(lib, die: _Die) -> int | None:
         return None
     if count.value == 1 and ops[0].atom == DW_OP_addr:
         return ops[0].number
-    return None
-
-
-class _Block(ctypes.Structure):
-    _fields_ = [("length", ctypes.c_uint64), ("data", ctypes.POINTER(ctypes.c_uint8))]
-
-
-def _constant_bytes(lib, die: _Die) -> bytes | None:
-    """A variable's DW_AT_const_value as the bytes of its value (a block, or a constant)."""
-    attribute = _Attribute()
-    if not lib.dwarf_attr(ctypes.byref(die), DW_AT_const_value, ctypes.byref(attribute)):
-        return None
-    form = lib.dwarf_whatform(ctypes.byref(attribute))
-    if form in (0x0A, 0x09, 0x03, 0x04, 0x18):        # block1, block, block2, block4, exprloc
-        block = _Block()
-        if not hasattr(lib, "_formblock_ready"):
-            lib.dwarf_formblock.restype = ctypes.c_int
-            lib.dwarf_formblock.argtypes = [ctypes.POINTER(_Attribute), ctypes.POINTER(_Block)]
-            lib._formblock_ready = True
-        if lib.dwarf_formblock(ctypes.byref(attribute), ctypes.byref(block)) != 0 or block.length > 64:
-            return None
-        return bytes(block.data[:block.length])
-    value = ctypes.c_uint64()
-    if lib.dwarf_formudata(ctypes.byref(attribute), ctypes.byref(value)) == 0:
-        return value.value.to_bytes(8, "little")
     return None
 
 

@@ -28,7 +28,8 @@ import zlib
 import msgpack
 
 from hydra.model.files import atomic_output, remove_stale_temporaries
-from hydra.symbols.dwarf import FunctionScope
+from hydra.model.crash import MAX_RAW_BYTES
+from hydra.symbols.dwarf import PIECE_CONSTANT, PIECE_MISSING, PIECE_REGISTER, FunctionScope
 
 VERSION = 9
 MAX_ENTRIES = 4096              # addresses remembered per debug file, the newest kept
@@ -216,18 +217,24 @@ def _scope_in(item) -> FunctionScope:
             and _optional(die, int) and _optional(concrete, int)
             and isinstance(places, dict) and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
                                                  and all(isinstance(n, int) for n in v) for k, v in places.items())
-            and isinstance(held, dict) and all(isinstance(k, str) and isinstance(v, list) and all(
-                isinstance(p, list) and len(p) == 3 and all(isinstance(n, int) for n in p) for p in v)
-                for k, v in held.items())
-            and isinstance(computed, dict) and all(isinstance(k, str) and isinstance(v, list) and all(
-                isinstance(p, list) and len(p) == 2 and all(isinstance(n, int) for n in p) for p in v)
-                for k, v in computed.items())
-            and isinstance(visible, list) and all(isinstance(n, str) for n in visible)):
+            and isinstance(visible, list) and all(isinstance(n, str) for n in visible)
+            and isinstance(held, dict) and all(k in visible and isinstance(v, list) and 0 < len(v) <= MAX_RAW_BYTES
+                                               and all(_piece(p) for p in v) and
+                                               sum(p[2] for p in v) <= MAX_RAW_BYTES for k, v in held.items())
+            and isinstance(computed, dict) and all(k in visible and isinstance(v, list) and len(v) <= 64 and all(
+                isinstance(p, list) and len(p) == 2 and all(type(n) is int for n in p) for p in v)
+                for k, v in computed.items())):
         raise ValueError("not a scope")
     return FunctionScope(name, linkage, list(parameters), inlined, call_file, call_line, entry, dict(references),
                          dict(types), die, concrete, {k: (v[0], v[1]) for k, v in places.items()},
                          {k: [(p[0], p[1], p[2]) for p in v] for k, v in held.items()},
                          {k: [(p[0], p[1]) for p in v] for k, v in computed.items()}, list(visible))
+
+
+def _piece(item) -> bool:
+    """[kind, number, size] of a value held outside memory, as dwarf._held makes them."""
+    return isinstance(item, list) and len(item) == 3 and all(type(n) is int for n in item) and \
+        item[0] in (PIECE_REGISTER, PIECE_CONSTANT, PIECE_MISSING) and 0 <= item[2] <= MAX_RAW_BYTES
 
 
 def _read(location: str, identity: list) -> dict[int, list[FunctionScope]] | None:

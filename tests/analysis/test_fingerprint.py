@@ -158,16 +158,19 @@ def test_a_go_panic_is_fingerprinted_by_the_user_frames(crashed, capture, opt):
     assert crash.attributes["fingerprint.frames"].split(" | ") == ["main.(*Indexer).add", "main.main"]
 
 
-@pytest.mark.parametrize("innermost", ["ping", "pong"])
-def test_a_recursion_cycle_is_one_fingerprint_wherever_the_stack_ran_out(innermost):
+@pytest.mark.parametrize("innermost", [["ping"], ["pong"], ["snprintf", "pong"], ["format_row", "ping"]])
+def test_a_stack_overflow_is_its_recursion_wherever_the_stack_ran_out(innermost):
     from hydra.analysis.fingerprint import fingerprint_frames
     from hydra.model.crash import Frame, Thread
 
-    other = "pong" if innermost == "ping" else "ping"
-    names = [innermost, other] * 20 + ["handle", "main"]
+    after = "ping" if innermost[-1] == "pong" else "pong"
+    names = innermost + [after, innermost[-1]] * 40 + ["handle", "main"]
     thread = Thread(tid=1, frames=[Frame(index=i, pc=0x1000 + i, function=name, module="/bin/app")
                                    for i, name in enumerate(names)])
-    assert fingerprint_frames(thread, load_rules()) == ["ping", "pong"]
-    # a stack that is not a cycle keeps its order
-    thread.frames = thread.frames[-4:]
-    assert fingerprint_frames(thread, load_rules()) == [innermost, other]
+    assert fingerprint_frames(thread, load_rules(), overflow=True) == ["ping", "pong"]
+    # the same stack in a crash that is no overflow: its innermost frames
+    assert fingerprint_frames(thread, load_rules()) == (innermost + [after])[:2]
+    # a short stack that only looks like a cycle keeps its order
+    thread.frames = thread.frames[-6:]
+    assert fingerprint_frames(thread, load_rules(), overflow=True) == [thread.frames[0].function,
+                                                                     thread.frames[1].function]

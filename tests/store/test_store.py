@@ -231,3 +231,21 @@ def test_a_postgresql_store_that_cannot_be_reached_is_one_line_without_its_passw
     done = hydra("query", "--db", url)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "cannot connect" in done.stderr and "s3cret" not in done.stderr and "someone:…@" in done.stderr
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("postgresql://u:pa?ss@/db?host={folder}", "pa?ss"),                  # libpq reads to the last @
+    ("postgresql://u@/db?%70assword=hid-den&host={folder}", "hid-den"),   # a parameter, its name encoded
+    ("postgresql://u@/db?host={folder}&password=a@b", "a@b"),
+    ("postgresql://u:bad%zzword@/db?host={folder}", "bad%zzword"),        # libpq quotes what it cannot decode
+    ("postgresql://u:with space@/db?host={folder}", "with space"),
+])
+def test_a_store_url_never_shows_its_password(tmp_path, url, secret):
+    pytest.importorskip("psycopg")
+    from hydra.store.db import shown
+
+    url = url.format(folder=tmp_path)
+    assert secret not in shown(url)
+    done = hydra("query", "--db", url)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert secret not in done.stderr, done.stderr
