@@ -153,3 +153,13 @@ def test_a_reason_is_never_empty():
     with pytest.raises(BadInput) as caught:
         read_snapshot("x.hsnap", HEADER.pack(MAGIC, 2, 0, 0, HEADER.size, 3, 10) + b"\xdd\xff\xff")
     assert not caught.value.reason.rstrip().endswith(":")
+
+
+@pytest.mark.parametrize("missing", ["x", [[0, 99]], [[-1, 1]], [[1, 0]], [[0, "1"]], [[0, 1, 2]], [[0, 1]] * 100000,
+                                     [[True, 1]]])
+def test_hostile_missing_ranges_are_left_out(missing):
+    from hydra.snapshot.format import _variable_in
+
+    variable = _variable_in(["v", "T", "?", "local", None, None, None, [], 0, 3, b"ab", None, missing])
+    assert variable.raw == b"ab"
+    assert all(0 <= start < end <= 2 for start, end in variable.missing) and len(variable.missing) <= 64

@@ -62,6 +62,7 @@ def differences(captured, again) -> list[str]:
     ("threads_many.c", "-O0", ()),                    # many threads, each with locals
     ("cxx_containers.cpp", "-O2", ()),                # types, optimized values, inline frames
     ("ask_shared.c", "-O0", ("ask_library.c",)),      # a library with globals
+    ("rust_workspace", "-O3", ()),                    # values in registers and pieces, some nowhere
 ])
 def test_every_field_survives_the_round_trip(crashed, capture, tmp_path, program, flags, libraries):
     captured = capture(crashed(program, flags, libraries=libraries))
@@ -90,3 +91,30 @@ def test_the_comparison_catches_a_swapped_field(crashed, capture, tmp_path):
     found = differences(captured, again)
     assert any(line.endswith(".sp" + line.split(".sp")[-1]) or ".sp:" in line for line in found)
     assert any(".cfa:" in line for line in found) and any(".perms:" in line for line in found)
+
+
+def test_a_values_optimized_out_pieces_survive_the_round_trip(crashed, capture, tmp_path):
+    """A value held in pieces, one of them nowhere: its raw bytes and the missing range are
+    written and read back, and the evaluator still says which member is optimized out."""
+    from hydra.evaluate.session import Session
+
+    crash = capture(crashed("rust_workspace", "-O3"))
+    frame = next(f for t in crash.threads for f in t.frames if any(v.name == "iter" and v.raw for v in f.locals))
+    variable = next(v for v in frame.locals if v.name == "iter")
+    kept = variable.missing
+    try:
+        variable.missing = [(0, 8)]          # as if ptr's register were not kept either
+        path = tmp_path / "pieces.hsnap"
+        write_snapshot(crash, str(path))
+        again = read_snapshot(str(path))
+    finally:
+        variable.missing = kept
+    thread = again.thread(next(t.tid for t in crash.threads if frame in t.frames))
+    read_back = next(v for v in thread.frames[frame.index].locals if v.name == "iter")
+    assert read_back.raw == variable.raw and read_back.missing == [(0, 8)]
+    session = Session(again)
+    session.select(thread, thread.frames[frame.index])
+    from hydra.evaluate.printer import Printer
+
+    text = Printer(session).top(session.evaluate("iter"), None)
+    assert "ptr: <optimized out>" in text and "end_or_len: <optimized out>" in text, text
