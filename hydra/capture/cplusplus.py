@@ -20,6 +20,7 @@ leaves out of a class instead of reading each as a field at offset 0.
 from __future__ import annotations
 
 import ctypes
+import os
 import re
 
 from hydra.capture.residency import private_mappings
@@ -130,15 +131,30 @@ def teach_drgn(prog) -> list[int]:
     # inflated elsewhere by libelf (nothing to reach), or not a real one
     headers = {path: header for path, header in headers.items() if header is not None and
                not header.flags & SHF_COMPRESSED and header.size <= MAX_ABBREV_BYTES}
+    # what to re-tag, from the files: drgn's mappings of them hold the same bytes, and
+    # finding the mappings (reading /proc/self/maps) is the dearer part where there is none
+    changes = {}
+    for path, header in headers.items():
+        try:
+            with open(path, "rb") as handle:
+                abbreviations = os.pread(handle.fileno(), header.size, header.offset)
+        except OSError:
+            continue
+        if len(abbreviations) == header.size:
+            found = retag_positions(abbreviations)
+            if found:
+                changes[path] = (abbreviations, found)
     written = []
-    for path, mappings in private_mappings(headers).items():
+    for path, mappings in private_mappings(changes).items():
         header = headers[path]
         for start, end, offset in mappings:
             if not (offset <= header.offset and header.offset + header.size <= offset + (end - start)):
                 continue
             base = start + header.offset - offset
-            abbreviations = ctypes.string_at(base, header.size)
-            for position, tag in retag_positions(abbreviations):
-                ctypes.c_ubyte.from_address(base + position).value = tag
-                written.append(base + position)
+            original, found = changes[path]
+            for position, tag in found:
+                byte = ctypes.c_ubyte.from_address(base + position)
+                if byte.value == original[position]:        # the mapping holds what the file does
+                    byte.value = tag
+                    written.append(base + position)
     return written

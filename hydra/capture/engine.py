@@ -24,7 +24,7 @@ from hydra.capture.residency import MappedDebugFiles
 from hydra.capture.corefile import AT_RANDOM, CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.callsites import CallSites, EntryParameter
-from hydra.symbols.dwarf import FRAME_BASE_CFA, DebugFile, FunctionScope
+from hydra.symbols.dwarf import FRAME_BASE_CFA, DebugFile, FunctionScope, spelled_as_unit
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.fromtypes import NOT_READ, UNKNOWN_TAG, computed_address, held_bytes, read_again
@@ -949,7 +949,7 @@ class _FrameWalker:
                 pass
             else:
                 if walked is group[0] and module is not None and module.debug_file_path:
-                    self._as_gdb_reads_lines(model_frame, module, lookup)
+                    self._as_gdb_reads_lines(model_frame, module, lookup, scopes[-1] if scopes else None)
             frames.append(model_frame)
             decoded.append(self._variables(walked.frame) if with_variables else {})
         owners = group
@@ -1043,21 +1043,23 @@ class _FrameWalker:
             self.go_modules[path] = table is not None and ".go.buildinfo" in table.sections
         return self.go_modules[path]
 
-    def _as_gdb_reads_lines(self, frame: Frame, module, lookup: int) -> None:
+    def _as_gdb_reads_lines(self, frame: Frame, module, lookup: int, scope: FunctionScope | None) -> None:
         """A frame's line where gdb reads the line table otherwise than drgn: a line-0 row
         (clang's merged code) takes the line of the row before it; the unit's own source,
-        listed under a relative folder, takes the unit's name."""
+        listed under a relative folder, takes the unit's name (which the pc's scopes know,
+        remembered or not: libdw need not open the debug file for it)."""
         if frame.line != 0 and (not frame.file or os.path.isabs(frame.file)):
             return
         key = (module.debug_file_path, lookup - module.debug_file_bias, frame.file, frame.line)
         if key not in self._gdb_lines:        # the same pc in many threads: asked once
-            debug_file = self._debug_file(module.debug_file_path)
             file, line, column = frame.file, frame.line, frame.column
             if line == 0:
+                debug_file = self._debug_file(module.debug_file_path)
                 found_file, found_line, _start = debug_file.line_before_zero(key[1])
                 file, line, column = (found_file, found_line, None) if found_line else (file, None, None)
             if file and not os.path.isabs(file):
-                file = debug_file.unit_spelling(key[1], file)
+                file = spelled_as_unit(file, scope.unit_name, scope.unit_folder) if scope is not None else \
+                    self._debug_file(module.debug_file_path).unit_spelling(key[1], file)
             self._gdb_lines[key] = (file, line, column)
         frame.file, frame.line, frame.column = self._gdb_lines[key]
 

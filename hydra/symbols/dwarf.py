@@ -274,6 +274,10 @@ class FunctionScope:
     computed: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     # every parameter's and local's name visible at the address, in gdb's order
     visible: list[str] = field(default_factory=list)
+    # its compilation unit's name and folder (DW_AT_name, DW_AT_comp_dir): how gdb spells
+    # the unit's own source (spelled_as_unit)
+    unit_name: str | None = None
+    unit_folder: str | None = None
 
 
 def expression(lib, die: _Die, code: int, address: int | None = None) -> tuple | None:
@@ -421,6 +425,16 @@ def constant_bytes(lib, die: _Die) -> bytes | None:
     return None
 
 
+def spelled_as_unit(file: str, name: str | None, folder: str | None) -> str:
+    """The name gdb shows for a line table's relative file: the unit's own name (its
+    DW_AT_name) when the file, in the unit's compilation folder, is the unit's source
+    (clang lists it under a relative folder); the file as it is otherwise."""
+    if name and folder and not os.path.isabs(file) and \
+            os.path.normpath(os.path.join(folder, file)) == os.path.normpath(os.path.join(folder, name)):
+        return name
+    return file
+
+
 def _text(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", "replace") if raw is not None else None
 
@@ -480,6 +494,9 @@ class DebugFile:
             return []
         unit = self._split_unit(cu)
         found = self._scopes_in(unit, address)
+        name, folder = self._unit_names(cu)
+        for scope in found:
+            scope.unit_name, scope.unit_folder = name, folder
         if unit.cu != cu.cu:
             # DIE offsets in a split unit are the .dwo file's: no types are read through them
             for scope in found:
@@ -628,21 +645,19 @@ class DebugFile:
         return _text(lib.dwarf_linesrc(line, None, None)), number.value or None, start.value
 
     def unit_spelling(self, address: int, file: str) -> str:
-        """The name gdb shows for a line table's relative file: the unit's own name (its
-        DW_AT_name) when the file, in the unit's compilation folder, is the unit's source
-        (clang lists it under a relative folder); the file as it is otherwise."""
-        lib = self.lib
+        """The name gdb shows for a line table's relative file (see spelled_as_unit)."""
         cu = _Die()
-        if not self.dwarf or os.path.isabs(file) or not lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
+        if not self.dwarf or os.path.isabs(file) or not self.lib.dwarf_addrdie(self.dwarf, address, ctypes.byref(cu)):
             return file
-        name = _text(lib.dwarf_diename(ctypes.byref(cu)))
+        return spelled_as_unit(file, *self._unit_names(cu))
+
+    def _unit_names(self, cu: _Die) -> tuple[str | None, str | None]:
+        """A compilation unit's DW_AT_name and DW_AT_comp_dir."""
+        lib = self.lib
         attribute = _Attribute()
         folder = _text(lib.dwarf_formstring(ctypes.byref(attribute))) \
             if lib.dwarf_attr(ctypes.byref(cu), DW_AT_comp_dir, ctypes.byref(attribute)) else None
-        if name and folder and os.path.normpath(os.path.join(folder, file)) == \
-                os.path.normpath(os.path.join(folder, name)):
-            return name
-        return file
+        return _text(lib.dwarf_diename(ctypes.byref(cu))), folder
 
     def line_before_zero(self, address: int) -> tuple[str | None, int | None, int | None]:
         """(file, line, address where the line starts) for an address in a line-0 row, as gdb

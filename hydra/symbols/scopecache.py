@@ -31,7 +31,7 @@ from hydra.model.files import atomic_output, remove_stale_temporaries
 from hydra.model.crash import MAX_RAW_BYTES
 from hydra.symbols.dwarf import PIECE_CONSTANT, PIECE_MISSING, PIECE_REGISTER, FunctionScope
 
-VERSION = 9
+VERSION = 10
 MAX_ENTRIES = 4096              # addresses remembered per debug file, the newest kept
 MAX_SCOPES = 64                 # functions around one address (inline depth)
 MAX_FILE_BYTES = 8 << 20
@@ -196,7 +196,8 @@ def _scope_out(scope: FunctionScope) -> list:
             scope.call_file, scope.call_line, scope.entry, scope.references, scope.types, scope.die, scope.concrete,
             {name: list(place) for name, place in scope.places.items()},
             {name: [list(piece) for piece in pieces] for name, pieces in scope.held.items()},
-            {name: [list(step) for step in steps] for name, steps in scope.computed.items()}, scope.visible]
+            {name: [list(step) for step in steps] for name, steps in scope.computed.items()}, scope.visible,
+            scope.unit_name, scope.unit_folder]
 
 
 def _optional(value, kind) -> bool:
@@ -204,10 +205,10 @@ def _optional(value, kind) -> bool:
 
 
 def _scope_in(item) -> FunctionScope:
-    if not isinstance(item, list) or len(item) != 15:
+    if not isinstance(item, list) or len(item) != 17:
         raise ValueError("not a scope")
     name, linkage, parameters, inlined, call_file, call_line, entry, references, types, die, concrete, places, \
-        held, computed, visible = item
+        held, computed, visible, unit_name, unit_folder = item
     if not (isinstance(name, str) and _optional(linkage, str) and isinstance(inlined, bool)
             and _optional(call_file, str) and _optional(call_line, int) and _optional(entry, int)
             and isinstance(parameters, list) and all(isinstance(p, str) for p in parameters)
@@ -223,12 +224,14 @@ def _scope_in(item) -> FunctionScope:
                                                sum(p[2] for p in v) <= MAX_RAW_BYTES for k, v in held.items())
             and isinstance(computed, dict) and all(k in visible and isinstance(v, list) and len(v) <= 64 and all(
                 isinstance(p, list) and len(p) == 2 and all(type(n) is int for n in p) for p in v)
-                for k, v in computed.items())):
+                for k, v in computed.items())
+            and _optional(unit_name, str) and _optional(unit_folder, str)):
         raise ValueError("not a scope")
     return FunctionScope(name, linkage, list(parameters), inlined, call_file, call_line, entry, dict(references),
                          dict(types), die, concrete, {k: (v[0], v[1]) for k, v in places.items()},
                          {k: [(p[0], p[1], p[2]) for p in v] for k, v in held.items()},
-                         {k: [(p[0], p[1]) for p in v] for k, v in computed.items()}, list(visible))
+                         {k: [(p[0], p[1]) for p in v] for k, v in computed.items()}, list(visible),
+                         unit_name, unit_folder)
 
 
 def _piece(item) -> bool:
