@@ -6,6 +6,7 @@ the memory behind stacks and variables, code bytes around every pc, and sources.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import logging
@@ -1171,11 +1172,13 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
                     typed_globals: list[TypedGlobal] = ()) -> None:
     ranges: list[tuple[int, int, str]] = _global_ranges(info, crash, typed_globals)
     ranges += _more_memory(info, crash, memory)
+    segments = sorted(info.segments, key=lambda s: s.vaddr)
+    starts = [s.vaddr for s in segments]
     for thread in crash.threads:
         sp = thread.registers.get(info.arch.sp)
         if sp is None:
             continue
-        segment = _stack_segment(info, sp)
+        segment = _stack_segment(segments, starts, sp)
         if segment is None:
             continue
         top = segment.vaddr + segment.memsz
@@ -1198,14 +1201,16 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
             crash.memory.add(MemoryRegion(piece_start, len(piece), kind, _data=environment.scrub(piece, secrets)))
 
 
-def _stack_segment(info: CoreInfo, sp: int):
-    """The segment of the stack sp is in; for a stack that overflowed, sp may be just below
-    it, in the guard gap (the faulting instruction moved it there before writing)."""
-    holding = next((s for s in info.segments if s.vaddr <= sp < s.vaddr + s.memsz), None)
-    if holding is not None:
-        return holding
-    above = [s for s in info.segments if sp < s.vaddr <= sp + STACK_GUARD_GAP and s.flags & 2]
-    return min(above, key=lambda s: s.vaddr) if above else None
+def _stack_segment(segments: list, starts: list[int], sp: int):
+    """The segment of the stack sp is in (segments sorted by address, starts their
+    addresses); for a stack that overflowed, sp may be just below it, in the guard gap (the
+    faulting instruction moved it there before writing)."""
+    at = bisect.bisect_right(starts, sp)
+    if at and sp < segments[at - 1].vaddr + segments[at - 1].memsz:
+        return segments[at - 1]
+    if at < len(segments) and segments[at].vaddr - sp <= STACK_GUARD_GAP and segments[at].flags & 2:
+        return segments[at]
+    return None
 
 
 MEMORY_CHOICES = ("default", "heap", "all")
