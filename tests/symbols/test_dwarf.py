@@ -66,3 +66,33 @@ def test_variables_places_are_gdbs(crashed, capture):
             assert scope.places[name] == (FRAME_BASE_CFA, said[1]), name
         else:
             assert scope.held[name] == [(PIECE_MISSING, 0, 0)], name
+
+
+def test_locations_a_program_could_make_up_are_bounded():
+    """A binary's DWARF is the crashed program's: piece sizes and operation counts it
+    makes up are refused, not followed."""
+    from hydra.symbols.dwarf import (DW_OP_piece, DW_OP_reg0, PIECE_MISSING, PIECE_REGISTER, _computed, _held)
+
+    assert _held(((DW_OP_reg0, 0, 0), (DW_OP_piece, (1 << 64) - 1, 0))) is None
+    assert _held(((DW_OP_reg0, 0, 0), (DW_OP_piece, 0, 0))) is None
+    assert _held(((DW_OP_piece, 40, 0), (DW_OP_piece, 40, 0))) is None             # more than 64 bytes
+    assert _held(((DW_OP_reg0 + 3, 0, 0), (DW_OP_piece, 8, 0), (DW_OP_piece, 8, 0))) == \
+        [(PIECE_REGISTER, 3, 8), (PIECE_MISSING, 0, 8)]
+    assert _computed(tuple((0x06, 0, 0) for _ in range(17)), None) is None          # too many steps
+    assert _computed(((0x91, 8, 0),), None) is None                                  # fbreg without a base
+
+
+def test_computed_addresses_and_held_bytes_never_follow_a_bad_value():
+    from hydra.capture.fromtypes import computed_address, held_bytes
+    from hydra.symbols.dwarf import DW_OP_breg0, DW_OP_deref, DW_OP_plus, PIECE_REGISTER
+
+    names = ["rax", "rdx"]
+    unreadable = lambda address: None                                           # noqa: E731
+    assert computed_address([(DW_OP_breg0, 8), (DW_OP_deref, 0)], {"rax": 16}, names, None, unreadable) is None
+    assert computed_address([(DW_OP_deref, 0)], {}, names, None, unreadable) is None           # empty stack
+    assert computed_address([(DW_OP_breg0, 0), (DW_OP_plus, 0)], {"rax": 1}, names, None, unreadable) is None
+    assert computed_address([(DW_OP_breg0 + 1, 0)], {"rax": 1}, names, None, unreadable) is None  # no rdx
+    assert computed_address([(DW_OP_breg0, -8 % (1 << 64))], {"rax": 16}, names, None, unreadable) == 8
+    assert held_bytes([(PIECE_REGISTER, 9, 8)], {"rax": 1}, names) == (None, [])               # no such register
+    assert held_bytes([(PIECE_REGISTER, 0, 1 << 40)], {"rax": 1}, names) == (None, [])        # cached nonsense
+    assert held_bytes([(PIECE_REGISTER, 0, 4)], {"rax": 0x1122334455}, names) == (b"\x55\x44\x33\x22", [])
