@@ -30,12 +30,20 @@ def session():
 
 
 def start(session: str, command: str, size=(80, 24)) -> None:
-    tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]))
+    # a tmux server that the previous test's last session is shutting down may refuse the
+    # new session: try again until it exists
+    for _ in range(100):
+        tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]))
+        if subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
     # the test runner exports COLUMNS and LINES, which would pin the program's size
     tmux("send-keys", "-t", session, f"unset COLUMNS LINES; {command}", "Enter")
 
 
-def wait_for(session: str, text: str, timeout: float = 15, escapes: bool = False) -> str:
+def wait_for(session: str, text: str, timeout: float = 120, escapes: bool = False) -> str:
+    """The screen once text is on it. The timeout only keeps a broken run from hanging: a
+    busy machine may take many seconds to start the program."""
     deadline = time.time() + timeout
     screen = ""
     while time.time() < deadline:
