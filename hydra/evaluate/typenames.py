@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hydra.model.types import TAGGED, Kind, Type, TypeTable
 
 MAX_NAME_DEPTH = 32
@@ -26,6 +28,9 @@ def type_name(table: TypeTable, index: int | None, declarator: str = "", depth: 
             return _join(qualifiers.strip(), "") + " " + type_name(table, type_.target, declarator, depth + 1, expand, names) \
                 if target.kind not in (Kind.POINTER,) else type_name(table, type_.target, declarator, depth + 1, expand, names)
         return type_name(table, type_.target, declarator, depth + 1, expand, names)
+    if kind == Kind.POINTER and type_.name is None and type_.language == "rust":
+        # rustc names its references (`&T`, `&mut T`); a pointer without a name is a raw one
+        return _join(f"*mut {type_name(table, type_.target, '', depth + 1, expand, names)}", declarator)
     if kind == Kind.POINTER and type_.name is None:
         inner = "*" + (f" {qualifiers.strip()}" if qualifiers else "") + (" " + declarator if qualifiers and
                                                                           declarator else declarator)
@@ -92,8 +97,27 @@ def whatis(table: TypeTable, index: int | None) -> str:
 
 def ptype(table: TypeTable, index: int | None, expand_typedef: bool = True) -> str:
     """`type = ...`: the typedefs along the type's declarator resolved, a struct, union,
-    class or enum at its core written out."""
+    class or enum at its core written out (Rust's in Rust's syntax, as gdb's Rust mode
+    writes them; a pointer is not looked through)."""
+    type_ = table.get(index) if index is not None else None
+    if type_ is not None and type_.language == "rust":
+        if type_.kind in Kind.COMPOUND and type_.name is not None and not type_.incomplete:
+            return "type = " + _rust_body(table, type_)
+        return "type = " + type_name(table, index)
     return "type = " + type_name(table, index, expand=True)
+
+
+def _rust_body(table: TypeTable, type_: Type) -> str:
+    """`struct Name {\n  field: T,\n}`, or a tuple struct's `struct Name (\n  T,\n)`."""
+    keyword = "union" if type_.kind == Kind.UNION else "struct"
+    fields = [m for m in type_.members if not m.static]
+    tuple_like = bool(fields) and all(re.fullmatch(r"__\d+", m.name or "") for m in fields)
+    lines = [f"{keyword} {type_.name} {'(' if tuple_like else '{'}"]
+    for member in fields:
+        spelled = type_name(table, member.type)
+        lines.append(f"  {spelled}," if tuple_like else f"  {member.name}: {spelled},")
+    lines.append(")" if tuple_like else "}")
+    return "\n".join(lines)
 
 
 def _body(table: TypeTable, type_: Type) -> str:

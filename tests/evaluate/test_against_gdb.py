@@ -74,3 +74,34 @@ def test_every_kind_of_command_is_compared(answers):
     formats = {command.split()[0] for _, _, command, _, _ in answers if command.startswith("print/")}
     assert {f"print/{f}" for f in "xduotcasz"} <= formats
 
+
+
+RUST_COMMANDS = {
+    "rustcrash::replay": ["print ledger", "whatis ledger", "ptype ledger", "print *ledger", "ptype *ledger",
+                          "print total", "print total + 1", "whatis total", "ptype total", "print orders",
+                          "whatis orders", "ptype orders", "print iter", "whatis iter", "ptype iter",
+                          "print iter.ptr", "ptype iter.ptr", "ptype ledger.balances"],
+    "rustcrash::main": ["print extra", "whatis extra", "print ledger", "print ledger.balances.len",
+                        "print orders", "ptype orders", "whatis ledger"],
+}
+
+
+def test_rust_answers_are_gdbs(crashed, capture, tmp_path):
+    """print, whatis and ptype in a cargo release build's frames, in gdb's Rust spelling
+    (`*mut T`, `struct T {\\n  field: U,\\n}`), against gdb on the same core. The one
+    difference: bytes past a value's last piece are `<optimized out>` where gdb says
+    `<synthetic pointer>`."""
+    from hydra.snapshot.format import write_snapshot
+
+    program = crashed("rust_workspace", "-O3")
+    crash = capture(program)
+    frames = {f.function: f.index for f in crash.crashed_thread.frames if f.function in RUST_COMMANDS}
+    assert set(frames) == set(RUST_COMMANDS)
+    commands = [f"@{frames[function]} {command}" for function, listed in RUST_COMMANDS.items() for command in listed]
+    snapshot = tmp_path / "rust.hsnap"
+    write_snapshot(crash, str(snapshot))
+    theirs = [answer.replace("<synthetic pointer>", "<optimized out>")
+              for answer in gdb_answers(program.exe, program.core, commands)]
+    ours = hydra_answers(str(snapshot), commands)
+    different = [(command, mine, gdbs) for command, mine, gdbs in zip(commands, ours, theirs) if mine != gdbs]
+    assert not different, "\n".join(f"{c}\n  gdb:   {g}\n  hydra: {h}" for c, h, g in different)
