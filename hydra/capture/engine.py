@@ -160,7 +160,10 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         _capture_memory(prog, info, crash, reader, walker, secrets, options.memory, typed_globals)
         _capture_sources(crash, source_maps)
         crash.symbols = build_symbols(prog, program_symbols, crash, functions, typed_globals)
-        read_again(crash, reader.rereads)   # what drgn could not build, from the types and memory kept
+        # what drgn could not build, from the types and memory kept; what else it reads of
+        # the core (a Rust slice's elements) is kept too
+        read = read_again(crash, reader.rereads, lambda address, size: _bytes_or_none(prog, address, size))
+        _keep_memory(prog, crash, [(address, address + size, "object") for address, size in read], secrets)
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
         crash.attributes.update(env_attributes)
@@ -1191,7 +1194,12 @@ def _capture_memory(prog: drgn.Program, info: CoreInfo, crash: Crash, reader: Va
         ranges.append((max(0, pc - before), pc + after, "code"))
     for address, size in reader.ranges:
         ranges.append((address, address + size, "object"))
+    _keep_memory(prog, crash, ranges, secrets)
 
+
+def _keep_memory(prog: drgn.Program, crash: Crash, ranges: list[tuple[int, int, str]], secrets: list[bytes]) -> None:
+    """The core's bytes in ranges ([start, end, kind]) into the snapshot's memory, the
+    environment's secrets blanked."""
     for start, end, kind in _merge(ranges):
         start, end = max(0, start), min(end, ADDRESS_END)      # a wild pc near the top of the space
         if start >= end:
@@ -1269,6 +1277,13 @@ def _merge(ranges: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         else:
             merged.append([start, end, kind])
     return [tuple(item) for item in merged]
+
+
+def _bytes_or_none(prog: drgn.Program, address: int, size: int) -> bytes | None:
+    try:
+        return prog.read(address, size)
+    except (drgn.FaultError, OSError, ValueError, OverflowError):
+        return None
 
 
 def _read_available(prog: drgn.Program, start: int, end: int) -> list[tuple[int, bytes]]:

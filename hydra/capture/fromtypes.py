@@ -23,13 +23,18 @@ from hydra.symbols.dwarf import (DW_OP_breg0, DW_OP_breg31, DW_OP_call_frame_cfa
 UNKNOWN_TAG = "unknown DWARF type tag 0x1f"      # drgn's words for DW_TAG_ptr_to_member_type
 NOT_READ = "<not read>"                          # a variable drgn did not find, placed by its DWARF
 MAX_VALUES = 256                                 # values read again in one capture
+MAX_CORE_BYTES = 1 << 20                         # what they read of the core beyond the kept memory
 
 
-def read_again(crash: Crash, variables: list[Variable]) -> None:
-    """variables: the frames' variables that hold what drgn could not build."""
+def read_again(crash: Crash, variables: list[Variable], read_core=None) -> list[tuple[int, int]]:
+    """variables: the frames' variables that hold what drgn could not build. With
+    read_core(address, size) -> bytes | None, what the snapshot's memory does not hold is
+    read from the core (at most MAX_CORE_BYTES): the (address, size) ranges so read are
+    returned, for the snapshot to keep."""
     wanted = {id(variable) for variable in variables}
+    read: list[tuple[int, int]] = []
     if not wanted:
-        return
+        return read
     session = None
     done = 0
     for thread in crash.threads:
@@ -39,7 +44,7 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
                     continue
                 if top.note == OPTIMIZED_OUT:         # placed nowhere at its pc: only its type is known
                     if top.type_id is not None:
-                        session = session or _session(crash)
+                        session = session or _session(crash, read_core, read)
                         top.type = _type_name(session, top.type_id)
                     continue
                 if (top.address is None and top.raw is None) or top.type_id is None:
@@ -50,9 +55,9 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
                     else _failed(top, top.name)
                 for node, expression in failed:
                     if done >= MAX_VALUES:
-                        return
+                        return read
                     done += 1
-                    session = session or _session(crash)
+                    session = session or _session(crash, read_core, read)
                     session.select(thread, frame)
                     text = _printed(session, expression)
                     if text is None and node.note == NOT_READ:
@@ -61,6 +66,7 @@ def read_again(crash: Crash, variables: list[Variable]) -> None:
                         node.value, node.note, node.children = text, None, []
                         if node is top:
                             top.type = _type_name(session, top.type_id)
+    return read
 
 
 def held_bytes(pieces: list[tuple[int, int, int]], registers: dict[str, int],
@@ -135,10 +141,36 @@ def computed_address(steps: list[tuple[int, int]], registers: dict[str, int], na
     return stack[-1] if stack else None
 
 
-def _session(crash: Crash):
+def _session(crash: Crash, read_core=None, read: list | None = None):
     from hydra.evaluate.session import Session
 
-    return Session(crash)
+    session = Session(crash)
+    if read_core is not None:
+        session.memory = _core_behind(crash, read_core, read)
+    return session
+
+
+def _core_behind(crash: Crash, read_core, read: list):
+    """The snapshot's memory, and the core's behind it for what that does not hold yet (the
+    evaluator's Memory, imported only when a value is read again)."""
+    from hydra.evaluate.values import Memory, Unavailable
+
+    class CoreBehind(Memory):
+        spent = 0
+
+        def read(self, address: int, size: int) -> bytes:
+            try:
+                return super().read(address, size)
+            except Unavailable:
+                if 0 < size and self.spent + size <= MAX_CORE_BYTES:
+                    data = read_core(address, size)
+                    if data is not None and len(data) == size:
+                        self.spent += size
+                        read.append((address, size))
+                        return data
+                raise
+
+    return CoreBehind(crash)
 
 
 def _type_name(session, type_id: int) -> str:

@@ -34,6 +34,9 @@ def charset_of(table, index) -> str:
 MAX_DEPTH = 12
 
 
+RUST_SLICES = ("&[", "&mut [", "&str", "&mut str")     # fat pointers gdb prints as their elements
+
+
 class Printer:
     def __init__(self, session):
         self.session = session
@@ -360,7 +363,11 @@ class Printer:
 
     def rust_struct(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str:
         """gdb's Rust spelling: `Name {a: 1, b: 2}`, a tuple struct `Name (1, 2)`, a struct
-        without fields `Name`."""
+        without fields `Name`; a slice `&[u32] [1, 2]` and a `&str` as its text."""
+        if type_.name.startswith(RUST_SLICES):
+            shown = self.rust_slice(value, type_, fmt, depth)
+            if shown is not None:
+                return shown
         fields = [member for member in type_.members if not member.static]
         texts = [self.member_text(value, type_, member, fmt, depth) for member in fields]
         if not fields:
@@ -368,6 +375,30 @@ class Printer:
         if all(member.name and member.name.startswith("__") and member.name[2:].isdigit() for member in fields):
             return f"{type_.name} ({', '.join(texts)})"
         return f"{type_.name} {{{', '.join(f'{member.name}: {text}' for member, text in zip(fields, texts))}}}"
+
+    def rust_slice(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str | None:
+        """A slice's elements (or a `&str`'s text), where its data pointer leads; None when
+        it is not the {data_ptr, length} pair rustc describes."""
+        members = {member.name: member for member in type_.members if not member.static}
+        if set(members) != {"data_ptr", "length"}:
+            return None
+        pointer_type = unqualified(self.table, members["data_ptr"].type)
+        if pointer_type.kind != Kind.POINTER or pointer_type.target is None:
+            return None
+        try:
+            address = to_int(self.session.member_value(value, type_, members["data_ptr"]), self.table, self.memory)
+            length = to_int(self.session.member_value(value, type_, members["length"]), self.table, self.memory)
+        except (EvalError, Unavailable):
+            return None
+        if length < 0:
+            return None
+        if type_.name.endswith("str"):
+            shown = min(length, PRINT_ELEMENTS)
+            data = self.memory.read(address, shown) if shown else b""
+            return char_array_literal(data.decode("latin-1")) + ("..." if length > shown else "")
+        array = self.session.array_of(pointer_type.target, length)
+        elements = self.array(Value(array, address), unqualified(self.table, array), fmt, depth + 1)
+        return f"{type_.name} [{elements[1:-1]}]"
 
     def static_member(self, type_: Type, member, fmt: str | None, depth: int) -> str:
         symbol = self.session.symbols.named(f"{type_.name}::{member.name}") if type_.name else None
