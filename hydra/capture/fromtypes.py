@@ -66,6 +66,10 @@ def read_again(crash: Crash, variables: list[Variable], read_core=None) -> list[
                         node.value, node.note, node.children = text, None, []
                         if node is top:
                             top.type = _type_name(session, top.type_id)
+                            if read_core is not None and _points(session, top.type_id):
+                                # what a Rust reference leads to is kept too, as capture keeps a
+                                # C pointer's target: `print *s` asks the snapshot later
+                                _printed(session, f"*{expression}")
     return read
 
 
@@ -139,6 +143,13 @@ def computed_address(steps: list[tuple[int, int]], registers: dict[str, int], na
         else:                                   # a constant
             stack.append(number & mask)
     return stack[-1] if stack else None
+
+
+def _points(session, type_id: int) -> bool:
+    from hydra.model.types import Kind
+
+    type_ = session.table.get(session.table.strip_typedefs(type_id))
+    return type_ is not None and (type_.kind == Kind.POINTER or type_.kind in Kind.REFERENCES)
 
 
 def _session(crash: Crash, read_core=None, read: list | None = None):

@@ -6,7 +6,7 @@ elements, runs of more than ten as `<repeats N times>`), and the formats /x /d /
 from __future__ import annotations
 
 from hydra.evaluate.errors import EvalError
-from hydra.evaluate.typenames import type_name
+from hydra.evaluate.typenames import tuple_like, type_name
 from hydra.evaluate.values import Unavailable, Value, to_float, to_int, unqualified, value_bytes
 from hydra.model.crash import OPTIMIZED_OUT, PRINT_ELEMENTS, REPEAT_THRESHOLD, UNAVAILABLE
 from hydra.model.gdbstyle import (char_array_literal, char_literal, c_string_literal, eflags_text, flags_text,
@@ -35,6 +35,22 @@ MAX_DEPTH = 12
 
 
 RUST_SLICES = ("&[", "&mut [", "&str", "&mut str")     # fat pointers gdb prints as their elements
+
+
+def rust_variant(session, value: Value, type_: Type):
+    """The variant of a Rust enum's value: the one whose value the discriminant holds (as
+    wide as the discriminant's type), else the one for every other value; None when no
+    variant is that value's."""
+    if type_.discriminant is None:
+        return type_.variants[0] if len(type_.variants) == 1 else None
+    try:       # memory the snapshot did not keep stays Unavailable: `<unavailable>`
+        number = to_int(session.member_value(value, type_, type_.discriminant), session.table, session.memory)
+    except EvalError:
+        return None
+    width = 8 * (unqualified(session.table, type_.discriminant.type).size or 8)
+    mask = (1 << width) - 1
+    chosen = next((v for v in type_.variants if v.value is not None and v.value & mask == number & mask), None)
+    return chosen or next((v for v in type_.variants if v.value is None), None)
 
 
 class Printer:
@@ -368,13 +384,35 @@ class Printer:
             shown = self.rust_slice(value, type_, fmt, depth)
             if shown is not None:
                 return shown
+        if type_.variants:
+            return self.rust_enum(value, type_, fmt, depth)
         fields = [member for member in type_.members if not member.static]
         texts = [self.member_text(value, type_, member, fmt, depth) for member in fields]
         if not fields:
             return type_.name
-        if all(member.name and member.name.startswith("__") and member.name[2:].isdigit() for member in fields):
+        if tuple_like(fields):
             return f"{type_.name} ({', '.join(texts)})"
         return f"{type_.name} {{{', '.join(f'{member.name}: {text}' for member, text in zip(fields, texts))}}}"
+
+    def rust_enum(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str:
+        """The variant the discriminant names, as gdb writes it: `Option<u32>::Some(1)`,
+        `Shape::Rect{w: 3, h: 4}`, `Option<u32>::None`."""
+        variant = rust_variant(self.session, value, type_)
+        if variant is None:
+            return f"{type_.name}::<unknown variant>"
+        name = f"{type_.name}::{variant.member.name}"
+        try:
+            inner = self.session.member_value(value, type_, variant.member)
+        except Unavailable:
+            return f"{name}({UNAVAILABLE})"
+        inner_type = unqualified(self.table, variant.member.type)
+        fields = [member for member in inner_type.members if not member.static]
+        if not fields:
+            return name
+        texts = [self.member_text(inner, inner_type, member, fmt, depth) for member in fields]
+        if tuple_like(fields):
+            return f"{name}({', '.join(texts)})"
+        return f"{name}{{{', '.join(f'{member.name}: {text}' for member, text in zip(fields, texts))}}}"
 
     def rust_slice(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str | None:
         """A slice's elements (or a `&str`'s text), where its data pointer leads; None when

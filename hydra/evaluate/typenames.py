@@ -107,16 +107,35 @@ def ptype(table: TypeTable, index: int | None, expand_typedef: bool = True) -> s
     return "type = " + type_name(table, index, expand=True)
 
 
+def tuple_like(fields: list) -> bool:
+    """A Rust tuple struct's or tuple variant's fields: rustc names them __0, __1, ..."""
+    return bool(fields) and all(re.fullmatch(r"__\d+", member.name or "") for member in fields)
+
+
 def _rust_body(table: TypeTable, type_: Type) -> str:
-    """`struct Name {\n  field: T,\n}`, or a tuple struct's `struct Name (\n  T,\n)`."""
+    """`struct Name {\n  field: T,\n}`, a tuple struct's `struct Name (\n  T,\n)`, an enum's
+    `enum Name {\n  A,\n  B(T),\n  C{x: T},\n}`."""
+    if type_.variants:
+        lines = [f"enum {type_.name} {{"]
+        for variant in type_.variants:
+            inner = table.get(variant.member.type)
+            fields = [m for m in inner.members if not m.static] if inner is not None else []
+            if not fields:
+                lines.append(f"  {variant.member.name},")
+            elif tuple_like(fields):
+                lines.append(f"  {variant.member.name}({', '.join(type_name(table, m.type) for m in fields)}),")
+            else:
+                lines.append(f"  {variant.member.name}{{{', '.join(f'{m.name}: {type_name(table, m.type)}' for m in fields)}}},")
+        lines.append("}")
+        return "\n".join(lines)
     keyword = "union" if type_.kind == Kind.UNION else "struct"
     fields = [m for m in type_.members if not m.static]
-    tuple_like = bool(fields) and all(re.fullmatch(r"__\d+", m.name or "") for m in fields)
-    lines = [f"{keyword} {type_.name} {'(' if tuple_like else '{'}"]
+    tuple = tuple_like(fields)
+    lines = [f"{keyword} {type_.name} {'(' if tuple else '{'}"]
     for member in fields:
         spelled = type_name(table, member.type)
-        lines.append(f"  {spelled}," if tuple_like else f"  {member.name}: {spelled},")
-    lines.append(")" if tuple_like else "}")
+        lines.append(f"  {spelled}," if tuple else f"  {member.name}: {spelled},")
+    lines.append(")" if tuple else "}")
     return "\n".join(lines)
 
 

@@ -63,6 +63,14 @@ class Member:
 
 
 @dataclass
+class Variant:
+    """One variant of a Rust enum: the one its value is when the discriminant equals
+    `value` (None: the variant of every value no other one names, as rustc's niches)."""
+    value: int | None
+    member: Member               # named after the variant; its type holds the variant's fields
+
+
+@dataclass
 class Method:
     name: str
     type: int                    # a function type, `this` left out
@@ -97,6 +105,10 @@ class Type:
     containing: int | None = None    # MEMBER_POINTER: the class
     template_parameters: list[tuple[str, int]] = field(default_factory=list)   # (T, int): ptype's [with T = int]
     language: str = "c"          # c, c++, rust, other: decides how names and values are spelled
+    # a Rust enum (DW_TAG_variant_part): the member that tells which variant a value is, and
+    # the variants
+    discriminant: Member | None = None
+    variants: list[Variant] = field(default_factory=list)
 
     def spelled(self) -> str | None:
         """The name as gdb writes the type: `struct node` in C (the tag's keyword is part of

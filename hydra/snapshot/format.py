@@ -24,10 +24,10 @@ from hydra.model.crash import (
 )
 from hydra.model.memory import Memory, MemoryRegion
 from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
-from hydra.model.types import Kind, Member, Method, Type, TypeTable
+from hydra.model.types import Kind, Member, Method, Type, TypeTable, Variant
 
 from hydra.snapshot import MAGIC
-FORMAT_VERSION = (3, 2)
+FORMAT_VERSION = (3, 3)
 OLDEST_MAJOR = 1                # 1.x and 2.x open without types and symbols: no evaluation
 HEADER = struct.Struct("<8sHHIQQQ")     # magic, major, minor, flags, index offset/length/raw length
 FLAG_LZMA_INDEX = 1
@@ -364,13 +364,24 @@ def _document(crash: Crash, blobs: _BlobWriter) -> dict:
 
 
 def _types_out(table: TypeTable) -> list:
-    return [[t.kind, t.name, t.size, t.target, t.const, t.volatile, t.signed, t.charset, t.length,
-             [[m.name, m.type, m.offset, m.bit_size, m.bit_offset, m.base, m.virtual, m.static, m.address,
-               m.artificial, m.access] for m in t.members],
-             [[m.name, m.type, m.virtual, m.static, m.const, m.artificial, m.access] for m in t.methods],
-             [[name, value] for name, value in t.enumerators], t.scoped, t.flag_enum, t.parameters, t.variadic,
-             t.prototyped, t.incomplete, t.containing, t.language,
-             [[name, index] for name, index in t.template_parameters]] for t in table.types]
+    rows = []
+    for t in table.types:
+        row = [t.kind, t.name, t.size, t.target, t.const, t.volatile, t.signed, t.charset, t.length,
+               [_member_out(m) for m in t.members],
+               [[m.name, m.type, m.virtual, m.static, m.const, m.artificial, m.access] for m in t.methods],
+               [[name, value] for name, value in t.enumerators], t.scoped, t.flag_enum, t.parameters, t.variadic,
+               t.prototyped, t.incomplete, t.containing, t.language,
+               [[name, index] for name, index in t.template_parameters]]
+        if t.variants or t.discriminant is not None:       # 3.3: a Rust enum's
+            row += [_member_out(t.discriminant) if t.discriminant is not None else None,
+                    [[v.value, _member_out(v.member)] for v in t.variants]]
+        rows.append(row)
+    return rows
+
+
+def _member_out(m: Member) -> list:
+    return [m.name, m.type, m.offset, m.bit_size, m.bit_offset, m.base, m.virtual, m.static, m.address,
+            m.artificial, m.access]
 
 
 def _symbols_out(table: SymbolTable) -> list:
@@ -649,26 +660,41 @@ def _types_in(raw) -> TypeTable:
             raise ValueError("a type refers to no type")
         return value
 
+    def member(m) -> Member:
+        if not isinstance(m, list) or len(m) != 11:
+            raise ValueError("a member is not a list of 11 fields")
+        return Member(_optional_text(m[0]), index(m[1]), _number(m[2]) or 0, _number(m[3]) or 0, _number(m[4]) or 0,
+                      bool(m[5]), bool(m[6]), bool(m[7]), _number(m[8]), bool(m[9]), _text(m[10]))
+
+    def variant(v) -> Variant:
+        if not isinstance(v, list) or len(v) != 2:
+            raise ValueError("a variant is not a value and a member")
+        return Variant(_number(v[0]), member(v[1]))
+
     types = []
     for row in rows:
+        if not isinstance(row, list) or len(row) not in (21, 23):
+            raise ValueError("a type is not a list of 21 or 23 fields")
         (kind, name, size, target, const, volatile, signed, charset, length, members, methods, enumerators,
-         scoped, flag_enum, parameters, variadic, prototyped, incomplete, containing, language, templates) = row
+         scoped, flag_enum, parameters, variadic, prototyped, incomplete, containing, language, templates) = row[:21]
+        discriminant, variants = row[21:] if len(row) == 23 else (None, [])
         if kind not in Kind.ALL or language not in LANGUAGES:
             raise ValueError("an unknown kind of type")
         types.append(Type(
             kind, _optional_text(name), _number(size), index(target), bool(const), bool(volatile), bool(signed),
             _text(charset), _number(length),
-            [Member(_optional_text(m[0]), index(m[1]), _number(m[2]) or 0, _number(m[3]) or 0, _number(m[4]) or 0,
-                    bool(m[5]), bool(m[6]), bool(m[7]), _number(m[8]), bool(m[9]), _text(m[10]))
-             for m in _sequence(members, "members")],
+            [member(m) for m in _sequence(members, "members")],
             [Method(_text(m[0]), index(m[1]), bool(m[2]), bool(m[3]), bool(m[4]), bool(m[5]), _text(m[6]))
              for m in _sequence(methods, "methods")],
             [(_text(n), v) for n, v in _sequence(enumerators, "enumerators") if _number(v) is not None],
             bool(scoped), bool(flag_enum), [index(p) for p in _sequence(parameters, "parameters")],
             bool(variadic), bool(prototyped), bool(incomplete), index(containing),
-            [(_text(n), index(i)) for n, i in _sequence(templates, "template parameters")], language))
+            [(_text(n), index(i)) for n, i in _sequence(templates, "template parameters")], language,
+            member(discriminant) if discriminant is not None else None,
+            [variant(v) for v in _sequence(variants, "variants")]))
         if types[-1].kind != Kind.VOID and types[-1].kind not in (Kind.FUNCTION,) and \
-                any(m.type is None for m in types[-1].members):
+                any(m.type is None for m in types[-1].members + [v.member for v in types[-1].variants] +
+                    ([types[-1].discriminant] if types[-1].discriminant is not None else [])):
             raise ValueError("a member without a type")
     return TypeTable(types)
 

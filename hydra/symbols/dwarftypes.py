@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from hydra.model.gdbstyle import is_flag_enum
 from hydra.model.symbols import KEPT_NOWHERE
-from hydra.model.types import Charset, Kind, Member, Method, Type, TypeTable
+from hydra.model.types import Charset, Kind, Member, Method, Type, TypeTable, Variant
 from hydra.symbols.demangle import demangle, strip_parameters
 from hydra.symbols.dwarf import (C_LANGUAGES, DW_AT_const_value, DW_AT_linkage_name, DW_AT_MIPS_linkage_name,
                                  DW_AT_type, DW_LANG_Rust, DW_OP_addr, DW_OP_constu, DW_OP_deref, DW_OP_dup,
@@ -53,6 +53,11 @@ DW_TAG_unspecified_type = 0x3B
 DW_TAG_rvalue_reference_type = 0x42
 DW_TAG_atomic_type = 0x47
 DW_TAG_template_type_param = 0x2F
+DW_TAG_variant = 0x19
+DW_TAG_variant_part = 0x33
+DW_AT_discr = 0x15
+DW_AT_discr_value = 0x16
+MAX_VARIANTS = 4096          # variants of one enum read
 
 DW_AT_name = 0x03
 DW_AT_byte_size = 0x0B
@@ -305,6 +310,8 @@ class TypeReader:
                 method = self._method(child, depth, default_access)
                 if method is not None:
                     type_.methods.append(method)
+            elif tag == DW_TAG_variant_part and language == "rust":
+                self._variant_part(child, type_, depth)
             elif tag == DW_TAG_template_type_param:
                 parameter_name = _text(lib.dwarf_diename(ctypes.byref(child)))
                 parameter_type = self.type_of(child, depth)
@@ -315,6 +322,36 @@ class TypeReader:
                 break
             child = following
         return index
+
+    def _variant_part(self, die: _Die, type_: Type, depth: int) -> None:
+        """A Rust enum's variants (DW_TAG_variant_part): its discriminant member (the one
+        DW_AT_discr names) and, for each DW_TAG_variant, the value of the discriminant that
+        chooses it (none: every other value) and its member, named after the variant."""
+        lib = self.lib
+        attribute = _Attribute()
+        named = _Die()
+        discriminant_offset = lib.dwarf_dieoffset(ctypes.byref(named)) \
+            if lib.dwarf_attr(ctypes.byref(die), DW_AT_discr, ctypes.byref(attribute)) and \
+            lib.dwarf_formref_die(ctypes.byref(attribute), ctypes.byref(named)) else None
+        child = _Die()
+        if lib.dwarf_child(ctypes.byref(die), ctypes.byref(child)) != 0:
+            return
+        for _ in range(MAX_VARIANTS):
+            tag = lib.dwarf_tag(ctypes.byref(child))
+            if tag == DW_TAG_member and lib.dwarf_dieoffset(ctypes.byref(child)) == discriminant_offset:
+                type_.discriminant = self._member(child, tag, depth, "")
+            elif tag == DW_TAG_variant:
+                value = self._constant(child, DW_AT_discr_value)
+                inner = _Die()
+                if lib.dwarf_child(ctypes.byref(child), ctypes.byref(inner)) == 0 and \
+                        lib.dwarf_tag(ctypes.byref(inner)) == DW_TAG_member:
+                    member = self._member(inner, DW_TAG_member, depth, "")
+                    if member is not None and member.name:
+                        type_.variants.append(Variant(value, member))
+            following = _Die()
+            if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
+                break
+            child = following
 
     def _member(self, die: _Die, tag: int, depth: int, default_access: str) -> Member | None:
         lib = self.lib

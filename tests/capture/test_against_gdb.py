@@ -629,6 +629,19 @@ def test_rust_locals_are_gdbs(crashed, capture):
     assert {"slots", "inventory", "slot", "len", "acc", "f", "g"} <= compared, compared
 
 
+def test_rust_enums_are_gdbs(crashed, capture):
+    """Enums (a variant part in DWARF) print as their variant, as gdb prints them:
+    `core::option::Option<u32>::Some(1)`, `Option<u32>::None`."""
+    program = crashed("rust_enums.rs", "-O0")
+    crash = capture(program)
+    frame = next(f for f in crash.crashed_thread.frames if f.function == "rust_enums::area")
+    theirs = _gdb_frame_values(program, [frame.index])[frame.index]
+    assert [(v.name, v.value) for v in frame.args] == theirs["args"]
+    assert [(v.name, v.value) for v in frame.locals] == theirs["locals"]
+    assert ("scale", "core::option::Option<u32>::Some(1)") in theirs["args"]
+    assert ("extra", "core::option::Option<u32>::None") in theirs["locals"]
+
+
 CALLER_SAVED = ("rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11")
 
 

@@ -95,6 +95,10 @@ RUST_COMMANDS = {
         "rust_panic::main": [f"{command} {expression}" for expression in ("inventory", "slots", "inventory.counts")
                              for command in ("print", "whatis", "ptype")],
     },
+    ("rust_enums.rs", "-O0"): {
+        "rust_enums::area": [f"{command} {expression}" for expression in ("s", "*s", "scale", "extra", "name", "factor")
+                             for command in ("print", "whatis", "ptype")],
+    },
 }
 
 

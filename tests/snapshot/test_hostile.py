@@ -11,6 +11,8 @@ import zlib
 import msgpack
 import pytest
 
+from hydra.model.types import Kind
+
 from hydra.model import BadInput
 from hydra.snapshot.format import FLAG_LZMA_INDEX, HEADER, LZMA_FILTERS, MAGIC, read_snapshot, write_snapshot
 from tests.conftest import hydra_command
@@ -163,3 +165,13 @@ def test_hostile_missing_ranges_are_left_out(missing):
     variable = _variable_in(["v", "T", "?", "local", None, None, None, [], 0, 3, b"ab", None, missing])
     assert variable.raw == b"ab"
     assert all(0 <= start < end <= 2 for start, end in variable.missing) and len(variable.missing) <= 64
+
+
+@pytest.mark.parametrize("variants", ["x", [["a"]], [[0, "member"]], [[0, [None] * 11]], [[0, [None] * 3]]])
+def test_hostile_enum_variants_are_corruption(variants):
+    from hydra.snapshot.format import _types_in
+
+    row = [Kind.STRUCT, "E", 8, None, False, False, True, "", None, [], [], [], False, False, [], False, True, False,
+           None, "rust", [], None, variants]
+    with pytest.raises((ValueError, TypeError)):
+        _types_in([row])

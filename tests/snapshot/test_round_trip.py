@@ -63,6 +63,7 @@ def differences(captured, again) -> list[str]:
     ("cxx_containers.cpp", "-O2", ()),                # types, optimized values, inline frames
     ("ask_shared.c", "-O0", ("ask_library.c",)),      # a library with globals
     ("rust_workspace", "-O3", ()),                    # values in registers and pieces, some nowhere
+    ("rust_enums.rs", "-O0", ()),                     # enums: variants in the type table
 ])
 def test_every_field_survives_the_round_trip(crashed, capture, tmp_path, program, flags, libraries):
     captured = capture(crashed(program, flags, libraries=libraries))
