@@ -163,7 +163,9 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         # what drgn could not build, from the types and memory kept; what else it reads of
         # the core (a Rust slice's elements) is kept too
         read = read_again(crash, reader.rereads, lambda address, size: _bytes_or_none(prog, address, size))
-        _keep_memory(prog, crash, [(address, address + size, "object") for address, size in read], secrets)
+        kept = sorted((region.start, region.start + region.size) for region in crash.memory.regions)
+        _keep_memory(prog, crash, [(low, high, "object") for address, size in read
+                                   for low, high in _uncovered(address, address + size, kept)], secrets)
 
         crash.attributes.update(attrs.host_attributes(os.path.basename(crash.process.executable or "") or info.fname))
         crash.attributes.update(env_attributes)

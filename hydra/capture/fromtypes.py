@@ -167,21 +167,28 @@ def _core_behind(crash: Crash, read_core, read: list):
     from hydra.evaluate.values import Memory, Unavailable
 
     class CoreBehind(Memory):
-        spent = 0
+        def __init__(self):
+            super().__init__(crash)
+            self.spent = 0
+            self.chunks: list[tuple[int, bytes]] = []   # what was read of the core, newest last
 
         def read(self, address: int, size: int) -> bytes:
             try:
                 return super().read(address, size)
             except Unavailable:
+                for start, data in reversed(self.chunks[-64:]):     # a slice's elements, one by one
+                    if start <= address and address + size <= start + len(data):
+                        return data[address - start:address - start + size]
                 if 0 < size and self.spent + size <= MAX_CORE_BYTES:
                     data = read_core(address, size)
                     if data is not None and len(data) == size:
                         self.spent += size
                         read.append((address, size))
+                        self.chunks.append((address, data))
                         return data
                 raise
 
-    return CoreBehind(crash)
+    return CoreBehind()
 
 
 def _type_name(session, type_id: int) -> str:

@@ -9,8 +9,8 @@ from hydra.evaluate.errors import EvalError
 from hydra.evaluate.typenames import tuple_like, type_name
 from hydra.evaluate.values import Unavailable, Value, to_float, to_int, unqualified, value_bytes
 from hydra.model.crash import OPTIMIZED_OUT, PRINT_ELEMENTS, REPEAT_THRESHOLD, UNAVAILABLE
-from hydra.model.gdbstyle import (char_array_literal, char_literal, c_string_literal, eflags_text, flags_text,
-                                  float_text, half_float_text, wide_float_text)
+from hydra.model.gdbstyle import (MAX_VALUE_SIZE, char_array_literal, char_literal, c_string_literal, eflags_text,
+                                  flags_text, float_text, half_float_text, wide_float_text)
 from hydra.model.types import Charset, Kind, Type
 
 FORMATS = "xduotcasfzi"
@@ -43,11 +43,10 @@ def rust_variant(session, value: Value, type_: Type):
     variant is that value's."""
     if type_.discriminant is None:
         return type_.variants[0] if len(type_.variants) == 1 else None
-    try:       # memory the snapshot did not keep stays Unavailable: `<unavailable>`
-        number = to_int(session.member_value(value, type_, type_.discriminant), session.table, session.memory)
-    except EvalError:
-        return None
-    width = 8 * (unqualified(session.table, type_.discriminant.type).size or 8)
+    # memory the snapshot did not keep (Unavailable: `<unavailable>`) and memory the
+    # process had not mapped (EvalError: gdb's words) are the caller's to show
+    number = to_int(session.member_value(value, type_, type_.discriminant), session.table, session.memory)
+    width = 8 * min(unqualified(session.table, type_.discriminant.type).size or 8, 16)
     mask = (1 << width) - 1
     chosen = next((v for v in type_.variants if v.value is not None and v.value & mask == number & mask), None)
     return chosen or next((v for v in type_.variants if v.value is None), None)
@@ -315,7 +314,7 @@ class Printer:
                 break
             item = self.element(value, element_index, index, size)
             raw = self._raw(item)
-            run = 1
+            run = 1 if size else length - index      # elements of no size are all alike
             while index + run < length and raw is not None and \
                     self._raw(self.element(value, element_index, index + run, size)) == raw:
                 run += 1
@@ -397,7 +396,12 @@ class Printer:
     def rust_enum(self, value: Value, type_: Type, fmt: str | None, depth: int) -> str:
         """The variant the discriminant names, as gdb writes it: `Option<u32>::Some(1)`,
         `Shape::Rect{w: 3, h: 4}`, `Option<u32>::None`."""
-        variant = rust_variant(self.session, value, type_)
+        try:
+            variant = rust_variant(self.session, value, type_)
+        except Unavailable:
+            raise
+        except EvalError as error:
+            return f"<error: {error.message}>"
         if variant is None:
             return f"{type_.name}::<unknown variant>"
         name = f"{type_.name}::{variant.member.name}"
@@ -430,12 +434,23 @@ class Printer:
             return None
         if length < 0:
             return None
-        if type_.name.endswith("str"):
-            shown = min(length, PRINT_ELEMENTS)
-            data = self.memory.read(address, shown) if shown else b""
-            return char_array_literal(data.decode("latin-1")) + ("..." if length > shown else "")
-        array = self.session.array_of(pointer_type.target, length)
-        elements = self.array(Value(array, address), unqualified(self.table, array), fmt, depth + 1)
+        size = (unqualified(self.table, pointer_type.target).size or 0) * length
+        if size > MAX_VALUE_SIZE and not type_.name.endswith("str"):
+            return f"{type_.name} <error reading variable: value requires {size} bytes, which is more than " \
+                   f"max-value-size>"                        # as gdb refuses it
+        try:
+            if type_.name.endswith("str"):
+                shown = min(length, PRINT_ELEMENTS)
+                data = self.memory.read(address, shown) if shown else b""
+                return char_array_literal(data.decode("latin-1")) + ("..." if length > shown else "")
+            if size:
+                self.memory.read(address, size)              # at once: the elements are read one by one
+            array = self.session.array_of(pointer_type.target, length)
+            elements = self.array(Value(array, address), unqualified(self.table, array), fmt, depth + 1)
+        except Unavailable:
+            raise
+        except EvalError as error:
+            return f"<error: {error.message}>"
         return f"{type_.name} [{elements[1:-1]}]"
 
     def static_member(self, type_: Type, member, fmt: str | None, depth: int) -> str:

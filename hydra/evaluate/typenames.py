@@ -103,6 +103,9 @@ def ptype(table: TypeTable, index: int | None, expand_typedef: bool = True) -> s
     if type_ is not None and type_.language == "rust":
         if type_.kind in Kind.COMPOUND and type_.name is not None and not type_.incomplete:
             return "type = " + _rust_body(table, type_)
+        if type_.kind == Kind.ENUM and type_.name is not None:      # a C-like enum
+            return "type = " + "\n".join([f"enum {type_.name} {{", *(f"  {name}," for name, _ in type_.enumerators),
+                                           "}"])
         return "type = " + type_name(table, index)
     return "type = " + type_name(table, index, expand=True)
 

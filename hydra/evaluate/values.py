@@ -8,9 +8,9 @@ import struct
 from dataclasses import dataclass
 
 from hydra.evaluate.errors import EvalError, cannot_access
+from hydra.model.gdbstyle import MAX_VALUE_SIZE
 from hydra.model.types import Kind, Type, TypeTable
 
-MAX_VALUE_SIZE = 65536        # gdb's max-value-size
 
 
 class Unavailable(EvalError):

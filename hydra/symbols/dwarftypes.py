@@ -341,7 +341,11 @@ class TypeReader:
             if tag == DW_TAG_member and lib.dwarf_dieoffset(ctypes.byref(child)) == discriminant_offset:
                 type_.discriminant = self._member(child, tag, depth, "")
             elif tag == DW_TAG_variant:
-                value = self._constant(child, DW_AT_discr_value)
+                # compilers write a value in the smallest form it fits: an unsigned
+                # discriminant's 200 is a data1 0xc8, which _constant reads as signed
+                discriminant = self.table[type_.discriminant.type] if type_.discriminant is not None else None
+                value = self._constant(child, DW_AT_discr_value) if discriminant is None or discriminant.signed \
+                    else self._udata(child, DW_AT_discr_value)
                 inner = _Die()
                 if lib.dwarf_child(ctypes.byref(child), ctypes.byref(inner)) == 0 and \
                         lib.dwarf_tag(ctypes.byref(inner)) == DW_TAG_member:
