@@ -20,11 +20,10 @@ leaves out of a class instead of reading each as a field at offset 0.
 from __future__ import annotations
 
 import ctypes
-import os
 import re
 
 from hydra.capture.residency import private_mappings
-from hydra.symbols.elffile import SHF_COMPRESSED, section_header
+from hydra.symbols.elffile import SHF_COMPRESSED, read_file, section_header
 
 DW_TAG_pointer_type = 0x0F
 DW_TAG_member = 0x0D
@@ -135,12 +134,8 @@ def teach_drgn(prog) -> list[int]:
     # finding the mappings (reading /proc/self/maps) is the dearer part where there is none
     changes = {}
     for path, header in headers.items():
-        try:
-            with open(path, "rb") as handle:
-                abbreviations = os.pread(handle.fileno(), header.size, header.offset)
-        except OSError:
-            continue
-        if len(abbreviations) == header.size:
+        abbreviations = read_file(path, header.offset, header.size)
+        if abbreviations is not None and len(abbreviations) == header.size:
             found = retag_positions(abbreviations)
             if found:
                 changes[path] = (abbreviations, found)

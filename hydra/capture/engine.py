@@ -25,7 +25,7 @@ from hydra.capture.residency import MappedDebugFiles
 from hydra.capture.corefile import AT_RANDOM, CoreInfo, read_core
 from hydra.symbols.elffile import open_image
 from hydra.symbols.callsites import CallSites, EntryParameter
-from hydra.symbols.dwarf import FRAME_BASE_CFA, DebugFile, FunctionScope, spelled_as_unit
+from hydra.symbols.dwarf import DebugFile, FunctionScope, frame_base_steps, spelled_as_unit
 from hydra.symbols.scopecache import ScopeCache
 from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.fromtypes import NOT_READ, UNKNOWN_TAG, computed_address, held_bytes, read_again
@@ -634,12 +634,11 @@ class _FrameWalker:
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
         self._gdb_lines: dict[tuple, tuple] = {}      # (debug file, address, drgn's file and line) -> gdb's
         self._tail_parameters: dict[tuple, tuple] = {}   # a tail-call frame's parameters, by its jump
-        # (frame, variable, its frame base, offset from it): variables placed by their DWARF
-        self._placed: list[tuple[Frame, Variable, int | None, int]] = []
-        # (frame, variable, its pieces): variables DWARF holds in registers or as constants
+        # variables drgn could not build, placed by their DWARF, to be read again (fromtypes.py)
+        # once the frames have their CFA: (frame, variable, the operations that give its
+        # address), and (frame, variable, its pieces) for those held in registers or constants
+        self._located: list[tuple[Frame, Variable, list[tuple[int, int]]]] = []
         self._held: list[tuple[Frame, Variable, list[tuple[int, int, int]]]] = []
-        # (frame, variable, operations): variables in memory at an address DWARF computes
-        self._computed: list[tuple[Frame, Variable, list[tuple[int, int]]]] = []
         self.notes = TypeNotes()
 
     def close(self) -> None:
@@ -778,16 +777,13 @@ class _FrameWalker:
                     frame.cfa = thread.frames[caller.first].sp
         # where the values drgn could not build are, to be read again (fromtypes.py)
         names = self.unwinder.arch.dwarf_registers
-        for frame, variable, base, offset in self._placed:
-            if base == FRAME_BASE_CFA:
-                start = frame.cfa
-            else:
-                start = frame.registers.get(names[base]) if base is not None and 0 <= base < len(names) else None
-            if start is not None:
-                variable.address = (start + offset) % (1 << 64)
+        for frame, variable, steps in self._located:
+            address = computed_address(steps, frame.registers, names, frame.cfa, self._read_or_none)
+            if address is not None:
+                variable.address = address
                 if variable.note != NOT_READ:          # placeholders are listed already
                     self.reader.rereads.append(variable)
-        self._placed = []
+        self._located = []
         for frame, variable, pieces in self._held:
             raw, missing = held_bytes(pieces, frame.registers, names)
             if raw is None:
@@ -797,9 +793,6 @@ class _FrameWalker:
                 if variable.note != NOT_READ:          # placeholders are listed already
                     self.reader.rereads.append(variable)
         self._held = []
-        for frame, variable, steps in self._computed:
-            variable.address = computed_address(steps, frame.registers, names, frame.cfa, self._word)
-        self._computed = []
         links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
         if self.variables:
             self._entry_values(physical, links)
@@ -883,10 +876,7 @@ class _FrameWalker:
             variable.value, variable.note = text, None
 
     def _read_or_none(self, address: int, size: int) -> bytes | None:
-        try:
-            return self.prog.read(address, size)
-        except (drgn.FaultError, ValueError, OverflowError):
-            return None
+        return _bytes_or_none(self.prog, address, size)
 
     def _call_sites(self, module) -> CallSites | None:
         """The call sites of a module's debug file (tailcalls.py), read as asked for."""
@@ -991,8 +981,8 @@ class _FrameWalker:
                     self.reader.rereads.extend(variables.values())
                     self._held += [(model_frame, variables[name], pieces)
                                    for name, pieces in scope.held.items() if name in variables]
-                    self._computed += [(model_frame, variables[name], steps)
-                                       for name, steps in scope.computed.items() if name in variables]
+                    self._located += [(model_frame, variables[name], steps)
+                                      for name, steps in scope.computed.items() if name in variables]
                 for name, kind in scope.references.items():
                     if name in variables:
                         as_reference(variables[name], kind)
@@ -1000,7 +990,7 @@ class _FrameWalker:
                     variable = variables.get(name)
                     if variable is not None and variable.address is None and variable.note and \
                             (UNKNOWN_TAG in variable.note or variable.note == NOT_READ):
-                        self._placed.append((model_frame, variable, base, offset))
+                        self._located.append((model_frame, variable, frame_base_steps(base, offset)))
                 for name, pieces in scope.held.items():
                     variable = variables.get(name)
                     if variable is not None and variable.raw is None and variable.note and \
@@ -1016,12 +1006,6 @@ class _FrameWalker:
             thread.frames.append(model_frame)
         self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
         return added
-
-    def _word(self, address: int) -> bytes | None:
-        try:
-            return self.prog.read(address, 8)
-        except (drgn.FaultError, ValueError, OverflowError):
-            return None
 
     def _module(self, pc: int):
         try:

@@ -3,12 +3,11 @@
 drgn 0.3 knows no DW_TAG_ptr_to_member_type: a pointer to a member, and any union or class
 that holds one (std::function's `_M_unused`), is an error where gdb prints `&Class::member`,
 `NULL` or `(long (C::*)(C * const)) 0x... <C::f()>`; and drgn finds no scope in Rust's
-functions (nested in namespaces), so their variables are missing. The snapshot's type
-table reads them
-(symbols/dwarftypes.py), so once it and the kept memory are in the crash, such a member of
-a variable with an address is printed again by the expression evaluator, as `hydra print`
-prints it; so is such a variable itself when it lives at a fixed offset from its frame's
-base (the CFA, or a register such as rustc's rsp: the walk notes where), or is held in the
+functions (nested in namespaces), so their variables are missing. The snapshot's type table
+reads them (symbols/dwarftypes.py), so once it and the kept memory are in the crash, such a
+member of a variable with an address is printed again by the expression evaluator, as
+`hydra print` prints it; so is such a variable itself when it lives in memory at an address
+its DWARF gives (the frame base, a register, memory: `computed_address`), or is held in the
 frame's registers or as a constant, whole or in pieces (rustc's optimized code: `held_bytes`).
 Its text replaces the error; it has no children of its own.
 """
@@ -107,8 +106,8 @@ def held_bytes(pieces: list[tuple[int, int, int]], registers: dict[str, int],
 def computed_address(steps: list[tuple[int, int]], registers: dict[str, int], names: list[str], cfa: int | None,
                      read) -> int | None:
     """The address a location's operations compute (dwarf.FunctionScope.computed) from the
-    frame's registers, its CFA and memory (read(address) -> 8 bytes or None); None when a
-    register, the CFA or memory it needs is not there."""
+    frame's registers, its CFA and memory (read(address, size) -> bytes or None); None when
+    a register, the CFA or memory it needs is not there."""
     stack: list[int] = []
     mask = (1 << 64) - 1
     for atom, number in steps:
@@ -127,7 +126,7 @@ def computed_address(steps: list[tuple[int, int]], registers: dict[str, int], na
         elif atom in (DW_OP_deref, DW_OP_plus_uconst, DW_OP_dup, DW_OP_plus, DW_OP_minus) and not stack:
             return None
         elif atom == DW_OP_deref:
-            data = read(stack.pop())
+            data = read(stack.pop(), 8)
             if data is None:
                 return None
             stack.append(int.from_bytes(data, "little"))

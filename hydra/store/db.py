@@ -133,22 +133,7 @@ def _open_postgresql(url: str) -> Store:
 
 def shown(location: str) -> str:
     """A store's location as it may be shown: a password in a URL is never printed."""
-    if not is_url(location):
-        return location
-    import urllib.parse
-
-    scheme, _, rest = location.partition("://")
-    # credentials end at the last @ (a password may hold ?, / or #, as libpq reads it)
-    credentials, at, place = rest.rpartition("@")
-    if at and ":" in credentials:
-        credentials = credentials.split(":", 1)[0] + ":…"
-    # the password may be a parameter too (?password=..., its name percent-encoded or not)
-    parts = re.split(r"([?&])", f"{credentials}{at}{place}")
-    for position, part in enumerate(parts):
-        key, equals, _ = part.partition("=")
-        if equals and urllib.parse.unquote(key).strip().lower() == "password":
-            parts[position] = f"{key}=…"
-    return f"{scheme}://{''.join(parts)}"
+    return _without(location, _secrets(location)) if is_url(location) else location
 
 
 def _secrets(url: str) -> list[str]:

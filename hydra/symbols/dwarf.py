@@ -329,6 +329,13 @@ COMPUTED_OPERATIONS = {DW_OP_deref, DW_OP_plus_uconst, DW_OP_plus, DW_OP_minus, 
                        *range(DW_OP_breg0, DW_OP_breg31 + 1), *range(DW_OP_lit0, DW_OP_lit31 + 1), *DW_OP_CONSTANTS}
 
 
+def frame_base_steps(base: int, offset: int) -> list[tuple[int, int]]:
+    """The operations (as FunctionScope.computed's) of the address at offset from a frame
+    base: FRAME_BASE_CFA, or a register's DWARF number."""
+    start = [(DW_OP_call_frame_cfa, 0)] if base == FRAME_BASE_CFA else [(DW_OP_breg0 + base, 0)]
+    return start + [(DW_OP_constu, offset % (1 << 64)), (DW_OP_plus, 0)]
+
+
 def _computed(ops: tuple | None, base: int | None) -> list[tuple[int, int]] | None:
     """The operations of a location in memory at an address that takes more than a register
     plus an offset to find, with DW_OP_fbreg spelled as its frame base; None for anything
@@ -340,8 +347,7 @@ def _computed(ops: tuple | None, base: int | None) -> list[tuple[int, int]] | No
         if atom == DW_OP_fbreg:
             if base is None:
                 return None
-            out += [(DW_OP_call_frame_cfa, 0)] if base == FRAME_BASE_CFA else [(DW_OP_breg0 + base, 0)]
-            out += [(DW_OP_constu, number), (DW_OP_plus, 0)]
+            out += frame_base_steps(base, number)
         elif atom in COMPUTED_OPERATIONS:
             out.append((atom, number))
         else:

@@ -32,10 +32,7 @@ class ElfImage:
         for start, filesz, offset in self.segments:
             if start <= vaddr < start + filesz:
                 take = min(size, start + filesz - vaddr)
-                try:
-                    return _open_files.read(self.path, offset + vaddr - start, take)
-                except (OSError, ValueError, OverflowError):
-                    return None
+                return read_file(self.path, offset + vaddr - start, take)
         return None
 
 
@@ -62,6 +59,14 @@ class _OpenFiles:
 
 
 _open_files = _OpenFiles(OPEN_FILES)
+
+
+def read_file(path: str, offset: int, size: int) -> bytes | None:
+    """size bytes of a regular file at offset (fewer at its end), or None."""
+    try:
+        return _open_files.read(path, offset, size)
+    except (OSError, ValueError, OverflowError):
+        return None
 
 
 def _elf64_header(handle) -> bytes | None:

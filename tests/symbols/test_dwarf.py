@@ -89,7 +89,7 @@ def test_computed_addresses_and_held_bytes_never_follow_a_bad_value():
     from hydra.symbols.dwarf import DW_OP_breg0, DW_OP_deref, DW_OP_plus, PIECE_REGISTER
 
     names = ["rax", "rdx"]
-    unreadable = lambda address: None                                           # noqa: E731
+    unreadable = lambda address, size: None                                     # noqa: E731
     assert computed_address([(DW_OP_breg0, 8), (DW_OP_deref, 0)], {"rax": 16}, names, None, unreadable) is None
     assert computed_address([(DW_OP_deref, 0)], {}, names, None, unreadable) is None           # empty stack
     assert computed_address([(DW_OP_breg0, 0), (DW_OP_plus, 0)], {"rax": 1}, names, None, unreadable) is None
