@@ -889,8 +889,14 @@ class _FrameWalker:
             bias = module.debug_file_bias
 
             versioned: dict[str, int] = {}
+            resolved: dict[str, int | None] = {}       # threads call the same functions
 
             def resolve(name: str) -> int | None:
+                if name not in resolved:
+                    resolved[name] = find(name)
+                return resolved[name]
+
+            def find(name: str) -> int | None:
                 try:
                     found = self.prog.symbols(name)
                 except (LookupError, ValueError):
@@ -907,7 +913,11 @@ class _FrameWalker:
                     address = versioned.get(name)
                 return address - bias if address else None
 
-            self.call_sites[path] = CallSites(debug_file, resolve) if debug_file.dwarf else None
+            def concrete(address: int) -> int | None:
+                return next((scope.concrete for scope in self._scopes(module, address + bias)
+                             if not scope.inlined and scope.concrete is not None), None)
+
+            self.call_sites[path] = CallSites(debug_file, resolve, concrete) if debug_file.dwarf else None
         return self.call_sites[path]
 
     def _emit_group(self, thread: Thread, group: list[WalkedFrame], shift: int) -> int:

@@ -118,13 +118,6 @@ def _between(sites: CallSites, caller_sites: CallSites, callee: PhysicalFrame, c
     the callee, innermost first; none when the caller's call site does not lead there."""
     bias = callee.module.debug_file_bias
     caller_bias = caller.module.debug_file_bias
-    # the functions' DIEs as the frames' scopes found them (remembered between captures)
-    for frame, frame_sites, frame_bias, address in ((caller, caller_sites, caller_bias, caller.pc - 1),
-                                                   (callee, sites, bias, callee.lookup)):
-        concrete = next((scope.concrete for scope in scopes_at(frame.module, frame.lookup)
-                         if not scope.inlined and scope.concrete is not None), None)
-        if concrete is not None:
-            frame_sites.know_function(address - frame_bias, concrete)
     site = caller_sites.at(caller.pc - caller_bias - 1, caller.pc - caller_bias)
     if site is None:
         return [], []
@@ -132,8 +125,7 @@ def _between(sites: CallSites, caller_sites: CallSites, callee: PhysicalFrame, c
         start = site.target
     else:
         start = sites.resolve(site.target_name) if site.target_name and sites.resolve else None
-    function = sites.function(callee.lookup - bias)
-    entry = sites.entry(function) if function is not None else None
+    entry = sites.entry_of(callee.lookup - bias)
     if start is None or entry is None:
         return [], []
     if start == entry:

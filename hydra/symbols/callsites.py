@@ -71,12 +71,15 @@ class EntryParameter:
 class CallSites:
     """The call sites of one debug file, read per function when first asked for."""
 
-    def __init__(self, debug_file: DebugFile, resolve=None):
+    def __init__(self, debug_file: DebugFile, resolve=None, concrete=None):
         """resolve(name) -> entry: a function only declared where it is called (defined in
-        another unit), found by its name in the symbol table."""
+        another unit), found by its name in the symbol table. concrete(address) -> the
+        offset of the concrete function's DIE there, when the caller knows it (the scopes
+        remembered between captures): no lookup through its unit."""
         self.file = debug_file
         self.lib = debug_file.lib
         self.resolve = resolve
+        self.concrete = concrete
         self._sites: dict[int, list[CallSite]] = {}       # function entry -> its call sites
         self._names: dict[int, str | None] = {}
         # threads share return addresses: each lookup is made once per address
@@ -84,10 +87,16 @@ class CallSites:
         self._at: dict[int, CallSite | None] = {}
         self._parameters: dict[int, list[EntryParameter]] = {}
         self._frame_bases: dict[int, tuple | None] = {}
+        self._entries: dict[int, int | None] = {}
+        self._chains: dict[tuple[int, int], list[CallSite] | None] = {}
 
     # -- functions
     def function(self, address: int) -> _Die | None:
         """The concrete function (not an inlined instance) whose code holds address."""
+        if address not in self._functions and self.concrete is not None:
+            offset = self.concrete(address)
+            if offset is not None:
+                self.know_function(address, offset)
         if address not in self._functions:
             function = self._function(address)
             self._functions[address] = function
@@ -160,8 +169,10 @@ class CallSites:
 
     def entry_of(self, address: int) -> int | None:
         """The entry of the function around address."""
-        function = self.function(address)
-        return self.entry(function) if function is not None else None
+        if address not in self._entries:
+            function = self.function(address)
+            self._entries[address] = self.entry(function) if function is not None else None
+        return self._entries[address]
 
     def name(self, entry: int) -> str | None:
         if entry not in self._names:
@@ -243,6 +254,11 @@ class CallSites:
         does; None when there is none or more than one (gdb then shows no such frame)."""
         if start is None or end is None:
             return None
+        if (start, end) not in self._chains:
+            self._chains[start, end] = self._tail_chain(start, end)
+        return self._chains[start, end]
+
+    def _tail_chain(self, start: int, end: int) -> list[CallSite] | None:
         paths: list[list[CallSite]] = []
         budget = [MAX_PATHS]
 

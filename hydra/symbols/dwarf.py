@@ -459,6 +459,7 @@ class DebugFile:
         self.elf = None
         self.dwarf = None
         self._names: dict[int, str | None] = {}
+        self._lines: dict[int, tuple[str | None, int | None, int | None]] = {}   # threads share pcs
         if self.lib is None:
             return
         if share is not None:
@@ -633,6 +634,11 @@ class DebugFile:
 
     def source_line(self, address: int) -> tuple[str | None, int | None, int | None]:
         """(file, line, address where the line starts) at a file-relative address."""
+        if address not in self._lines:
+            self._lines[address] = self._source_line(address)
+        return self._lines[address]
+
+    def _source_line(self, address: int) -> tuple[str | None, int | None, int | None]:
         if not self.dwarf:
             return None, None, None
         lib = self.lib

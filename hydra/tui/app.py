@@ -244,6 +244,7 @@ class HydraApp(ThemedApp):
         self.source_cache: dict = {}
         self.syntax = syntax or {}
         self._left_shift = 0          # columns added to the left panes by < and >
+        self._prompt: Input | None = None
 
     # ---- layout
     def compose(self) -> ComposeResult:
@@ -259,7 +260,7 @@ class HydraApp(ThemedApp):
                 yield Tabs(*[Tab(title, id=f"tab-{tab_id}") for tab_id, title in TABS], id="side-tabs")
                 yield LineView(id="side-view")
         yield Static(id="rule-context", classes="rule", markup=False)
-        yield Input(id="prompt")
+        # the prompt (#prompt) is mounted when first opened: the first screen does without it
 
     @property
     def threads_pane(self) -> ThreadsPane:
@@ -386,7 +387,7 @@ class HydraApp(ThemedApp):
         if context is None:
             self.query_one("#rule-frame", Static).update(self._frame_rule(instruction=None))
             # decoding the instruction loads capstone: after the first paint, not before it
-            self.call_after_refresh(self._show_instruction, frame)
+            self.after_paint(self._show_instruction, frame)
         self.query_one("#rule-context", Static).update(context or "")
 
     def _frame_rule(self, instruction: str | None) -> Text:
@@ -428,7 +429,7 @@ class HydraApp(ThemedApp):
             view.set_lines(content.count, content.line, content.width, plain=content.plain)
             view.call_after_refresh(view.center_on, content.cursor)
             if content.payload and content.payload[0].lexer is None:
-                view.call_after_refresh(self._colour_source, content.payload[0])
+                self.after_paint(self._colour_source, content.payload[0])
             return
         if tab == "disassembly":
             content = code.disassembly_lines(crash, frame, faulting)
@@ -464,6 +465,12 @@ class HydraApp(ThemedApp):
             content = lines.kernel_frames(thread)
         view.set_lines(content.count, content.line, content.width, plain=content.plain)
         view.call_after_refresh(view.center_on, content.cursor)
+
+    def after_paint(self, callback, *args) -> None:
+        """Run callback once the screen shows what it is being given now: a view is centred
+        on its cursor after the next refresh (center_on), and its lines are drawn at the one
+        after; slow work (capstone, a lexer) before then would hold the first screen back."""
+        self.call_after_refresh(self.call_after_refresh, callback, *args)
 
     def _colour_source(self, source: code.SourceLines) -> None:
         """Syntax colours, after the first screen is drawn (see SourceLines)."""
@@ -678,7 +685,8 @@ class HydraApp(ThemedApp):
 
     def _close_prompt(self) -> None:
         """Back to the pane the prompt was opened from, maximized if it was."""
-        self.query_one("#prompt", Input).remove_class("visible")
+        if self._prompt is not None:
+            self._prompt.remove_class("visible")
         self.screen.remove_class("prompting")
         self._focus(self.last_pane)
 
@@ -733,7 +741,10 @@ class HydraApp(ThemedApp):
         self.push_screen(HelpScreen(rows))
 
     def action_prompt(self, kind: str) -> None:
-        prompt = self.query_one("#prompt", Input)
+        if self._prompt is None:
+            self._prompt = Input(id="prompt")
+            self.mount(self._prompt)
+        prompt = self._prompt
         prompt.placeholder = {
             "search": "search (regular expression)",
             "expression": "expression, as gdb's print takes it (p/x, ptype, whatis and x too)",
@@ -776,8 +787,7 @@ class HydraApp(ThemedApp):
             self.jump(text)
 
     def on_key(self, event) -> None:
-        prompt = self.query_one("#prompt", Input)
-        if event.key == "escape" and prompt.has_class("visible"):
+        if event.key == "escape" and self._prompt is not None and self._prompt.has_class("visible"):
             self._close_prompt()
             event.stop()
 
