@@ -31,7 +31,7 @@ from hydra.capture.sources import Unreadable, parse_source_maps, read_source
 from hydra.capture.fromtypes import NOT_READ, UNKNOWN_TAG, computed_address, held_bytes, read_again
 from hydra.capture.programsymbols import ProgramSymbols
 from hydra.capture.symboltable import build_symbols
-from hydra.capture.entryvalues import parameter_values
+from hydra.capture.entryvalues import jump_target, parameter_values
 from hydra.capture.tailcalls import Link, PhysicalFrame, TailFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
@@ -793,7 +793,9 @@ class _FrameWalker:
                 if variable.note != NOT_READ:          # placeholders are listed already
                     self.reader.rereads.append(variable)
         self._held = []
-        links, tail_frames = add_tail_call_frames(thread, physical, self._call_sites, self._scopes)
+        links, tail_frames = add_tail_call_frames(
+            thread, physical, self._call_sites, self._scopes,
+            lambda link: jump_target(link, self.unwinder.arch, self._read_or_none))
         if self.variables:
             self._entry_values(physical, links)
             for tail in tail_frames:

@@ -34,6 +34,15 @@ def entry_value(links: list[Link], register: int, arch: Architecture, read) -> i
         return None
 
 
+def jump_target(link: Link, arch: Architecture, read) -> int | None:
+    """Where an indirect jump's call site went (its DW_AT_call_target), evaluated with
+    link's registers; None when it cannot be known."""
+    try:
+        return _evaluate(link.site.target_expression or (), [link], 0, arch, read, 0)
+    except Unknown:
+        return None
+
+
 def parameter_values(links: list[Link], parameters: list[EntryParameter], arch: Architecture,
                      read) -> dict[str, tuple[int, bool]]:
     """name -> (value at entry, known only through it), for the parameters it is known of."""
@@ -60,7 +69,7 @@ def _evaluate(expression: tuple, links: list[Link], level: int, arch: Architectu
     stack: list[int] = []
 
     def register_value(number: int) -> int:
-        if number not in arch.preserved or number >= len(arch.dwarf_registers):
+        if (number not in arch.preserved and not link.exact) or number >= len(arch.dwarf_registers):
             raise Unknown
         value = link.registers.get(arch.dwarf_registers[number])
         if value is None:

@@ -32,10 +32,13 @@ NESTED_TAGS = (DW_TAG_lexical_block, DW_TAG_inlined_subroutine, DW_TAG_try_block
 
 DW_AT_low_pc = 0x11
 DW_AT_call_return_pc = 0x7D
+DW_AT_call_pc = 0x81
 DW_AT_call_value = 0x7E
 DW_AT_call_origin = 0x7F
 DW_AT_call_tail_call = 0x82
+DW_AT_call_target = 0x83
 DW_AT_GNU_call_site_value = 0x2111
+DW_AT_GNU_call_site_target = 0x2113
 DW_AT_GNU_tail_call = 0x2115
 
 MAX_CHAIN = 8                # tail calls followed from a call site to the frame below
@@ -45,7 +48,9 @@ MAX_DIES = 20000             # DIEs looked at in one function for its call sites
 
 @dataclass(frozen=True)
 class CallSite:
-    return_pc: int                      # the address after the call (or the jump, for a tail call)
+    # the address after the call (or the jump, for a tail call); for a jump clang describes
+    # by its own address (DW_AT_call_pc), that address
+    return_pc: int
     target: int | None                  # the entry of the function called, in this file
     tail: bool
     # what the caller put in each DWARF register for the call: the DW_AT_call_value
@@ -55,6 +60,14 @@ class CallSite:
     # a call (not a tail call) is read in part until it is the one asked for: its DIE, to
     # read the rest (values, a declared target's entry) then
     pending: int | None = None
+    # an indirect call's DW_AT_call_target: where the address jumped to was, as operations
+    target_expression: tuple | None = None
+    at_jump: bool = False               # return_pc is the jump's own address (DW_AT_call_pc)
+
+    @property
+    def inside(self) -> int:
+        """An address of the calling function's code at the call (its line, its scopes)."""
+        return self.return_pc if self.at_jump else self.return_pc - 1
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,7 @@ class CallSites:
         self._parameters: dict[int, list[EntryParameter]] = {}
         self._frame_bases: dict[int, tuple | None] = {}
         self._entries: dict[int, int | None] = {}
-        self._chains: dict[tuple[int, int], list[CallSite] | None] = {}
+        self._chains: dict[tuple, list[CallSite] | None] = {}
 
     # -- functions
     def function(self, address: int) -> _Die | None:
@@ -252,13 +265,20 @@ class CallSites:
         """The tail calls leading from the function at `start` to the one at `end`, one
         site in each function on the way, when exactly one path of at most MAX_CHAIN jumps
         does; None when there is none or more than one (gdb then shows no such frame)."""
-        if start is None or end is None:
+        if end is None:
             return None
-        if (start, end) not in self._chains:
-            self._chains[start, end] = self._tail_chain(start, end)
-        return self._chains[start, end]
+        return self.tail_chain_to(start, ("entry", end), lambda site: site.target == end)
 
-    def _tail_chain(self, start: int, end: int) -> list[CallSite] | None:
+    def tail_chain_to(self, start: int | None, key: tuple, ends) -> list[CallSite] | None:
+        """As tail_chain, to a last jump that ends(site) accepts (one into another library,
+        or to an address outside all code); key names ends for the cache."""
+        if start is None:
+            return None
+        if (start, key) not in self._chains:
+            self._chains[start, key] = self._tail_chain(start, ends)
+        return self._chains[start, key]
+
+    def _tail_chain(self, start: int, ends) -> list[CallSite] | None:
         paths: list[list[CallSite]] = []
         budget = [MAX_PATHS]
 
@@ -266,12 +286,12 @@ class CallSites:
             if budget[0] <= 0 or len(paths) > 1:
                 return
             for site in self.sites(entry):
-                if not site.tail or site.target is None or site.target in seen:
+                if not site.tail or site.target in seen:
                     continue
                 budget[0] -= 1
-                if site.target == end:
+                if ends(site):
                     paths.append(path + [site])
-                elif len(path) + 1 < MAX_CHAIN:
+                elif site.target is not None and len(path) + 1 < MAX_CHAIN:
                     follow(site.target, path + [site], seen | {site.target})
 
         follow(start, [], frozenset({start}))
@@ -299,14 +319,23 @@ class CallSites:
     def _call_site(self, die: _Die, tag: int) -> CallSite | None:
         gnu = tag == DW_TAG_GNU_call_site
         return_pc = self._address(die, DW_AT_low_pc if gnu else DW_AT_call_return_pc)
+        tail = self._flag(die, DW_AT_GNU_tail_call if gnu else DW_AT_call_tail_call)
+        at_jump = False
+        if return_pc is None and tail and not gnu:
+            # clang gives a jump's own address, not the one after it (gdb 13 reads only
+            # the latter, and shows no frame for such a jump)
+            return_pc, at_jump = self._address(die, DW_AT_call_pc), True
         if return_pc is None:
             return None
-        tail = self._flag(die, DW_AT_GNU_tail_call if gnu else DW_AT_call_tail_call)
         # a function's calls are listed to find one of them: only tail calls (followed in
         # chains) are read whole here, the others when asked for (_complete)
         target, name = self._target(die, DW_AT_abstract_origin if gnu else DW_AT_call_origin, resolve=tail)
         if tail:
-            return CallSite(return_pc, target, tail, self._values(die), name)
+            jumped_to = None
+            if target is None and name is None:     # an indirect jump: `jmp *%rax`
+                jumped_to = expression(self.lib, die, DW_AT_GNU_call_site_target if gnu else DW_AT_call_target)
+            return CallSite(return_pc, target, tail, self._values(die), name, target_expression=jumped_to,
+                            at_jump=at_jump)
         return CallSite(return_pc, target, tail, {}, name, pending=self.lib.dwarf_dieoffset(ctypes.byref(die)))
 
     def _address(self, die: _Die, code: int) -> int | None:

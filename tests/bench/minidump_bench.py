@@ -6,7 +6,9 @@ rust-minidump's minidump-stackwalk on every shared dump, and the symbol cache on
 Whole processes, median of N runs, wall seconds and peak RSS (from wait4).
 
   --breakpad PATH        minidump_stackwalk (see ../shared/notes/minidump.md for building it)
-  --rust-minidump PATH   minidump-stackwalk (rust-minidump's CLI)
+  --rust-minidump PATH   minidump-stackwalk (rust-minidump's CLI; ../shared/notes/minidump.md
+                         says where a build of 0.25.0 comes from): per-dump times, frames
+                         aligned with its JSON, crash reasons, the batch's and index's throughput
   --large-sym FILE.sym   a large .sym file (e.g. `dump_syms large > large.sym` on the large_cpp
                          benchmark binary): measures the first open, which builds the cache,
                          and later opens of a dump whose stack points into that module
@@ -81,6 +83,59 @@ def compare(data: Path, runs: int, breakpad: str | None, rust: str | None) -> li
         same, total = agreement(data, breakpad)
         print(f"frames (module, function, file, line) equal to minidump_stackwalk -m: {same} of {total} threads")
     return ratios
+
+
+def rust_agreement(data: Path, rust: str) -> None:
+    """Issue figures against rust-minidump's JSON on every dump: the share of its frames (all
+    threads; module and offset) that Hydra's has in the same order, and the dumps whose crash
+    reason is spelled the same. Hydra's inline frames are left out: rust-minidump lists
+    inlined functions inside the frame that holds them."""
+    import json
+    import subprocess
+
+    aligned = total = same_reason = dumps = 0
+    differing = []
+    for path in sorted(data.rglob("*.dmp")):
+        if "microdumps" in path.parts:
+            continue
+        symbols = str(symbols_for(str(path.relative_to(data)), data))
+        theirs = json.loads(subprocess.run([rust, "--json", "--symbols-path", symbols, str(path)],
+                                           capture_output=True, text=True).stdout)
+        ours = json.loads(subprocess.run(HYDRA + ["bt", "--json", str(path), "--symbols", symbols],
+                                         capture_output=True, text=True).stdout)
+        dumps += 1
+        reason = (theirs.get("crash_info") or {}).get("type")
+        if reason == ours.get("crash_reason"):
+            same_reason += 1
+        else:
+            differing.append(f"{path.relative_to(data)}: {ours.get('crash_reason')!r} against {reason!r}")
+        our_threads = {t["tid"]: t for t in ours["threads"]}
+        for thread in theirs.get("threads", []):
+            wanted = [((f.get("module") or "").lower(), int(f["module_offset"], 16) if f.get("module_offset") else None)
+                      for f in thread["frames"]]
+            mine = our_threads.get(thread["thread_id"], {"frames": []})["frames"]
+            # rust-minidump places a caller's frame at its return address less one
+            have = [(os.path.basename((f.get("module") or "").replace("\\", "/")).lower(),
+                     f["module_offset"] - (f.get("trust") != "context") if f.get("module_offset") is not None else None)
+                    for f in mine if not f.get("inline")]
+            total += len(wanted)
+            aligned += _common_in_order(wanted, have)
+    print(f"against rust-minidump: {aligned} of {total} frames of all threads aligned in order "
+          f"({100 * aligned / max(total, 1):.1f}%, target 95%); crash reason the same on {same_reason} of {dumps} dumps")
+    for line in differing:
+        print(f"  reason differs: {line}")
+
+
+def _common_in_order(a: list, b: list) -> int:
+    """The length of the longest common subsequence of a and b."""
+    row = [0] * (len(b) + 1)
+    for item in a:
+        previous = 0
+        for j, other in enumerate(b):
+            current = row[j + 1]
+            row[j + 1] = previous + 1 if item == other else max(row[j + 1], row[j])
+            previous = current
+    return row[-1]
 
 
 def warm_walks(data: Path, runs: int) -> list[float]:
@@ -213,18 +268,39 @@ def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
                               for _ in range(runs))
     print(f"batch of {len(dumps)} dumps on {os.cpu_count()} cores: one `hydra bt --json` per dump "
           f"{ours_loop:.2f} s, one batch process {batch:.2f} s ({ours_loop / batch:.1f}x the loop's throughput)")
+    theirs = None
     if rust:
         theirs = statistics.median(loop(lambda p: [rust, "--json", "--symbols-path", symbols, str(p)])
                                    for _ in range(runs))
         print(f"  rust-minidump, one process per dump: {theirs:.2f} s: hydra's batch has "
               f"{theirs / batch:.1f}x its throughput (target 2x)")
+        from concurrent.futures import ThreadPoolExecutor
+
+        def on_every_core() -> float:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+                list(pool.map(lambda p: measure([rust, "--json", "--symbols-path", symbols, str(p)]), dumps))
+            return time.perf_counter() - started
+
+        spread = statistics.median(on_every_core() for _ in range(runs))
+        print(f"  rust-minidump, one process per dump, {os.cpu_count()} at a time: {spread:.2f} s")
+    indexing = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as store:
+            indexing.append(measure(HYDRA + ["index", "--db", os.path.join(store, "crashes.db"), "--symbols",
+                                             symbols, *map(str, dumps)])[0])
+    print(f"`hydra index` of the {len(dumps)} dumps into a new store: {statistics.median(indexing):.2f} s"
+          + (f": {theirs / statistics.median(indexing):.1f}x the throughput of rust-minidump's loop "
+             f"(target 2x), {spread / statistics.median(indexing):.1f}x with rust-minidump on every core"
+             if theirs else ""))
     cold = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "XDG_CACHE_HOME": cache}
             cold.append(measure(HYDRA + ["bt", "--json", *map(str, dumps), "--symbols", symbols], env)[0])
     print(f"cold symbol cache: the batch with an empty cache {statistics.median(cold):.2f} s, "
-          f"warm {batch:.2f} s ({statistics.median(cold) / batch:.2f}x)")
+          f"warm {batch:.2f} s ({statistics.median(cold) / batch:.2f}x)"
+          + (f"; {statistics.median(cold) / theirs:.2f}x rust-minidump's loop (target at most 2x)" if theirs else ""))
 
 
 def main() -> int:
@@ -241,6 +317,8 @@ def main() -> int:
     os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="hydra-bench-cache-"))
     prepare_bytecode()
     compare(args.data, args.runs, args.breakpad, args.rust_minidump)
+    if args.rust_minidump:
+        rust_agreement(args.data, args.rust_minidump)
     startup_and_batch(args.data, args.runs, args.rust_minidump)
     if args.large_sym:
         large_symbols(args.large_sym.resolve(), args.runs)
