@@ -21,6 +21,8 @@ QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
 def _capture_arguments(parser: argparse.ArgumentParser) -> None:
+    from hydra.capture.options import MEMORY_CHOICES
+
     parser.add_argument("--exe", help="the crashed program's executable (default: from the core)")
     parser.add_argument("--sysroot", help="look for the core's libraries under this folder")
     parser.add_argument("--debug-dir", action="append", default=[], metavar="DIR",
@@ -34,7 +36,7 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="FILE",
                         help="fingerprint rules to use before the defaults (also the config's `fingerprint_rules`)")
     parser.add_argument("--no-analysis", action="store_true", help="skip classifiers, annotations and the fingerprint")
-    parser.add_argument("--memory", choices=("default", "heap", "all"), default="default",
+    parser.add_argument("--memory", choices=MEMORY_CHOICES, default="default",
                         help="memory a snapshot keeps: stacks, objects in reach and the program's globals "
                              "(default); and every heap mapping (heap); and every writable mapping (all)")
     parser.add_argument("--env", action="store_true",
@@ -151,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _capture_options(args):
-    from hydra.capture.engine import CaptureOptions
+    from hydra.capture.options import CaptureOptions
     from hydra.config import load_config
     from hydra.symbols import debugcache, scopecache
 

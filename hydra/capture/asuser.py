@@ -226,7 +226,7 @@ def capture_for(user: User | None, path: str, options=None, fd: int | None = Non
         return capture_core(path, options, fd)
     from dataclasses import replace
 
-    from hydra.capture.engine import CaptureOptions
+    from hydra.capture.options import CaptureOptions
     from hydra.snapshot.format import read_snapshot, snapshot_bytes
 
     # root's caches are root's: a capture for someone else neither reads nor fills them

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import drgn
 import msgpack
@@ -35,7 +35,8 @@ from hydra.capture.entryvalues import jump_target, parameter_values
 from hydra.capture.tailcalls import Link, PhysicalFrame, TailFrame, add_tail_call_frames
 from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, TypeNotes, Types
 from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
-from hydra.capture.values import Limits, ValueReader, as_reference, describe_error
+from hydra.capture.options import CaptureOptions
+from hydra.capture.values import ValueReader, as_reference, describe_error
 from hydra.capture.version import CAPTURE_VERSION
 from hydra.model import BadInput
 from hydra.model.crash import (
@@ -57,24 +58,6 @@ STACK_GUARD_GAP = 1 << 20     # Linux's gap below a stack (stack_guard_gap): an 
 STACK_TOP_KEEP = 64 << 10     # and the top of the stack (argv, env, auxv) beyond that
 ADDRESS_END = (1 << 64) - 1   # no read reaches the last byte: drgn counts the end in 64 bits
 MAX_SOURCES_BYTES = 64 << 20  # all sources of a snapshot (a file named by many paths counts once)
-
-
-@dataclass
-class CaptureOptions:
-    exe: str | None = None
-    sysroot: str | None = None
-    debug_dirs: list[str] = field(default_factory=list)
-    source_maps: list[str] = field(default_factory=list)
-    kv: list[str] = field(default_factory=list)
-    globals: list[str] = field(default_factory=list)
-    limits: Limits = field(default_factory=Limits)
-    variables: bool = True
-    rules: object = None              # a fingerprint rules file (or Rules already read), before the defaults
-    analysis: bool = True
-    debug_cache: str | None = None    # inflated copies of compressed debug files (debugcache)
-    scope_cache: str | None = None    # function scopes remembered per debug file (scopecache)
-    environment: bool = False         # keep the environment block (it may hold secrets)
-    memory: str = "default"           # default, heap or all: how much memory a snapshot keeps (MEMORY_CHOICES)
 
 
 def capture_core(path: str, options: CaptureOptions | None = None, fd: int | None = None) -> Crash:
@@ -1219,7 +1202,6 @@ def _stack_segment(segments: list, starts: list[int], sp: int):
     return None
 
 
-MEMORY_CHOICES = ("default", "heap", "all")
 GLOBAL_DATA_BYTES = 16 << 20     # the executable's writable data and globals kept by default
 
 

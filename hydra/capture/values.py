@@ -22,21 +22,11 @@ from hydra.capture.programsymbols import ProgramSymbols
 from hydra.model.crash import MAX_RAW_BYTES, OPTIMIZED_OUT, PRINT_ELEMENTS, UNREADABLE, Variable, only_bases
 from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
                                   float_text, is_flag_enum, wide_float_text, wide_text)
+from hydra.capture.options import Limits
 from hydra.symbols.demangle import demangle
 
 # a function's name the compiler defines, with no debug info: gdb shows the symbol as it is
 IMPLICIT_STATICS = frozenset({"__PRETTY_FUNCTION__", "__FUNCTION__", "__func__"})
-
-
-@dataclass
-class Limits:
-    pointer_depth: int = 1          # pointer hops followed below a variable
-    nesting: int = 8                # struct/array levels expanded in place
-    children: int = 200             # members or elements kept per node
-    string_bytes: int = 4096        # bytes kept of a char * string (the UI pages through them)
-    nodes_per_frame: int = 4000
-    object_budget: int = 8 << 20    # bytes of pointed-to objects kept overall
-    target_bytes: int = 1024        # larger pointed-to objects are not expanded (runtime internals)
 
 
 @dataclass

@@ -340,7 +340,8 @@ def _snapshot_as_owner(entry: Entry, core: int, rules) -> bytes:
         facts = None
 
     def work() -> bytes:
-        from hydra.capture.engine import CaptureOptions, capture_core
+        from hydra.capture.engine import capture_core
+        from hydra.capture.options import CaptureOptions
         from hydra.live.proc import ProcessFacts, apply
         from hydra.snapshot.format import snapshot_bytes
 

@@ -51,7 +51,7 @@ def snap_pid(pid: int, options=None, with_environment: bool = False):
         except FileNotFoundError:
             raise BadInput(label, "the process exited during the snapshot") from None
         from hydra.capture.asuser import User, capture_for
-        from hydra.capture.engine import CaptureOptions
+        from hydra.capture.options import CaptureOptions
 
         options = options or CaptureOptions()
         options.environment = with_environment

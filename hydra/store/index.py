@@ -17,6 +17,8 @@ from hydra.model.text import printable
 from hydra.store.db import Store
 
 SUFFIXES = (".hsnap", ".dmp", ".core")
+COMMIT_CRASHES = 256         # crashes committed together at most
+COMMIT_SECONDS = 1.0         # and at least this often
 CHUNK = 1 << 20
 
 
@@ -122,16 +124,42 @@ def index(connection: Store, paths: list[str], jobs: int | None = None, *,
     if not todo:
         return summary
     from hydra.loader import in_workers
+    # imported once, before the workers are forked, not in each of them
+    import hydra.analysis.fingerprint  # noqa: F401
+    import hydra.minidump.opener  # noqa: F401
+    import hydra.report.buckets  # noqa: F401
+    import hydra.store.facts  # noqa: F401
 
     started = time.monotonic()
-    for done, (path, crash_id, facts, error) in enumerate(in_workers(_read, todo, jobs), 1):
-        if error is not None:
-            summary.bad.append(error)
-        else:
-            _insert(connection, crash_id, facts)
-            summary.indexed += 1
-        if progress is not None:
-            progress(done, len(todo), time.monotonic() - started)
+    # crashes are committed in groups: a commit waits for the disk, longer than reading a
+    # small dump takes; an interruption loses at most the group being gathered, which the
+    # next run indexes (a crash's id is its content)
+    waiting: list[tuple[str, dict]] = []
+    committed = started
+
+    def commit() -> None:
+        if waiting:
+            with connection.transaction():
+                for crash_id, facts in waiting:
+                    _rows(connection, crash_id, facts)
+            summary.indexed += len(waiting)
+            waiting.clear()
+
+    try:
+        # a few files handed over at a time: a small dump is read faster than a round trip
+        chunk = max(1, min(16, len(todo) // ((jobs or os.cpu_count() or 1) * 8)))
+        for done, (path, crash_id, facts, error) in enumerate(in_workers(_read, todo, jobs, chunk), 1):
+            if error is not None:
+                summary.bad.append(error)
+            else:
+                waiting.append((crash_id, facts))
+                if len(waiting) >= COMMIT_CRASHES or time.monotonic() - committed >= COMMIT_SECONDS:
+                    commit()
+                    committed = time.monotonic()
+            if progress is not None:
+                progress(done, len(todo), time.monotonic() - started)
+    finally:
+        commit()        # what was read before an interruption is kept
     return summary
 
 
@@ -155,26 +183,31 @@ def add_snapshot(store: str, path: str, data: bytes, crash, rules: str | None) -
 
 
 def _insert(connection: Store, crash_id: str, facts: dict) -> None:
+    with connection.transaction():
+        _rows(connection, crash_id, facts)
+
+
+def _rows(connection: Store, crash_id: str, facts: dict) -> None:
+    """A crash's rows, its bucket's, and its bucket reopened when it follows the fix."""
     attributes = facts.pop("attributes")
     columns = ["id", *facts, "indexed"]
-    with connection.transaction():     # one transaction a crash: an interruption loses at most one
-        connection.execute(f"INSERT INTO crashes ({', '.join(columns)}) VALUES "
-                           f"({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
-                           [crash_id, *facts.values(), time.time()])
-        connection.executemany("INSERT INTO attributes (crash, key, value) VALUES (?, ?, ?) "
-                               "ON CONFLICT (crash, key) DO UPDATE SET value = excluded.value",
-                               [(crash_id, key, value) for key, value in attributes.items()])
-        connection.execute("INSERT INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?) "
-                           "ON CONFLICT DO NOTHING",
-                           (facts["fingerprint"], facts["program"] or "", facts["fingerprint_frames"]))
-        # a crash of a version after the one that fixed its bucket opens the bucket again
-        fixed = connection.execute("SELECT fixed_version FROM buckets WHERE fingerprint = ? AND program = ? "
-                                   "AND state = 'fixed'", (facts["fingerprint"], facts["program"] or "")).fetchone()
-        if fixed and fixed[0] and facts["version"] and version_key(facts["version"]) > version_key(fixed[0]):
-            connection.execute("UPDATE buckets SET state = 'open', note = COALESCE(note || ' · ', '') || ? "
-                               "WHERE fingerprint = ? AND program = ?",
-                               (f"reopened: a crash of {facts['version']}, after the fix in {fixed[0]}",
-                                facts["fingerprint"], facts["program"] or ""))
+    connection.execute(f"INSERT INTO crashes ({', '.join(columns)}) VALUES "
+                       f"({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
+                       [crash_id, *facts.values(), time.time()])
+    connection.executemany("INSERT INTO attributes (crash, key, value) VALUES (?, ?, ?) "
+                           "ON CONFLICT (crash, key) DO UPDATE SET value = excluded.value",
+                           [(crash_id, key, value) for key, value in attributes.items()])
+    connection.execute("INSERT INTO buckets (fingerprint, program, frames) VALUES (?, ?, ?) "
+                       "ON CONFLICT DO NOTHING",
+                       (facts["fingerprint"], facts["program"] or "", facts["fingerprint_frames"]))
+    # a crash of a version after the one that fixed its bucket opens the bucket again
+    fixed = connection.execute("SELECT fixed_version FROM buckets WHERE fingerprint = ? AND program = ? "
+                               "AND state = 'fixed'", (facts["fingerprint"], facts["program"] or "")).fetchone()
+    if fixed and fixed[0] and facts["version"] and version_key(facts["version"]) > version_key(fixed[0]):
+        connection.execute("UPDATE buckets SET state = 'open', note = COALESCE(note || ' · ', '') || ? "
+                           "WHERE fingerprint = ? AND program = ?",
+                           (f"reopened: a crash of {facts['version']}, after the fix in {fixed[0]}",
+                            facts["fingerprint"], facts["program"] or ""))
 
 
 def version_key(version: str) -> tuple:

@@ -242,6 +242,50 @@ def _build_id_for(debug_id: str) -> bytes:
     return head + b"\0" * 4
 
 
+def _run(command: list[str]) -> None:
+    """One process, timed by its caller: no GNU time around it (that would add a process
+    to each of many short runs)."""
+    import subprocess
+
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def many_dumps(dumps: list[Path], symbols: str, runs: int, rust: str, copies: int = 10) -> None:
+    """Throughput once start-up no longer counts: a folder of the dumps ten times over, each
+    copy one byte longer than the last (a minidump's streams are found by offset: the byte
+    changes nothing but the content hash, so the store keeps every copy as a crash of its
+    own). `hydra index FOLDER` and `hydra bt --json` on all of them, against rust-minidump
+    run once per file."""
+    import time
+
+    with tempfile.TemporaryDirectory(prefix="hydra-bench-dumps-") as folder:
+        files = []
+        for copy in range(copies):
+            for number, path in enumerate(dumps):
+                target = Path(folder) / f"{copy:02d}-{number:03d}.dmp"
+                target.write_bytes(path.read_bytes() + bytes([copy]))
+                files.append(str(target))
+
+        def rust_loop() -> float:
+            started = time.perf_counter()
+            for path in files:
+                _run([rust, "--json", "--symbols-path", symbols, path])
+            return time.perf_counter() - started
+
+        theirs = statistics.median(rust_loop() for _ in range(runs))
+        batch = statistics.median(measure(HYDRA + ["bt", "--json", *files, "--symbols", symbols])[0]
+                                  for _ in range(runs))
+        indexing = []
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as store:
+                indexing.append(measure(HYDRA + ["index", "--db", os.path.join(store, "crashes.db"), "--symbols",
+                                                 symbols, folder])[0])
+        index = statistics.median(indexing)
+        print(f"{len(files)} dumps ({copies} copies of each): rust-minidump once per dump {theirs:.2f} s; "
+              f"`hydra bt --json` on all {batch:.2f} s ({theirs / batch:.1f}x its throughput, target 2x); "
+              f"`hydra index FOLDER` {index:.2f} s ({theirs / index:.1f}x, target 2x)")
+
+
 def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
     """Issue figures: `hydra bt --json SMALL.dmp` against `python -c pass`; every dump in one
     `hydra bt --json A B …` against one process per dump (hydra's, and rust-minidump's when
@@ -259,7 +303,7 @@ def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
     def loop(command) -> float:
         started = time.perf_counter()
         for path in dumps:
-            measure(command(path))
+            _run(command(path))
         return time.perf_counter() - started
 
     ours_loop = statistics.median(loop(lambda p: HYDRA + ["bt", "--json", str(p), "--symbols", symbols])
@@ -279,7 +323,7 @@ def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
         def on_every_core() -> float:
             started = time.perf_counter()
             with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-                list(pool.map(lambda p: measure([rust, "--json", "--symbols-path", symbols, str(p)]), dumps))
+                list(pool.map(lambda p: _run([rust, "--json", "--symbols-path", symbols, str(p)]), dumps))
             return time.perf_counter() - started
 
         spread = statistics.median(on_every_core() for _ in range(runs))
@@ -293,6 +337,8 @@ def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
           + (f": {theirs / statistics.median(indexing):.1f}x the throughput of rust-minidump's loop "
              f"(target 2x), {spread / statistics.median(indexing):.1f}x with rust-minidump on every core"
              if theirs else ""))
+    if rust:
+        many_dumps(dumps, symbols, runs, rust)
     cold = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
