@@ -123,15 +123,32 @@ class Stackwalker:
 
     def scan(self, start: int, words: int) -> tuple[int, int] | None:
         """(location, return address) of the first plausible return address from start."""
-        for index in range(words + 1):
-            location = start + index * self.word
-            value = self.read(location)
-            if value is None:
-                return None
+        for location, value in self._words(start, words + 1):
             value = self.strip_authentication(value)
             if self.seems_return_address(value):
                 return location, value
         return None
+
+    def _words(self, start: int, count: int):
+        """(location, value) of up to count words from start, while memory holds them: a
+        region's words unpacked together, a word across two regions read alone."""
+        location, end = start, start + count * self.word
+        while location < end:
+            region = self.memory.region_at(location) if 0 <= location <= self.mask else None
+            data = region.data if region is not None else b""
+            stop = min(end, region.start + len(data)) if region is not None else location
+            stop -= (stop - location) % self.word
+            if stop <= location:
+                value = self.read(location)
+                if value is None:
+                    return
+                yield location, value
+                location += self.word
+                continue
+            offset = location - region.start
+            for (value,) in struct.iter_unpack(self._format, memoryview(data)[offset:offset + stop - location]):
+                yield location, value
+                location += self.word
 
     # -- the walk
 

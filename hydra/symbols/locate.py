@@ -23,9 +23,22 @@ def symbol_directories(explicit: list[str]) -> list[str]:
     return [d for d in found if not (d in seen or seen.add(d))]
 
 
+# what a process found where: a batch of dumps (`bt A B …`, `index`) asks about the same
+# modules again and again; symbols added while a process runs are found by the next one
+_found: dict[tuple, object] = {}
+
+
 def find_sym_file(directories: list[str], debug_file: str | None, debug_id: str | None,
                   code_file: str | None, code_id: str | None) -> str | None:
     """`<debug file>/<DEBUG ID>/<debug file without .pdb>.sym`, or the code file and code id."""
+    key = ("sym", tuple(directories), debug_file, debug_id, code_file, code_id)
+    if key not in _found:
+        _found[key] = _find_sym_file(directories, debug_file, debug_id, code_file, code_id)
+    return _found[key]  # type: ignore[return-value]
+
+
+def _find_sym_file(directories: list[str], debug_file: str | None, debug_id: str | None,
+                   code_file: str | None, code_id: str | None) -> str | None:
     candidates = []
     if debug_id:
         for name in dict.fromkeys(filter(None, (basename(debug_file), basename(code_file)))):
@@ -45,6 +58,13 @@ def find_sym_file(directories: list[str], debug_file: str | None, debug_id: str 
 
 def find_elf_files(directories: list[str], code_file: str | None, build_id: str | None) -> tuple[str, str] | None:
     """(binary, file with DWARF) for a module, both matched by build-id."""
+    key = ("elf", tuple(directories), code_file, build_id)
+    if key not in _found:
+        _found[key] = _find_elf_files(directories, code_file, build_id)
+    return _found[key]  # type: ignore[return-value]
+
+
+def _find_elf_files(directories: list[str], code_file: str | None, build_id: str | None) -> tuple[str, str] | None:
     if not build_id:
         return None
     build_id = build_id.lower()
