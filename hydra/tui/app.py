@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.keys import format_key
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static, Tab, Tabs, Tree
+from textual.widgets import Input, Static, Tree
 
 from hydra.model import arch
 from hydra.model.crash import Crash, Frame, Thread
@@ -28,6 +28,7 @@ from hydra.tui.lineview import LineView
 from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
 from hydra.tui.safe import assemble
 from hydra.tui.themed import ThemedApp
+from hydra.tui.tabrow import TabRow
 
 TABS = [
     ("source", "Source"), ("disassembly", "Disasm"), ("watch", "Watch"), ("registers", "Regs"), ("memory", "Memory"),
@@ -177,8 +178,7 @@ class HydraApp(ThemedApp):
     /* readable text everywhere (4.5:1, tests/tui/test_contrast.py): other tabs are not
        half-transparent, and a focused pane is not tinted (a tint turns a dark background
        grey at 16 colours); the heavy border says which pane has focus */
-    #side-tabs Tab { color: $foreground; }
-    #side-tabs Tab.-active { color: $foreground; text-style: bold; }
+    #side-tabs { color: $foreground; }
     VariablesPane:focus { background-tint: $foreground 0%; }
     #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
         width: 100%; height: 1fr;
@@ -257,7 +257,7 @@ class HydraApp(ThemedApp):
             yield VariablesPane(self.crash, id="variables")
             # one view under a row of tabs: each tab fills it with its own lines when shown
             with SidePane(id="side"):
-                yield Tabs(*[Tab(title, id=f"tab-{tab_id}") for tab_id, title in TABS], id="side-tabs")
+                yield TabRow(TABS, id="side-tabs")
                 yield LineView(id="side-view")
         yield Static(id="rule-context", classes="rule", markup=False)
         # the prompt (#prompt) is mounted when first opened: the first screen does without it
@@ -285,7 +285,6 @@ class HydraApp(ThemedApp):
         self.frames_pane.border_subtitle = "# · function · file:line · module"
         self.variables_pane.border_subtitle = "(argument) · local = value"
         self.query_one("#side").border_title = f"4 Source 1/{len(TABS)}  [ ] for more"
-        self.query_one(Tabs).can_focus = False   # tab keys move between the four panes
         process = self.crash.process
         captured = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(process.capture_time)) \
             if process.capture_time else "unknown time"
@@ -409,13 +408,12 @@ class HydraApp(ThemedApp):
         return self.query_one("#side-view", LineView)
 
     def _active_tab(self) -> str:
-        active = self.query_one(Tabs).active or "tab-source"
-        return active.removeprefix("tab-")
+        return self.query_one(TabRow).active
 
     def set_tab(self, tab: str) -> None:
-        tabs = self.query_one(Tabs)
-        if tabs.active != f"tab-{tab}":
-            tabs.active = f"tab-{tab}"     # Tabs.TabActivated shows it
+        row = self.query_one(TabRow)
+        if row.active != tab:
+            row.activate(tab)       # TabRow.Changed shows it
         else:
             self._show_tab(tab)
 
@@ -616,8 +614,8 @@ class HydraApp(ThemedApp):
                                             (label or "(not an address in the map)", "dim"),
                                             ("   the Map and Memory tabs follow it", "dim")))
 
-    @on(Tabs.TabActivated, "#side-tabs")
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+    @on(TabRow.Changed, "#side-tabs")
+    def _tab_activated(self, event: TabRow.Changed) -> None:
         tab = self._active_tab()
         # where the tab bar goes on when the pane is too narrow to show it all
         position = next(index for index, (tab_id, _title) in enumerate(TABS) if tab_id == tab)
