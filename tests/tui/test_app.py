@@ -145,6 +145,30 @@ async def test_tab_keys_and_annotations_key(sample_crash):
         assert app.focused.id == "side-view"
 
 
+async def test_the_tab_row_keeps_the_active_tab_in_view_and_a_click_chooses_one(sample_crash):
+    """At 80 columns the row of twelve titles does not fit: the active one is always on
+    screen, and clicking a title shows its tab."""
+    from hydra.tui.tabrow import TabRow
+
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        row = app.query_one(TabRow)
+        for tab_id, title in TABS:
+            app.set_tab(tab_id)
+            await pilot.pause()
+            shown = str(row.render())         # from its first column on screen; cropped at the width
+            assert title in shown and shown.index(title) + len(title) <= row.content_size.width, (tab_id, shown)
+        app.set_tab("source")
+        await pilot.pause()
+        shown = str(row.render())
+        column = shown.index("Regs")
+        await pilot.click(TabRow, offset=(row.styles.padding.left + column + 1, 0))
+        await pilot.pause()
+        assert app._active_tab() == "registers"
+        assert any(line.split()[:1] == ["rip"] for line in app.side_view.text_lines() if line.split())
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_search_and_jump(sample_crash, size):
     app = make_app(sample_crash)
