@@ -27,7 +27,7 @@ MIGRATIONS = [
         top_frames TEXT,              -- the crashed thread's first frames, ' | ' between them
         indexed REAL NOT NULL
     );
-    -- covering a bucket's aggregates: grouping reads the index alone
+    -- covering a bucket's aggregates: grouping reads the index alone (made again by 4)
     CREATE INDEX crashes_fingerprint ON crashes (fingerprint, program, captured, host);
     CREATE INDEX crashes_captured ON crashes (captured);
     CREATE TABLE attributes (
@@ -60,6 +60,12 @@ MIGRATIONS = [
         into_fingerprint TEXT NOT NULL,
         PRIMARY KEY (fingerprint, program)
     );
+    """,
+    # 4: a bucket's worst severity and classifiers read from the index too (the triage list
+    # asks for them with the counts: on 100,000 crashes a scan of the table took 146 ms)
+    """
+    DROP INDEX crashes_fingerprint;
+    CREATE INDEX crashes_fingerprint ON crashes (fingerprint, program, captured, host, severity_rank, classifiers);
     """,
 ]
 VERSION = len(MIGRATIONS)

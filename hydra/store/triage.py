@@ -52,10 +52,17 @@ def bucket_rows(connection: Store, where: list[str], sort: str = "count",
         row = by_key.get((fp, program))
         if row is not None and 0 <= today - day < SPARK_DAYS:
             row.daily[SPARK_DAYS - 1 - (today - day)] = count
+    # grouped by the index's own columns (in its order: no sort), a program of NULL and of ''
+    # in one bucket afterwards
+    worst: dict[tuple[str, str], tuple[int | None, str | None]] = {}
     for fp, program, rank, classifiers in execute(
-            connection, f"SELECT {key}, COALESCE(crashes.program, ''), MAX(severity_rank), MIN(classifiers) "
-            f"FROM crashes {join} GROUP BY 1, 2", ()):
-        row = by_key.get((fp, program))
+            connection, f"SELECT {key}, crashes.program, MAX(severity_rank), MIN(classifiers) "
+            f"FROM crashes {join} GROUP BY {key}, crashes.program", ()):
+        found = worst.setdefault((fp, program or ""), (rank, classifiers))
+        worst[fp, program or ""] = (max((r for r in (found[0], rank) if r is not None), default=None),
+                                    min((c for c in (found[1], classifiers) if c is not None), default=None))
+    for bucket, (rank, classifiers) in worst.items():
+        row = by_key.get(bucket)
         if row is not None:
             row.severity = SEVERITIES[rank] if rank is not None else None
             names = (classifiers or "").split()

@@ -112,3 +112,23 @@ async def test_a_bucket_shows_how_its_crashes_spread(tmp_path, store_location):
         await pilot.press("escape")
         await pilot.pause()
         assert not app.query_one("#detail").has_class("visible")
+
+
+def test_a_buckets_severity_and_classifier_are_its_crashes_worst(store, store_location):
+    """Each bucket row's severity is the highest of its crashes' (as `hydra query` lists
+    them), and its classifier one of theirs."""
+    import json
+
+    from hydra.store.facts import SEVERITIES
+    from hydra.store.triage import bucket_rows
+
+    listed = json.loads(subprocess.run(
+        hydra_command() + ["query", "--db", store_location, "--json", "--select", "fingerprint,severity,classifiers"],
+        capture_output=True, text=True, timeout=300).stdout)
+    rows = bucket_rows(store, [])
+    assert rows
+    for row in rows:
+        mine = [crash for crash in listed if crash["fingerprint"] == row.fingerprint]
+        worst = max((SEVERITIES.index(crash["severity"]) for crash in mine if crash["severity"]), default=None)
+        assert row.severity == (SEVERITIES[worst] if worst is not None else None), row.fingerprint
+        assert row.classifier is None or any(row.classifier in (crash["classifiers"] or "").split() for crash in mine)
