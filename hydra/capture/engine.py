@@ -45,7 +45,7 @@ from hydra.model.crash import (
 )
 from hydra.model.memory import MemoryRegion
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
-from hydra.snapshot.format import decode_threads, encode_threads
+from hydra.snapshot.format import decode_threads, encode_threads, forget_packed_variables
 from hydra.symbols.demangle import function_name
 
 # code bytes kept around pcs: the faulting instruction with context on both sides,
@@ -126,6 +126,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         types = Types(walker.debug_files)
         try:
             functions = types.attach(walker.notes)
+            _take_handed_rereads(walker)
             typed_globals = _typed_globals(prog, types, crash, functions)
         finally:
             types.close()
@@ -257,9 +258,20 @@ def _capture_threads(walker: _FrameWalker, info: CoreInfo, discovering: bool,
     type_map: list = []         # filled when the types are read, before a variable is read
     others = decode_threads(theirs["threads"], type_map)
     walker.notes.take(theirs["type_notes"], type_map, theirs["functions"])
-    for thread, frame, group, position in theirs["rereads"]:
-        reader.rereads.append(getattr(others[thread].frames[frame], group)[position])
+    # the variables to read again are taken once the types are read (walker.handed_rereads):
+    # decoded before, they would have no types
+    walker.handed_rereads = [(others[thread], frame, group, position)
+                             for thread, frame, group, position in theirs["rereads"]]
     return mine + others
+
+
+def _take_handed_rereads(walker: _FrameWalker) -> None:
+    """The forked capture's variables to read again, into the reader's list; their threads'
+    variables are then written from the frames, not as the copy packed them."""
+    for thread, frame, group, position in walker.handed_rereads:
+        walker.reader.rereads.append(getattr(thread.frames[frame], group)[position])
+        forget_packed_variables(thread)
+    walker.handed_rereads = []
 
 
 def _places_of(threads: list[Thread], variables: list[Variable]) -> list[list]:
@@ -615,6 +627,8 @@ class _FrameWalker:
         self.go_modules: dict[str | None, bool] = {}
         self.call_sites: dict[str, CallSites | None] = {}
         self.pcs: dict[int, bool] = {}     # pc -> is the innermost frame of its thread
+        # (thread, frame, "args" or "locals", position) of the forked copy's variables to read again
+        self.handed_rereads: list[tuple] = []
         self._gdb_lines: dict[tuple, tuple] = {}      # (debug file, address, drgn's file and line) -> gdb's
         self._tail_parameters: dict[tuple, tuple] = {}   # a tail-call frame's parameters, by its jump
         # variables drgn could not build, placed by their DWARF, to be read again (fromtypes.py)

@@ -281,6 +281,14 @@ def decode_threads(data: bytes, type_map: list | None = None) -> list[Thread]:
     return threads
 
 
+def forget_packed_variables(thread: Thread) -> None:
+    """A thread of decode_threads whose values changed after they were packed: its
+    variables are written from its frames."""
+    for name in (PACKED_VARIABLES, TYPE_MAP):
+        if hasattr(thread, name):
+            delattr(thread, name)
+
+
 def _sources_out(crash: Crash, blobs: _BlobWriter) -> list:
     """Each source's text once, however many paths name it (capture shares the text)."""
     stored: dict[int, list[int]] = {}

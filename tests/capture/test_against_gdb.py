@@ -567,6 +567,30 @@ def test_pointers_to_members_are_gdbs(crashed, capture):
     assert f"_M_unused = {unused}" in full_value(ours["twice"]) and "NULL" in unused
 
 
+def test_pointers_to_members_are_gdbs_in_every_thread_and_in_the_snapshot(crashed, capture):
+    """With enough threads that capture hands the last ones to a forked copy, the values
+    drgn cannot read are read again in those threads too, and the snapshot keeps them."""
+    from hydra.capture.parallel import MIN_THREADS
+    from hydra.report.backtrace import full_value
+    from hydra.snapshot.format import read_snapshot, snapshot_bytes
+
+    program = crashed("member_pointers_threads.cpp", "-O0")
+    crash = capture(program)
+    assert len(crash.threads) > MIN_THREADS
+
+    def fields(crash) -> dict:
+        return {(thread.tid, frame.function, variable.kind): full_value(variable)
+                for thread in crash.threads for frame in thread.frames
+                for variable in frame.args + frame.locals if variable.name == "field"}
+
+    theirs = {(t["tid"], f["name"], kind): entry["raw"] for t in view(program)["threads"] for f in t["frames"]
+              for kind, entries in (("arg", f.get("args", [])), ("local", f.get("locals", [])))
+              for entry in entries if entry["name"] == "field"}
+    ours = fields(crash)
+    assert len(theirs) == 160 and ours == theirs
+    assert fields(read_snapshot(program.core + ".hsnap", snapshot_bytes(crash))) == theirs
+
+
 def _gdb_frame_values(program, indices) -> dict[int, dict[str, list[tuple[str, str]]]]:
     """gdb's `info args` and `info locals` in each frame: {index: {"args": [(name, value)],
     "locals": [...]}}, in gdb's order."""
