@@ -60,6 +60,8 @@ def differences(captured, again) -> list[str]:
 
 @pytest.mark.parametrize("program, flags, libraries", [
     ("threads_many.c", "-O0", ()),                    # many threads, each with locals
+    ("threads201.c", "-O0", ()),                      # past the fork threshold: a copy captures some
+    ("member_pointers_threads.cpp", "-O0", ()),       # and values read again in the copy's threads
     ("cxx_containers.cpp", "-O2", ()),                # types, optimized values, inline frames
     ("ask_shared.c", "-O0", ("ask_library.c",)),      # a library with globals
     ("rust_workspace", "-O3", ()),                    # values in registers and pieces, some nowhere
