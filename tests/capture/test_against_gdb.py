@@ -482,7 +482,7 @@ def test_every_gdb_frame_appears_in_order_with_its_stack_pointer(crashed, captur
     assert not problems
 
 
-@pytest.mark.parametrize("source", ["threads_many.c", "null_deref.c"])
+@pytest.mark.parametrize("source", ["threads_many.c", "null_deref.c", "threads201.c"])
 def test_every_threads_values_match_gdb_at_O0(crashed, capture, source):
     """Arguments and locals of every thread, not only the crashed one."""
     program = crashed(source, "-O0")
