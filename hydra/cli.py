@@ -15,8 +15,6 @@ from hydra import __version__
 from hydra.model.errors import BadInput
 from hydra.model.text import printable
 
-COMMANDS = ("snap", "bt", "fingerprint", "coresnap", "print", "ptype", "whatis", "x", "index", "query", "bucket",
-            "triage")
 QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
@@ -47,18 +45,14 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
                              "ELF files (repeatable; also HYDRA_SYMBOL_PATH and the config's `symbols`)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hydra", description="Post-mortem debugger for native programs.")
-    parser.add_argument("--version", action="version", version=f"hydra {__version__}")
-    commands = parser.add_subparsers(dest="command")
-
-    snap = commands.add_parser("snap", help="capture a core, a minidump or a running process into a snapshot")
+def _snap_arguments(snap: argparse.ArgumentParser) -> None:
     snap.add_argument("core", metavar="CORE", nargs="?", help="a core file or a minidump")
     snap.add_argument("--pid", type=int, help="snapshot this running process (it is stopped for a moment)")
     snap.add_argument("-o", "--output", metavar="OUT.hsnap")
     _capture_arguments(snap)
 
-    bt = commands.add_parser("bt", help="print every thread's backtrace")
+
+def _bt_arguments(bt: argparse.ArgumentParser) -> None:
     bt.add_argument("files", nargs="+", metavar="FILE",
                     help="snapshots, cores or minidumps (several: one JSON line each with --json, "
                          "read on every core)")
@@ -67,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--thread", type=int, metavar="TID", help="only this thread")
     _capture_arguments(bt)
 
-    index = commands.add_parser("index", help="add crashes to the crash store")
+
+def _index_arguments(index: argparse.ArgumentParser) -> None:
     index.add_argument("paths", nargs="+", metavar="PATH",
                        help="cores, minidumps and snapshots, and folders holding them (walked)")
     index.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
@@ -76,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="keep each crash's snapshot beside the store, named by its content hash")
     _capture_arguments(index)
 
-    query = commands.add_parser("query", help="ask the crash store")
+
+def _query_arguments(query: argparse.ArgumentParser) -> None:
     query.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
     query.add_argument("--where", action="append", default=[], metavar="COND",
                        help="FIELD OP VALUE, OP one of = != < <= > >= ~; FIELD a column, classifier or "
@@ -93,13 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     shape.add_argument("--json", action="store_true", help="print JSON")
     shape.add_argument("--csv", action="store_true", help="print CSV")
 
-    triage = commands.add_parser("triage", help="the crash store's buckets in the terminal")
+
+def _triage_arguments(triage: argparse.ArgumentParser) -> None:
     triage.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
     triage.add_argument("--theme", metavar="NAME")
     triage.add_argument("-m", "--monochrome", action="store_true", help="no colour (also when NO_COLOR is set)")
     _capture_arguments(triage)          # for the crashes opened from it
 
-    bucket = commands.add_parser("bucket", help="set a bucket's triage state, note or issue link")
+
+def _bucket_arguments(bucket: argparse.ArgumentParser) -> None:
     bucket.add_argument("action", choices=("set", "note", "link", "merge"))
     bucket.add_argument("fingerprint", metavar="FP", help="the fingerprint (a unique prefix will do)")
     bucket.add_argument("text", nargs="?", metavar="TEXT-URL-OR-FP",
@@ -108,28 +106,27 @@ def _parser() -> argparse.ArgumentParser:
     bucket.add_argument("--version", metavar="V", help="with --state fixed: the version that fixed it")
     bucket.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
 
-    fingerprint = commands.add_parser("fingerprint", help="group crashes by fingerprint")
+
+def _fingerprint_arguments(fingerprint: argparse.ArgumentParser) -> None:
     fingerprint.add_argument("files", nargs="+", metavar="FILE", help="snapshots, cores and minidumps")
     fingerprint.add_argument("--json", action="store_true", help="print JSON")
     _capture_arguments(fingerprint)
 
-    for name, what in (("print", "evaluate an expression as gdb's print does (print/x FILE EXPR: a format)"),
-                       ("ptype", "a type, or an expression's type, written out as gdb's ptype does"),
-                       ("whatis", "the name of a type or an expression's type, as gdb's whatis"),
-                       ("x", "examine memory as gdb's x does")):
-        question = commands.add_parser(name, help=what)
-        question.add_argument("file", metavar="FILE", help="a snapshot (or a core, captured first)")
-        question.add_argument("expression", metavar="EXPR", nargs="+", help="the expression (or address)")
-        question.add_argument("--thread", type=int, metavar="TID", help="in this thread (default: the crashed one)")
-        question.add_argument("--frame", type=int, metavar="N", default=0, help="in this frame (default: 0)")
-        question.add_argument("--json", action="store_true", help="print JSON")
-        if name == "x":
-            question.add_argument("--count", type=int, default=1, metavar="N", help="units to show")
-            question.add_argument("--unit", choices=("b", "h", "w", "g"), help="unit size (default: w)")
-            question.add_argument("--format", default="x", metavar="F", help="x d u o t a c f s i z (default: x)")
-        _capture_arguments(question)
 
-    coresnap = commands.add_parser("coresnap", help="collect every crash on this machine as a snapshot")
+def _question_arguments(question: argparse.ArgumentParser) -> None:
+    question.add_argument("file", metavar="FILE", help="a snapshot (or a core, captured first)")
+    question.add_argument("expression", metavar="EXPR", nargs="+", help="the expression (or address)")
+    question.add_argument("--thread", type=int, metavar="TID", help="in this thread (default: the crashed one)")
+    question.add_argument("--frame", type=int, metavar="N", default=0, help="in this frame (default: 0)")
+    question.add_argument("--json", action="store_true", help="print JSON")
+    if question.prog.endswith(" x"):
+        question.add_argument("--count", type=int, default=1, metavar="N", help="units to show")
+        question.add_argument("--unit", choices=("b", "h", "w", "g"), help="unit size (default: w)")
+        question.add_argument("--format", default="x", metavar="F", help="x d u o t a c f s i z (default: x)")
+    _capture_arguments(question)
+
+
+def _coresnap_arguments(coresnap: argparse.ArgumentParser) -> None:
     actions = coresnap.add_subparsers(dest="action", required=True)
 
     def archive_options(sub):
@@ -149,6 +146,38 @@ def _parser() -> argparse.ArgumentParser:
     process = archive_options(actions.add_parser("process", help="the snapshot step of one entry"))
     process.add_argument("id")
     archive_options(actions.add_parser("purge", help="remove entries older than purge.age"))
+
+
+# each command: its help line, and what adds its arguments (made for the command run only:
+# two hundred arguments cost a start about 5 ms)
+SUBCOMMANDS = (
+    ("snap", "capture a core, a minidump or a running process into a snapshot", _snap_arguments),
+    ("bt", "print every thread's backtrace", _bt_arguments),
+    ("index", "add crashes to the crash store", _index_arguments),
+    ("query", "ask the crash store", _query_arguments),
+    ("triage", "the crash store's buckets in the terminal", _triage_arguments),
+    ("bucket", "set a bucket's triage state, note or issue link", _bucket_arguments),
+    ("fingerprint", "group crashes by fingerprint", _fingerprint_arguments),
+    ("print", "evaluate an expression as gdb's print does (print/x FILE EXPR: a format)", _question_arguments),
+    ("ptype", "a type, or an expression's type, written out as gdb's ptype does", _question_arguments),
+    ("whatis", "the name of a type or an expression's type, as gdb's whatis", _question_arguments),
+    ("x", "examine memory as gdb's x does", _question_arguments),
+    ("coresnap", "collect every crash on this machine as a snapshot", _coresnap_arguments),
+)
+
+
+COMMANDS = tuple(name for name, _what, _arguments in SUBCOMMANDS)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with command, only that command's arguments are added."""
+    parser = argparse.ArgumentParser(prog="hydra", description="Post-mortem debugger for native programs.")
+    parser.add_argument("--version", action="version", version=f"hydra {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    for name, what, arguments in SUBCOMMANDS:
+        sub = commands.add_parser(name, help=what)
+        if command is None or command == name:
+            arguments(sub)
     return parser
 
 
@@ -246,7 +275,7 @@ def _run(argv: list[str]) -> int:
         argv = ["print" if word == "p" else word] + argv[1:]
     if not argv or argv[0] not in COMMANDS:
         return _view(argv)
-    args = _parser().parse_args(argv)
+    args = _parser(argv[0]).parse_args(argv)
     if args.command in QUESTIONS:
         return _question(args, fmt)
     if args.command in ("snap", "bt"):

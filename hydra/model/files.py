@@ -6,7 +6,6 @@ import contextlib
 import mmap
 import os
 import stat
-import tempfile
 
 
 def map_input(path: str, what: str, fd: int | None = None) -> tuple[mmap.mmap, int]:
@@ -80,6 +79,8 @@ def data_bytes(fd: int) -> int:
 def atomic_output(path: str, prefix: str, mode: int = 0o644):
     """A new file beside path that takes its place once the block ends, flushed to disk;
     removed if the block fails, so readers never see half a file."""
+    import tempfile     # here: most commands read and never write (tempfile costs 2 ms to import)
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix=prefix, dir=directory)
     try:

@@ -13,7 +13,6 @@ import hashlib
 import mmap
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 
 import msgpack
@@ -458,6 +457,8 @@ def open_symbols(sym_path: str) -> SymbolFile:
         build_cache(sym_path, cache_path)
         return SymbolFile(cache_path)
     except OSError:
+        import tempfile     # only when the cache folder cannot be written
+
         scratch = tempfile.mkdtemp(prefix="hydra-sym-")
         path = os.path.join(scratch, "symbols.hsym")
         build_cache(sym_path, path)
