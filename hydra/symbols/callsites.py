@@ -288,11 +288,13 @@ class CallSites:
             for site in self.sites(entry):
                 if not site.tail or site.target in seen:
                     continue
-                budget[0] -= 1
                 if ends(site):
+                    budget[0] -= 1
                     paths.append(path + [site])
-                elif site.target is not None and len(path) + 1 < MAX_CHAIN:
-                    follow(site.target, path + [site], seen | {site.target})
+                elif site.target is not None:       # a jump to a function of this file: on
+                    budget[0] -= 1
+                    if len(path) + 1 < MAX_CHAIN:
+                        follow(site.target, path + [site], seen | {site.target})
 
         follow(start, [], frozenset({start}))
         return paths[0] if len(paths) == 1 and budget[0] > 0 else None
