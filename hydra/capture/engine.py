@@ -829,8 +829,10 @@ class _FrameWalker:
         """A tail-call frame's arguments, as gdb gives them: the parameters of the function
         at its jump (an inlined one's too), those whose location there is their value at
         entry with that value from the call sites that led in (`p=p@entry=0`; just `p=0`
-        in an inlined function, which has no entry of its own), the others <optimized out>
-        (the frame has no registers of its own). Their types are drgn's, by name."""
+        in an inlined function, which has no entry of its own), constants, the others
+        <optimized out> (the frame has no registers of its own; but the one that jumped to
+        an address outside all code has the faulting frame's: `handler=0x10`). Their types
+        are drgn's, by name."""
         frame = tail.frame
         key = (id(tail.sites), tail.address, frame.function)
         if key not in self._tail_parameters:        # the same jump in many threads: read once
@@ -842,19 +844,32 @@ class _FrameWalker:
                 inlined, parameters, types = False, [], {}
             self._tail_parameters[key] = (inlined, parameters, types)
         inlined, parameters, types = self._tail_parameters[key]
-        if not parameters or any(name not in types for name, _ in parameters):
+        if not parameters or any(parameter.name not in types for parameter in parameters):
             return
-        wanted = [EntryParameter(name, register, True) for name, register in parameters if register is not None]
-        found = parameter_values(tail.links, wanted, self.unwinder.arch, self._read_or_none)
+        arch = self.unwinder.arch
+        wanted = [EntryParameter(parameter.name, parameter.entry_register, True) for parameter in parameters
+                  if parameter.entry_register is not None]
+        found = parameter_values(tail.links, wanted, arch, self._read_or_none)
         args = []
-        for name, _register in parameters:
-            declared = types[name]
+        for parameter in parameters:
+            name, declared = parameter.name, types[parameter.name]
             try:
-                known = name in found and declared.unaliased().kind in ENTRY_VALUE_KINDS
-                value = drgn.Object(self.prog, declared, value=found[name][0]) if known else \
-                    drgn.Object(self.prog, declared)
+                scalar = declared.unaliased().kind in ENTRY_VALUE_KINDS
+                held = tail.registers.get(arch.dwarf_registers[parameter.register]) \
+                    if tail.registers and parameter.register is not None and \
+                    parameter.register < len(arch.dwarf_registers) else None
+                at_entry = name in found and scalar
+                if at_entry:
+                    value = drgn.Object(self.prog, declared, value=found[name][0])
+                elif parameter.constant is not None and len(parameter.constant) >= drgn.sizeof(declared):
+                    value = drgn.Object.from_bytes_(self.prog, declared,
+                                                    parameter.constant[:drgn.sizeof(declared)])
+                elif held is not None and scalar:
+                    value = drgn.Object(self.prog, declared, value=held)
+                else:
+                    value = drgn.Object(self.prog, declared)
                 variable = self.reader.variable(name, value, "arg")
-                if known and not inlined:
+                if at_entry and not inlined:
                     variable.entry = variable.value
                 args.append(variable)
             except Exception:        # a type drgn cannot build a value of

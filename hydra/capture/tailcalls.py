@@ -43,6 +43,9 @@ class TailFrame:
     sites: CallSites
     address: int                      # in the function, file-relative (its jump's address)
     links: list[Link]
+    # the registers at its jump, when they are known: a jump into unmapped memory faulted
+    # before any instruction ran there, and the faulting frame's registers are the jump's
+    registers: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,11 @@ def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sit
             continue
         caller_sites = call_sites(caller.module)
         below = thread.frames[callee.end - 1]
+        exact = None
         if callee.module is None and position == 0 and jump_target is not None and caller_sites is not None:
             frames, sites, chain_sites, chain_bias = _into_nowhere(caller_sites, callee, caller, below, scopes,
                                                                    jump_target)
+            exact = callee.registers
         else:
             callee_sites = call_sites(callee.module) if callee.module is not None else None
             if callee_sites is None or caller_sites is None:
@@ -99,7 +104,8 @@ def add_tail_call_frames(thread: Thread, physical: list[PhysicalFrame], call_sit
         # after its own jump (sites[k]), out to the caller's call
         for number, frame in enumerate(frames):
             jump = sites[number]
-            tail_frames.append(TailFrame(frame, chain_sites, jump.inside, links[-1][number + 1:]))
+            tail_frames.append(TailFrame(frame, chain_sites, jump.inside, links[-1][number + 1:],
+                                         exact if number == 0 else None))
     links.append([])
     _insert(thread, inserts)
     return links, tail_frames

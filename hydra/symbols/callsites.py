@@ -20,7 +20,7 @@ from hydra.symbols.dwarf import (DW_AT_abstract_origin, DW_AT_frame_base, DW_AT_
                                  DW_OP_entry_value, DW_OP_reg0, DW_OP_reg31, DW_OP_regx, DW_OP_stack_value,
                                  DW_TAG_catch_block, DW_TAG_formal_parameter, DW_TAG_inlined_subroutine,
                                  DW_TAG_lexical_block, DW_TAG_subprogram, DW_TAG_try_block, DebugFile, _Attribute,
-                                 _Die, _DieP, _libc, expression)
+                                 _Die, _DieP, _libc, constant_bytes, expression)
 
 DW_TAG_call_site = 0x48
 DW_TAG_call_site_parameter = 0x49
@@ -68,6 +68,18 @@ class CallSite:
     def inside(self) -> int:
         """An address of the calling function's code at the call (its line, its scopes)."""
         return self.return_pc if self.at_jump else self.return_pc - 1
+
+
+@dataclass(frozen=True)
+class ScopeParameter:
+    """A parameter of the function at an address, and where its value is there: the
+    register whose value at entry it is (DW_OP_entry_value), a constant (DW_AT_const_value),
+    or a register that holds it (DW_OP_regN)."""
+
+    name: str
+    entry_register: int | None = None
+    constant: bytes | None = None
+    register: int | None = None
 
 
 @dataclass(frozen=True)
@@ -398,15 +410,14 @@ class CallSites:
         return self._frame_bases[address]
 
     # -- parameters
-    def scope_parameters(self, address: int) -> tuple[bool, list[tuple[str, int | None]]]:
+    def scope_parameters(self, address: int) -> tuple[bool, list[ScopeParameter]]:
         """Whether the innermost function at address is an inlined one, and its parameters
-        in their DIEs' order: (name, the register whose value at entry is the parameter's
-        value there, or None when its location there is anything else)."""
+        in their DIEs' order, with where each one's value is there."""
         if not self.file.dwarf:
             return False, []
         lib = self.lib
         scope = self._innermost(address)
-        found: list[tuple[str, int | None]] = []
+        found: list[ScopeParameter] = []
         child = _Die()
         if scope is None or lib.dwarf_child(ctypes.byref(scope), ctypes.byref(child)) != 0:
             return False, found
@@ -415,7 +426,9 @@ class CallSites:
             if lib.dwarf_tag(ctypes.byref(child)) == DW_TAG_formal_parameter:
                 name = _name(lib, child)
                 if name:
-                    found.append((name, entry_value_register(expression(self.lib, child, DW_AT_location, address))))
+                    here = expression(self.lib, child, DW_AT_location, address)
+                    found.append(ScopeParameter(name, entry_value_register(here), constant_bytes(lib, child),
+                                                _register(here)))
             following = _Die()
             if lib.dwarf_siblingof(ctypes.byref(child), ctypes.byref(following)) != 0:
                 break
