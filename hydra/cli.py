@@ -119,11 +119,14 @@ def _question_arguments(question: argparse.ArgumentParser) -> None:
     question.add_argument("--thread", type=int, metavar="TID", help="in this thread (default: the crashed one)")
     question.add_argument("--frame", type=int, metavar="N", default=0, help="in this frame (default: 0)")
     question.add_argument("--json", action="store_true", help="print JSON")
-    if question.prog.endswith(" x"):
-        question.add_argument("--count", type=int, default=1, metavar="N", help="units to show")
-        question.add_argument("--unit", choices=("b", "h", "w", "g"), help="unit size (default: w)")
-        question.add_argument("--format", default="x", metavar="F", help="x d u o t a c f s i z (default: x)")
     _capture_arguments(question)
+
+
+def _x_arguments(examine: argparse.ArgumentParser) -> None:
+    _question_arguments(examine)
+    examine.add_argument("--count", type=int, default=1, metavar="N", help="units to show")
+    examine.add_argument("--unit", choices=("b", "h", "w", "g"), help="unit size (default: w)")
+    examine.add_argument("--format", default="x", metavar="F", help="x d u o t a c f s i z (default: x)")
 
 
 def _coresnap_arguments(coresnap: argparse.ArgumentParser) -> None:
@@ -161,7 +164,7 @@ SUBCOMMANDS = (
     ("print", "evaluate an expression as gdb's print does (print/x FILE EXPR: a format)", _question_arguments),
     ("ptype", "a type, or an expression's type, written out as gdb's ptype does", _question_arguments),
     ("whatis", "the name of a type or an expression's type, as gdb's whatis", _question_arguments),
-    ("x", "examine memory as gdb's x does", _question_arguments),
+    ("x", "examine memory as gdb's x does", _x_arguments),
     ("coresnap", "collect every crash on this machine as a snapshot", _coresnap_arguments),
 )
 
