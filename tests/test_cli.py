@@ -343,3 +343,23 @@ def test_a_core_cut_short_has_a_partial_fingerprint(crashed, tmp_path):
     assert any("truncated" in w for w in partial["warnings"])
     header = next(l for l in run("bt", cut).stdout.splitlines() if l.startswith("Fingerprint:"))
     assert "partial: the core is truncated" in header
+
+
+def test_every_command_parses_its_own_arguments_and_says_its_help(capsys):
+    """The parser is made for the command run: each command takes its own options and no
+    other's, and `hydra --help`'s command list names them all."""
+    from hydra import cli
+
+    for name, _what, _arguments in cli.SUBCOMMANDS:
+        with pytest.raises(SystemExit) as done:
+            cli._parser(name).parse_args([name, "--help"])
+        assert done.value.code == 0, name
+        assert f"usage: hydra {name}" in capsys.readouterr().out
+    assert cli._parser("x").parse_args(["x", "f.hsnap", "&v", "--count", "4"]).count == 4
+    with pytest.raises(SystemExit):
+        cli._parser("print").parse_args(["print", "f.hsnap", "v", "--count", "4"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli._parser(None).parse_args(["--help"])
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in cli.COMMANDS)
