@@ -855,15 +855,15 @@ class _FrameWalker:
             name, declared = parameter.name, types[parameter.name]
             try:
                 scalar = declared.unaliased().kind in ENTRY_VALUE_KINDS
+                size = drgn.sizeof(declared)
                 held = tail.registers.get(arch.dwarf_registers[parameter.register]) \
                     if tail.registers and parameter.register is not None and \
                     parameter.register < len(arch.dwarf_registers) else None
                 at_entry = name in found and scalar
                 if at_entry:
                     value = drgn.Object(self.prog, declared, value=found[name][0])
-                elif parameter.constant is not None and len(parameter.constant) >= drgn.sizeof(declared):
-                    value = drgn.Object.from_bytes_(self.prog, declared,
-                                                    parameter.constant[:drgn.sizeof(declared)])
+                elif parameter.constant is not None and len(parameter.constant) >= size:
+                    value = drgn.Object.from_bytes_(self.prog, declared, parameter.constant[:size])
                 elif held is not None and scalar:
                     value = drgn.Object(self.prog, declared, value=held)
                 else:
@@ -903,14 +903,9 @@ class _FrameWalker:
             bias = module.debug_file_bias
 
             versioned: dict[str, int] = {}
-            resolved: dict[str, int | None] = {}       # threads call the same functions
 
+            @functools.cache                 # threads call the same functions
             def resolve(name: str) -> int | None:
-                if name not in resolved:
-                    resolved[name] = find(name)
-                return resolved[name]
-
-            def find(name: str) -> int | None:
                 try:
                     found = self.prog.symbols(name)
                 except (LookupError, ValueError):

@@ -58,9 +58,12 @@ def bucket_rows(connection: Store, where: list[str], sort: str = "count",
     for fp, program, rank, classifiers in execute(
             connection, f"SELECT {key}, crashes.program, MAX(severity_rank), MIN(classifiers) "
             f"FROM crashes {join} GROUP BY {key}, crashes.program", ()):
-        found = worst.setdefault((fp, program or ""), (rank, classifiers))
-        worst[fp, program or ""] = (max((r for r in (found[0], rank) if r is not None), default=None),
-                                    min((c for c in (found[1], classifiers) if c is not None), default=None))
+        bucket = (fp, program or "")
+        if bucket in worst:
+            known_rank, known_classifiers = worst[bucket]
+            rank = max((r for r in (known_rank, rank) if r is not None), default=None)
+            classifiers = min((c for c in (known_classifiers, classifiers) if c is not None), default=None)
+        worst[bucket] = (rank, classifiers)
     for bucket, (rank, classifiers) in worst.items():
         row = by_key.get(bucket)
         if row is not None:

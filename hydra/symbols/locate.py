@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from hydra.symbols.elffile import open_image
@@ -23,21 +24,18 @@ def symbol_directories(explicit: list[str]) -> list[str]:
     return [d for d in found if not (d in seen or seen.add(d))]
 
 
-# what a process found where: a batch of dumps (`bt A B …`, `index`) asks about the same
-# modules again and again; symbols added while a process runs are found by the next one
-_found: dict[tuple, object] = {}
-
+# Both lookups are remembered for the process: a batch of dumps (`bt A B …`, `index`) asks
+# about the same modules again and again; symbols added while a process runs are found by
+# the next one.
 
 def find_sym_file(directories: list[str], debug_file: str | None, debug_id: str | None,
                   code_file: str | None, code_id: str | None) -> str | None:
     """`<debug file>/<DEBUG ID>/<debug file without .pdb>.sym`, or the code file and code id."""
-    key = ("sym", tuple(directories), debug_file, debug_id, code_file, code_id)
-    if key not in _found:
-        _found[key] = _find_sym_file(directories, debug_file, debug_id, code_file, code_id)
-    return _found[key]  # type: ignore[return-value]
+    return _find_sym_file(tuple(directories), debug_file, debug_id, code_file, code_id)
 
 
-def _find_sym_file(directories: list[str], debug_file: str | None, debug_id: str | None,
+@functools.cache
+def _find_sym_file(directories: tuple[str, ...], debug_file: str | None, debug_id: str | None,
                    code_file: str | None, code_id: str | None) -> str | None:
     candidates = []
     if debug_id:
@@ -58,20 +56,19 @@ def _find_sym_file(directories: list[str], debug_file: str | None, debug_id: str
 
 def find_elf_files(directories: list[str], code_file: str | None, build_id: str | None) -> tuple[str, str] | None:
     """(binary, file with DWARF) for a module, both matched by build-id."""
-    key = ("elf", tuple(directories), code_file, build_id)
-    if key not in _found:
-        _found[key] = _find_elf_files(directories, code_file, build_id)
-    return _found[key]  # type: ignore[return-value]
+    return _find_elf_files(tuple(directories), code_file, build_id)
 
 
-def _find_elf_files(directories: list[str], code_file: str | None, build_id: str | None) -> tuple[str, str] | None:
+@functools.cache
+def _find_elf_files(directories: tuple[str, ...], code_file: str | None,
+                    build_id: str | None) -> tuple[str, str] | None:
     if not build_id:
         return None
     build_id = build_id.lower()
     name = basename(code_file)
     debug_name = f"{build_id[:2]}/{build_id[2:]}.debug"
     binaries, debug_files = [], []
-    for directory in directories + ["/usr/lib/debug"]:
+    for directory in (*directories, "/usr/lib/debug"):
         debug_files.append(os.path.join(directory, ".build-id", debug_name))
         if name:
             binaries.append(os.path.join(directory, name))

@@ -47,30 +47,30 @@ class TabRow(Widget):
             self.refresh()
             self.post_message(self.Changed(self, tab))
 
-    def _spans(self) -> list[tuple[int, int, str]]:
-        """(first column, column past the end, id) of each title on the whole row."""
+    def _spans(self) -> list[tuple[int, int, str, str]]:
+        """(first column, column past the end, id, title) of each title on the whole row."""
         spans, column = [], 0
         for tab_id, title in self.tabs:
-            spans.append((column, column + len(title), tab_id))
+            spans.append((column, column + len(title), tab_id, title))
             column += len(title) + GAP
         return spans
 
     def _shift(self) -> int:
         """Columns of the row left out on the left: none while the active title fits."""
-        end = next(end for _start, end, tab_id in self._spans() if tab_id == self.active)
+        end = next(end for _start, end, tab_id, _title in self._spans() if tab_id == self.active)
         return max(0, end - self.content_size.width)
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop", end="")
         active = self.get_component_rich_style("tabrow--active", partial=True)
-        for start, end, tab_id in self._spans():
+        for start, _end, tab_id, title in self._spans():
             if start:
                 text.append(" " * GAP)
-            text.append(dict(self.tabs)[tab_id], active if tab_id == self.active else "")
+            text.append(title, active if tab_id == self.active else "")
         return text[self._shift():]
 
     def on_click(self, event: events.Click) -> None:
         column = event.x - self.styles.padding.left + self._shift()
-        found = next((tab_id for start, end, tab_id in self._spans() if start <= column < end), None)
+        found = next((tab_id for start, end, tab_id, _title in self._spans() if start <= column < end), None)
         if found is not None:
             self.activate(found)
