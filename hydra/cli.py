@@ -18,6 +18,32 @@ from hydra.model.text import printable
 QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, with the terminal's width read without shutil: argparse builds
+    a formatter for every argument added, and shutil's import (with bz2 and lzma) cost each
+    start more than parsing the command line."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        if width is None:
+            try:
+                width = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+                except (AttributeError, ValueError, OSError):
+                    width = 80
+            width -= 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every parser of the command line, its sub-commands' too (argparse makes those of the
+    parent's class)."""
+
+    def __init__(self, *args, formatter_class=_Formatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
 def _capture_arguments(parser: argparse.ArgumentParser) -> None:
     from hydra.capture.options import MEMORY_CHOICES
 
@@ -174,7 +200,7 @@ COMMANDS = tuple(name for name, _what, _arguments in SUBCOMMANDS)
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; with command, only that command's arguments are added."""
-    parser = argparse.ArgumentParser(prog="hydra", description="Post-mortem debugger for native programs.")
+    parser = _Parser(prog="hydra", description="Post-mortem debugger for native programs.")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
     commands = parser.add_subparsers(dest="command")
     for name, what, arguments in SUBCOMMANDS:
@@ -209,7 +235,7 @@ def _warn(crash, limit: int | None = None) -> None:
 
 
 def _view_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hydra", description="Post-mortem debugger for native programs. "
         "Commands: hydra snap, hydra bt, hydra fingerprint, hydra coresnap (each with --help).")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")

@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
+
+from hydra.model.record import field, record
 
 
 NO_USER_FILES = "HYDRA_NO_USER_FILES"
@@ -26,9 +26,9 @@ def user_files() -> bool:
     return os.environ.get(NO_USER_FILES) != "1"
 
 
-def config_dir() -> Path:
+def config_dir() -> str:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "hydra"
+    return os.path.join(base, "hydra")
 
 
 def cache_dir() -> str | None:
@@ -39,7 +39,7 @@ def cache_dir() -> str | None:
     return os.path.join(base, "hydra")
 
 
-@dataclass
+@record
 class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
@@ -49,7 +49,7 @@ class Config:
     problems: list[str] = field(default_factory=list)
 
 
-def read_toml(path: Path | str) -> dict:
+def read_toml(path: str) -> dict:
     """A TOML file's table; ValueError naming the file and the problem."""
     try:
         with open(path, "rb") as handle:
@@ -62,7 +62,7 @@ def read_toml(path: Path | str) -> dict:
         raise ValueError(f"{path}: {error}") from None
 
 
-def parse_toml(text: str, path: Path | str) -> dict:
+def parse_toml(text: str, path: str) -> dict:
     import tomllib      # most runs have no config file to parse
 
     try:
@@ -77,7 +77,7 @@ def load_config(path: str | None = None) -> Config:
     if path is None:
         if not user_files():
             return config
-        path = str(config_dir() / "config.toml")
+        path = os.path.join(config_dir(), "config.toml")
         if not os.path.isfile(path):
             return config
     try:

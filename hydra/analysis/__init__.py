@@ -13,12 +13,12 @@ import re
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from importlib import import_module
-from typing import Callable
 
 from hydra.config import cache_dir
 from hydra.model.files import atomic_output
+from hydra.model.record import record
 
 from hydra.analysis.api import AnalysisContext, Reader, SymbolLookup
 
@@ -74,7 +74,7 @@ def start_discovery(preload: bool = False) -> None:
     thread.start()
 
 
-@dataclass
+@record
 class _EntryPoint:
     name: str
     value: str          # module:attribute.path [extras]

@@ -17,9 +17,8 @@ against this API too; others are found through the entry-point group `hydra.anal
 from __future__ import annotations
 
 import functools
-
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from hydra.model.crash import Annotation, Classifier, Crash, Frame, Thread
 from hydra.model.memory import MemoryRegion

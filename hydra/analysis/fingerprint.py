@@ -33,11 +33,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydra.analysis.patterns import PatternError, compile_pattern
 from hydra.model.crash import SIGNAL_HANDLER_CALLED
+from hydra.model.record import field, record
 
 Pattern = object          # a compiled pattern (patterns.compile_pattern)
 
@@ -53,7 +53,7 @@ class RulesError(ValueError):
     pass
 
 
-@dataclass
+@record
 class Rules:
     renames: list[tuple[Pattern, str]] = field(default_factory=list)
     skips: list[Pattern] = field(default_factory=list)

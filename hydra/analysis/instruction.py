@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hydra.model.record import field, record
+
 
 CANONICAL_LOW = 0x0000800000000000
 CANONICAL_HIGH = 0xFFFF800000000000
@@ -21,7 +22,7 @@ _WIDE32 = {form: "e" + name for name in ("ax", "bx", "cx", "dx", "si", "di", "bp
 _WIDE32.update(al="eax", bl="ebx", cl="ecx", dl="edx", ah="eax", bh="ebx", ch="ecx", dh="edx")
 
 
-@dataclass
+@record
 class MemoryAccess:
     address: int | None          # computed from the registers; None when one is unknown
     size: int
@@ -34,7 +35,7 @@ class MemoryAccess:
     base_value: int | None = None
 
 
-@dataclass
+@record
 class Decoded:
     address: int
     text: str                    # "mov rax, qword ptr [rbx + 8]"

@@ -16,9 +16,9 @@ import ctypes
 import os
 import signal
 import stat
-from dataclasses import dataclass
 
 from hydra.model.errors import BadInput
+from hydra.model.record import record
 
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
@@ -31,7 +31,7 @@ CHILD_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HYDRA_DEBUG_
                      "HYDRA_NO_USER_FILES": "1"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class User:
     uid: int
     gid: int
@@ -224,7 +224,7 @@ def capture_for(user: User | None, path: str, options=None, fd: int | None = Non
 
     if not another_user(user):
         return capture_core(path, options, fd)
-    from dataclasses import replace
+    from hydra.model.record import replace
 
     from hydra.capture.options import CaptureOptions
     from hydra.snapshot.format import read_snapshot, snapshot_bytes

@@ -7,11 +7,11 @@ hostile core gives a BadInput naming the problem rather than a traceback.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 
 from hydra.model.arch import ARCHITECTURES, Architecture, machine_name
 from hydra.model.errors import BadInput
 from hydra.model.files import map_input
+from hydra.model.record import field, record
 
 ET_CORE = 4
 PT_LOAD = 1
@@ -37,7 +37,7 @@ ADDRESS_SPACE = 1 << 64
 MAX_SEGMENT = 1 << 57          # the largest user address space (5-level paging)
 
 
-@dataclass
+@record
 class CoreThread:
     tid: int
     signal: int
@@ -45,7 +45,7 @@ class CoreThread:
     fp_registers: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Segment:
     vaddr: int
     memsz: int
@@ -60,7 +60,7 @@ class Segment:
         )
 
 
-@dataclass
+@record
 class FileMapping:
     start: int
     end: int
@@ -68,7 +68,7 @@ class FileMapping:
     path: str
 
 
-@dataclass
+@record
 class CoreInfo:
     path: str
     size: int

@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import drgn
 import msgpack
@@ -44,6 +43,7 @@ from hydra.model.crash import (
     SourceFile, Thread, Variable,
 )
 from hydra.model.memory import MemoryRegion
+from hydra.model.record import replace
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
 from hydra.snapshot.format import decode_threads, encode_threads, forget_packed_variables
 from hydra.symbols.demangle import function_name

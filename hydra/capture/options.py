@@ -6,12 +6,13 @@ they know whether a core is among their inputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hydra.model.record import field, record
+
 
 MEMORY_CHOICES = ("default", "heap", "all")
 
 
-@dataclass
+@record
 class Limits:
     pointer_depth: int = 1          # pointer hops followed below a variable
     nesting: int = 8                # struct/array levels expanded in place
@@ -22,7 +23,7 @@ class Limits:
     target_bytes: int = 1024        # larger pointed-to objects are not expanded (runtime internals)
 
 
-@dataclass
+@record
 class CaptureOptions:
     exe: str | None = None
     sysroot: str | None = None

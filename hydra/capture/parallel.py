@@ -13,7 +13,7 @@ import os
 import select
 import signal
 import time
-from typing import Callable
+from collections.abc import Callable
 
 MIN_THREADS = 64       # below this a fork and a hand-over cost more than they save
 

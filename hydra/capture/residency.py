@@ -21,7 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from hydra.symbols.elffile import SHF_COMPRESSED, section_table
 

@@ -10,16 +10,16 @@ between `__pthread_kill_implementation` and `raise` in every glibc abort.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from hydra.model.crash import Frame, Thread
+from hydra.model.record import field, record
 from hydra.symbols.callsites import CallSite, CallSites
 from hydra.symbols.dwarf import DebugFile
 
 TAILCALL = "tailcall"
 
 
-@dataclass
+@record
 class PhysicalFrame:
     """A physical frame as emitted: its model frames are thread.frames[first:end]."""
 
@@ -34,7 +34,7 @@ class PhysicalFrame:
     outer: Frame | None = None   # the model frame of its function (its inline frames come before)
 
 
-@dataclass
+@record
 class TailFrame:
     """A frame put back from a tail call, and what gives its arguments: the call sites that
     led into its function (innermost first), in whose library, at which address in it."""
@@ -48,7 +48,7 @@ class TailFrame:
     registers: dict | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Link:
     """A call site that led into a function, and what its values are evaluated with: the
     registers of the physical frame that made the call, and its library's bias."""

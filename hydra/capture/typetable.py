@@ -10,9 +10,9 @@ walk of its DWARF, bounded; they become typed object symbols (capture/symboltabl
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from hydra.model.crash import Variable
+from hydra.model.record import field, record
 from hydra.model.types import TypeTable
 from hydra.symbols.dwarf import DebugFile
 from hydra.symbols.dwarftypes import FunctionDefinition, GlobalVariable, TypeReader, global_variables
@@ -24,7 +24,7 @@ FUNCTION_TYPES = 4000         # functions of the executable given their types (b
 FUNCTION_SECONDS = 0.1        # and the time that may take
 
 
-@dataclass
+@record
 class TypeNotes:
     """What the walk found out about types, as DIE offsets in debug files."""
 
@@ -62,7 +62,7 @@ class TypeNotes:
             self.functions[(path, die)] = entry
 
 
-@dataclass
+@record
 class TypedGlobal:
     variable: GlobalVariable
     address: int                  # in the process

@@ -17,11 +17,11 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 import drgn
 
 from hydra.model.arch import Architecture
+from hydra.model.record import record
 
 ENGINE_CHUNK = 1000          # a drgn walk this long may have been cut short by drgn
 INNER_FRAMES = 2000          # physical frames kept at the inside of a deep stack
@@ -36,7 +36,7 @@ SCAN_WORDS = 256             # stack words looked at for a return address past a
 MAX_REPAIRS = 16             # signal frames and scans in one walk
 
 
-@dataclass
+@record
 class WalkedFrame:
     frame: drgn.StackFrame
     trust: str
@@ -45,7 +45,7 @@ class WalkedFrame:
     signal_trampoline: bool = False
 
 
-@dataclass
+@record
 class Walk:
     frames: list[WalkedFrame]
     note: str | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import re
 import struct
-from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
@@ -23,13 +22,14 @@ from hydra.model.crash import MAX_RAW_BYTES, OPTIMIZED_OUT, PRINT_ELEMENTS, UNRE
 from hydra.model.gdbstyle import (MAX_VALUE_SIZE, c_string_literal, char_array_literal, char_literal, flags_text,
                                   float_text, is_flag_enum, wide_float_text, wide_text)
 from hydra.capture.options import Limits
+from hydra.model.record import field, record
 from hydra.symbols.demangle import demangle
 
 # a function's name the compiler defines, with no debug info: gdb shows the symbol as it is
 IMPLICIT_STATICS = frozenset({"__PRETTY_FUNCTION__", "__FUNCTION__", "__func__"})
 
 
-@dataclass
+@record
 class ValueReader:
     prog: drgn.Program
     symbols: ProgramSymbols          # the program's symbols by address

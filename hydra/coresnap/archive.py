@@ -18,9 +18,9 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
 
 from hydra.coresnap.folder import SafeFolder, UnsafeFolder
+from hydra.model.record import asdict, field, record
 from hydra.model.text import printable
 
 PENDING, SNAPSHOTTED, DONE, PARTIAL, FAILED = "pending", "snapshotted", "done", "partial", "failed"
@@ -63,7 +63,7 @@ def log_to_system(text: str) -> None:
         pass
 
 
-@dataclass
+@record
 class Entry:
     id: str
     state: str

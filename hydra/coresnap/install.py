@@ -54,7 +54,7 @@ def _own_config() -> str:
     from hydra.config import config_dir
 
     if os.geteuid() != 0:
-        return str(config_dir() / "config.toml")
+        return os.path.join(config_dir(), "config.toml")
     return os.path.join(pwd.getpwuid(0).pw_dir, ".config", "hydra", "config.toml")
 
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+
+from hydra.model.record import field, record
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400}
 MAX_ROUTE_NAME = 64
@@ -58,7 +59,7 @@ def parse_age(text: str) -> int:
     return int(match[1]) * AGE_UNITS[match[2]]
 
 
-@dataclass
+@record
 class Settings:
     directory: str = field(default_factory=default_directory)
     config_file: str | None = None
@@ -95,7 +96,7 @@ def load_settings(config_file: str | None = None, directory: str | None = None,
     settings = Settings(config_file=config_file)
     path = config_file
     if path is None and user_config and user_files():
-        candidate = str(config_dir() / "config.toml")
+        candidate = os.path.join(config_dir(), "config.toml")
         path = candidate if os.path.isfile(candidate) else None
     data: dict = {}
     if path is not None:

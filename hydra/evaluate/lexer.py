@@ -5,9 +5,9 @@ value history, convenience variables) and the operators."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from hydra.evaluate.errors import EvalError
+from hydra.model.record import record
 
 NAME, NUMBER, FLOAT, CHAR, STRING, DOLLAR, OPERATOR, END = (
     "name", "number", "float", "char", "string", "dollar", "operator", "end")
@@ -27,7 +27,7 @@ _ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "e": 27,
 MAX_EXPRESSION = 4096
 
 
-@dataclass
+@record
 class Token:
     kind: str
     text: str

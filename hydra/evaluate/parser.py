@@ -7,10 +7,10 @@ telling `(x)` from `(T)`); `is_type(name)` answers that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from hydra.evaluate.errors import EvalError
 from hydra.evaluate.lexer import CHAR, DOLLAR, END, FLOAT, NAME, NUMBER, OPERATOR, STRING, Token, tokenize
+from hydra.model.record import field, record
 
 MAX_DEPTH = 200
 
@@ -26,7 +26,7 @@ QUALIFIERS = {"const", "volatile", "restrict", "__restrict"}
 TAGS = {"struct", "union", "enum", "class"}
 
 
-@dataclass
+@record
 class TypeSpec:
     """A type as written: its base (`unsigned long`, `struct node`, a typedef's name) and the
     declarator around it, innermost first: "*", "&", "&&", "const", ("[]", n), ("()", params)."""

@@ -5,12 +5,11 @@ register, a literal, a result), or not there at all (optimized out, not captured
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from hydra.evaluate.errors import EvalError, cannot_access
 from hydra.model.gdbstyle import MAX_VALUE_SIZE
+from hydra.model.record import record
 from hydra.model.types import Kind, Type, TypeTable
-
 
 
 class Unavailable(EvalError):
@@ -21,7 +20,7 @@ class Unavailable(EvalError):
         self.address = address
 
 
-@dataclass
+@record
 class Value:
     type: int
     address: int | None = None       # an lvalue in memory

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import re
 import struct
-from dataclasses import dataclass
+
+from hydra.model.record import record
 
 NT_PRSTATUS, NT_FPREGSET, NT_PRPSINFO, NT_AUXV, NT_FILE = 1, 2, 3, 6, 0x46494C45
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -22,7 +23,7 @@ MAX_SEGMENTS = 0xFFFE
 SKIPPED = ("[vvar]", "[vsyscall]", "[vvar_vclock]")
 
 
-@dataclass
+@record
 class Mapping:
     start: int
     end: int

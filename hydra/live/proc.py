@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+
+from hydra.model.record import field, record
 
 STATE_NAMES = {"R": "running", "S": "sleeping", "D": "disk sleep", "T": "stopped", "t": "tracing stop",
                "Z": "zombie", "X": "dead", "I": "idle"}
@@ -23,7 +24,7 @@ def read_text(path: str, limit: int = 1 << 20) -> str | None:
         return None
 
 
-@dataclass
+@record
 class ThreadFacts:
     tid: int
     name: str | None = None
@@ -112,7 +113,7 @@ def environment(pid: int) -> dict[str, str]:
     return out
 
 
-@dataclass
+@record
 class ProcessFacts:
     """Everything gathered from /proc for one process, kept as plain data (JSON-able)."""
 

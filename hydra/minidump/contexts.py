@@ -6,9 +6,9 @@ A context becomes the register dict the model uses, named as gdb and Breakpad na
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from hydra.model.arch import ARM_DISPLAY, X86_DISPLAY
+from hydra.model.record import record
 
 # SystemInfo processor_architecture
 ARCH_X86, ARCH_ARM, ARCH_AMD64, ARCH_ARM64, ARCH_ARM64_OLD = 0, 5, 9, 12, 0x8003
@@ -26,7 +26,7 @@ CONTEXT_ARM64 = 0x400000
 CONTEXT_ARM64_OLD = 0x80000000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CpuLayout:
     name: str
     pointer_size: int

@@ -7,10 +7,10 @@ from it. A stream that does not parse becomes a warning naming it; the rest stil
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 
 from hydra.model.errors import BadInput
 from hydra.model.files import map_input
+from hydra.model.record import field, record
 
 SIGNATURE = b"MDMP"
 HEADER_SIZE = 32
@@ -43,13 +43,13 @@ MAX_ANNOTATION_BYTES = 8 << 20      # looked at (some may be skipped)
 MAX_ANNOTATION_ENTRIES = 100_000
 
 
-@dataclass
+@record
 class Location:
     size: int
     rva: int
 
 
-@dataclass
+@record
 class RawThread:
     tid: int
     suspend_count: int
@@ -61,7 +61,7 @@ class RawThread:
     context: Location
 
 
-@dataclass
+@record
 class RawModule:
     base: int
     size: int
@@ -75,7 +75,7 @@ class RawModule:
     build_id: str | None = None
 
 
-@dataclass
+@record
 class MemoryInfo:
     base: int
     allocation_base: int
@@ -86,7 +86,7 @@ class MemoryInfo:
     type: int
 
 
-@dataclass
+@record
 class ExceptionRecord:
     tid: int
     code: int
@@ -96,7 +96,7 @@ class ExceptionRecord:
     context: Location | None
 
 
-@dataclass
+@record
 class SystemInfo:
     architecture: int
     level: int = 0
@@ -112,14 +112,14 @@ class SystemInfo:
     cpu_info: str = ""
 
 
-@dataclass
+@record
 class CrashpadAnnotation:
     module: str | None
     name: str
     value: str
 
 
-@dataclass
+@record
 class Dump:
     """What a minidump holds, decoded but not interpreted."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 Reader = Callable[[int], "int | None"]     # a pointer-sized read from the dump's memory
 

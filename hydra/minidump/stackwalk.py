@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import bisect
 import struct
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from hydra.minidump.contexts import ARM, ARM64, X86, CpuLayout
 from hydra.minidump.postfix import EvaluationError, cfi_rules, evaluate, run_program
 from hydra.model.memory import Memory
+from hydra.model.record import field, record
 from hydra.symbols.breakpad import SymbolFrame, WindowsFrameInfo
 
 MAX_FRAMES = 1024
 SCAN_WORDS = 40
 
 
-class Symbols(Protocol):
+class Symbols:
+    """What the walker asks of a module's symbols (a .sym file's, an ELF file's), by duck typing:
+    typing.Protocol would cost every start typing's import."""
+
     has_functions: bool
 
     def symbolize(self, address: int) -> list[SymbolFrame]: ...
@@ -30,14 +32,14 @@ class Symbols(Protocol):
     def parameter_size(self, address: int) -> int | None: ...
 
 
-@dataclass
+@record
 class CodeModule:
     base: int
     size: int
     symbols: Symbols | None = None
 
 
-@dataclass
+@record
 class WalkFrame:
     registers: dict[str, int]
     valid: set[str]
@@ -74,7 +76,7 @@ class ModuleMap:
         return None
 
 
-@dataclass
+@record
 class Stackwalker:
     layout: CpuLayout
     memory: Memory

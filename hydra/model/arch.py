@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hydra.model.record import record
+
 
 EM_X86_64 = 62
 EM_AARCH64 = 183
@@ -13,7 +14,7 @@ MACHINE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Architecture:
     name: str
     machine: int

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from hydra.model.memory import Memory
+from hydra.model.record import field, record
 from hydra.model.symbols import SymbolTable
 from hydra.model.types import TypeTable
 
@@ -21,7 +21,7 @@ UNREADABLE = "<unreadable>"             # where it was could not be read
 MAX_RAW_BYTES = 64      # the bytes kept of a value held outside memory (vector registers are 64)
 
 
-@dataclass
+@record
 class Signal:
     number: int
     name: str
@@ -33,7 +33,7 @@ class Signal:
     sender_uid: int | None = None
 
 
-@dataclass
+@record
 class Variable:
     """A value as a tree: structs have members, arrays elements, pointers their target.
 
@@ -93,7 +93,7 @@ def container_head(value: str) -> tuple[str, str]:
     return "", value
 
 
-@dataclass
+@record
 class Frame:
     index: int
     pc: int
@@ -151,7 +151,7 @@ class Frame:
         return "??"              # as gdb names a pc outside every module (its address is shown beside)
 
 
-@dataclass
+@record
 class Thread:
     tid: int
     name: str | None = None
@@ -165,7 +165,7 @@ class Thread:
     kernel_frames: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class MapEntry:
     start: int
     end: int
@@ -174,7 +174,7 @@ class MapEntry:
     path: str | None = None
 
 
-@dataclass
+@record
 class Module:
     path: str
     base: int
@@ -191,7 +191,7 @@ class Module:
         return self.path.rsplit("/", 1)[-1]
 
 
-@dataclass
+@record
 class SourceFile:
     path: str
     _text: str | None = field(default=None, repr=False)
@@ -205,13 +205,13 @@ class SourceFile:
         return self._text
 
 
-@dataclass
+@record
 class Classifier:
     name: str
     detail: str = ""
 
 
-@dataclass
+@record
 class Annotation:
     text: str
     severity: str = "info"           # info, warning, error
@@ -233,7 +233,7 @@ class Annotation:
         return ", ".join(parts) or "process"
 
 
-@dataclass
+@record
 class Process:
     pid: int | None = None
     command_line: str | None = None
@@ -248,7 +248,7 @@ class Process:
     capture_version: int | None = None   # hydra.capture.version when a core was captured
 
 
-@dataclass
+@record
 class Crash:
     process: Process = field(default_factory=Process)
     signal: Signal | None = None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from hydra.model.crash import Crash, Thread
+from hydra.model.record import record
 
 
-@dataclass
+@record
 class ThreadGroup:
     threads: list[Thread]
     faulted: bool = False

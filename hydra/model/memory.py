@@ -7,11 +7,12 @@ snapshot can be opened without decompressing memory nobody looks at.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+
+from hydra.model.record import field, record
 
 
-@dataclass
+@record
 class MemoryRegion:
     start: int
     size: int

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hydra.model.record import field, record
 
 
-@dataclass
+@record
 class Position:
     tid: int | None = None
     frame: int | None = None

@@ -10,14 +10,15 @@ Globals are object symbols with a type (`type_id` in the crash's type table).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+
+from hydra.model.record import record
 
 FUNCTION = "function"
 OBJECT = "object"
 KEPT_NOWHERE = b""          # the constant of a global defined but kept nowhere (gdb: <optimized out>)
 
 
-@dataclass
+@record
 class Symbol:
     name: str                    # as gdb shows it: `main`, `Derived::area()`, `vtable for Derived`,
     #                              `counter` (a global), `main::calls` (a function's static)

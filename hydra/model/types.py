@@ -9,7 +9,7 @@ and serializes as plain lists. Names are spelled as gdb spells them: qualified C
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hydra.model.record import field, record
 
 
 class Kind:
@@ -47,7 +47,7 @@ class Charset:
     UTF32 = "U"                  # char32_t: U'A'
 
 
-@dataclass
+@record
 class Member:
     name: str | None             # None for an anonymous struct or union member
     type: int
@@ -62,7 +62,7 @@ class Member:
     access: str = ""             # public, private, protected (C++; "" in C)
 
 
-@dataclass
+@record
 class Variant:
     """One variant of a Rust enum: the one its value is when the discriminant equals
     `value` (None: the variant of every value no other one names, as rustc's niches)."""
@@ -70,7 +70,7 @@ class Variant:
     member: Member               # named after the variant; its type holds the variant's fields
 
 
-@dataclass
+@record
 class Method:
     name: str
     type: int                    # a function type, `this` left out
@@ -81,7 +81,7 @@ class Method:
     access: str = ""
 
 
-@dataclass
+@record
 class Type:
     kind: str
     name: str | None = None      # the type's own name: `int`, `node`, `ns::Base`, a typedef's

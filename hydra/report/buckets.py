@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 
+from hydra.model.record import field, record
 from hydra.model.text import printable
 
 
-@dataclass
+@record
 class Bucket:
     fingerprint: str
     frames: list[str]

@@ -10,9 +10,9 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass, field
 
 from hydra.model import BadInput
+from hydra.model.record import field, record
 from hydra.model.text import printable
 from hydra.store.db import Store
 
@@ -22,7 +22,7 @@ COMMIT_SECONDS = 1.0         # and at least this often
 CHUNK = 1 << 20
 
 
-@dataclass
+@record
 class Summary:
     indexed: int = 0
     skipped: int = 0            # already in the store

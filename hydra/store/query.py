@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 
 from hydra.model import BadInput
+from hydra.model.record import field, record
 from hydra.store.db import Store, first_line
 from hydra.store.facts import FIELDS, SEVERITIES
 
@@ -18,7 +18,7 @@ GROUP_COLUMNS = ("count", "hosts", "first", "last")
 DEFAULT_SELECT = ("captured", "program", "version", "signal", "severity", "fingerprint", "top_frames", "path")
 
 
-@dataclass
+@record
 class Query:
     where: list[str] = field(default_factory=list)
     since: str | None = None

@@ -4,8 +4,8 @@ bucket's crashes. (The view itself is hydra/tui/triage.py.)"""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
+from hydra.model.record import field, record
 from hydra.store.db import Store
 from hydra.store.facts import SEVERITIES
 from hydra.store.query import (MERGED_FINGERPRINT, MERGED_JOIN, Query, build, execute,
@@ -14,7 +14,7 @@ from hydra.store.query import (MERGED_FINGERPRINT, MERGED_JOIN, Query, build, ex
 SPARK_DAYS = 14
 
 
-@dataclass
+@record
 class BucketRow:
     fingerprint: str
     program: str
@@ -78,7 +78,7 @@ _IN_BUCKET = f"{MERGED_JOIN} WHERE {MERGED_FINGERPRINT} = ? AND COALESCE(crashes
 HISTOGRAM_FIELDS = ("version", "host", "os")
 
 
-@dataclass
+@record
 class BucketCrash:
     captured: float | None
     version: str | None

@@ -13,12 +13,12 @@ import hashlib
 import mmap
 import os
 import struct
-from dataclasses import dataclass
 
 import msgpack
 
 from hydra.config import cache_dir
 from hydra.model.files import atomic_output
+from hydra.model.record import record
 
 CACHE_MAGIC = b"HYDRASYM"
 CACHE_VERSION = 7
@@ -31,7 +31,7 @@ MAX_CFI_DELTAS = 4096         # STACK CFI rows after one INIT; more are hostile
 REMEMBERED_ADDRESSES = 1 << 16
 
 
-@dataclass
+@record
 class SymbolFrame:
     """One (possibly inlined) function at an address, innermost first."""
 
@@ -43,7 +43,7 @@ class SymbolFrame:
     inline: bool
 
 
-@dataclass
+@record
 class WindowsFrameInfo:
     type: int
     prologue: int

@@ -14,8 +14,8 @@ Addresses here are the debug file's own (without the module's bias).
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass, field, replace
 
+from hydra.model.record import field, record, replace
 from hydra.symbols.dwarf import (DW_AT_abstract_origin, DW_AT_frame_base, DW_AT_location, DW_OP_GNU_entry_value,
                                  DW_OP_entry_value, DW_OP_reg0, DW_OP_reg31, DW_OP_regx, DW_OP_stack_value,
                                  DW_TAG_catch_block, DW_TAG_formal_parameter, DW_TAG_inlined_subroutine,
@@ -46,7 +46,7 @@ MAX_PATHS = 64               # paths looked at before a chain is called ambiguou
 MAX_DIES = 20000             # DIEs looked at in one function for its call sites
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CallSite:
     # the address after the call (or the jump, for a tail call); for a jump clang describes
     # by its own address (DW_AT_call_pc), that address
@@ -70,7 +70,7 @@ class CallSite:
         return self.return_pc if self.at_jump else self.return_pc - 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ScopeParameter:
     """A parameter of the function at an address, and where its value is there: the
     register whose value at entry it is (DW_OP_entry_value), a constant (DW_AT_const_value),
@@ -82,7 +82,7 @@ class ScopeParameter:
     register: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EntryParameter:
     """A parameter whose value in a frame comes from its caller: `register` held it at the
     function's entry; `only_at_entry` when its location at the pc is that entry value

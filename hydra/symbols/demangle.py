@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import re
 import threading
@@ -12,10 +11,31 @@ _tried = False
 _lock = threading.Lock()
 
 
-def _cxa_demangle():
+class _Runtime:
+    """The C++ runtime's __cxa_demangle and libc's free, through ctypes (imported on the
+    first mangled name: most minidumps and snapshots have none to demangle)."""
+
+    def __init__(self, ctypes, cxa_demangle, free):
+        self.ctypes, self.cxa_demangle, self.free = ctypes, cxa_demangle, free
+
+    def call(self, mangled: str) -> str | None:
+        ctypes = self.ctypes
+        status = ctypes.c_int()
+        result = self.cxa_demangle(mangled.encode(), None, None, ctypes.byref(status))
+        if status.value != 0 or not result:
+            return None
+        try:
+            return ctypes.string_at(result).decode("utf-8", "replace")
+        finally:
+            self.free(result)
+
+
+def _cxa_demangle() -> _Runtime | None:
     global _runtime, _tried
     with _lock:   # capture demangles from several threads
         if not _tried:
+            import ctypes
+
             for name in ("libstdc++.so.6", "libc++.so.1", "stdc++"):
                 if name == "stdc++":
                     from ctypes import util   # slow to import; only when the usual names fail
@@ -31,31 +51,22 @@ def _cxa_demangle():
                 function.restype = ctypes.c_void_p
                 function.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p,
                                      ctypes.POINTER(ctypes.c_int)]
-                _runtime = function
+                free = ctypes.CDLL(None).free
+                free.argtypes = [ctypes.c_void_p]
+                _runtime = _Runtime(ctypes, function, free)
                 break
             _tried = True
     return _runtime
 
 
-_libc = ctypes.CDLL(None)
-_libc.free.argtypes = [ctypes.c_void_p]
 _RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
 
 
 @functools.lru_cache(maxsize=1024)
 def demangle_type(mangled: str) -> str | None:
     """A type's mangled name as std::type_info holds it (`St13runtime_error`), demangled."""
-    function = _cxa_demangle()
-    if function is None or not mangled:
-        return None
-    status = ctypes.c_int()
-    result = function(mangled.lstrip("*").encode(), None, None, ctypes.byref(status))
-    if status.value != 0 or not result:
-        return None
-    try:
-        return ctypes.string_at(result).decode("utf-8", "replace")
-    finally:
-        _libc.free(result)
+    runtime = _cxa_demangle() if mangled else None
+    return runtime.call(mangled.lstrip("*")) if runtime is not None else None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -64,21 +75,17 @@ def demangle(symbol: str) -> str:
     if not symbol.startswith("_Z"):
         return symbol
     base, dot, suffix = symbol.partition(".")
-    function = _cxa_demangle()
-    if function is None:
+    runtime = _cxa_demangle()
+    if runtime is None:
         return symbol
-    status = ctypes.c_int()
-    result = function(symbol.encode(), None, None, ctypes.byref(status))
-    if status.value != 0 or not result:
+    result = runtime.call(symbol)
+    if result is None:
         if dot:
             # gcc clones (foo.cold, foo.isra.0) that the runtime does not know
             inner = demangle(base)
             return f"{inner} [clone .{suffix}]" if inner != base else symbol
         return symbol
-    try:
-        return ctypes.string_at(result).decode("utf-8", "replace")
-    finally:
-        _libc.free(result)
+    return result
 
 
 def strip_parameters(name: str) -> str:

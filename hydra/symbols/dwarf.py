@@ -11,9 +11,9 @@ import ctypes
 import glob
 import os
 import re
-from dataclasses import dataclass, field
 
 from hydra.model.crash import MAX_RAW_BYTES
+from hydra.model.record import field, record
 from hydra.symbols.demangle import demangle, strip_parameters
 
 DW_TAG_class_type = 0x02
@@ -244,7 +244,7 @@ def libdw():
     return _libdw
 
 
-@dataclass
+@record
 class FunctionScope:
     """One function-like scope around a pc, innermost first."""
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import ctypes
 import time
-from dataclasses import dataclass
 
 from hydra.model.gdbstyle import is_flag_enum
+from hydra.model.record import record
 from hydra.model.symbols import KEPT_NOWHERE
 from hydra.model.types import Charset, Kind, Member, Method, Type, TypeTable, Variant
 from hydra.symbols.demangle import demangle, strip_parameters
@@ -631,14 +631,14 @@ DW_TAG_compile_unit = 0x11
 MAX_GLOBAL_DIES = 200_000        # DIEs looked at for a module's globals (large C++ binaries have millions)
 
 
-@dataclass
+@record
 class FunctionDefinition:
     name: str                    # qualified as gdb names a function with debug info
     address: int                 # its entry, file-relative
     die: int
 
 
-@dataclass
+@record
 class GlobalVariable:
     name: str                    # as gdb names it: `counter`, `ns::table`, `main::calls` (a function's static)
     address: int                 # file-relative (add the module's bias)

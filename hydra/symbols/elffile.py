@@ -8,9 +8,9 @@ import os
 import struct
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from hydra.model.files import open_regular
+from hydra.model.record import record
 
 PT_LOAD = 1
 PT_NOTE = 4
@@ -19,7 +19,7 @@ SHF_COMPRESSED = 0x800
 OPEN_FILES = 32      # capture reads code bytes a few at a time, from a few binaries
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ElfImage:
     path: str
     machine: int
@@ -110,7 +110,7 @@ def open_image(path: str) -> ElfImage | None:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SectionHeader:
     offset: int
     size: int
@@ -121,7 +121,7 @@ class SectionHeader:
     info: int = 0               # sh_info: a symbol table's count of local symbols
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SectionTable:
     offset: int                 # of the section headers in the file
     size: int

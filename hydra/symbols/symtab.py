@@ -20,9 +20,9 @@ import itertools
 import os
 import struct
 import sys
-from dataclasses import dataclass
 
 from hydra.model.files import open_regular
+from hydra.model.record import record
 from hydra.symbols.elffile import section_table
 
 SHT_SYMTAB = 2
@@ -33,7 +33,7 @@ MAX_TABLE_BYTES = 1 << 30             # a symbol table larger than this is not r
 _PRECEDENCE = {1: 3, 10: 3, 2: 2}     # global = unique > weak > local
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ElfSymbol:
     name: str                         # the linkage name, as the table spells it
     address: int                      # with the module's bias

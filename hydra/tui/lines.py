@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 
 from hydra.model.arch import DISPLAY_ORDER, WORD_BYTES
 from hydra.model.crash import Crash, Frame, Thread
 from hydra.model.gdbstyle import eflags_text
+from hydra.model.record import field, record
 from hydra.model.regions import label_of
 from hydra.model.text import printable
 from hydra.tui.safe import assemble, safe
@@ -21,7 +21,7 @@ DIM = "dim"
 BOLD = "bold"
 
 
-@dataclass
+@record
 class Lines:
     count: int
     line: Callable[[int], Text]

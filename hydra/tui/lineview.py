@@ -4,7 +4,7 @@ lines: threads, frames, source, disassembly, memory, and every table in the side
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.binding import Binding

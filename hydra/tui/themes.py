@@ -32,7 +32,7 @@ DIM_FACTOR = 0.72
 def user_theme_dir() -> Path | None:
     from hydra.config import user_files
 
-    folder = config_dir() / "themes"
+    folder = Path(config_dir()) / "themes"
     return folder if user_files() and folder.is_dir() else None
 
 

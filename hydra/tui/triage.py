@@ -6,7 +6,6 @@ view for the debugger's (run_triage starts it), which comes back here, where it 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on
@@ -15,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from hydra.model import BadInput
+from hydra.model.record import record
 from hydra.store.db import Store
 from hydra.store.triage import BucketCrash, BucketRow, bucket_rows, crashes_of, histograms_of, sparkline
 from hydra.tui.lineview import LineView
@@ -22,7 +22,7 @@ from hydra.tui.safe import assemble
 from hydra.tui.themed import ThemedApp
 
 
-@dataclass
+@record
 class TriagePlace:
     """Where the view was, kept across a visit to the debugger."""
     where: str = ""

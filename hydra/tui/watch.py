@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 
 from rich.text import Text
 
@@ -18,6 +17,7 @@ from hydra.evaluate.printer import Printer
 from hydra.evaluate.session import parse_format
 from hydra.evaluate.typenames import type_name
 from hydra.evaluate.values import Value, to_int, unqualified
+from hydra.model.record import field, record
 from hydra.model.types import Kind
 from hydra.tui.lines import Lines
 from hydra.tui.safe import assemble
@@ -27,7 +27,7 @@ SUMMARY = 300             # characters of a value on its line
 MAX_PINNED = 64
 
 
-@dataclass
+@record
 class Entry:
     command: str                      # `print head->next`, `ptype struct node`, `x/4xw $sp`
     number: int = 0                   # its $N when it printed a value
@@ -38,7 +38,7 @@ class Entry:
     error: str | None = None
 
 
-@dataclass
+@record
 class Row:
     entry: Entry
     path: tuple                       # child names from the entry's value down

@@ -5,10 +5,9 @@ Compared field by field, so a writer or a reader that swaps, drops or rounds one
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
+from hydra.model.record import fields, is_record
 from hydra.snapshot.format import read_snapshot, write_snapshot
 
 # what a snapshot is allowed to say differently from the capture it was written from
@@ -20,9 +19,9 @@ REWRITTEN = {
 def flatten(value, path: str = "crash", out: dict | None = None) -> dict:
     """Every leaf of the model, under a path such as crash.threads[2].frames[0].sp."""
     out = {} if out is None else out
-    if dataclasses.is_dataclass(value):
+    if is_record(value):
         kind = type(value).__name__
-        for spec in dataclasses.fields(value):
+        for spec in fields(value):
             name = spec.name.lstrip("_")
             if spec.name.endswith("_loader") or spec.name == "_indexes" or (kind, name) in REWRITTEN:
                 continue
