@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
-from pathlib import Path
 
 from hydra.analysis.patterns import PatternError, compile_pattern
 from hydra.model.crash import SIGNAL_HANDLER_CALLED
@@ -41,7 +41,7 @@ from hydra.model.record import field, record
 
 Pattern = object          # a compiled pattern (patterns.compile_pattern)
 
-DEFAULT_RULES = Path(__file__).with_name("default.rules")
+DEFAULT_RULES = os.path.join(os.path.dirname(__file__), "default.rules")
 # Classes that tell bugs in the same frames apart (an assert and a double free in one function)
 # and that do not vary between runs of one bug, as wild addresses do.
 SPECIFIC_CLASSES = {"assert", "double-free", "invalid-free", "heap-corruption", "stack-smashing", "fortify",
@@ -116,7 +116,8 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
 
 @functools.lru_cache(maxsize=1)
 def default_rules() -> Rules:
-    return parse_rules(DEFAULT_RULES.read_text(), str(DEFAULT_RULES))
+    with open(DEFAULT_RULES, encoding="utf-8") as handle:
+        return parse_rules(handle.read(), DEFAULT_RULES)
 
 
 def _check_replacement(pattern: Pattern, replacement: str) -> None:
@@ -137,7 +138,8 @@ def load_rules(user_file: str | None = None) -> Rules:
     if not user_file:
         return defaults
     try:
-        text = Path(user_file).read_text(encoding="utf-8")
+        with open(user_file, encoding="utf-8") as handle:
+            text = handle.read()
     except OSError as error:
         raise RulesError(f"{user_file}: {error.strerror or error}") from None
     except UnicodeDecodeError:

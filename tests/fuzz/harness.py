@@ -323,7 +323,7 @@ def build_corpus(work: Path) -> Corpus:
         sym_file = shared / "breakpad/symbols/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1/test_app.sym"
         if dump.is_file() and sym_file.is_file():
             sym = (dump, sym_file, "test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1/test_app.sym")
-    return Corpus(snapshots, [core], minidumps, sym, DEFAULT_RULES, snapshot)
+    return Corpus(snapshots, [core], minidumps, sym, Path(DEFAULT_RULES), snapshot)
 
 
 def make_case(kind: str, corpus: Corpus, rng: random.Random, work: Path, number: int) -> Case | None:
