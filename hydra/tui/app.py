@@ -425,7 +425,7 @@ class HydraApp(ThemedApp):
         if tab == "source":
             content = code.source_lines(crash, frame, self.syntax_styles(), self.source_cache)
             view.set_lines(content.count, content.line, content.width, plain=content.plain)
-            view.call_after_refresh(view.center_on, content.cursor)
+            view.center_on(content.cursor)
             if content.payload and content.payload[0].lexer is None:
                 self.after_paint(self._colour_source, content.payload[0])
             return
@@ -462,7 +462,7 @@ class HydraApp(ThemedApp):
         else:
             content = lines.kernel_frames(thread)
         view.set_lines(content.count, content.line, content.width, plain=content.plain)
-        view.call_after_refresh(view.center_on, content.cursor)
+        view.center_on(content.cursor)
 
     def after_paint(self, callback, *args) -> None:
         """Run callback once the screen shows what it is being given now: a view is centred

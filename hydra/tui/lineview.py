@@ -74,6 +74,8 @@ class LineView(ScrollView, can_focus=True):
         self._plain: Callable[[int], str] | None = None
         self.marker = marker
         self.search_hits: list[int] = []
+        # what to bring into view once the view has a size: "centre" (center_on) or "cursor"
+        self._reveal: str | None = None
 
     # ---- content
     def set_lines(self, count: int, line: LineFunction, width: int = 200,
@@ -97,6 +99,16 @@ class LineView(ScrollView, can_focus=True):
         return self._plain(index) if self._plain else self._line_fn(index).plain
 
     # ---- rendering
+    def render_lines(self, crop):
+        # a cursor placed before the first layout is brought into view here, where the size
+        # is known: the first screen shows it, not the one after a deferred scroll
+        reveal, self._reveal = self._reveal, None
+        if reveal == "centre":
+            self._centre()
+        elif reveal == "cursor":
+            self.scroll_to_cursor()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = y + scroll_y
@@ -137,19 +149,28 @@ class LineView(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height)
 
     def scroll_to_cursor(self) -> None:
+        if not self.size.height:
+            self._reveal = self._reveal or "cursor"
+            return
         height = self._rows
         top = self.scroll_offset.y
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def center_on(self, index: int) -> None:
         self.cursor = max(0, min(index, self.count - 1))
-        self.scroll_to(y=max(0, self.cursor - self._rows // 2), animate=False)
+        if not self.size.height:
+            self._reveal = "centre"
+            return
+        self._centre()
         # new lines may change the scrollbars, and so how far the view can scroll, after
         # this scroll was clamped: look again once the layout has settled
         self.call_after_refresh(self.call_after_refresh, self.scroll_to_cursor)
+
+    def _centre(self) -> None:
+        self.scroll_to(y=max(0, self.cursor - self._rows // 2), animate=False, immediate=True)
 
     def move_to(self, index: int) -> None:
         if self.count:

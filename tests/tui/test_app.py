@@ -30,6 +30,26 @@ async def test_opens_on_the_faulting_frame_with_source(sample_crash, size):
         assert "SIGSEGV SEGV_MAPERR at 0x10" in app.frames_pane._line(1).plain
 
 
+
+async def test_the_first_lines_the_source_view_draws_hold_the_crash_line(sample_crash, monkeypatch):
+    """The crash line is on the first screen, not on one after a deferred scroll: what the
+    view draws first, at 80x24, already includes it."""
+    drawn: list[int] = []
+    render_line = LineView.render_line
+
+    def record(view, y):
+        if view.id == "side-view" and not drawn:
+            drawn.append(view.scroll_offset.y)
+        return render_line(view, y)
+
+    monkeypatch.setattr(LineView, "render_line", record)
+    app = make_app(sample_crash)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        source = app.side_view
+        assert drawn and drawn[0] <= source.cursor < drawn[0] + source.size.height
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_moving_in_frames_updates_variables_and_source(sample_crash, size):
     app = make_app(sample_crash)
