@@ -139,6 +139,16 @@ def linux_arm64_crash(scanned: dict[int, int] | None = None) -> bytes:
                            (12, 0, 0, 8, 1, 0x8203), tid=7, signal=7, code=2, address=0xdead)
 
 
+def macos_arm64_crash(words: dict[int, int], pc: int, lr: int) -> bytes:
+    """An arm64 macOS thread built without frame pointers (x29 is 0): its callers are found
+    by CFI and by scanning `words` (offset -> value) of an 8 KB stack."""
+    stack = bytearray(8192)
+    for offset, value in words.items():
+        struct.pack_into("<Q", stack, offset, value)
+    return one_thread_dump(bytes(stack), arm64_context(pc, STACK, 0, lr), (12, 0, 0, 8, 1, 0x8101),
+                           tid=775, signal=1, code=1, address=0x45)
+
+
 def x86_context(eip: int, esp: int, ebp: int = 0) -> bytes:
     raw = bytearray(716)
     struct.pack_into("<I", raw, 0, 0x10007)

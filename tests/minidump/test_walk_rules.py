@@ -69,3 +69,29 @@ def test_arm64_a_zero_frame_pointer_lets_the_scan_go_on(tmp_path):
     frames = crash.crashed_thread.frames
     assert [(f.trust, f.pc - code) for f in frames] == [
         ("context", 0x100), ("frame_pointer", 0x300), ("scan", 0x404)]
+
+
+def test_macos_arm64_without_frame_pointers_walks_by_cfi_then_scans(tmp_path):
+    """A macOS arm64 build without frame pointers: the crashing function's 3 KB frame is
+    undone by its CFI row (not by x29, which is 0), and its caller, which has no CFI, by
+    scanning. rust-minidump 0.25 walks this dump to the same three frames with the same
+    trust; without the .sym file both stop at the context frame."""
+    code = builder.CODE
+    records = ("FILE 0 example.c\n"
+               "FUNC 1000 100 0 trigger_crash\n1000 100 373 0\n"
+               "FUNC 2000 100 0 main\n2000 100 975 0\n"
+               "FUNC 3000 100 0 start\n3000 100 1 0\n"
+               "STACK CFI INIT 1000 100 .cfa: sp 0 + .ra: x30\n"
+               "STACK CFI 1008 .cfa: sp 3088 + x29: .cfa -16 + ^ .ra: .cfa -8 + ^\n")
+    frame = 3088
+    words = {frame - 16: 0, frame - 8: code + 0x2040,      # the saved x29 and lr, at the frame's top
+             frame + 0x40: code + 0x3010}                   # a return address into start
+    path = dump(tmp_path, builder.macos_arm64_crash(words, code + 0x1050, code + 0x1010))
+    crash = open_minidump(path, [symbols(tmp_path, records, "arm64")])
+    frames = crash.crashed_thread.frames
+    assert crash.process.architecture == "aarch64"
+    assert [(f.function, f.line, f.trust) for f in frames] == [
+        ("trigger_crash", 373, "context"), ("main", 975, "cfi"), ("start", 1, "scan")]
+    assert frames[1].sp == builder.STACK + frame
+    bare = open_minidump(path, [])
+    assert [f.trust for f in bare.crashed_thread.frames] == ["context"]
