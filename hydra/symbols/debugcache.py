@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 
 from hydra.config import cache_dir
 from hydra.symbols.dwarf import ELF_C_READ_MMAP, libdw
@@ -94,6 +93,8 @@ def store(root: str, source: str, build_id: str) -> str | None:
         with atomic_output(target + SOURCE_SUFFIX, ".hydra-debug-") as handle:
             handle.write(os.path.abspath(source).encode("utf-8", "surrogateescape"))
         with atomic_output(target, ".hydra-debug-") as handle:
+            import shutil       # only when a copy is made: most captures find theirs made
+
             with open(source, "rb") as original:
                 shutil.copyfileobj(original, handle)
             handle.flush()
