@@ -3,9 +3,10 @@
 `dataclasses.dataclass` costs about a third of a millisecond a class: it compiles each
 method from its own source and writes a docstring through `inspect.signature`, and importing
 it imports inspect. With some eighty classes that was 15 to 20 ms of every start, more than
-the rest of a small minidump's `bt`. Here only `__init__` is compiled (instances are made by
-the thousand, so it must be as fast as dataclasses'); `__repr__`, `__eq__` and `__hash__` are
-shared functions that read the class's field names.
+the rest of a small minidump's `bt`. Here only `__init__` is compiled, as dataclasses writes
+it (instances are made by the thousand), and only when the class makes its first instance:
+most classes a command imports it never instantiates. `__repr__`, `__eq__` and `__hash__`
+are shared functions that read the class's field names.
 
 What is kept of dataclasses: fields from annotations in order, plain defaults and
 `field(default_factory=…, init=, repr=, compare=)`, `__post_init__`, `frozen=True` (hashable,
@@ -118,7 +119,9 @@ def _build(cls, frozen: bool):
     compared = tuple(spec.name for spec in specs if spec.compare)
     cls.__record_compare__ = compared
     cls.__match_args__ = tuple(spec.name for spec in specs if spec.init)
-    _add(cls, "__init__", _init(cls, specs, frozen))
+    _check_order(cls, specs)
+    cls.__record_frozen__ = frozen
+    _add(cls, "__init__", _first_init)
     _add(cls, "__repr__", _repr)
     _add(cls, "__eq__", _eq)
     if frozen:
@@ -135,10 +138,31 @@ def _add(cls, name: str, function) -> None:
         setattr(cls, name, function)
 
 
+def _check_order(cls, specs: list[Field]) -> None:
+    """A field without a default after one with: refused when the class is made, as by
+    dataclasses."""
+    after_default = None
+    for spec in specs:
+        if not spec.init:
+            continue
+        if spec.default is MISSING and spec.default_factory is MISSING:
+            if after_default:
+                raise TypeError(f"{cls.__name__}: non-default field {spec.name!r} follows default field "
+                                f"{after_default!r}")
+        else:
+            after_default = after_default or spec.name
+
+
+def _first_init(self, *args, **kwargs):
+    """Every record's `__init__` until its first instance: it puts the class's own in place."""
+    owner = next(c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_init)
+    owner.__init__ = _init(owner, list(owner.__record_fields__), owner.__record_frozen__)
+    owner.__init__(self, *args, **kwargs)
+
+
 def _init(cls, specs: list[Field], frozen: bool):
     namespace: dict[str, object] = {"_record_marker": MISSING, "_record_set": object.__setattr__}
     parameters, body = [], []
-    after_default = None
     for spec in specs:
         name = spec.name
         if spec.default_factory is not MISSING:
@@ -154,14 +178,10 @@ def _init(cls, specs: list[Field], frozen: bool):
             if spec.init:
                 parameters.append(f"{name}=_record_default_{name}")
         elif spec.init:
-            if after_default:
-                raise TypeError(f"{cls.__name__}: non-default field {name!r} follows default field {after_default!r}")
             value = name
             parameters.append(name)
         else:
             continue
-        if spec.init and (spec.default is not MISSING or spec.default_factory is not MISSING):
-            after_default = after_default or name
         body.append(f"_record_set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
