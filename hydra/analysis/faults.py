@@ -7,9 +7,8 @@ import re
 
 from hydra.analysis.api import AnalysisContext
 from hydra.analysis.instruction import decode, is_canonical
-from hydra.minidump.reason import REASON_CLASSES
 from hydra.model.crash import SENT_CODES, Variable
-from hydra.model.signals import SIGNAL_CLASSES
+from hydra.model.signals import REASON_CLASSES, SIGNAL_CLASSES
 
 NEAR_NULL = 64 * 1024
 _HEX = re.compile(r"(?:^|\) )(0x[0-9a-f]+)")

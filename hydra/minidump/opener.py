@@ -6,13 +6,12 @@ import re
 
 from hydra.minidump.contexts import ARCH_ARM, ARCH_X86, CPU_NAMES, LAYOUTS, MODEL_ARCH, parse_context
 from hydra.minidump.format import Dump, RawModule, read_minidump
-from hydra.minidump.reason import (PLATFORM_IOS, PLATFORM_NAMES, PLATFORM_WINDOWS, REASON_CLASSES,
-                                   crash_address, crash_reason)
+from hydra.minidump.reason import PLATFORM_IOS, PLATFORM_NAMES, PLATFORM_WINDOWS, crash_address, crash_reason
 from hydra.minidump.stackwalk import MAX_FRAMES, CodeModule, ModuleMap, Stackwalker, WalkFrame
 from hydra.model.crash import Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread
 from hydra.model.errors import BadInput
 from hydra.model.memory import Memory, MemoryRegion
-from hydra.model.signals import SIGNAL_CLASSES, code_name, signal_name
+from hydra.model.signals import REASON_CLASSES, SIGNAL_CLASSES, code_name, signal_name
 from hydra.symbols.breakpad import open_symbols
 from hydra.symbols.locate import basename, find_elf_files, find_sym_file
 

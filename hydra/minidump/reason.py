@@ -69,21 +69,6 @@ MAC_X86_CODES = {
     "EXC_BREAKPOINT": {1: "EXC_I386_SGL", 2: "EXC_I386_BPT"},
 }
 
-# The coarse class every crash gets before analysis, keyed by the reason's first word.
-REASON_CLASSES = {
-    "EXCEPTION_ACCESS_VIOLATION_READ": "segv", "EXCEPTION_ACCESS_VIOLATION_WRITE": "segv",
-    "EXCEPTION_ACCESS_VIOLATION_EXEC": "segv", "EXCEPTION_IN_PAGE_ERROR_READ": "bus",
-    "EXCEPTION_IN_PAGE_ERROR_WRITE": "bus", "EXCEPTION_IN_PAGE_ERROR_EXEC": "bus",
-    "EXCEPTION_STACK_OVERFLOW": "segv", "EXCEPTION_INT_DIVIDE_BY_ZERO": "fpe",
-    "EXCEPTION_FLT_DIVIDE_BY_ZERO": "fpe", "EXCEPTION_INT_OVERFLOW": "fpe",
-    "EXCEPTION_ILLEGAL_INSTRUCTION": "ill", "EXCEPTION_PRIV_INSTRUCTION": "ill",
-    "EXCEPTION_BREAKPOINT": "trap", "EXCEPTION_SINGLE_STEP": "trap",
-    "EXCEPTION_STACK_BUFFER_OVERRUN": "abort", "EXCEPTION_HEAP_CORRUPTION": "abort",
-    "EXCEPTION_DATATYPE_MISALIGNMENT": "bus",
-    "EXC_BAD_ACCESS": "segv", "EXC_BAD_INSTRUCTION": "ill", "EXC_ARITHMETIC": "fpe",
-    "EXC_BREAKPOINT": "trap", "EXC_CRASH": "abort", "EXC_GUARD": "abort",
-}
-
 
 _ntstatus: dict[int, str] | None = None
 

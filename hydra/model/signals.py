@@ -1,4 +1,5 @@
-"""Linux signal and si_code names, shared by cores, live captures and minidumps."""
+"""Linux signal and si_code names, shared by cores, live captures and minidumps, and the
+coarse class of a signal or of a minidump's crash reason."""
 
 SIGNAL_NAMES = {
     1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
@@ -42,6 +43,21 @@ SIGNAL_CLASSES = {
     "SIGBUS": "bus", "SIGTRAP": "trap", "SIGSYS": "sys",
     # the other signals whose default action dumps core
     "SIGQUIT": "quit", "SIGXCPU": "resource", "SIGXFSZ": "resource",
+}
+
+# And for a minidump's Windows or macOS crash reason, keyed by the reason's first word.
+REASON_CLASSES = {
+    "EXCEPTION_ACCESS_VIOLATION_READ": "segv", "EXCEPTION_ACCESS_VIOLATION_WRITE": "segv",
+    "EXCEPTION_ACCESS_VIOLATION_EXEC": "segv", "EXCEPTION_IN_PAGE_ERROR_READ": "bus",
+    "EXCEPTION_IN_PAGE_ERROR_WRITE": "bus", "EXCEPTION_IN_PAGE_ERROR_EXEC": "bus",
+    "EXCEPTION_STACK_OVERFLOW": "segv", "EXCEPTION_INT_DIVIDE_BY_ZERO": "fpe",
+    "EXCEPTION_FLT_DIVIDE_BY_ZERO": "fpe", "EXCEPTION_INT_OVERFLOW": "fpe",
+    "EXCEPTION_ILLEGAL_INSTRUCTION": "ill", "EXCEPTION_PRIV_INSTRUCTION": "ill",
+    "EXCEPTION_BREAKPOINT": "trap", "EXCEPTION_SINGLE_STEP": "trap",
+    "EXCEPTION_STACK_BUFFER_OVERRUN": "abort", "EXCEPTION_HEAP_CORRUPTION": "abort",
+    "EXCEPTION_DATATYPE_MISALIGNMENT": "bus",
+    "EXC_BAD_ACCESS": "segv", "EXC_BAD_INSTRUCTION": "ill", "EXC_ARITHMETIC": "fpe",
+    "EXC_BREAKPOINT": "trap", "EXC_CRASH": "abort", "EXC_GUARD": "abort",
 }
 
 
