@@ -102,11 +102,12 @@ class LineView(ScrollView, can_focus=True):
     def render_lines(self, crop):
         # a cursor placed before the first layout is brought into view here, where the size
         # is known: the first screen shows it, not the one after a deferred scroll
-        reveal, self._reveal = self._reveal, None
-        if reveal == "centre":
-            self._centre()
-        elif reveal == "cursor":
-            self.scroll_to_cursor()
+        if self._reveal is not None and self.size.height:
+            reveal, self._reveal = self._reveal, None
+            if reveal == "centre":
+                self._centre()
+            else:
+                self.scroll_to_cursor()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
