@@ -29,12 +29,8 @@ from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
 from hydra.tui.safe import assemble
 from hydra.tui.themed import ThemedApp
 from hydra.tui.tabrow import TabRow
+from hydra.tui.tabs import TABS, side_tabs
 
-TABS = [
-    ("source", "Source"), ("disassembly", "Disasm"), ("watch", "Watch"), ("registers", "Regs"), ("memory", "Memory"),
-    ("map", "Map"), ("modules", "Modules"), ("classifiers", "Class"), ("annotations", "Annot"),
-    ("attributes", "Attrs"), ("system", "System"), ("kernel", "Kernel"),
-]
 PANES = ["threads", "frames", "variables", "side"]
 GDB_COMMANDS = ("print", "p", "ptype", "whatis", "x", "output")
 
@@ -234,13 +230,9 @@ class HydraApp(ThemedApp):
         self.last_pane: str = "frames"
         self.memory_address: int | None = None   # where the Memory tab was sent
         self.register_address: int | None = None  # the value of the register selected last
-        self._register_names: list[str] = []
-        self._instruction_addresses: list[int] = []     # of the Disassembly tab's lines
         self.hexdump = lines.HexDump(crash)
         self._watch = None           # made when first asked (it loads the evaluator)
-        self.memory_view = "dump"    # dump, telescope, matches
-        self._memory_lines: lines.Lines | None = None
-        self._watch_cursor: int | None = None
+        self.tabs = {tab.id: tab for tab in side_tabs()}
         self.source_cache: dict = {}
         self.syntax = syntax or {}
         self._left_shift = 0          # columns added to the left panes by < and >
@@ -418,51 +410,16 @@ class HydraApp(ThemedApp):
             self._show_tab(tab)
 
     def _show_tab(self, tab: str) -> None:
+        content = self.tabs[tab].lines(self)
         view = self.side_view
-        crash, frame, thread = self.crash, self.frame, self.thread
-        faulting = bool(thread and thread.crashed and frame is not None and thread.frames
-                        and frame.index == thread.frames[0].index)
-        if tab == "source":
-            content = code.source_lines(crash, frame, self.syntax_styles(), self.source_cache)
-            view.set_lines(content.count, content.line, content.width, plain=content.plain)
-            view.center_on(content.cursor)
-            if content.payload and content.payload[0].lexer is None:
-                self.after_paint(self._colour_source, content.payload[0])
-            return
-        if tab == "disassembly":
-            content = code.disassembly_lines(crash, frame, faulting)
-            self._instruction_addresses = content.payload
-        elif tab == "watch":
-            content = self.watch.lines(self._watch_cursor if self._watch_cursor is not None else view.cursor)
-            self._watch_cursor = None
-        elif tab == "registers":
-            content = lines.registers(crash, frame, thread)
-            self._register_names = content.payload
-        elif tab == "memory":
-            if self.memory_view == "telescope":
-                content = lines.telescope(crash, self.memory_address or (frame.sp if frame else None),
-                                          frame.sp if frame else None)
-            elif self.memory_view == "matches" and self._memory_lines is not None:
-                content = self._memory_lines
-            else:
-                content = self.hexdump.lines(self.memory_address or self._focus_address())
-            self._memory_payload = content.payload
-        elif tab == "map":
-            content = lines.memory_map(crash, self._focus_address())
-        elif tab == "modules":
-            content = lines.modules(crash)
-        elif tab == "classifiers":
-            content = lines.classifiers(crash)
-        elif tab == "annotations":
-            content = lines.annotations(crash)
-        elif tab == "attributes":
-            content = lines.attributes(crash)
-        elif tab == "system":
-            content = lines.system(crash)
-        else:
-            content = lines.kernel_frames(thread)
         view.set_lines(content.count, content.line, content.width, plain=content.plain)
         view.center_on(content.cursor)
+
+    def at_faulting_frame(self) -> bool:
+        """Whether the selected frame is the one that faulted (Disasm marks its instruction)."""
+        thread, frame = self.thread, self.frame
+        return bool(thread and thread.crashed and frame is not None and thread.frames
+                    and frame.index == thread.frames[0].index)
 
     def after_paint(self, callback, *args) -> None:
         """Run callback once the screen shows what it is being given now: a view is centred
@@ -470,7 +427,7 @@ class HydraApp(ThemedApp):
         after; slow work (capstone, a lexer) before then would hold the first screen back."""
         self.call_after_refresh(self.call_after_refresh, callback, *args)
 
-    def _colour_source(self, source: code.SourceLines) -> None:
+    def colour_source(self, source: code.SourceLines) -> None:
         """Syntax colours, after the first screen is drawn (see SourceLines)."""
         source.load_lexer()
         self.side_view.refresh()
@@ -487,7 +444,7 @@ class HydraApp(ThemedApp):
     def ask(self, command: str) -> None:
         """An expression or a gdb command (print, ptype, whatis, x) into the Watch tab."""
         entry = self.watch.add(command)
-        self._watch_cursor = next(index for index, row in enumerate(self.watch.rows()) if row.entry is entry)
+        self.tabs["watch"].cursor = next(index for index, row in enumerate(self.watch.rows()) if row.entry is entry)
         if self._active_tab() != "watch":
             self.set_tab("watch")          # the tab's activation shows it
         else:
@@ -497,12 +454,13 @@ class HydraApp(ThemedApp):
     def action_memory_mode(self, what: str) -> None:
         if self._active_tab() != "memory":
             return
+        memory = self.tabs["memory"]
         if what == "unit":
-            self.memory_view = "dump"
+            memory.view = "dump"
             shown = self.hexdump.cycle_unit()
             self._update_rules(assemble("memory as ", (shown, "bold"), ("   z: bytes, words, giants", "dim")))
         else:
-            self.memory_view = "dump" if self.memory_view == "telescope" else "telescope"
+            memory.view = "dump" if memory.view == "telescope" else "telescope"
         self._show_tab("memory")
 
     def search_memory(self, query: str) -> bool:
@@ -510,8 +468,9 @@ class HydraApp(ThemedApp):
         needle, kind = lines.search_memory(self.crash, query)
         if needle is None:
             return False
-        self._memory_lines = lines.memory_matches(self.crash, needle)
-        self.memory_view = "matches"
+        memory = self.tabs["memory"]
+        memory.matches = lines.memory_matches(self.crash, needle)
+        memory.view = "matches"
         self._show_tab("memory")
         self._update_rules(assemble("memory holding ", (query, "bold"), f" ({kind})   Esc or t: back"))
         return True
@@ -542,7 +501,7 @@ class HydraApp(ThemedApp):
             entry = self.watch.entry_at(index)
             if entry is not None:
                 self.watch.remove(entry)
-        self._watch_cursor = index
+        self.tabs["watch"].cursor = index
         self._show_tab("watch")
 
     def _variable_in_hex(self) -> None:
@@ -559,7 +518,7 @@ class HydraApp(ThemedApp):
             text = error.message
         self._update_rules(assemble(("/x ", "dim"), (expression, "bold"), " = ", (text, "")))
 
-    def _focus_address(self) -> int | None:
+    def focus_address(self) -> int | None:
         """The address the Memory and Map tabs follow: the selected variable, else the
         register last selected in the Registers tab, else the frame's stack pointer."""
         selected = self.variables_pane.selected_variable() if self.last_pane == "variables" else None
@@ -599,13 +558,13 @@ class HydraApp(ThemedApp):
             var, path = selected
             where = f" at 0x{var.address:x}" if var.address is not None else ""
             self._update_rules(assemble((var.type, "dim"), " ", ("/".join(path), "bold"), where))
-            if self._active_tab() in ("memory", "map"):
+            if self.tabs[self._active_tab()].follows_address:
                 self._show_tab(self._active_tab())
 
     @on(LineView.Moved, "#side-view")
     def _side_moved(self, event: LineView.Moved) -> None:
         if self._active_tab() == "registers" and self.frame is not None and self.side_view.has_focus:
-            names = self._register_names
+            names = self.tabs["registers"].names
             if event.index < len(names):
                 self.register_address = (self.frame.registers or {}).get(names[event.index]) or \
                     (self.thread.registers.get(names[event.index]) if self.thread else None)
@@ -626,14 +585,14 @@ class HydraApp(ThemedApp):
     def _annotation_chosen(self, event: LineView.Activated) -> None:
         if self._active_tab() == "watch":
             self.watch.activate(event.index)
-            self._watch_cursor = event.index
+            self.tabs["watch"].cursor = event.index
             self._show_tab("watch")
             return
-        if self._active_tab() == "memory" and self.memory_view in ("matches", "telescope"):
-            payload = getattr(self, "_memory_payload", [])
-            if 0 <= event.index < len(payload) and payload[event.index] is not None:
-                self.memory_view = "dump"
-                self.goto_address(payload[event.index])
+        memory = self.tabs["memory"]
+        if self._active_tab() == "memory" and memory.view in ("matches", "telescope"):
+            address = memory.address_at(event.index)
+            if address is not None:
+                self.goto_address(address)
             return
         if self._active_tab() != "annotations" or not self.crash.annotations or event.index >= len(self.crash.annotations):
             return
@@ -837,11 +796,11 @@ class HydraApp(ThemedApp):
         if self.last_pane == "side" and self._active_tab() == "memory":
             self.goto_address_text(text)
             return
-        if self.last_pane == "side" and self._active_tab() == "disassembly" and self._instruction_addresses \
+        addresses = self.tabs["disassembly"].addresses
+        if self.last_pane == "side" and self._active_tab() == "disassembly" and addresses \
                 and not text.isdigit():
             address = self.address_of(text)
             if address is not None:
-                addresses = self._instruction_addresses
                 if not addresses[0] <= address <= addresses[-1] + 15:
                     self._update_rules(assemble(f"0x{address:x} ", ("is not in the decoded code", "bold"),
                                                 f" (0x{addresses[0]:x}-0x{addresses[-1]:x})"))
@@ -902,7 +861,7 @@ class HydraApp(ThemedApp):
         self.goto_address(address)
 
     def goto_address(self, address: int) -> None:
-        self.memory_view = "dump"
+        self.tabs["memory"].view = "dump"
         if self.hexdump.row_of(address) is None:
             self._update_rules(assemble(f"0x{address:x} ", ("was not captured", "bold")))
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hydra.model.position import parse_position
-from hydra.tui.app import TABS
+from hydra.tui.tabs import TABS
 from hydra.tui.lineview import LineView
 
 from .conftest import make_app
@@ -429,7 +429,7 @@ async def test_map_follows_the_selected_register(sample_crash):
         app.set_tab("registers")
         await pilot.press("4")
         await pilot.pause()
-        names = app._register_names
+        names = app.tabs["registers"].names
         await pilot.press(*["j"] * names.index("rsp"))
         await pilot.pause()
         rsp = app.frame.registers["rsp"]
