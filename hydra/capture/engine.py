@@ -40,7 +40,7 @@ from hydra.capture.version import CAPTURE_VERSION
 from hydra.model import BadInput
 from hydra.model.crash import (
     OPTIMIZED_OUT, SENT_CODES, SIGNAL_HANDLER_CALLED, Classifier, Crash, Frame, MapEntry, Module, Process, Signal,
-    SourceFile, Thread, Variable,
+    SourceFile, Thread, Trust, Variable,
 )
 from hydra.model.memory import MemoryRegion
 from hydra.model.record import replace
@@ -675,7 +675,7 @@ class _FrameWalker:
         # a frame stopped by a signal (or the crash) is at the instruction itself
         walked = group[-1]
         frame = walked.frame
-        exact = group[0].trust == "context" or frame.interrupted or walked.signal_trampoline
+        exact = group[0].trust == Trust.CONTEXT or frame.interrupted or walked.signal_trampoline
         return frame.pc if exact else frame.pc - 1
 
     def capture(self, core_threads, info: CoreInfo) -> list[Thread]:
@@ -1023,7 +1023,7 @@ class _FrameWalker:
                 self.notes.note(model_frame.args + model_frame.locals, scope, module.debug_file_path,
                                 module.debug_file_bias)
             thread.frames.append(model_frame)
-        self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == "context"
+        self.pcs[pc] = self.pcs.get(pc, False) or group[0].trust == Trust.CONTEXT
         return added
 
     def _module(self, pc: int):

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 
-from hydra.model.crash import Frame, Thread
+from hydra.model.crash import Frame, Thread, Trust
 from hydra.model.record import field, record
 from hydra.symbols.callsites import CallSite, CallSites
 from hydra.symbols.dwarf import DebugFile
 
-TAILCALL = "tailcall"
 
 
 @record
@@ -204,5 +203,5 @@ def _frames(chain: list[CallSite], owner: CallSites, bias: int, module, module_n
             file = debug_file.unit_spelling(jump.inside, file)
         frames.append(Frame(0, pc, function=scopes[0].name if scopes else owner.name(jump.target),
                             file=file, line=line, module=module_name, module_offset=pc - base,
-                            trust=TAILCALL, sp=below.sp))
+                            trust=Trust.TAILCALL, sp=below.sp))
     return frames

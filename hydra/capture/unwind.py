@@ -21,6 +21,7 @@ import struct
 import drgn
 
 from hydra.model.arch import Architecture
+from hydra.model.crash import Trust
 from hydra.model.record import record
 
 ENGINE_CHUNK = 1000          # a drgn walk this long may have been cut short by drgn
@@ -138,7 +139,7 @@ class Unwinder:
 
     def walk(self, thread: drgn.Thread) -> Walk:
         frames = _usable(thread.stack_trace())
-        trusts = ["context"] + ["cfi"] * (len(frames) - 1) if frames else []
+        trusts = [Trust.CONTEXT] + [Trust.CFI] * (len(frames) - 1) if frames else []
         walk = Walk([])
         if not frames:
             walk.note = "no frames: the thread's registers do not lead anywhere"
@@ -148,7 +149,7 @@ class Unwinder:
             caller = self._caller_from_stack(frames[0])
             if caller:
                 frames = frames[:1] + caller
-                trusts = ["context", "scan"] + ["cfi"] * (len(caller) - 1)
+                trusts = [Trust.CONTEXT, Trust.SCAN] + [Trust.CFI] * (len(caller) - 1)
         elif _name(frames[0]) in CLONE_FUNCTIONS and self.arch.return_address_on_stack:
             # the parent's side of clone, after the syscall, where glibc's CFI says the
             # caller is unknown (true only of the child): the return address is at [sp]
@@ -160,7 +161,7 @@ class Unwinder:
             caller = self._caller_from_stack(frames[0]) if returns_after_call else []
             if caller:
                 frames = frames[:1] + caller
-                trusts = ["context", "scan"] + ["cfi"] * (len(caller) - 1)
+                trusts = [Trust.CONTEXT, Trust.SCAN] + [Trust.CFI] * (len(caller) - 1)
         frames, trusts, ended = self._repair(frames, trusts, 1)
         cut = not ended and len(frames) >= ENGINE_CHUNK      # drgn may have stopped short
         while cut:
@@ -176,7 +177,7 @@ class Unwinder:
             _drop_last_group(frames, trusts)
             start = len(frames)
             frames += restart
-            trusts += ["cfi"] * len(restart)
+            trusts += [Trust.CFI] * len(restart)
             frames, trusts, ended = self._repair(frames, trusts, start)
             cut = not ended and len(restart) >= ENGINE_CHUNK
         self._assemble(walk, frames, trusts)
@@ -222,14 +223,14 @@ class Unwinder:
                     interrupted = self._interrupted_by_signal(frame)
                     if interrupted:
                         frames = frames[: position + 1] + interrupted
-                        trusts = trusts[: position + 1] + ["context"] + ["cfi"] * (len(interrupted) - 1)
+                        trusts = trusts[: position + 1] + [Trust.CONTEXT] + [Trust.CFI] * (len(interrupted) - 1)
                         repairs += 1
                 elif not self.is_code(frame.pc):
                     found = self._scan(frame)
                     if not found:
                         return frames[: position + 1], trusts[: position + 1], True
                     frames = frames[: position + 1] + found
-                    trusts = trusts[: position + 1] + ["scan"] + ["cfi"] * (len(found) - 1)
+                    trusts = trusts[: position + 1] + [Trust.SCAN] + [Trust.CFI] * (len(found) - 1)
                     repairs += 1
             position += 1
         return frames, trusts, False
@@ -379,6 +380,6 @@ class Unwinder:
         skipped = len(outer) - len(kept)
         walk.elided += skipped
         for position, frame in enumerate(kept):
-            walk.frames.append(WalkedFrame(frame, "cfi", base + skipped + position))
+            walk.frames.append(WalkedFrame(frame, Trust.CFI, base + skipped + position))
         walk.note = (f"deep recursion: {walk.elided} frames between #{walk.frames[walk.elided_after].index} "
                      f"and #{base + skipped} elided")

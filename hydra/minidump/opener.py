@@ -8,7 +8,7 @@ from hydra.minidump.contexts import ARCH_ARM, ARCH_X86, CPU_NAMES, LAYOUTS, MODE
 from hydra.minidump.format import Dump, RawModule, read_minidump
 from hydra.minidump.reason import PLATFORM_IOS, PLATFORM_NAMES, PLATFORM_WINDOWS, crash_address, crash_reason
 from hydra.minidump.stackwalk import MAX_FRAMES, CodeModule, ModuleMap, Stackwalker, WalkFrame
-from hydra.model.crash import Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread
+from hydra.model.crash import Classifier, Crash, Frame, MapEntry, Module, Process, Signal, Thread, Trust
 from hydra.model.errors import BadInput
 from hydra.model.memory import Memory, MemoryRegion
 from hydra.model.signals import REASON_CLASSES, SIGNAL_CLASSES, code_name, signal_name
@@ -255,7 +255,7 @@ def _frames(thread: Thread, walked: list[WalkFrame], walker: Stackwalker, crash:
         lookup = frame.lookup_address(layout)
         module = frame.module
         registers = {name: frame.registers[name] for name in layout.display_order if name in frame.valid}
-        if frame.trust == "context":
+        if frame.trust == Trust.CONTEXT:
             registers = dict(frame.registers)
         model_module = crash.module_at(lookup) if module else None
         symbols = module.symbols.symbolize(lookup - module.base) if module and module.symbols else []

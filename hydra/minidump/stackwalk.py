@@ -12,6 +12,7 @@ import struct
 
 from hydra.minidump.contexts import ARM, ARM64, X86, CpuLayout
 from hydra.minidump.postfix import EvaluationError, cfi_rules, evaluate, run_program
+from hydra.model.crash import Trust
 from hydra.model.memory import Memory
 from hydra.model.record import field, record
 from hydra.symbols.breakpad import SymbolFrame, WindowsFrameInfo
@@ -54,7 +55,7 @@ class WalkFrame:
     def lookup_address(self, layout: CpuLayout) -> int:
         """Where the frame's code is: the pc itself for the context frame, else the call."""
         pc = self.registers[layout.pc]
-        if self.trust == "context":
+        if self.trust == Trust.CONTEXT:
             return pc
         # inside the call: 32-bit ARM's return address in Thumb state carries bit 0, and
         # pc - 1 would be the return address itself (a FUNC's first byte, another line),
@@ -155,7 +156,7 @@ class Stackwalker:
     # -- the walk
 
     def walk(self, registers: dict[str, int], limit: int = MAX_FRAMES) -> list[WalkFrame]:
-        frame = WalkFrame(dict(registers), set(registers), "context")
+        frame = WalkFrame(dict(registers), set(registers), Trust.CONTEXT)
         self._describe(frame)
         self.frames = [frame]
         while len(self.frames) < limit:
@@ -193,7 +194,7 @@ class Stackwalker:
         if pc < 4096:
             return None
         # the first unwind may keep sp: where the return address lives in a register
-        first_unwind = last.trust == "context"
+        first_unwind = last.trust == Trust.CONTEXT
         if sp < last_sp if first_unwind else sp <= last_sp:
             return None
         return caller
@@ -247,7 +248,7 @@ class Stackwalker:
         except EvaluationError:
             return None
         valid |= {self.layout.pc, self.layout.sp}
-        return WalkFrame(registers, valid, "cfi")
+        return WalkFrame(registers, valid, Trust.CFI)
 
     # -- frame pointers
 
@@ -272,7 +273,7 @@ class Stackwalker:
                          layout.pc: self.strip_authentication(last.registers[link])}
             if caller_fp and caller_fp < caller_sp:
                 return None
-            return WalkFrame(registers, set(registers), "frame_pointer")
+            return WalkFrame(registers, set(registers), Trust.FRAME_POINTER)
         if fp % self.word:
             return None
         caller_pc = self.read(fp + self.word)
@@ -287,7 +288,7 @@ class Stackwalker:
         if self.read(caller_fp) is None:
             return None
         registers = {layout.pc: caller_pc, layout.sp: caller_sp, layout.fp: caller_fp}
-        return WalkFrame(registers, set(registers), "frame_pointer")
+        return WalkFrame(registers, set(registers), Trust.FRAME_POINTER)
 
     def _arm64_by_frame_record(self, last: WalkFrame, fp: int) -> WalkFrame | None:
         """rust-minidump's arm64 rule, which departs from Breakpad's on purpose: every frame
@@ -311,14 +312,14 @@ class Stackwalker:
         caller_lr = self.read(caller_fp + self.word) if caller_fp else None
         if caller_lr is not None:
             registers["x30"] = self.strip_authentication(caller_lr)
-        return WalkFrame(registers, set(registers), "frame_pointer")
+        return WalkFrame(registers, set(registers), Trust.FRAME_POINTER)
 
     # -- stack scanning
 
     def _by_scan(self) -> WalkFrame | None:
         last = self.frames[-1]
         layout = self.layout
-        words = SCAN_WORDS * 4 if last.trust == "context" else SCAN_WORDS
+        words = SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS
         found = self.scan(last.registers[layout.sp], words)
         if found is None:
             return None
@@ -332,7 +333,7 @@ class Stackwalker:
                     registers[layout.fp] = saved
             elif fp >= location + self.word:
                 registers[layout.fp] = fp
-        return WalkFrame(registers, set(registers), "scan")
+        return WalkFrame(registers, set(registers), Trust.SCAN)
 
     # -- x86: Windows frame data and %ebp chains
 
@@ -364,13 +365,13 @@ class Stackwalker:
         found = self.scan(search_start, 3)
         if found is not None:
             search_start = found[0]
-            if (last.trust == "context" and last.win_info is not None and last.win_info.type == 0
+            if (last.trust == Trust.CONTEXT and last.win_info is not None and last.win_info.type == 0
                     and original_start == search_start and found[1] == regs["eip"]):
                 again = self.scan(search_start + 4, 3)
                 search_start = again[0] if again else search_start + 4
         values[".cbParams"] = info.parameter_size
         recover_ebp = True
-        trust = "cfi"
+        trust = Trust.CFI
         if info.program:
             program = info.program
         elif info.allocates_base_pointer:
@@ -389,23 +390,23 @@ class Stackwalker:
                 raise EvaluationError("program did not recover eip and esp")
         except EvaluationError:
             assigned = set()
-            scanned = self.scan(regs["esp"], SCAN_WORDS * 4 if last.trust == "context" else SCAN_WORDS)
+            scanned = self.scan(regs["esp"], SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS)
             if scanned is None:
                 return None
             values["$eip"], values["$esp"] = scanned[1], scanned[0] + 4
-            trust = "scan"
+            trust = Trust.SCAN
         if values.get("$eip", 0) != 0 or values.get("$ebp", 0) != 0:
             offset = 0
             if self.modules.at(values["$eip"]) is None:
                 start = values[".raSearchStart"] + 4
-                scanned = self.scan(start, SCAN_WORDS * 4 if last.trust == "context" else SCAN_WORDS)
+                scanned = self.scan(start, SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS)
                 if scanned is not None:
                     values["$eip"], values["$esp"] = scanned[1], scanned[0] + 4
                     offset = scanned[0] - start
-                    trust = "scan"     # Breakpad's "call frame info with scanning"
+                    trust = Trust.SCAN     # Breakpad's "call frame info with scanning"
             if recover_ebp:
                 ebp = values.get("$ebp", 0)
-                skipped = trust != "cfi" and ebp <= search_start + offset
+                skipped = trust != Trust.CFI and ebp <= search_start + offset
                 if skipped or self.read(ebp) is None:
                     end = regs["esp"] + callee_params
                     location = end + info.saved_register_size + offset
@@ -431,8 +432,8 @@ class Stackwalker:
         caller_ebp = self.read(ebp)
         if caller_eip is not None and caller_ebp is not None:
             registers = {"eip": caller_eip, "esp": ebp + 8, "ebp": caller_ebp}
-            return WalkFrame(registers, set(registers), "frame_pointer")
-        found = self.scan(esp, SCAN_WORDS * 4 if last.trust == "context" else SCAN_WORDS)
+            return WalkFrame(registers, set(registers), Trust.FRAME_POINTER)
+        found = self.scan(esp, SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS)
         if found is None:
             return None
         location, caller_eip = found
@@ -443,4 +444,4 @@ class Stackwalker:
         else:
             caller_ebp = ebp
         registers = {"eip": caller_eip, "esp": caller_esp, "ebp": caller_ebp}
-        return WalkFrame(registers, set(registers), "scan")
+        return WalkFrame(registers, set(registers), Trust.SCAN)

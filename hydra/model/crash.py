@@ -10,7 +10,20 @@ from hydra.model.record import field, record
 from hydra.model.symbols import SymbolTable
 from hydra.model.types import TypeTable
 
-TRUST_LEVELS = ("context", "cfi", "frame_pointer", "scan", "inline")
+
+class Trust:
+    """How a frame was found: the words `bt --json` says, Breakpad's and rust-minidump's
+    (`tailcall`: a frame that exists only through a jump, put back from call sites)."""
+
+    CONTEXT = "context"                 # the thread's own registers
+    CFI = "cfi"
+    FRAME_POINTER = "frame_pointer"
+    SCAN = "scan"
+    TAILCALL = "tailcall"
+
+
+TRUST_LEVELS = (Trust.CONTEXT, Trust.CFI, Trust.FRAME_POINTER, Trust.SCAN, Trust.TAILCALL)
+
 # the function name of the kernel's return path out of a signal handler, as gdb names it
 SIGNAL_HANDLER_CALLED = "<signal handler called>"
 SENT_CODES = (0, -1, -6)        # SI_USER, SI_QUEUE, SI_TKILL: a process sent the signal
@@ -104,7 +117,7 @@ class Frame:
     module: str | None = None
     module_offset: int | None = None
     inline: bool = False
-    trust: str = "cfi"
+    trust: str = Trust.CFI
     sp: int | None = None
     cfa: int | None = None
     symbol: str | None = None        # linkage name, when it differs from `function`

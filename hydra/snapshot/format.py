@@ -20,7 +20,7 @@ from hydra.model.errors import describe
 from hydra.model.files import atomic_output, map_input
 from hydra.model.crash import (
     MAX_RAW_BYTES, Annotation, Classifier, Crash, Frame, MapEntry, Module, Process, Signal, SourceFile, Thread,
-    Variable,
+    Trust, Variable,
 )
 from hydra.model.memory import Memory, MemoryRegion
 from hydra.model.symbols import FUNCTION, OBJECT, Symbol, SymbolTable
@@ -751,7 +751,7 @@ def _thread_in(raw_thread: dict, register_sets: list[dict], frame_fields, load_v
             file=_optional_text(raw_frame.get("file")), line=_number(raw_frame.get("line")),
             column=_number(raw_frame.get("column")), module=_optional_text(raw_frame.get("module")),
             module_offset=_number(raw_frame.get("module_offset")),
-            inline=bool(raw_frame.get("inline")), trust=_optional_text(raw_frame.get("trust")) or "cfi",
+            inline=bool(raw_frame.get("inline")), trust=_optional_text(raw_frame.get("trust")) or Trust.CFI,
             sp=_number(raw_frame.get("sp")), cfa=_number(raw_frame.get("cfa")),
             symbol=_optional_text(raw_frame.get("symbol")),
             symbol_offset=_number(raw_frame.get("symbol_offset")),

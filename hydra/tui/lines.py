@@ -10,7 +10,7 @@ from collections.abc import Callable
 from rich.text import Text
 
 from hydra.model.arch import DISPLAY_ORDER, WORD_BYTES
-from hydra.model.crash import Crash, Frame, Thread
+from hydra.model.crash import Crash, Frame, Thread, Trust
 from hydra.model.gdbstyle import eflags_text
 from hydra.model.record import field, record
 from hydra.model.regions import label_of
@@ -81,7 +81,7 @@ def registers(crash: Crash, frame: Frame | None, thread: Thread | None) -> Lines
             label = crash.symbols.label(value) or region_label(crash, value)
         texts.append(assemble((f"{name:<9}", BOLD), (f"0x{value:0{digits}x}" if value < 1 << 64 else hex(value), ""),
                               "  ", (label or "", DIM)))
-    note = "" if frame is None or frame.trust == "context" else f"recovered by {frame.trust} unwinding"
+    note = "" if frame is None or frame.trust == Trust.CONTEXT else f"recovered by {frame.trust} unwinding"
     if note:
         texts.append(Text(note, style="italic dim"))
     return from_texts(texts, payload=names)

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from hydra.model.crash import Crash, Frame, Thread, Variable
+from hydra.model.crash import Crash, Frame, Thread, Trust, Variable
 from hydra.model.grouping import ThreadGroup, group_threads, telling_frames
 from hydra.model.signals import fault_facts, signal_message
 from hydra.model.text import printable
@@ -186,7 +186,7 @@ class FramesPane(LineView):
         location = ""
         if frame.file:
             location = f"{short_path(frame.file)}:{frame.line or '?'}"
-        mark = "i " if frame.inline else "t " if frame.trust == "tailcall" else "  "     # inline, tail call
+        mark = "i " if frame.inline else "t " if frame.trust == Trust.TAILCALL else "  "     # inline, tail call
         return assemble((f"#{frame.index:<3}", "bold"), (mark, "italic"),
                         (frame.display_name, "bold" if frame.file else ""), "  ", (location, ""), "  ",
                         (short_path(frame.module), "dim"))
