@@ -210,12 +210,34 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _user_config():
+    """The user's config, read once by the command line and handed to what needs it."""
+    if not _config:
+        from hydra.config import load_config
+
+        _config.append(load_config())
+    return _config[0]
+
+
+_config: list = []
+
+
+def _open_crash(args, path: str, kind: str | None = None, rules: str | None = None, analysis: bool | None = None):
+    """The crash in path as the command's options open it: a core captured with them, a
+    minidump walked with --symbols (and the config's folders), the analysis as asked."""
+    from hydra.loader import detect, open_crash
+
+    kind = kind or detect(path)
+    return open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
+                      rules if rules is not None else rules_file(args),
+                      not args.no_analysis if analysis is None else analysis, config=_user_config())
+
+
 def _capture_options(args):
     from hydra.capture.options import CaptureOptions
-    from hydra.config import load_config
     from hydra.symbols import debugcache, scopecache
 
-    config = load_config()
+    config = _user_config()
     return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
                           rules=rules_file(args, config), analysis=not args.no_analysis,
@@ -224,9 +246,7 @@ def _capture_options(args):
 
 
 def rules_file(args, config=None) -> str | None:
-    from hydra.config import load_config
-
-    return args.rules or (config or load_config()).fingerprint_rules
+    return args.rules or (config or _user_config()).fingerprint_rules
 
 
 def _warn(crash, limit: int | None = None) -> None:
@@ -258,7 +278,7 @@ def default_sample() -> str:
 def _view(argv: list[str]) -> int:
     args = _view_parser().parse_args(argv)
     path = args.file or default_sample()
-    from hydra.loader import detect, open_crash
+    from hydra.loader import detect
 
     goto = None
     if args.goto:
@@ -271,15 +291,13 @@ def _view(argv: list[str]) -> int:
     kind = detect(path)
     if kind == "core":
         print(f"hydra: capturing {path} ...", file=sys.stderr)
-    crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
-                       rules_file(args), not args.no_analysis)
+    crash = _open_crash(args, path, kind)
     _warn(crash, 20)
     if args.monochrome:
         os.environ["NO_COLOR"] = "1"
-    from hydra.config import load_config
     from hydra.tui.themes import load_themes
 
-    config = load_config()
+    config = _user_config()
     themes, syntax, problems = load_themes()
     for problem in problems + config.problems:
         print(f"hydra: warning: {problem}", file=sys.stderr)
@@ -313,7 +331,7 @@ def _run(argv: list[str]) -> int:
         gc.disable()
         _exit_at_once.append(True)
 
-    from hydra.loader import detect, open_crash
+    from hydra.loader import detect
 
     if args.command == "snap" and args.pid is not None:
         return _snap_pid(args)
@@ -324,8 +342,7 @@ def _run(argv: list[str]) -> int:
         kind = detect(args.core)
         if kind not in ("core", "minidump"):
             raise BadInput(args.core, "not an ELF core file or a minidump")
-        crash = open_crash(args.core, _capture_options(args) if kind == "core" else None, args.symbols,
-                           rules_file(args), not args.no_analysis)
+        crash = _open_crash(args, args.core, kind)
         _warn(crash)
         from hydra.snapshot.format import write_snapshot
 
@@ -362,8 +379,7 @@ def _run(argv: list[str]) -> int:
         if len(args.files) > 1:
             return _bt_batch(args)
         args.file = args.files[0]
-        options = _capture_options(args) if detect(args.file) == "core" else None
-        crash = open_crash(args.file, options, args.symbols, rules_file(args), not args.no_analysis)
+        crash = _open_crash(args, args.file)
         _warn(crash)
         from hydra.report.backtrace import format_json, format_text
 
@@ -389,7 +405,8 @@ def _store_command(args) -> int:
         beside = default_path() if is_url(args.db) else (args.db or default_path())
         keep = os.path.join(os.path.dirname(os.path.abspath(beside)), "snapshots") if args.keep_snapshots else None
         summary = index(connection, args.paths, args.jobs, symbols=args.symbols, rules=rules_file(args),
-                        capture=_capture_options(args), keep=keep, progress=terminal_progress())
+                        capture=_capture_options(args), keep=keep, progress=terminal_progress(),
+                        config=_user_config())
         for line in summary.bad:
             print(f"hydra: {line}", file=sys.stderr)
         print(f"hydra: indexed {summary.indexed}, already there {summary.skipped}, bad {len(summary.bad)}",
@@ -412,21 +429,18 @@ def _store_command(args) -> int:
 
 
 def _triage(args) -> int:
-    from hydra.config import load_config
-    from hydra.loader import detect, open_crash
     from hydra.store.db import open_store
     from hydra.tui.themes import load_themes
 
     connection = open_store(args.db)
     if args.monochrome:
         os.environ["NO_COLOR"] = "1"
-    config = load_config()
+    config = _user_config()
     themes, syntax, _problems = load_themes()
     theme = args.theme or config.theme or "hydra-dark"
 
     def opened(path: str):
-        return open_crash(path, None if detect(path) != "core" else _capture_options(args), args.symbols,
-                          rules_file(args), True)
+        return _open_crash(args, path, analysis=True)
 
     def debugger(crash, path: str):
         from hydra.tui.app import HydraApp
@@ -486,14 +500,11 @@ _batch_args = None
 
 def _bt_one(path: str) -> tuple[str, str | None, list[str]]:
     """One file of a batch, in a worker: (its output, the error line or None, warnings)."""
-    from hydra.loader import detect, open_crash
     from hydra.report.backtrace import format_json, format_text
 
     args = _batch_args
     try:
-        kind = detect(path)
-        crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
-                           rules_file(args), not args.no_analysis)
+        crash = _open_crash(args, path)
         if args.thread is not None and crash.thread(args.thread) is None:
             raise BadInput(path, f"no thread {args.thread} in this crash")
     except BadInput as error:
@@ -535,13 +546,12 @@ def _question(args, fmt: str | None) -> int:
     """print, ptype, whatis and x over a snapshot: one answer, or one line and status 2."""
     from hydra.evaluate import EvalError, Session
     from hydra.evaluate.commands import run_command
-    from hydra.loader import detect, open_crash
+    from hydra.loader import detect
 
     gc.disable()
     _exit_at_once.append(True)
     kind = detect(args.file)
-    crash = open_crash(args.file, _capture_options(args) if kind == "core" else None, args.symbols,
-                       rules_file(args), not args.no_analysis)
+    crash = _open_crash(args, args.file, kind)
     thread = crash.thread(args.thread) if args.thread is not None else crash.crashed_thread
     if thread is None:
         raise BadInput(args.file, f"no thread {args.thread} in this crash" if args.thread is not None
@@ -674,7 +684,7 @@ def _coresnap(args) -> int:
 
 def _fingerprint(args) -> int:
     from hydra.analysis.fingerprint import RulesError, fingerprint, load_rules
-    from hydra.loader import detect, open_crash
+    from hydra.loader import detect
     from hydra.report.buckets import buckets_json, crash_time, format_buckets, group
 
     rules_path = rules_file(args)
@@ -688,8 +698,7 @@ def _fingerprint(args) -> int:
     for path in args.files:
         try:
             kind = detect(path)
-            crash = open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
-                               rules_path, True)
+            crash = _open_crash(args, path, kind, rules=rules_path, analysis=True)
         except BadInput as error:
             print(f"hydra: {printable(error.path)}: {printable(error.reason)}", file=sys.stderr)
             failed += 1
@@ -733,6 +742,7 @@ def console() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _config.clear()         # read again by each command (tests run several in one process)
     try:
         return _run(argv)
     except BadInput as error:

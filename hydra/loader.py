@@ -35,16 +35,17 @@ def detect(path: str) -> str:
 
 
 def open_crash(path: str, capture_options=None, symbol_dirs: list[str] | None = None,
-               rules: str | None = None, analysis: bool = True) -> Crash:
-    """capture_options apply to cores; symbol_dirs (with HYDRA_SYMBOL_PATH and the config's
-    `symbols`) to minidumps."""
+               rules: str | None = None, analysis: bool = True, config=None) -> Crash:
+    """capture_options apply to cores; symbol_dirs (with HYDRA_SYMBOL_PATH and the `symbols`
+    of config, the user's config when not given) to minidumps."""
     try:
-        return _open(path, capture_options, symbol_dirs, rules, analysis)
+        return _open(path, capture_options, symbol_dirs, rules, analysis, config)
     except MemoryError:
         raise BadInput(path, "out of memory while reading it (is it hostile, or the memory limit low?)") from None
 
 
-def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str | None, analysis: bool) -> Crash:
+def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str | None, analysis: bool,
+          config) -> Crash:
     kind = detect(path)
     if kind == "snapshot":
         from hydra.snapshot.format import read_snapshot
@@ -70,7 +71,7 @@ def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str 
     from hydra.minidump.opener import open_minidump
     from hydra.symbols.locate import symbol_directories
 
-    return open_minidump(path, symbol_directories(symbol_dirs or []), rules, analysis)
+    return open_minidump(path, symbol_directories(symbol_dirs or [], config), rules, analysis)
 
 
 def in_workers(function, items: list, jobs: int | None = None, chunk: int = 1):

@@ -67,7 +67,7 @@ def _read(job: tuple[str, str]) -> tuple[str, str, dict | None, str | None]:
     try:
         kind = detect(path)
         crash = open_crash(path, _options.get("capture") if kind == "core" else None, _options.get("symbols"),
-                           _options.get("rules"), True)
+                           _options.get("rules"), True, config=_options.get("config"))
         facts = crash_facts(crash, path, kind, fingerprint(crash, load_rules(_options.get("rules"))),
                             crash_time(crash, path, kind))
         if _options.get("keep"):
@@ -103,8 +103,9 @@ def _keep(crash, path: str, kind: str, crash_id: str, folder: str) -> str:
 
 def index(connection: Store, paths: list[str], jobs: int | None = None, *,
           symbols: list[str] | None = None, rules: str | None = None, capture=None,
-          keep: str | None = None, progress=None) -> Summary:
-    """keep: a folder to keep each crash's snapshot in (content-addressed)."""
+          keep: str | None = None, progress=None, config=None) -> Summary:
+    """keep: a folder to keep each crash's snapshot in (content-addressed); config: the
+    user's config, whose symbol folders minidumps are walked with (read here if not given)."""
     summary = Summary()
     files = candidates(paths)
     known = {row[0] for row in connection.execute("SELECT id FROM crashes")}
@@ -120,7 +121,11 @@ def index(connection: Store, paths: list[str], jobs: int | None = None, *,
             continue
         known.add(crash_id)            # the same file named twice in one run
         todo.append((path, crash_id))
-    _options.update(symbols=symbols, rules=rules, capture=capture, keep=keep)
+    if config is None:
+        from hydra.config import load_config
+
+        config = load_config()
+    _options.update(symbols=symbols, rules=rules, capture=capture, keep=keep, config=config)
     if not todo:
         return summary
     from hydra.loader import in_workers

@@ -13,13 +13,16 @@ def basename(path: str | None) -> str:
     return (path or "").replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def symbol_directories(explicit: list[str]) -> list[str]:
-    """--symbols, then HYDRA_SYMBOL_PATH (colon-separated), then the config file's `symbols`."""
-    from hydra.config import load_config
+def symbol_directories(explicit: list[str], config=None) -> list[str]:
+    """--symbols, then HYDRA_SYMBOL_PATH (colon-separated), then the config's `symbols` (the
+    user's config when none is given)."""
+    if config is None:
+        from hydra.config import load_config
 
+        config = load_config()
     found = list(explicit)
     found += [part for part in os.environ.get("HYDRA_SYMBOL_PATH", "").split(":") if part]
-    found += load_config().symbols
+    found += config.symbols
     seen: set[str] = set()
     return [d for d in found if not (d in seen or seen.add(d))]
 
