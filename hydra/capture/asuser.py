@@ -107,10 +107,13 @@ def preload() -> None:
     """Import, before rights are dropped, every module a capture may import later: the
     interpreter's own library may lie where the user cannot read (a Python under /root)."""
     import contextlib  # noqa: F401
+    import ctypes  # noqa: F401   (demangling loads the C++ runtime through it, when first needed)
     import decimal  # noqa: F401
     import io  # noqa: F401
     import json  # noqa: F401
     import lzma  # noqa: F401
+    import shutil  # noqa: F401   (the debug cache copies with it, imported when first needed)
+    import tempfile  # noqa: F401   (files are written through it, imported when first needed)
     import zlib  # noqa: F401
 
     import msgpack  # noqa: F401

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hydra.capture import engine, parallel
+from hydra.capture import parallel, walker
 from hydra.capture.engine import capture_core
 from hydra.evaluate.typenames import type_name
 from hydra.report.backtrace import format_json
@@ -78,7 +78,7 @@ def test_a_failing_copy_is_redone_here(many, single_process, monkeypatch):
         raise RuntimeError("the copy fails")
 
     monkeypatch.setattr(parallel, "MIN_THREADS", 2)
-    monkeypatch.setattr(engine, "encode_threads", broken)     # runs only in the copy
+    monkeypatch.setattr(walker, "encode_threads", broken)     # runs only in the copy
     _same(capture_core(many.core), single_process)
 
 
