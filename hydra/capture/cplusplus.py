@@ -22,9 +22,13 @@ from __future__ import annotations
 import ctypes
 import re
 
+import drgn
+
 from hydra.capture.residency import private_mappings
 from hydra.symbols.elffile import SHF_COMPRESSED, read_file, section_header
 
+# the drgn releases whose mappings and order of reading the re-tagging relies on
+DRGN_RELEASES = ("0.3.",)
 DW_TAG_pointer_type = 0x0F
 DW_TAG_member = 0x0D
 DW_TAG_reference_type = 0x10
@@ -119,9 +123,22 @@ def retag_positions(abbreviations: bytes) -> list[tuple[int, int]]:
     return found
 
 
+class UntestedDrgn(Exception):
+    """A drgn release this re-tagging was not made for."""
+
+
+def check_drgn(version: str) -> None:
+    """Refuse a drgn whose internals may differ: the re-tagging writes into drgn's private
+    mappings of the debug files between finding and indexing them, as drgn 0.3 does it
+    (pyproject pins the same range)."""
+    if not version.startswith(DRGN_RELEASES):
+        raise UntestedDrgn(f"made for drgn {', '.join(r.rstrip('.') for r in DRGN_RELEASES)}, not {version}")
+
+
 def teach_drgn(prog) -> list[int]:
     """Re-tag references and base classes in drgn's mappings of every debug file it has
     loaded; the addresses written."""
+    check_drgn(drgn.__version__)
     headers = {}
     for module in prog.modules():
         path = module.debug_file_path

@@ -116,3 +116,23 @@ def test_capture_leaves_the_binary_unchanged(crashed):
     crash = capture_core(program.core)
     assert any(v.type.endswith("&") for f in crash.crashed_thread.frames for v in f.args)
     assert hashlib.sha256(open(program.exe, "rb").read()).hexdigest() == before
+
+
+def test_a_drgn_it_was_not_made_for_is_left_alone_and_said(crashed, monkeypatch):
+    """The re-tagging writes into drgn 0.3's private mappings of the debug files: under
+    another release the capture goes on without it and says so."""
+    import drgn
+    import pytest
+
+    from hydra.capture.cplusplus import UntestedDrgn, check_drgn
+    from hydra.capture.engine import capture_core
+
+    check_drgn(drgn.__version__)            # the installed one is in the range pyproject pins
+    with pytest.raises(UntestedDrgn):
+        check_drgn("0.4.0")
+    program = crashed("cxx_values.cpp", "-O0")
+    monkeypatch.setattr(drgn, "__version__", "0.4.0")
+    crash = capture_core(program.core)
+    assert [w for w in crash.warnings if "C++ references and base classes not read" in w] == [
+        "C++ references and base classes not read: UntestedDrgn: made for drgn 0.3, not 0.4.0"]
+    assert crash.crashed_thread.frames
