@@ -11,7 +11,6 @@ import lzma
 import os
 import struct
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
 
@@ -86,6 +85,8 @@ class _BlobWriter:
     one, with LZMA."""
 
     def __init__(self, handle):
+        from concurrent.futures import ThreadPoolExecutor     # only to write: most opens only read
+
         self.handle = handle
         self.pool = ThreadPoolExecutor(max_workers=2)
         self.pending: list[tuple[list[list[int]], object]] = []
