@@ -6,6 +6,7 @@ Heavy modules (the capture engine, the UI) are imported only by the command that
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -210,26 +211,22 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@functools.cache
 def _user_config():
     """The user's config, read once by the command line and handed to what needs it."""
-    if not _config:
-        from hydra.config import load_config
+    from hydra.config import load_config
 
-        _config.append(load_config())
-    return _config[0]
+    return load_config()
 
 
-_config: list = []
-
-
-def _open_crash(args, path: str, kind: str | None = None, rules: str | None = None, analysis: bool | None = None):
+def _open_crash(args, path: str, kind: str | None = None, analysis: bool | None = None):
     """The crash in path as the command's options open it: a core captured with them, a
     minidump walked with --symbols (and the config's folders), the analysis as asked."""
     from hydra.loader import detect, open_crash
 
     kind = kind or detect(path)
     return open_crash(path, _capture_options(args) if kind == "core" else None, args.symbols,
-                      rules if rules is not None else rules_file(args),
+                      rules_file(args),
                       not args.no_analysis if analysis is None else analysis, config=_user_config())
 
 
@@ -240,13 +237,13 @@ def _capture_options(args):
     config = _user_config()
     return CaptureOptions(exe=args.exe, sysroot=args.sysroot, debug_dirs=args.debug_dir,
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
-                          rules=rules_file(args, config), analysis=not args.no_analysis,
+                          rules=rules_file(args), analysis=not args.no_analysis,
                           debug_cache=debugcache.directory(config),
                           scope_cache=scopecache.directory(config), environment=args.env, memory=args.memory)
 
 
-def rules_file(args, config=None) -> str | None:
-    return args.rules or (config or _user_config()).fingerprint_rules
+def rules_file(args) -> str | None:
+    return args.rules or _user_config().fingerprint_rules
 
 
 def _warn(crash, limit: int | None = None) -> None:
@@ -698,7 +695,7 @@ def _fingerprint(args) -> int:
     for path in args.files:
         try:
             kind = detect(path)
-            crash = _open_crash(args, path, kind, rules=rules_path, analysis=True)
+            crash = _open_crash(args, path, kind, analysis=True)
         except BadInput as error:
             print(f"hydra: {printable(error.path)}: {printable(error.reason)}", file=sys.stderr)
             failed += 1
@@ -742,7 +739,7 @@ def console() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    _config.clear()         # read again by each command (tests run several in one process)
+    _user_config.cache_clear()      # read again by each command (tests run several in one process)
     try:
         return _run(argv)
     except BadInput as error:

@@ -319,8 +319,7 @@ class Stackwalker:
     def _by_scan(self) -> WalkFrame | None:
         last = self.frames[-1]
         layout = self.layout
-        words = SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS
-        found = self.scan(last.registers[layout.sp], words)
+        found = self.scan(last.registers[layout.sp], _scan_words(last))
         if found is None:
             return None
         location, value = found
@@ -390,7 +389,7 @@ class Stackwalker:
                 raise EvaluationError("program did not recover eip and esp")
         except EvaluationError:
             assigned = set()
-            scanned = self.scan(regs["esp"], SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS)
+            scanned = self.scan(regs["esp"], _scan_words(last))
             if scanned is None:
                 return None
             values["$eip"], values["$esp"] = scanned[1], scanned[0] + 4
@@ -399,7 +398,7 @@ class Stackwalker:
             offset = 0
             if self.modules.at(values["$eip"]) is None:
                 start = values[".raSearchStart"] + 4
-                scanned = self.scan(start, SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS)
+                scanned = self.scan(start, _scan_words(last))
                 if scanned is not None:
                     values["$eip"], values["$esp"] = scanned[1], scanned[0] + 4
                     offset = scanned[0] - start
@@ -433,7 +432,7 @@ class Stackwalker:
         if caller_eip is not None and caller_ebp is not None:
             registers = {"eip": caller_eip, "esp": ebp + 8, "ebp": caller_ebp}
             return WalkFrame(registers, set(registers), Trust.FRAME_POINTER)
-        found = self.scan(esp, SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS)
+        found = self.scan(esp, _scan_words(last))
         if found is None:
             return None
         location, caller_eip = found
@@ -445,3 +444,9 @@ class Stackwalker:
             caller_ebp = ebp
         registers = {"eip": caller_eip, "esp": caller_esp, "ebp": caller_ebp}
         return WalkFrame(registers, set(registers), Trust.SCAN)
+
+
+def _scan_words(last: WalkFrame) -> int:
+    """Words a scan for the caller of `last` looks at: four times more above the context
+    frame, as Breakpad and rust-minidump scan."""
+    return SCAN_WORDS * 4 if last.trust == Trust.CONTEXT else SCAN_WORDS

@@ -22,8 +22,6 @@ class Trust:
     TAILCALL = "tailcall"
 
 
-TRUST_LEVELS = (Trust.CONTEXT, Trust.CFI, Trust.FRAME_POINTER, Trust.SCAN, Trust.TAILCALL)
-
 # the function name of the kernel's return path out of a signal handler, as gdb names it
 SIGNAL_HANDLER_CALLED = "<signal handler called>"
 SENT_CODES = (0, -1, -6)        # SI_USER, SI_QUEUE, SI_TKILL: a process sent the signal

@@ -87,18 +87,14 @@ def replace(value, /, **changes):
     return type(value)(**arguments)
 
 
-def asdict(value) -> dict:
+def asdict(value):
     """value's fields as a dictionary, records, lists, tuples and dictionaries within copied."""
-    return _as_plain(value)
-
-
-def _as_plain(value):
     if is_record(value) and not isinstance(value, type):
-        return {spec.name: _as_plain(getattr(value, spec.name)) for spec in value.__record_fields__}
+        return {spec.name: asdict(getattr(value, spec.name)) for spec in value.__record_fields__}
     if isinstance(value, (list, tuple)):
-        return type(value)(_as_plain(item) for item in value)
+        return type(value)(asdict(item) for item in value)
     if isinstance(value, dict):
-        return type(value)((_as_plain(key), _as_plain(item)) for key, item in value.items())
+        return type(value)((asdict(key), asdict(item)) for key, item in value.items())
     return value
 
 
@@ -116,8 +112,7 @@ def _build(cls, frozen: bool):
         specs.append(spec)
     cls.__record_fields__ = tuple(specs)
     cls.__record_repr__ = tuple(spec.name for spec in specs if spec.repr)
-    compared = tuple(spec.name for spec in specs if spec.compare)
-    cls.__record_compare__ = compared
+    cls.__record_compare__ = tuple(spec.name for spec in specs if spec.compare)
     cls.__match_args__ = tuple(spec.name for spec in specs if spec.init)
     _check_order(cls, specs)
     cls.__record_frozen__ = frozen
@@ -156,14 +151,16 @@ def _check_order(cls, specs: list[Field]) -> None:
 def _first_init(self, *args, **kwargs):
     """Every record's `__init__` until its first instance: it puts the class's own in place."""
     owner = next(c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_init)
-    owner.__init__ = _init(owner, list(owner.__record_fields__), owner.__record_frozen__)
+    owner.__init__ = _init(owner)
     owner.__init__(self, *args, **kwargs)
 
 
-def _init(cls, specs: list[Field], frozen: bool):
+def _init(cls):
+    """The class's __init__, compiled from its fields."""
+    frozen = cls.__record_frozen__
     namespace: dict[str, object] = {"_record_marker": MISSING, "_record_set": object.__setattr__}
     parameters, body = [], []
-    for spec in specs:
+    for spec in cls.__record_fields__:
         name = spec.name
         if spec.default_factory is not MISSING:
             namespace[f"_record_factory_{name}"] = spec.default_factory

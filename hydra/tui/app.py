@@ -410,7 +410,7 @@ class HydraApp(ThemedApp):
             self._show_tab(tab)
 
     def _show_tab(self, tab: str) -> None:
-        content = self.tabs[tab].lines(self)
+        content = self.tabs[tab].content(self)
         view = self.side_view
         view.set_lines(content.count, content.line, content.width, plain=content.plain)
         view.center_on(content.cursor)
@@ -588,9 +588,8 @@ class HydraApp(ThemedApp):
             self.tabs["watch"].cursor = event.index
             self._show_tab("watch")
             return
-        memory = self.tabs["memory"]
-        if self._active_tab() == "memory" and memory.view in ("matches", "telescope"):
-            address = memory.address_at(event.index)
+        if self._active_tab() == "memory":
+            address = self.tabs["memory"].address_at(event.index)
             if address is not None:
                 self.goto_address(address)
             return

@@ -24,13 +24,13 @@ class SideTab:
         self.title = title
         self._build = build
 
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         assert self._build is not None
         return self._build(app)
 
 
 class SourceTab(SideTab):
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         content = code.source_lines(app.crash, app.frame, app.syntax_styles(), app.source_cache)
         if content.payload and content.payload[0].lexer is None:
             # the lexer loads after the first screen shows the plain lines (see SourceLines)
@@ -43,7 +43,7 @@ class DisassemblyTab(SideTab):
         super().__init__(id, title)
         self.addresses: list[int] = []        # of the lines shown, for `:ADDRESS`
 
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         content = code.disassembly_lines(app.crash, app.frame, app.at_faulting_frame())
         self.addresses = content.payload
         return content
@@ -54,7 +54,7 @@ class WatchTab(SideTab):
         super().__init__(id, title)
         self.cursor: int | None = None        # where the next showing puts the cursor
 
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         content = app.watch.lines(self.cursor if self.cursor is not None else app.side_view.cursor)
         self.cursor = None
         return content
@@ -65,7 +65,7 @@ class RegistersTab(SideTab):
         super().__init__(id, title)
         self.names: list[str] = []            # the register on each line
 
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         content = lines.registers(app.crash, app.frame, app.thread)
         self.names = content.payload
         return content
@@ -83,7 +83,7 @@ class MemoryTab(SideTab):
         self.matches: lines.Lines | None = None
         self.payload: list = []               # the address each line of a telescope or matches stands for
 
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         frame = app.frame
         if self.view == "telescope":
             content = lines.telescope(app.crash, app.memory_address or (frame.sp if frame else None),
@@ -96,7 +96,8 @@ class MemoryTab(SideTab):
         return content
 
     def address_at(self, index: int) -> int | None:
-        """The address a telescope's or a search's line stands for (Enter goes there)."""
+        """The address a telescope's or a search's line stands for (Enter goes there); none
+        in the dump."""
         if self.view in ("matches", "telescope") and 0 <= index < len(self.payload):
             return self.payload[index]
         return None
@@ -105,7 +106,7 @@ class MemoryTab(SideTab):
 class MapTab(SideTab):
     follows_address = True
 
-    def lines(self, app: HydraApp) -> lines.Lines:
+    def content(self, app: HydraApp) -> lines.Lines:
         return lines.memory_map(app.crash, app.focus_address())
 
 
