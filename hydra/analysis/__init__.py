@@ -44,9 +44,9 @@ _discovery: dict[str, object] = {}
 
 
 def start_discovery(preload: bool = False) -> None:
-    """Look for plug-ins in the background (and with preload, import capstone and compile the
-    default rules): tens of milliseconds that a capture spends in drgn meanwhile, which
-    releases the interpreter lock. Pure-Python work (a minidump) gains nothing from it."""
+    """Look for plug-ins in the background (and with preload, warm_up() there too): tens
+    of milliseconds that a capture spends in drgn meanwhile, which releases the interpreter
+    lock. Pure-Python work (a minidump) gains nothing from it."""
     if "thread" in _discovery:
         return
 
@@ -55,19 +55,8 @@ def start_discovery(preload: bool = False) -> None:
             _discovery["entries"] = _entry_points()
         except Exception as error:
             _discovery["error"] = error
-        if not preload:
-            return
-
-        # while a capture waits on drgn, the analyzers' modules and capstone load too
-        for name in ("capstone", "hydra.analysis.aborts", "hydra.analysis.evidence",
-                     "hydra.analysis.faults", "hydra.analysis.severity"):
-            try:
-                import_module(name)
-            except ImportError:
-                pass
-        from hydra.analysis.fingerprint import default_rules
-
-        default_rules()
+        if preload:
+            warm_up()
 
     thread = threading.Thread(target=discover, name="hydra-plugins", daemon=True)
     _discovery["thread"] = thread
@@ -129,6 +118,20 @@ def _entry_points() -> list[_EntryPoint]:
     except OSError:
         pass
     return found
+
+
+def warm_up() -> None:
+    """Import the analyzers' modules and capstone, and compile the default rules: what
+    analyze() would do first, done ahead while the process has time to spare."""
+    for name in ("capstone", "hydra.analysis.aborts", "hydra.analysis.evidence",
+                 "hydra.analysis.faults", "hydra.analysis.severity"):
+        try:
+            import_module(name)
+        except ImportError:
+            pass
+    from hydra.analysis.fingerprint import default_rules
+
+    default_rules()
 
 
 def finish_discovery() -> None:

@@ -30,7 +30,7 @@ from hydra.capture.typetable import LIBRARY_GLOBAL_DIES, TypedGlobal, Types
 from hydra.capture.unwind import Unwinder
 from hydra.capture.values import ValueReader
 from hydra.capture.version import CAPTURE_VERSION
-from hydra.capture.walker import FrameWalker, capture_threads, take_handed_rereads
+from hydra.capture.walker import FrameWalker, capture_threads, in_two_processes, take_handed_rereads
 from hydra.model import BadInput
 from hydra.model.crash import SENT_CODES, Classifier, Crash, MapEntry, Process, Signal, SourceFile
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
@@ -67,7 +67,9 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
     if options.analysis:
         from hydra.analysis import start_discovery
 
-        start_discovery(preload=True)
+        # with many threads, analysis warms up after the fork (capture_threads) instead:
+        # there it takes this process's time, not both's
+        start_discovery(preload=not in_two_processes(info))
 
     logging.getLogger("drgn").setLevel(logging.CRITICAL)
     prog = drgn.Program()

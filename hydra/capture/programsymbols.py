@@ -67,6 +67,15 @@ class ProgramSymbols:
             if place is not None:
                 self._asked[place] = self._asked.get(place, 0) + 1
 
+    def index_now(self, addresses) -> None:
+        """Index the tables of the modules holding these addresses now, whatever was asked:
+        before a fork, so that both processes share one index rather than each build it."""
+        for address in addresses:
+            place = self._place(address)
+            if place is not None and place not in self._indexes:
+                self._asked[place] = max(self._asked.get(place, 0), BREAK_EVEN)
+                self._index(address)
+
     def _place(self, address: int) -> int | None:
         place = bisect.bisect_right(self._starts, address) - 1
         return place if place >= 0 and address < self._modules[place][1] else None

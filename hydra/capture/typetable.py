@@ -31,6 +31,7 @@ class TypeNotes:
     variables: list[tuple[Variable, str, int]] = field(default_factory=list)   # (variable, debug file, DIE)
     functions: dict[tuple[str, int], int] = field(default_factory=dict)        # (debug file, DIE) -> entry
     handed: list[tuple[list, list]] = field(default_factory=list)              # (refs, type map) from a fork
+    handed_upto: int = 0                                                       # variables handover numbered
 
     def note(self, variables: list[Variable], scope, debug_path: str, bias: int) -> None:
         for variable in variables:
@@ -40,19 +41,19 @@ class TypeNotes:
         if scope.die is not None and scope.entry is not None:
             self.functions[(debug_path, scope.die)] = scope.entry + bias
 
-    def handover(self, threads) -> list:
-        """For a forked capture handing its threads back: each noted variable's type id
-        becomes an index into the returned list of (debug file, DIE) pairs, which the
-        parent reads into its own table (take, then Types.attach)."""
-        noted = {id(variable): (path, offset) for variable, path, offset in self.variables}
-        refs: dict[tuple[str, int], int] = {}
+    def handover(self, threads, refs: dict[tuple[str, int], int]) -> None:
+        """For a forked capture handing its threads back, part by part as it captures them:
+        each variable of threads (noted since the last call) takes as its type id an index
+        into refs, the (debug file, DIE) pairs in the order first met, which the parent
+        reads into its own table (take, then Types.attach)."""
+        noted = {id(variable): (path, offset) for variable, path, offset in self.variables[self.handed_upto:]}
+        self.handed_upto = len(self.variables)
         for thread in threads:
             for frame in thread.frames:
                 for variable in frame.args + frame.locals:
                     ref = noted.get(id(variable))
                     if ref is not None:
                         variable.type_id = refs.setdefault(ref, len(refs))
-        return [list(ref) for ref in refs]
 
     def take(self, handed: list, type_map: list, functions: list) -> None:
         """What a forked capture handed over: its (debug file, DIE) pairs, to be read into

@@ -48,6 +48,10 @@ class ValueReader:
     # top-level values holding what drgn could not build, to be read again (fromtypes.py)
     rereads: list = field(default_factory=list)
     _unbuildable: bool = False
+    # (kind, size, spelled as a plain number) of each drgn type met, by its address in drgn:
+    # drgn builds a new TypeKind on every ask, and most values are of a few types
+    _facts: dict = field(default_factory=dict)
+    _members: dict = field(default_factory=dict)     # (name, type if unnamed, offset) of a struct's members
 
     def clean(self, text: str) -> str:
         for secret in self.secrets:
@@ -76,7 +80,10 @@ class ValueReader:
             type_ = obj.type_
             type_name = type_.type_name()
             base = type_.unaliased()
-            type_kind = base.kind
+            facts = self._facts.get(base._ptr)
+            if facts is None:
+                facts = self._facts[base._ptr] = _type_facts(base)
+            type_kind, scalar_size, plain = facts
         except Exception as error:  # drgn raises several types for unsupported DWARF
             note = describe_error(error)
             self._unbuildable = self._unbuildable or UNKNOWN_TAG in note
@@ -85,13 +92,15 @@ class ValueReader:
             return Variable(name, type_name, OPTIMIZED_OUT, kind, note=OPTIMIZED_OUT)
         address = obj.address_
         try:
-            if type_kind == TypeKind.FLOAT and base.size not in (4, 8):
-                return Variable(name, type_name, self._wide_float(obj, base), kind, address=address,
-                                size=base.size)
-            if type_kind in _SCALARS:
+            if plain:
                 # the common case, kept short: most locals are plain numbers
+                return Variable(name, type_name, str(obj.value_()), kind, address, scalar_size)
+            if type_kind == TypeKind.FLOAT and scalar_size not in (4, 8):
+                return Variable(name, type_name, self._wide_float(obj, base), kind, address=address,
+                                size=scalar_size)
+            if type_kind in _SCALARS:
                 return Variable(name, type_name, _scalar_text(obj.value_(), base, type_kind), kind,
-                                address=address, size=base.size)
+                                address=address, size=scalar_size)
             size = drgn.sizeof(obj)
         except drgn.FaultError:
             return Variable(name, type_name, UNREADABLE, kind, address=address, note=UNREADABLE)
@@ -136,20 +145,23 @@ class ValueReader:
                 return
             if self.go and base.tag == "string" and self._go_string(var, obj):
                 return
-            members = base.members
-            for member in members[: self.limits.children]:
-                if member.name is None:
+            members = self._members.get(base._ptr)
+            if members is None:     # drgn builds the members anew on every ask
+                members = self._members[base._ptr] = [(m.name, _member_type(m) if m.name is None else None,
+                                                       m.offset) for m in base.members]
+            for member_name, member_type, offset in members[: self.limits.children]:
+                if member_name is None:
                     try:
-                        child_obj = drgn.Object(self.prog, member.type, address=obj.address_ + member.offset) \
+                        child_obj = drgn.Object(self.prog, member_type, address=obj.address_ + offset) \
                             if obj.address_ is not None else None
                     except Exception:
                         child_obj = None
                     if child_obj is None:
                         continue
-                    child = self._convert(_unnamed_member_label(member.type), child_obj, "member",
+                    child = self._convert(_unnamed_member_label(member_type), child_obj, "member",
                                           nesting - 1, hops)
                 else:
-                    child = self._convert(member.name, obj.member_(member.name), "member", nesting - 1, hops)
+                    child = self._convert(member_name, obj.member_(member_name), "member", nesting - 1, hops)
                 var.children.append(child)
             var.omitted = max(0, len(members) - self.limits.children)
             var.value = self._summary(var, record=True)
@@ -361,6 +373,13 @@ _LOCAL_STATIC = re.compile(r"\.\d+$")
 _SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.FLOAT, TypeKind.ENUM)
 
 
+def _member_type(member) -> drgn.Type | None:
+    try:
+        return member.type
+    except Exception:       # hostile DWARF: a type drgn cannot build
+        return None
+
+
 def _unnamed_member_label(type_: drgn.Type) -> str:
     """gdb's `<Base>` for a base class (an unnamed member of a named class type, see
     cplusplus.py); `<anonymous>` for an anonymous struct or union."""
@@ -399,6 +418,15 @@ def _reference(pointer_name: str, target: Variable) -> Variable:
     """A pointer's target node, sharing the decoded subtree."""
     return Variable(f"*{pointer_name}", target.type, target.value, "target", target.address,
                     target.size, target.note, target.children, target.omitted)
+
+
+def _type_facts(base: drgn.Type) -> tuple:
+    """(kind, size of a scalar or None, whether its values spell as plain numbers) of an
+    unaliased type."""
+    kind = base.kind
+    if kind not in _SCALARS:
+        return kind, None, False
+    return kind, base.size, kind == TypeKind.INT and not (base.size == 1 and "char" in (base.name or ""))
 
 
 def _scalar_text(value, base: drgn.Type, kind) -> str:

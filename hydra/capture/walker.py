@@ -1,6 +1,6 @@
 """Walking the threads: each thread unwound (capture/unwind.py) and turned into model frames
 with names, lines, registers and variables, inline and tail-call frames put back, entry
-values resolved; past parallel.MIN_THREADS, the last 40% in a forked copy."""
+values resolved; past parallel.MIN_THREADS, shared with a forked copy."""
 
 from __future__ import annotations
 
@@ -36,55 +36,86 @@ from hydra.symbols.scopecache import ScopeCache
 ENTRY_VALUE_KINDS = (drgn.TypeKind.INT, drgn.TypeKind.BOOL, drgn.TypeKind.ENUM, drgn.TypeKind.POINTER)
 
 
+THREADS_A_TAKE = 4     # threads each side takes at a time: the sides end at most this far apart
+
+
+def in_two_processes(info: CoreInfo) -> bool:
+    """Whether capture_threads shares the threads with a forked copy."""
+    return len(info.threads) >= parallel.MIN_THREADS
+
+
 def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
                     mapped: MappedDebugFiles) -> list[Thread]:
-    """Unwind and decode every thread; with many, the last two fifths in a forked copy."""
+    """Unwind and decode every thread; with many, shared with a forked copy, which takes
+    threads from the end while this process takes them from the start (parallel.Claims).
+    discovering: analysis will run, and is warmed up here after the fork (while the copy
+    takes more threads) rather than before it."""
     threads = info.threads
-    if len(threads) < parallel.MIN_THREADS:
+    if not in_two_processes(info):
         return walker.capture(threads, info)
     if discovering:
         from hydra.analysis import finish_discovery
 
         finish_discovery()
-    # the copy unwinds more slowly (each page it writes is copied first) and must pack what
-    # it found: it takes two fifths, and both sides finish about together
-    half = (len(threads) * 3 + 4) // 5
     reader = walker.reader
+    # both sides look up every frame's pc, most of them in the modules the threads stopped
+    # in: those tables are indexed once, here, rather than by each side
+    pc = info.arch.pc
+    reader.symbols.index_now(thread.registers[pc] for thread in threads if pc in thread.registers)
     # each side may spend half of what is left of the pointed-to object budget
     reserve = max(0, reader.limits.object_budget - reader.object_bytes) // 2
     reader.object_bytes += reserve
     spent_before = reader.object_bytes
+    claims = parallel.Claims(len(threads))
 
     def their_part() -> bytes:
         mapped.restart_after_fork()
-        part = walker.capture(threads[half:], info)
-        type_notes = walker.notes.handover(part)
+        part: list[Thread] = []
+        packed: list[bytes] = []
+        refs: dict[tuple[str, int], int] = {}
+        while taken := claims.take(THREADS_A_TAKE, from_back=True):
+            taken_threads = walker.capture(threads[taken.start:taken.stop], info)
+            # packed as they come, so that packing is part of what the claims balance
+            walker.notes.handover(taken_threads, refs)
+            packed.insert(0, encode_threads(taken_threads))
+            part[:0] = taken_threads
         return msgpack.packb({
-            "threads": encode_threads(part), "pcs": list(walker.pcs.items()),
+            "threads": packed, "pcs": list(walker.pcs.items()),
             "rereads": _places_of(part, reader.rereads),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
             "scopes": walker.remembered.new_entries() if walker.remembered is not None else [],
-            "type_notes": type_notes,
+            "type_notes": [list(ref) for ref in refs],
             "functions": [[path, die, entry] for (path, die), entry in walker.notes.functions.items()],
         }, use_bin_type=True)
 
     ranges_before = len(reader.ranges)
     helper = parallel.start(their_part)
     started = time.monotonic()
-    mine = walker.capture(threads[:half], info)
+    try:
+        if discovering:
+            from hydra.analysis import warm_up
+
+            warm_up()
+        mine: list[Thread] = []
+        while taken := claims.take(THREADS_A_TAKE):
+            mine += walker.capture(threads[taken.start:taken.stop], info)
+    finally:
+        claims.close()
     reader.object_bytes -= reserve
     handed = helper.result(timeout=5.0 + 4 * (time.monotonic() - started)) if helper else None
     if handed is None:
-        return mine + walker.capture(threads[half:], info)
+        return mine + walker.capture(threads[len(mine):], info)
     theirs = msgpack.unpackb(handed, raw=False, strict_map_key=False)
+    type_map: list = []         # filled when the types are read, before a variable is read
+    others = [thread for packed in theirs["threads"] for thread in decode_threads(packed, type_map)]
+    if [thread.tid for thread in others] != [core_thread.tid for core_thread in threads[len(mine):]]:
+        return mine + walker.capture(threads[len(mine):], info)      # never expected: redone here
     for pc, innermost in theirs["pcs"]:
         walker.pcs[pc] = walker.pcs.get(pc, False) or innermost
     reader.ranges.extend((address, size) for address, size in theirs["ranges"])
     reader.object_bytes += theirs["object_bytes"]
     if walker.remembered is not None:
         walker.remembered.put_entries(theirs["scopes"])
-    type_map: list = []         # filled when the types are read, before a variable is read
-    others = decode_threads(theirs["threads"], type_map)
     walker.notes.take(theirs["type_notes"], type_map, theirs["functions"])
     # the variables to read again are taken once the types are read (walker.handed_rereads):
     # decoded before, they would have no types

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -94,3 +95,27 @@ def test_a_stalled_copy_is_stopped():
     assert helper.result(timeout=0.5) is None
     with pytest.raises(ProcessLookupError):
         os.kill(helper.pid, 0)
+
+
+def test_claims_give_every_item_to_exactly_one_of_the_two_processes():
+    claims = parallel.Claims(1000)
+
+    def theirs() -> bytes:
+        taken = []
+        while part := claims.take(3, from_back=True):
+            taken += part
+            time.sleep(0.0005)       # the two sides interleave
+        return json.dumps(taken).encode()
+
+    helper = parallel.start(theirs)
+    assert helper is not None
+    mine = []
+    while part := claims.take(4):
+        mine += part
+        time.sleep(0.0005)
+    claims.close()
+    their_items = json.loads(helper.result(timeout=60))
+    assert mine and their_items
+    assert sorted(mine + their_items) == list(range(1000))
+    assert mine == list(range(len(mine)))                     # the front, in order
+    assert sorted(their_items) == list(range(len(mine), 1000))
