@@ -426,7 +426,11 @@ def _type_facts(base: drgn.Type) -> tuple:
     kind = base.kind
     if kind not in _SCALARS:
         return kind, None, False
-    return kind, base.size, kind == TypeKind.INT and not (base.size == 1 and "char" in (base.name or ""))
+    try:
+        size = base.size
+    except Exception:       # an enum's size is its underlying type's, which drgn does not give here
+        size = None
+    return kind, size, kind == TypeKind.INT and not (size == 1 and "char" in (base.name or ""))
 
 
 def _scalar_text(value, base: drgn.Type, kind) -> str:
