@@ -73,8 +73,7 @@ class ProgramSymbols:
         for address in addresses:
             place = self._place(address)
             if place is not None and place not in self._indexes:
-                self._asked[place] = max(self._asked.get(place, 0), BREAK_EVEN)
-                self._index(address)
+                self._build(place)
 
     def _place(self, address: int) -> int | None:
         place = bisect.bisect_right(self._starts, address) - 1
@@ -89,6 +88,10 @@ class ProgramSymbols:
         self._asked[place] = self._asked.get(place, 0) + 1
         if self._asked[place] <= BREAK_EVEN:
             return None
+        return self._build(place)
+
+    def _build(self, place: int) -> SymbolIndex | None:
+        """The index of a module's table (None, remembered, when it has none to read)."""
         start, end, module = self._modules[place]
         self._indexes[place] = None
         for path, bias in ((module.debug_file_path, module.debug_file_bias),

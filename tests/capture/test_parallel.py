@@ -99,16 +99,22 @@ def test_a_stalled_copy_is_stopped():
 
 def test_claims_give_every_item_to_exactly_one_of_the_two_processes():
     claims = parallel.Claims(1000)
+    started, say_started = os.pipe()
 
     def theirs() -> bytes:
         taken = []
         while part := claims.take(3, from_back=True):
+            if not taken:
+                os.write(say_started, b"x")    # both sides take part, however busy the machine
             taken += part
             time.sleep(0.0005)       # the two sides interleave
         return json.dumps(taken).encode()
 
     helper = parallel.start(theirs)
     assert helper is not None
+    os.close(say_started)             # so that a copy that died gives an end, not a wait
+    assert os.read(started, 1) == b"x"
+    os.close(started)
     mine = []
     while part := claims.take(4):
         mine += part
