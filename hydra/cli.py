@@ -514,19 +514,23 @@ def _bt_one(path: str) -> tuple[str, str | None, list[str]]:
     return f"==> {printable(path)} <==\n" + format_text(crash, args.full, args.thread) + "\n", None, warnings
 
 
+def _bt_lost(died) -> tuple[str, str, list[str]]:
+    return "", f"hydra: {printable(died.item)}: {died}", []
+
+
 def _bt_batch(args) -> int:
     """`bt A B C…`: each file's backtrace in the order given (with --json one object per
     line, carrying `file`), read by a pool of processes, one per core. A file that cannot
     be read gives its one line on stderr (and with --json a line with `error`); the others
     go on, and the status is 2."""
-    from hydra.loader import in_workers
+    from hydra.workers import in_workers
     import hydra.report.backtrace  # noqa: F401  (imported once, before the workers are forked)
 
     global _batch_args
     _batch_args = args
     failed = 0
-    chunk = max(1, len(args.files) // ((os.cpu_count() or 1) * 4))
-    for path, (output, error, warnings) in zip(args.files, in_workers(_bt_one, args.files, chunk=chunk)):
+    results = in_workers(_bt_one, args.files, chunk=2, lost=_bt_lost)
+    for path, (output, error, warnings) in zip(args.files, results):
         for warning in warnings:
             print(warning, file=sys.stderr)
         if error is not None:

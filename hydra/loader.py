@@ -72,15 +72,3 @@ def _open(path: str, capture_options, symbol_dirs: list[str] | None, rules: str 
     from hydra.symbols.locate import symbol_directories
 
     return open_minidump(path, symbol_directories(symbol_dirs or [], config), rules, analysis)
-
-
-def in_workers(function, items: list, jobs: int | None = None, chunk: int = 1):
-    """function(item) for each item, in forked worker processes (one per core by default),
-    the results in the items' order. Forked: the workers start with what this process has
-    imported (the readers), and function may read module state set before the call."""
-    import concurrent.futures
-    import multiprocessing
-
-    workers = max(1, min(len(items), jobs or os.cpu_count() or 1))
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(function, items, chunksize=chunk)

@@ -9,55 +9,13 @@ different.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import signal
-import struct
 import time
 from collections.abc import Callable
 
 MIN_THREADS = 64       # below this a fork and a hand-over cost more than they save
-
-
-class Claims:
-    """Items 0 to count - 1 shared between this process and its forked copy: this one takes
-    them from the front, the copy from the back, a few at a time, until the two meet. The
-    faster side does more, so both finish about together whatever else each has to do.
-
-    The two ends live in a file only these processes see (a memfd); a record lock on it,
-    which the system releases if its holder dies, makes each take whole."""
-
-    def __init__(self, count: int):
-        try:
-            self._fd = os.memfd_create("hydra-claims", os.MFD_CLOEXEC)
-        except (AttributeError, OSError):
-            import tempfile
-
-            handle = tempfile.TemporaryFile()
-            self._fd = os.dup(handle.fileno())
-            handle.close()
-        os.pwrite(self._fd, struct.pack("<qq", 0, count), 0)
-
-    def take(self, size: int, from_back: bool = False) -> range:
-        """The next items for this side, at most size of them; empty once none are left."""
-        fcntl.lockf(self._fd, fcntl.LOCK_EX)
-        try:
-            front, back = struct.unpack("<qq", os.pread(self._fd, 16, 0))
-            if front >= back:
-                return range(0)
-            if from_back:
-                taken = range(max(front, back - size), back)
-                os.pwrite(self._fd, struct.pack("<q", taken.start), 8)
-            else:
-                taken = range(front, min(back, front + size))
-                os.pwrite(self._fd, struct.pack("<q", taken.stop), 0)
-            return taken
-        finally:
-            fcntl.lockf(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        os.close(self._fd)
 
 
 class Helper:

@@ -30,6 +30,7 @@ from hydra.symbols.callsites import CallSites, EntryParameter
 from hydra.symbols.demangle import function_name
 from hydra.symbols.dwarf import DebugFile, FunctionScope, frame_base_steps, spelled_as_unit
 from hydra.symbols.scopecache import ScopeCache
+from hydra.workers import Claims
 
 
 # parameters whose value at entry is a number in a register: shown as gdb shows them
@@ -47,7 +48,7 @@ def in_two_processes(info: CoreInfo) -> bool:
 def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
                     mapped: MappedDebugFiles) -> list[Thread]:
     """Unwind and decode every thread; with many, shared with a forked copy, which takes
-    threads from the end while this process takes them from the start (parallel.Claims).
+    threads from the end while this process takes them from the start (workers.Claims).
     discovering: analysis will run, and is warmed up here after the fork (while the copy
     takes more threads) rather than before it."""
     threads = info.threads
@@ -66,7 +67,7 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
     reserve = max(0, reader.limits.object_budget - reader.object_bytes) // 2
     reader.object_bytes += reserve
     spent_before = reader.object_bytes
-    claims = parallel.Claims(len(threads))
+    claims = Claims(len(threads))
 
     def their_part() -> bytes:
         mapped.restart_after_fork()

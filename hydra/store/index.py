@@ -79,6 +79,11 @@ def _read(job: tuple[str, str]) -> tuple[str, str, dict | None, str | None]:
     return path, crash_id, facts, None
 
 
+def _lost(died) -> tuple[str, str, None, str]:
+    path, crash_id = died.item
+    return path, crash_id, None, f"{printable(path)}: {died}"
+
+
 def _keep(crash, path: str, kind: str, crash_id: str, folder: str) -> str:
     """The crash's snapshot under folder, named by its input's content hash (a snapshot
     given to index is copied as it is)."""
@@ -128,7 +133,7 @@ def index(connection: Store, paths: list[str], jobs: int | None = None, *,
     _options.update(symbols=symbols, rules=rules, capture=capture, keep=keep, config=config)
     if not todo:
         return summary
-    from hydra.loader import in_workers
+    from hydra.workers import in_workers
     # imported once, before the workers are forked, not in each of them
     import hydra.analysis.fingerprint  # noqa: F401
     import hydra.minidump.opener  # noqa: F401
@@ -153,7 +158,7 @@ def index(connection: Store, paths: list[str], jobs: int | None = None, *,
     try:
         # a few files handed over at a time: a small dump is read faster than a round trip
         chunk = max(1, min(16, len(todo) // ((jobs or os.cpu_count() or 1) * 8)))
-        for done, (path, crash_id, facts, error) in enumerate(in_workers(_read, todo, jobs, chunk), 1):
+        for done, (path, crash_id, facts, error) in enumerate(in_workers(_read, todo, jobs, chunk, _lost), 1):
             if error is not None:
                 summary.bad.append(error)
             else:

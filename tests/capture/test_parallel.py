@@ -15,6 +15,7 @@ from hydra.capture.engine import capture_core
 from hydra.evaluate.typenames import type_name
 from hydra.report.backtrace import format_json
 from hydra.snapshot.format import read_snapshot, snapshot_bytes
+from hydra.workers import Claims
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -98,7 +99,7 @@ def test_a_stalled_copy_is_stopped():
 
 
 def test_claims_give_every_item_to_exactly_one_of_the_two_processes():
-    claims = parallel.Claims(1000)
+    claims = Claims(1000)
     started, say_started = os.pipe()
 
     def theirs() -> bytes:
