@@ -81,3 +81,28 @@ def test_bt_of_several_files_gives_one_json_line_each_in_order(dumps, tmp_path):
         alone = json.loads(run("bt", "--json", path, *symbols).stdout)
         alone.pop("conventions")
         assert line == {"file": path, **alone}
+
+
+def test_a_file_whose_reading_process_died_gets_its_error_line_and_the_batch_goes_on(dumps, monkeypatch, capsys):
+    import signal
+
+    import hydra.cli
+
+    files = [str(dumps / name) for name in ("breakpad/minidump2.dmp", "breakpad/linux_null_read_av.dmp",
+                                            "symbolic/fixtures/linux/mini.dmp")]
+    reading = hydra.cli._bt_one
+
+    def dies_on_the_second(path: str):
+        if path == files[1]:
+            os.kill(os.getpid(), signal.SIGKILL)       # as a crash in native code would end it
+        return reading(path)
+
+    monkeypatch.setattr(hydra.cli, "_bt_one", dies_on_the_second)
+    status = hydra.cli.main(["bt", "--json", *files, "--symbols", str(dumps / "breakpad/symbols")])
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert status == 2
+    assert [line["file"] for line in lines] == files
+    assert "threads" in lines[0] and "threads" in lines[2]
+    assert lines[1]["error"] == f"{files[1]}: the worker process reading it was killed by SIGKILL"
+    assert err.count("\n") == 1 and "was killed by SIGKILL" in err
