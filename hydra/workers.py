@@ -17,7 +17,10 @@ import signal
 import struct
 from collections.abc import Callable, Iterator
 
-_FRAME = struct.Struct("<Q")
+# a worker's message: its payload's size, its kind, and two numbers (an item, or a range)
+_FRAME = struct.Struct("<IBqq")
+_CLAIMED, _ANSWER, _RAISED = 0, 1, 2
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)     # held back while a worker is being forked
 
 
 class Claims:
@@ -71,10 +74,12 @@ class Claims:
 
 
 class WorkerDied(Exception):
-    """The process given an item ended before it answered (killed, or crashed in native code)."""
+    """The process given an item ended before it answered (killed, or crashed in native
+    code); or none was left to read it."""
 
-    def __init__(self, item, how: str):
-        super().__init__(f"the worker process reading it {how}")
+    def __init__(self, item, how: str, unread: bool = False):
+        super().__init__("not read: no worker process was left to read it" if unread
+                         else f"the worker process reading it {how}")
         self.item = item
         self.how = how
 
@@ -85,8 +90,10 @@ def in_workers(function: Callable, items: list, jobs: int | None = None, chunk: 
     the results in the items' order, each as soon as it and those before it are in.
 
     Each worker takes chunk items at a time until none are left. An exception function
-    raises is raised here, at its item. For an item whose worker died, lost(WorkerDied)
-    gives the result (without lost, WorkerDied is raised); another worker takes its place."""
+    raises is raised here, at its item. When a worker dies, the item it was reading goes
+    to lost(WorkerDied) for its result (without lost, WorkerDied is raised there), and a
+    new worker reads the items it had taken but not begun, then goes on. Where no worker
+    can be forked, this process reads the items itself."""
     if not items:
         return
     count = max(1, min(len(items), jobs or os.cpu_count() or 1))
@@ -94,8 +101,13 @@ def in_workers(function: Callable, items: list, jobs: int | None = None, chunk: 
     workers: dict[int, _Worker] = {}
     try:
         for _ in range(count):
-            worker = _fork(function, items, claims, chunk)
-            workers[worker.fd] = worker
+            _fork(function, items, claims, chunk, [], workers)
+        if not workers:
+            yield from _here(function, items, claims)
+            return
+        poller = select.poll()
+        for fd in workers:
+            poller.register(fd, select.POLLIN)
         results: dict[int, tuple[bool, object]] = {}
         following = 0
         replaced = 0
@@ -113,31 +125,46 @@ def in_workers(function: Callable, items: list, jobs: int | None = None, chunk: 
                 break
             if not workers:       # each ended early, none could take its place
                 for index in range(following, len(items)):
-                    results.setdefault(index, (False, WorkerDied(items[index], "ended before reading it")))
+                    results.setdefault(index, (False, WorkerDied(items[index], "", unread=True)))
                 continue
-            for fd in select.select(list(workers), [], [])[0]:
+            for fd, _ in poller.poll():
                 worker = workers[fd]
-                if not worker.receive(results):
-                    del workers[fd]
-                    how = worker.end()
-                    for index in worker.unanswered():
-                        results[index] = (False, WorkerDied(items[index], how))
-                    if how != "exited with status 0" and claims.left() and replaced < len(items):
-                        replaced += 1
-                        replacement = _fork(function, items, claims, chunk)     # the rest go on
-                        workers[replacement.fd] = replacement
-        for worker in workers.values():     # all answered: each is ending by itself
-            worker.end()
-        workers.clear()
+                if worker.receive(results):
+                    continue
+                poller.unregister(fd)
+                how = worker.end()          # interrupted here, it is still stopped below
+                del workers[fd]
+                unanswered = worker.unanswered()
+                if unanswered:       # taken in order and answered in order: the first was being read
+                    results[unanswered[0]] = (False, WorkerDied(items[unanswered[0]], how))
+                    unanswered = unanswered[1:]
+                replacement = None
+                if (unanswered or claims.left()) and replaced < len(items):
+                    replaced += 1
+                    replacement = _fork(function, items, claims, chunk, unanswered, workers)
+                if replacement is not None:
+                    poller.register(replacement.fd, select.POLLIN)
+                else:
+                    for index in unanswered:
+                        results[index] = (False, WorkerDied(items[index], how, unread=True))
+        for fd in list(workers):        # all answered: each is ending by itself
+            workers[fd].end()
+            del workers[fd]
     finally:
-        for worker in workers.values():     # an error here, or the caller stopped early
+        for worker in workers.values():        # an error here, or the caller stopped early
             worker.stop()
         claims.close()
 
 
+def _here(function: Callable, items: list, claims: Claims) -> Iterator:
+    """Every item read in this process, as a worker would."""
+    while taken := claims.take(len(items)):
+        for index in taken:
+            yield function(items[index])
+
+
 class _Worker:
-    """The parent's end of one forked worker: a pipe of frames, each a pickled
-    ("claimed", range) or (index, done, value)."""
+    """The parent's end of one forked worker: a pipe of messages (_FRAME)."""
 
     def __init__(self, pid: int, fd: int):
         self.pid = pid
@@ -145,6 +172,8 @@ class _Worker:
         self.pending = bytearray()
         self.claimed: list[int] = []
         self.answered: set[int] = set()
+        self.closed = False
+        self.ended: str | None = None
 
     def receive(self, results: dict) -> bool:
         """Read what the worker has sent; False once it closed its end."""
@@ -153,64 +182,100 @@ class _Worker:
             return False
         self.pending += data
         while len(self.pending) >= _FRAME.size:
-            (size,) = _FRAME.unpack_from(self.pending)
+            size, kind, first, second = _FRAME.unpack_from(self.pending)
             if len(self.pending) < _FRAME.size + size:
                 break
-            message = pickle.loads(self.pending[_FRAME.size:_FRAME.size + size])
+            payload = bytes(self.pending[_FRAME.size:_FRAME.size + size])
             del self.pending[:_FRAME.size + size]
-            if message[0] == "claimed":
-                self.claimed.extend(message[1])
+            if kind == _CLAIMED:
+                self.claimed.extend(range(first, second))
+                continue
+            self.answered.add(first)
+            try:
+                value = pickle.loads(payload)
+            except Exception as error:       # a value that pickles may not unpickle (its own __init__)
+                results[first] = (False, RuntimeError(f"cannot hand the result back: {type(error).__name__}: {error}"))
             else:
-                index, done, value = message
-                self.answered.add(index)
-                results[index] = (done, value)
+                results[first] = (kind == _ANSWER, value)
         return True
 
     def unanswered(self) -> list[int]:
         return [index for index in self.claimed if index not in self.answered]
 
     def end(self) -> str:
-        """Wait for the worker to exit; how it ended, in words."""
-        os.close(self.fd)
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            return "vanished"
-        if os.WIFSIGNALED(status):
-            number = os.WTERMSIG(status)
+        """Wait for the worker to exit; how it ended, in words (asked again, the same)."""
+        if self.ended is None:
+            if not self.closed:
+                self.closed = True
+                os.close(self.fd)
             try:
-                name = signal.Signals(number).name
-            except ValueError:
-                name = f"signal {number}"
-            return f"was killed by {name}"
-        return f"exited with status {os.waitstatus_to_exitcode(status)}"
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                self.ended = "vanished"
+                return self.ended
+            if os.WIFSIGNALED(status):
+                number = os.WTERMSIG(status)
+                try:
+                    name = signal.Signals(number).name
+                except ValueError:
+                    name = f"signal {number}"
+                self.ended = f"was killed by {name}"
+            else:
+                self.ended = f"exited with status {os.waitstatus_to_exitcode(status)}"
+        return self.ended
 
     def stop(self) -> None:
         """After an error or an interruption here: the worker is not waited for."""
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if self.ended is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.end()
 
 
-def _fork(function: Callable, items: list, claims: Claims, chunk: int) -> _Worker:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+def _fork(function: Callable, items: list, claims: Claims, chunk: int, first: list[int],
+          workers: dict[int, _Worker]) -> _Worker | None:
+    """A worker, put in workers, that reads the items first, then takes more from claims;
+    None when no process can be made. Ctrl-C waits until the worker is in its loop and in
+    workers here (so that it is stopped with them)."""
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        return None
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        pid = os.fork()
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
     if pid:
         os.close(write_fd)
-        return _Worker(pid, read_fd)
+        worker = workers[read_fd] = _Worker(pid, read_fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        return worker
     status = 1       # the worker: never returns into the caller's frames
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
-        while taken := claims.take(chunk):
-            _send(write_fd, ("claimed", taken))
+        for fd in workers:      # the other workers' pipes: their ends must close when they do
+            os.close(fd)
+        for index in first:      # announced before any is read, like a claim
+            _send(write_fd, _CLAIMED, index, index + 1)
+        taken: range | list[int] = first
+        while True:
             for index in taken:
                 try:
-                    answer = (index, True, function(items[index]))
+                    kind, value = _ANSWER, function(items[index])
                 except Exception as error:      # raised again in the parent, at its item
-                    answer = (index, False, error)
-                _send(write_fd, answer)
+                    kind, value = _RAISED, error
+                _send(write_fd, kind, index, 0, value)
+            taken = claims.take(chunk)
+            if not taken:
+                break
+            _send(write_fd, _CLAIMED, taken.start, taken.stop)
         status = 0
     except BaseException:    # noqa: BLE001 - interrupted: the parent sees the items unanswered
         pass
@@ -218,14 +283,14 @@ def _fork(function: Callable, items: list, claims: Claims, chunk: int) -> _Worke
         os._exit(status)
 
 
-def _send(fd: int, message) -> None:
-    try:
-        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-        if message[0] != "claimed" and not message[1]:
-            pickle.loads(data)      # an exception that pickles may not unpickle (its own __init__)
-    except Exception as error:
-        data = pickle.dumps((message[0], False, RuntimeError(f"cannot hand the result back: "
-                                                            f"{type(error).__name__}: {error}")))
-    view = memoryview(_FRAME.pack(len(data)) + data)
+def _send(fd: int, kind: int, first: int, second: int, value=None) -> None:
+    payload = b""
+    if kind != _CLAIMED:
+        try:
+            payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            kind, payload = _RAISED, pickle.dumps(RuntimeError(f"cannot hand the result back: "
+                                                               f"{type(error).__name__}: {error}"))
+    view = memoryview(_FRAME.pack(len(payload), kind, first, second) + payload)
     while view:
         view = view[os.write(fd, view):]

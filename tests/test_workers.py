@@ -63,6 +63,43 @@ def test_items_of_a_worker_that_died_are_given_to_lost_and_the_rest_come_back():
     assert [r for i, r in enumerate(results) if i != 5] == [i for i in range(30) if i != 5]
 
 
+def test_only_the_item_being_read_is_lost_the_rest_of_its_chunk_is_read_by_another():
+    results = list(in_workers(_die_on_five, list(range(30)), jobs=2, chunk=4,
+                              lost=lambda died: ("lost", died.item)))
+    assert results == [("lost", 5) if i == 5 else i for i in range(30)]
+
+
+class _Refused:
+    """Pickles, but its own __reduce__ makes unpickling fail."""
+
+    def __reduce__(self):
+        return (_Unpicklable, ("only one argument",))
+
+
+def _refused_on_three(number: int):
+    return _Refused() if number == 3 else number
+
+
+def test_a_value_that_cannot_travel_back_is_an_error_at_its_item_only():
+    seen = []
+    with pytest.raises(RuntimeError, match="cannot hand the result back"):
+        for value in in_workers(_refused_on_three, list(range(6)), jobs=2):
+            seen.append(value)
+    assert seen == [0, 1, 2]
+
+
+def test_where_no_process_can_be_forked_this_one_reads_every_item(monkeypatch):
+    import hydra.workers
+
+    def refuse():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(hydra.workers.os, "fork", refuse)
+    before = len(os.listdir("/proc/self/fd"))
+    assert [square for _, square in in_workers(_pid_and_square, list(range(5)), jobs=2)] == [0, 1, 4, 9, 16]
+    assert len(os.listdir("/proc/self/fd")) == before        # no pipe left open
+
+
 def test_without_lost_a_dead_worker_is_an_error_at_its_item():
     seen = []
     with pytest.raises(WorkerDied) as raised:
