@@ -496,16 +496,28 @@ _batch_args = None
 
 
 def _bt_one(path: str) -> tuple[str, str | None, list[str]]:
-    """One file of a batch, in a worker: (its output, the error line or None, warnings)."""
+    """One file of a batch, in a worker: (its output, the error line or None, warnings).
+    A file that trips a bug gets its line, as a bad file does: the batch goes on."""
+    try:
+        return _bt_read(path)
+    except BadInput as error:
+        return "", f"hydra: {printable(error.path)}: {printable(error.reason)}", []
+    except MemoryError:
+        return "", f"hydra: {printable(path)}: out of memory while reading it", []
+    except Exception as error:
+        if os.environ.get("HYDRA_DEBUG"):
+            raise
+        return "", (f"hydra: {printable(path)}: internal error: {printable(type(error).__name__)}: "
+                    f"{printable(str(error))} (HYDRA_DEBUG=1 shows more)"), []
+
+
+def _bt_read(path: str) -> tuple[str, None, list[str]]:
     from hydra.report.backtrace import format_json, format_text
 
     args = _batch_args
-    try:
-        crash = _open_crash(args, path)
-        if args.thread is not None and crash.thread(args.thread) is None:
-            raise BadInput(path, f"no thread {args.thread} in this crash")
-    except BadInput as error:
-        return "", f"hydra: {printable(error.path)}: {printable(error.reason)}", []
+    crash = _open_crash(args, path)
+    if args.thread is not None and crash.thread(args.thread) is None:
+        raise BadInput(path, f"no thread {args.thread} in this crash")
     warnings = [f"hydra: {printable(path)}: warning: {printable(warning)}" for warning in crash.warnings[:20]]
     if args.json:
         document = format_json(crash, args.full, args.thread)

@@ -106,3 +106,25 @@ def test_a_file_whose_reading_process_died_gets_its_error_line_and_the_batch_goe
     assert "threads" in lines[0] and "threads" in lines[2]
     assert lines[1]["error"] == f"{files[1]}: the worker process reading it was killed by SIGKILL"
     assert err.count("\n") == 1 and "was killed by SIGKILL" in err
+
+
+def test_a_file_that_trips_a_bug_gets_its_line_and_the_batch_goes_on(dumps, monkeypatch, capsys):
+    import hydra.cli
+
+    files = [str(dumps / name) for name in ("breakpad/minidump2.dmp", "symbolic/fixtures/linux/mini.dmp")]
+    opening = hydra.cli._open_crash
+
+    def fails_on_the_first(args, path, *rest):
+        if path == files[0]:
+            raise ZeroDivisionError("a bug\tin a reader")
+        return opening(args, path, *rest)
+
+    monkeypatch.delenv("HYDRA_DEBUG", raising=False)
+    monkeypatch.setattr(hydra.cli, "_open_crash", fails_on_the_first)
+    status = hydra.cli.main(["bt", "--json", *files])
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert status == 2 and [line["file"] for line in lines] == files
+    assert lines[0]["error"] == (f"{files[0]}: internal error: ZeroDivisionError: a bug\\x09in a reader "
+                                 "(HYDRA_DEBUG=1 shows more)")
+    assert "threads" in lines[1]
