@@ -507,8 +507,12 @@ def _bt_one(path: str) -> tuple[str, str | None, list[str]]:
     except Exception as error:
         if os.environ.get("HYDRA_DEBUG"):
             raise
-        return "", (f"hydra: {printable(path)}: internal error: {printable(type(error).__name__)}: "
-                    f"{printable(str(error))} (HYDRA_DEBUG=1 shows more)"), []
+        return "", f"hydra: {printable(path)}: {_internal_error(error)}", []
+
+
+def _internal_error(error: Exception) -> str:
+    """How a bug is told to users (HYDRA_DEBUG shows the traceback instead)."""
+    return f"internal error: {printable(type(error).__name__)}: {printable(str(error))} (HYDRA_DEBUG=1 shows more)"
 
 
 def _bt_read(path: str) -> tuple[str, None, list[str]]:
@@ -774,6 +778,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # keep users away from tracebacks; HYDRA_DEBUG shows them
         if os.environ.get("HYDRA_DEBUG"):
             raise
-        print(f"hydra: internal error: {type(error).__name__}: {error} (HYDRA_DEBUG=1 shows more)",
-              file=sys.stderr)
+        print(f"hydra: {_internal_error(error)}", file=sys.stderr)
         return 1
