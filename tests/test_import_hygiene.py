@@ -23,7 +23,7 @@ def loaded_after(statement: str) -> set[str]:
     "hydra.report.backtrace", "hydra.loader", "hydra.minidump.opener", "hydra.symbols.breakpad",
     "hydra.symbols.locate", "hydra.symbols.elfsymbols", "hydra.config", "hydra.analysis.fingerprint",
     "hydra.live.snapshot", "hydra.coresnap.handler", "hydra.coresnap.install", "hydra.report.buckets",
-    "hydra.store.db", "hydra.store.index", "hydra.store.query", "hydra.store.output",
+    "hydra.store.db", "hydra.store.index", "hydra.store.query", "hydra.store.output", "hydra.workers",
 ])
 def test_core_layers_do_not_import_the_ui(module):
     modules = loaded_after(f"import {module}")
