@@ -203,11 +203,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; with command, only that command's arguments are added."""
     parser = _Parser(prog="hydra", description="Post-mortem debugger for native programs.")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
-    commands = parser.add_subparsers(dest="command")
+    # the usage names every command, while only the one being run gets its parser: each
+    # parser costs argparse a tenth of a millisecond, most of it looking for translations
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     for name, what, arguments in SUBCOMMANDS:
-        sub = commands.add_parser(name, help=what)
         if command is None or command == name:
-            arguments(sub)
+            arguments(commands.add_parser(name, help=what))
     return parser
 
 

@@ -121,9 +121,12 @@ def _entry_points() -> list[_EntryPoint]:
 
 
 def warm_up() -> None:
-    """Import the analyzers' modules and capstone, and compile the default rules: what
+    """Import the analyzers' modules, load capstone, and compile the default rules: what
     analyze() would do first, done ahead while the process has time to spare."""
-    for name in ("capstone", "hydra.analysis.aborts", "hydra.analysis.evidence",
+    from hydra.analysis import libcapstone
+
+    libcapstone.load()
+    for name in ("hydra.analysis.aborts", "hydra.analysis.evidence",
                  "hydra.analysis.faults", "hydra.analysis.severity"):
         try:
             import_module(name)

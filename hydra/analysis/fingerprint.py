@@ -31,12 +31,12 @@ ones, so they win: the first matching skip/stop/detail rule applies, every renam
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 
 from hydra.analysis.patterns import PatternError, compile_pattern
 from hydra.model.crash import SIGNAL_HANDLER_CALLED
+from hydra.model.digest import sha256_hex
 from hydra.model.record import field, record
 
 Pattern = object          # a compiled pattern (patterns.compile_pattern)
@@ -287,7 +287,7 @@ def fingerprint(crash, rules: Rules, thread=None) -> tuple[str, list[str]]:
     if not frames:
         # nothing says which bug it is: a bucket of its own, the same for the same crash
         key.append(f"alone:{_identity(crash, thread)}")
-    digest = hashlib.sha256("\n".join(key).encode()).hexdigest()
+    digest = sha256_hex("\n".join(key).encode())
     return digest, frames
 
 
@@ -302,6 +302,6 @@ def program_name(crash) -> str:
 def _identity(crash, thread) -> str:
     registers = sorted((thread.registers if thread is not None else {}).items())
     signal = crash.signal
-    return hashlib.sha256(repr((crash.process.pid, crash.process.capture_time, crash.process.executable,
-                                signal and (signal.number, signal.code, signal.address), registers,
-                                [(m.path, m.base) for m in crash.modules[:64]])).encode()).hexdigest()
+    return sha256_hex(repr((crash.process.pid, crash.process.capture_time, crash.process.executable,
+                            signal and (signal.number, signal.code, signal.address), registers,
+                            [(m.path, m.base) for m in crash.modules[:64]])).encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hydra.analysis import libcapstone
 from hydra.model.record import field, record
 
 
@@ -66,46 +67,32 @@ class Decoded:
 
 def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64) -> Decoded | None:
     """The first instruction of code, at address, with its memory operands evaluated."""
-    try:
-        import capstone
-        from capstone import x86
-    except ImportError:
-        return None
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64 if bits == 64 else capstone.CS_MODE_32)
-    md.detail = True
-    try:
-        instruction = next(md.disasm(code, address), None)
-    except capstone.CsError:
-        return None
+    md = engine("x86_64" if bits == 64 else "x86", detail=True)
+    instruction = md.first(code, address) if md is not None else None
     if instruction is None:
         return None
     wide = _WIDE if bits == 64 else _WIDE32
-    groups = {instruction.group_name(g) for g in instruction.groups}
+    groups = instruction.groups
     decoded = Decoded(address, f"{instruction.mnemonic} {instruction.op_str}".strip(), instruction.mnemonic, groups)
     decoded.size = instruction.size
-    try:
-        read_registers, written = instruction.regs_access()
-        decoded.registers = sorted({wide.get(instruction.reg_name(r), instruction.reg_name(r)) for r in read_registers})
-        decoded.written = sorted({wide.get(instruction.reg_name(r), instruction.reg_name(r)) for r in written})
-    except capstone.CsError:
-        pass
+    if instruction.read is not None:
+        decoded.registers = sorted({wide.get(r, r) for r in instruction.read})
+        decoded.written = sorted({wide.get(r, r) for r in instruction.written})
     for position, operand in enumerate(instruction.operands):
-        if operand.type == x86.X86_OP_REG and decoded.is_branch:
-            decoded.target_register = wide.get(instruction.reg_name(operand.reg), instruction.reg_name(operand.reg))
-        if operand.type != x86.X86_OP_MEM:
+        if operand.type == libcapstone.OP_REG and decoded.is_branch:
+            decoded.target_register = wide.get(operand.reg, operand.reg)
+        if operand.type != libcapstone.OP_MEM:
             continue
-        memory = operand.mem
-        base = wide.get(instruction.reg_name(memory.base)) if memory.base else None
-        index = wide.get(instruction.reg_name(memory.index)) if memory.index else None
-        access = operand.access
-        write = bool(access & capstone.CS_AC_WRITE)
-        read = bool(access & capstone.CS_AC_READ) or not write
+        base = wide.get(operand.base) if operand.base else None
+        index = wide.get(operand.index) if operand.index else None
+        write = bool(operand.access & libcapstone.ACCESS_WRITE)
+        read = bool(operand.access & libcapstone.ACCESS_READ) or not write
         if position == 0 and decoded.mnemonic.startswith(("mov", "vmov", "stos", "rep mov", "rep stos")) \
                 and len(instruction.operands) > 1:
             write, read = True, False     # a store, whatever capstone says of AVX-512 operands
         if decoded.mnemonic.startswith(("lea", "nop")):
             continue
-        value = memory.disp
+        value = operand.disp
         known = True
         base_value = None
         if base == "rip" or base == "eip":
@@ -117,15 +104,15 @@ def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64)
         if index:
             index_value = registers.get(index)
             known = known and index_value is not None
-            value += (index_value or 0) * memory.scale
-        segment = instruction.reg_name(memory.segment) if memory.segment else None
+            value += (index_value or 0) * operand.scale
+        segment = operand.segment
         if segment in ("fs", "gs"):
             base_of_segment = registers.get(f"{segment}_base")
             known = known and base_of_segment is not None
             value += base_of_segment or 0
         mask = (1 << bits) - 1
         decoded.accesses.append(MemoryAccess(value & mask if known else None, operand.size, write, read,
-                                             base, index, memory.scale, memory.disp, base_value))
+                                             base, index, operand.scale, operand.disp, base_value))
     if decoded.is_call or decoded.is_push:      # the implicit store of the return address
         sp = registers.get("rsp" if bits == 64 else "esp")
         if sp is not None:
@@ -144,25 +131,19 @@ def is_canonical(address: int) -> bool:
 _ENGINES: dict = {}
 
 
-def engine(architecture: str, thumb: bool = False, att: bool = False):
+def engine(architecture: str, thumb: bool = False, att: bool = False, detail: bool = False):
     """A capstone disassembler for the architecture (the one front end the views, analysis
     and the evaluator share); None when capstone is missing or the architecture unknown."""
-    key = (architecture, thumb, att)
+    key = (architecture, thumb, att, detail)
     if key not in _ENGINES:
-        try:
-            import capstone
-        except ImportError:
-            return None
-        modes = {"x86_64": (capstone.CS_ARCH_X86, capstone.CS_MODE_64),
-                 "x86": (capstone.CS_ARCH_X86, capstone.CS_MODE_32),
-                 "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
-                 "arm": (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)}
+        modes = {"x86_64": (libcapstone.ARCH_X86, libcapstone.MODE_64),
+                 "x86": (libcapstone.ARCH_X86, libcapstone.MODE_32),
+                 "aarch64": (libcapstone.ARCH_ARM64, libcapstone.MODE_ARM),
+                 "arm": (libcapstone.ARCH_ARM, libcapstone.MODE_THUMB if thumb else libcapstone.MODE_ARM)}
         if architecture not in modes:
             return None
-        md = capstone.Cs(*modes[architecture])
-        if att and architecture in ("x86_64", "x86"):
-            md.syntax = capstone.CS_OPT_SYNTAX_ATT
-        _ENGINES[key] = md
+        _ENGINES[key] = libcapstone.disassembler(*modes[architecture], att=att and architecture in ("x86_64", "x86"),
+                                                 detail=detail)
     return _ENGINES[key]
 
 
@@ -174,14 +155,10 @@ def disassemble(code: bytes, address: int, architecture: str, count: int, att: b
     if md is None:
         return []
     out = []
-    try:
-        for instruction in md.disasm_lite(code, address, count):
-            at, size, mnemonic, operands = instruction
-            if att and architecture in ("x86_64", "x86"):
-                text = f"{mnemonic:<6} {operands.replace(', ', ',')}".rstrip() if operands else mnemonic
-            else:
-                text = f"{mnemonic} {operands}".strip()
-            out.append((at, size, text))
-    except Exception:      # capstone raises its own error for bad bytes
-        pass
+    for at, size, mnemonic, operands in md.disasm_lite(code, address, count):
+        if att and architecture in ("x86_64", "x86"):
+            text = f"{mnemonic:<6} {operands.replace(', ', ',')}".rstrip() if operands else mnemonic
+        else:
+            text = f"{mnemonic} {operands}".strip()
+        out.append((at, size, text))
     return out

@@ -125,11 +125,9 @@ def preload() -> None:
         severity  # noqa: F401
     from hydra.symbols import debugcache, demangle, drgnsetup, dwarf, elfsymbols, scopecache  # noqa: F401
 
-    try:
-        import capstone  # noqa: F401
-        from capstone import arm64, x86  # noqa: F401
-    except ImportError:
-        pass
+    from hydra.analysis import libcapstone
+
+    libcapstone.load()
     fingerprint.default_rules()
     plugin_analyzers([])            # lists and imports the plug-ins, with root's reading rights
 

@@ -25,7 +25,7 @@ from hydra.capture.unwind import Unwinder, Walk, WalkedFrame
 from hydra.capture.values import ValueReader, as_reference, describe_error
 from hydra.model.crash import OPTIMIZED_OUT, SIGNAL_HANDLER_CALLED, Crash, Frame, Thread, Trust, Variable
 from hydra.model.record import replace
-from hydra.snapshot.format import decode_threads, encode_threads, forget_packed_variables
+from hydra.snapshot.format import decode_threads, encode_threads, forget_packed_variables, pack_variables
 from hydra.symbols.callsites import CallSites, EntryParameter
 from hydra.symbols.demangle import function_name
 from hydra.symbols.dwarf import DebugFile, FunctionScope, frame_base_steps, spelled_as_unit
@@ -98,8 +98,20 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
 
             warm_up()
         mine: list[Thread] = []
+        # this side packs its threads' variables as it goes too, so that the claims balance
+        # the packing and the snapshot's writer finds every thread packed; a thread holding
+        # a variable to read again is left unpacked (its values change)
+        refs: dict[tuple[str, int], int] = {}
+        own_type_map: list = []
         while taken := claims.take(THREADS_A_TAKE):
-            mine += walker.capture(threads[taken.start:taken.stop], info)
+            rereads_before = len(reader.rereads)
+            taken_threads = walker.capture(threads[taken.start:taken.stop], info)
+            changing = {place[0] for place in _places_of(taken_threads, reader.rereads[rereads_before:])}
+            steady = [thread for position, thread in enumerate(taken_threads) if position not in changing]
+            walker.notes.handover(steady, refs)
+            pack_variables(steady, own_type_map)
+            mine += taken_threads
+        walker.notes.handed.append(([list(ref) for ref in refs], own_type_map))
     finally:
         claims.close()
     reader.object_bytes -= reserve

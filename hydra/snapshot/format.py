@@ -263,6 +263,16 @@ def encode_threads(threads: list[Thread]) -> bytes:
                          use_bin_type=True)
 
 
+def pack_variables(threads: list[Thread], type_map: list) -> None:
+    """Pack the threads' variables now, as the snapshot will hold them, with type ids that
+    type_map turns into the crash's (filled in before the snapshot is written): capture
+    packs its own threads while its forked copy still walks, as the copy does."""
+    shared: dict[int, list] = {}
+    for thread in threads:
+        setattr(thread, PACKED_VARIABLES, _variables_out(thread, shared))
+        setattr(thread, TYPE_MAP, type_map)
+
+
 def decode_threads(data: bytes, type_map: list | None = None) -> list[Thread]:
     """The threads encode_threads packed; variables are unpacked when first asked for.
     `type_map` (filled in later, before any variable is read) turns the type ids the packer

@@ -9,7 +9,6 @@ whatever the size of the `.sym` file.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import mmap
 import os
 import struct
@@ -17,6 +16,7 @@ import struct
 import msgpack
 
 from hydra.config import cache_dir
+from hydra.model.digest import sha256_hex
 from hydra.model.files import atomic_output
 from hydra.model.record import record
 
@@ -444,7 +444,7 @@ def open_symbols(sym_path: str) -> SymbolFile:
     in a temporary directory and used once.
     """
     st = os.stat(sym_path)
-    key = hashlib.sha256(f"{os.path.abspath(sym_path)}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
+    key = sha256_hex(f"{os.path.abspath(sym_path)}\0{st.st_size}\0{st.st_mtime_ns}".encode())[:32]
     folder = cache_directory()
     try:
         if folder is None:

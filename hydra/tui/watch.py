@@ -5,7 +5,6 @@ snapshot in the user's state folder."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
@@ -17,6 +16,7 @@ from hydra.evaluate.printer import Printer
 from hydra.evaluate.session import parse_format
 from hydra.evaluate.typenames import type_name
 from hydra.evaluate.values import Value, to_int, unqualified
+from hydra.model.digest import sha256_hex
 from hydra.model.record import field, record
 from hydra.model.types import Kind
 from hydra.tui.lines import Lines
@@ -315,7 +315,7 @@ def snapshot_key(crash) -> str:
     process = crash.process
     identity = [process.executable, process.pid, process.capture_time, crash.crashed_tid,
                 crash.signal.number if crash.signal else None]
-    return hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()[:32]
+    return sha256_hex(json.dumps(identity, default=str).encode())[:32]
 
 
 def _state_file(key: str) -> str | None:

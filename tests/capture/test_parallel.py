@@ -91,6 +91,45 @@ def test_the_copy_hands_over_more_than_a_pipe_holds():
     assert helper.result(timeout=30) == data
 
 
+def test_the_bytes_arrive_before_the_copy_has_exited_and_it_is_reaped_after():
+    release_read, release_write = os.pipe()
+    real_exit = os._exit
+
+    def answer_then_linger() -> bytes:
+        os.close(release_write)
+        # in the copy, run once its bytes are sent and the pipe to the parent closed
+        os._exit = lambda status: (os.read(release_read, 1), real_exit(status))
+        return b"answer"
+
+    helper = parallel.start(answer_then_linger)
+    os.close(release_read)
+    assert helper is not None
+    assert helper.result(timeout=30) == b"answer"
+    os.kill(helper.pid, 0)                       # still there: not waited for
+    assert helper.pid in parallel._exiting
+    os.close(release_write)                       # now it exits
+    for _ in range(2000):
+        parallel.reap_exited()
+        if helper.pid not in parallel._exiting:
+            break
+        time.sleep(0.01)
+    assert helper.pid not in parallel._exiting
+    with pytest.raises(ProcessLookupError):
+        os.kill(helper.pid, 0)
+
+
+def test_bytes_cut_short_are_no_answer():
+    real_exit = os._exit
+
+    def dies_while_sending() -> bytes:
+        os.write = lambda fd, data: real_exit(0)         # in the copy: the length's write ends it
+        return b"never whole"
+
+    helper = parallel.start(dies_while_sending)
+    assert helper is not None
+    assert helper.result(timeout=30) is None
+
+
 def test_a_stalled_copy_is_stopped():
     helper = parallel.start(lambda: time.sleep(60) or b"late")
     assert helper.result(timeout=0.5) is None
