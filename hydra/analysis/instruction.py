@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hydra.analysis import libcapstone
 from hydra.model.record import field, record
 
 
@@ -67,6 +66,8 @@ class Decoded:
 
 def decode(code: bytes, address: int, registers: dict[str, int], bits: int = 64) -> Decoded | None:
     """The first instruction of code, at address, with its memory operands evaluated."""
+    from hydra.analysis import libcapstone   # ctypes and the library: loaded when first decoding
+
     md = engine("x86_64" if bits == 64 else "x86", detail=True)
     instruction = md.first(code, address) if md is not None else None
     if instruction is None:
@@ -136,6 +137,8 @@ def engine(architecture: str, thumb: bool = False, att: bool = False, detail: bo
     and the evaluator share); None when capstone is missing or the architecture unknown."""
     key = (architecture, thumb, att, detail)
     if key not in _ENGINES:
+        from hydra.analysis import libcapstone
+
         modes = {"x86_64": (libcapstone.ARCH_X86, libcapstone.MODE_64),
                  "x86": (libcapstone.ARCH_X86, libcapstone.MODE_32),
                  "aarch64": (libcapstone.ARCH_ARM64, libcapstone.MODE_ARM),

@@ -180,7 +180,7 @@ def _library_names() -> list[str]:
 
         spec = find_spec("capstone")         # finds the package without running it
         for folder in (spec.submodule_search_locations or []) if spec else []:
-            found.append(os.path.join(folder, "lib", name))
+            found += [os.path.join(folder, "lib", name), os.path.join(folder, "lib", f"{name}.{_MAJOR}")]
     except (ImportError, ValueError):
         pass
     return found + [f"{name}.{_MAJOR}"]         # a system's own capstone 5
