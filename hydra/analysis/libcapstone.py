@@ -14,6 +14,7 @@ library's major version and gives None for any other, as when capstone is missin
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 
@@ -88,6 +89,11 @@ class Instruction:
         self.operands: list[Operand] = []
 
 
+def _texts(raw: _Insn) -> tuple[str, str]:
+    """An instruction's mnemonic and operands (capstone writes ASCII)."""
+    return raw.mnemonic.decode("ascii", "replace"), raw.op_str.decode("ascii", "replace")
+
+
 class Disassembler:
     """A capstone handle for one architecture and mode."""
 
@@ -119,7 +125,7 @@ class Disassembler:
         try:
             for n in range(total):
                 raw = found[n]
-                yield raw.address, raw.size, raw.mnemonic.decode("ascii", "replace"), raw.op_str.decode("ascii", "replace")
+                yield (raw.address, raw.size, *_texts(raw))
         finally:
             if total:
                 self._lib.cs_free(found, total)
@@ -131,8 +137,7 @@ class Disassembler:
             return None
         try:
             raw = found[0]
-            out = Instruction(raw.address, raw.size, raw.mnemonic.decode("ascii", "replace"),
-                              raw.op_str.decode("ascii", "replace"))
+            out = Instruction(raw.address, raw.size, *_texts(raw))
             if not raw.detail:
                 return out
             detail = raw.detail.contents
@@ -168,9 +173,6 @@ class Disassembler:
         return name.decode("ascii", "replace") if name else None
 
 
-_LIBRARY: list = []        # [the library or None] once looked for
-
-
 def _library_names() -> list[str]:
     name = {"darwin": "libcapstone.dylib", "win32": "capstone.dll", "cygwin": "capstone.dll"}.get(sys.platform,
                                                                                                   "libcapstone.so")
@@ -186,11 +188,9 @@ def _library_names() -> list[str]:
     return found + [f"{name}.{_MAJOR}"]         # a system's own capstone 5
 
 
+@functools.cache
 def load():
     """capstone's library with its functions declared, or None when there is none of capstone 5."""
-    if _LIBRARY:
-        return _LIBRARY[0]
-    library = None
     for path in _library_names():
         if os.sep in path and not os.path.isfile(path):
             continue
@@ -198,30 +198,33 @@ def load():
             library = ctypes.CDLL(path, mode=getattr(os, "RTLD_DEEPBIND", 0) | ctypes.RTLD_LOCAL)
         except OSError:
             continue
-        break
-    if library is not None:
-        size_t, handle = ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)
-        insn = ctypes.POINTER(_Insn)
-        for name, result, arguments in (
-                ("cs_version", ctypes.c_int, (ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))),
-                ("cs_open", ctypes.c_int, (ctypes.c_uint, ctypes.c_uint, handle)),
-                ("cs_close", ctypes.c_int, (handle,)),
-                ("cs_option", ctypes.c_int, (size_t, ctypes.c_int, size_t)),
-                ("cs_disasm", size_t, (size_t, ctypes.c_char_p, size_t, ctypes.c_uint64, size_t,
-                                       ctypes.POINTER(insn))),
-                ("cs_free", None, (insn, size_t)),
-                ("cs_reg_name", ctypes.c_char_p, (size_t, ctypes.c_uint)),
-                ("cs_group_name", ctypes.c_char_p, (size_t, ctypes.c_uint)),
-                ("cs_regs_access", ctypes.c_int, (size_t, insn, ctypes.POINTER(_Registers), ctypes.POINTER(ctypes.c_uint8),
-                                                  ctypes.POINTER(_Registers), ctypes.POINTER(ctypes.c_uint8)))):
-            function = getattr(library, name)
-            function.restype, function.argtypes = result, arguments
-        major, minor = ctypes.c_int(), ctypes.c_int()
-        library.cs_version(ctypes.byref(major), ctypes.byref(minor))
-        if major.value != _MAJOR:
-            library = None
-    _LIBRARY.append(library)
-    return library
+        if _declared(library):
+            return library
+    return None
+
+
+def _declared(library) -> bool:
+    """Declare the functions called here; whether the library is capstone 5."""
+    size_t, handle = ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)
+    insn = ctypes.POINTER(_Insn)
+    for name, result, arguments in (
+            ("cs_version", ctypes.c_int, (ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))),
+            ("cs_open", ctypes.c_int, (ctypes.c_uint, ctypes.c_uint, handle)),
+            ("cs_close", ctypes.c_int, (handle,)),
+            ("cs_option", ctypes.c_int, (size_t, ctypes.c_int, size_t)),
+            ("cs_disasm", size_t, (size_t, ctypes.c_char_p, size_t, ctypes.c_uint64, size_t, ctypes.POINTER(insn))),
+            ("cs_free", None, (insn, size_t)),
+            ("cs_reg_name", ctypes.c_char_p, (size_t, ctypes.c_uint)),
+            ("cs_group_name", ctypes.c_char_p, (size_t, ctypes.c_uint)),
+            ("cs_regs_access", ctypes.c_int, (size_t, insn, ctypes.POINTER(_Registers), ctypes.POINTER(ctypes.c_uint8),
+                                              ctypes.POINTER(_Registers), ctypes.POINTER(ctypes.c_uint8)))):
+        function = getattr(library, name, None)
+        if function is None:
+            return False
+        function.restype, function.argtypes = result, arguments
+    major, minor = ctypes.c_int(), ctypes.c_int()
+    library.cs_version(ctypes.byref(major), ctypes.byref(minor))
+    return major.value == _MAJOR
 
 
 def disassembler(architecture: int, mode: int, att: bool = False, detail: bool = False) -> Disassembler | None:

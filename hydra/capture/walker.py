@@ -111,7 +111,7 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
             walker.notes.handover(steady, refs)
             pack_variables(steady, own_type_map)
             mine += taken_threads
-        walker.notes.handed.append(([list(ref) for ref in refs], own_type_map))
+        walker.notes.take([list(ref) for ref in refs], own_type_map, [])
     finally:
         claims.close()
     reader.object_bytes -= reserve

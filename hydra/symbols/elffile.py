@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import struct
-from _thread import allocate_lock
+import threading
 from collections import OrderedDict
 
 from hydra.model.files import open_regular
@@ -43,7 +43,7 @@ class _OpenFiles:
     def __init__(self, limit: int):
         self.limit = limit
         self.descriptors: OrderedDict[str, int] = OrderedDict()
-        self.lock = allocate_lock()
+        self.lock = threading.Lock()
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         with self.lock:
