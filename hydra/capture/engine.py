@@ -34,6 +34,7 @@ from hydra.capture.walker import FrameWalker, capture_threads, in_two_processes,
 from hydra.model import BadInput
 from hydra.model.crash import SENT_CODES, Classifier, Crash, MapEntry, Process, Signal, SourceFile
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
+from hydra.snapshot.format import compress_ahead
 from hydra.symbols.scopecache import ScopeCache
 
 MAX_SOURCES_BYTES = 64 << 20  # all sources of a snapshot (a file named by many paths counts once)
@@ -108,6 +109,8 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         try:
             functions = types.attach(walker.notes)
             take_handed_rereads(walker)
+            # the packed threads' variables are final now: compressed while the rest is done
+            compress_ahead(crash)
             typed_globals = _typed_globals(prog, types, crash, functions)
         finally:
             types.close()

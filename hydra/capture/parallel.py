@@ -2,13 +2,14 @@
 
 drgn holds the interpreter lock while it unwinds and decoding values is Python, so threads
 in one process take turns. A forked copy shares everything capture has loaded so far (the
-core, the debug info, drgn's caches) for free; it does its part and sends back bytes. When
-the copy fails, stalls or cannot be made, the caller does that part itself: slower, never
-different.
+core, the debug info, drgn's caches) for free; it does its part and sends back messages,
+which this process takes while it does its own part. When the copy fails, stalls or cannot
+be made, the caller does that part itself: slower, never different.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
@@ -16,7 +17,9 @@ import time
 from collections.abc import Callable
 
 MIN_THREADS = 64       # below this a fork and a hand-over cost more than they save
-_LENGTH = 8            # bytes of the length the copy's bytes start with
+_HEADER = 8            # bytes before each message: its length, and whether it is the last
+_LAST = 1 << 63
+_PIPE_BYTES = 1 << 20  # the default pipe-max-size, which any user may ask for
 _exiting: list[int] = []     # copies whose bytes arrived, not yet reaped
 
 
@@ -24,42 +27,82 @@ class Helper:
     def __init__(self, pid: int, fd: int):
         self.pid = pid
         self.fd = fd
+        self._received = bytearray()
+        self._ended = False          # the copy closed its end of the pipe
+        self._last: bytes | None = None      # the copy's last message, once whole
 
-    def result(self, timeout: float) -> bytes | None:
-        """The copy's bytes, or None when it failed or did not finish within timeout.
-        They are complete when the length they start with says so: the copy's exit, which
-        first unmaps all it had (tens of milliseconds for a large capture), is not waited
-        for; it is reaped later."""
+    def arrived(self) -> list[bytes]:
+        """The messages the copy has sent so far, but its last, taken without waiting: the
+        caller works on them while the copy goes on."""
+        self._read()
+        return self._messages()
+
+    def result(self, timeout: float) -> list[bytes] | None:
+        """The messages not yet taken, the last being what the copy's work returned; None
+        when the copy failed, cut its messages short or did not finish within timeout
+        (whatever arrived before is then no answer either). The copy's exit, which first
+        unmaps all it had (tens of milliseconds for a large capture), is not waited for;
+        it is reaped later."""
         deadline = time.monotonic() + timeout
-        chunks = []
         try:
-            while True:
+            while not self._ended:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
-                    os.kill(self.pid, signal.SIGKILL)
-                    _reap(self.pid)
+                    self._stop()
                     return None
-                chunk = os.read(self.fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        except OSError:
-            os.kill(self.pid, signal.SIGKILL)
-            _reap(self.pid)
-            return None
+                self._read()
         finally:
             os.close(self.fd)
-        data = b"".join(chunks)
-        if len(data) < _LENGTH or int.from_bytes(data[:_LENGTH], "little") != len(data) - _LENGTH:
-            _reap(self.pid)
+        messages = self._messages()
+        if self._last is None or self._received:      # cut short, or bytes after the last
+            self._stop()
             return None
         _exiting.append(self.pid)
         reap_exited()
-        return data[_LENGTH:]
+        return messages + [self._last]
+
+    def _stop(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _reap(self.pid)
+
+    def _read(self) -> None:
+        try:
+            while not self._ended:
+                chunk = os.read(self.fd, 1 << 20)
+                self._received += chunk
+                self._ended = not chunk
+        except BlockingIOError:
+            pass            # nothing more for now
+        except OSError:
+            self._ended = True
+
+    def _messages(self) -> list[bytes]:
+        """The whole messages received and not yet taken; the copy's last is kept apart."""
+        messages = []
+        offset = 0
+        received = self._received
+        while self._last is None and len(received) - offset >= _HEADER:
+            header = int.from_bytes(received[offset : offset + _HEADER], "little")
+            end = offset + _HEADER + (header & ~_LAST)
+            if len(received) < end:
+                break
+            message = bytes(received[offset + _HEADER : end])
+            if header & _LAST:
+                self._last = message
+            else:
+                messages.append(message)
+            offset = end
+        del received[:offset]
+        return messages
 
 
-def start(work: Callable[[], bytes]) -> Helper | None:
-    """Run work in a forked copy of this process; None when no copy can be made."""
+def start(work: Callable[[Callable[[bytes], None]], bytes]) -> Helper | None:
+    """Run work(send) in a forked copy of this process; None when no copy can be made.
+    send(message) hands a message over at once (Helper.arrived), and what work returns is
+    the last message (Helper.result)."""
     if not hasattr(os, "fork"):
         return None
     reap_exited()
@@ -67,6 +110,11 @@ def start(work: Callable[[], bytes]) -> Helper | None:
         read_fd, write_fd = os.pipe()
     except OSError:
         return None
+    try:
+        # room for what the copy sends while this process is busy, so that it goes on
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except OSError:
+        pass       # beyond the system's limit for this user: the copy waits for reads
     try:
         pid = os.fork()
     except OSError:
@@ -77,11 +125,8 @@ def start(work: Callable[[], bytes]) -> Helper | None:
         status = 1
         try:
             os.close(read_fd)
-            data = work()
-            os.write(write_fd, len(data).to_bytes(_LENGTH, "little"))      # fits a pipe's buffer
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_fd, view):]
+            last = work(lambda message: _send(write_fd, message, last=False))
+            _send(write_fd, last, last=True)
             os.close(write_fd)       # the parent has it all now, before this process unmaps its memory
             status = 0
         except BaseException:    # noqa: BLE001 - the parent notices and does the work itself
@@ -89,7 +134,14 @@ def start(work: Callable[[], bytes]) -> Helper | None:
         finally:
             os._exit(status)
     os.close(write_fd)
+    os.set_blocking(read_fd, False)
     return Helper(pid, read_fd)
+
+
+def _send(fd: int, message: bytes, last: bool) -> None:
+    view = memoryview((len(message) | (_LAST if last else 0)).to_bytes(_HEADER, "little") + message)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def reap_exited() -> None:

@@ -69,19 +69,19 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
     spent_before = reader.object_bytes
     claims = Claims(len(threads))
 
-    def their_part() -> bytes:
+    def their_part(send) -> bytes:
         mapped.restart_after_fork()
         part: list[Thread] = []
-        packed: list[bytes] = []
         refs: dict[tuple[str, int], int] = {}
         while taken := claims.take(THREADS_A_TAKE, from_back=True):
             taken_threads = walker.capture(threads[taken.start:taken.stop], info)
-            # packed as they come, so that packing is part of what the claims balance
+            # packed and sent as they come: packing is part of what the claims balance, and
+            # this process decodes them while it takes its own
             walker.notes.handover(taken_threads, refs)
-            packed.insert(0, encode_threads(taken_threads))
+            send(encode_threads(taken_threads))
             part[:0] = taken_threads
         return msgpack.packb({
-            "threads": packed, "pcs": list(walker.pcs.items()),
+            "pcs": list(walker.pcs.items()),
             "rereads": _places_of(part, reader.rereads),
             "ranges": reader.ranges[ranges_before:], "object_bytes": reader.object_bytes - spent_before,
             "scopes": walker.remembered.new_entries() if walker.remembered is not None else [],
@@ -92,6 +92,13 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
     ranges_before = len(reader.ranges)
     helper = parallel.start(their_part)
     started = time.monotonic()
+    type_map: list = []         # filled when the types are read, before a variable is read
+    others: list[Thread] = []
+
+    def take_theirs(messages: list[bytes]) -> None:
+        for message in messages:          # the copy takes threads from the back
+            others[:0] = decode_threads(message, type_map)
+
     try:
         if discovering:
             from hydra.analysis import warm_up
@@ -111,16 +118,17 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
             walker.notes.handover(steady, refs)
             pack_variables(steady, own_type_map)
             mine += taken_threads
+            if helper:
+                take_theirs(helper.arrived())
         walker.notes.take([list(ref) for ref in refs], own_type_map, [])
     finally:
         claims.close()
     reader.object_bytes -= reserve
-    handed = helper.result(timeout=5.0 + 4 * (time.monotonic() - started)) if helper else None
-    if handed is None:
+    rest = helper.result(timeout=5.0 + 4 * (time.monotonic() - started)) if helper else None
+    if rest is None:
         return mine + walker.capture(threads[len(mine):], info)
-    theirs = msgpack.unpackb(handed, raw=False, strict_map_key=False)
-    type_map: list = []         # filled when the types are read, before a variable is read
-    others = [thread for packed in theirs["threads"] for thread in decode_threads(packed, type_map)]
+    take_theirs(rest[:-1])
+    theirs = msgpack.unpackb(rest[-1], raw=False, strict_map_key=False)
     if [thread.tid for thread in others] != [core_thread.tid for core_thread in threads[len(mine):]]:
         return mine + walker.capture(threads[len(mine):], info)      # never expected: redone here
     for pc, innermost in theirs["pcs"]:

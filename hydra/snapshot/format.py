@@ -11,6 +11,7 @@ import lzma
 import os
 import struct
 import zlib
+from collections.abc import Callable
 
 import msgpack
 
@@ -62,6 +63,8 @@ LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 2, "dict_size": BLOCK_BYTES}
 PACKED_VARIABLES = "_packed_variables"
 # attribute of such a thread: the crash's type id of each type id in its packed variables
 TYPE_MAP = "_type_map"
+# attribute of a Crash: its threads' variables in chunks, compressed ahead (compress_ahead)
+CHUNKS_AHEAD = "_chunks_ahead"
 FRAME_FIELDS = ("index", "pc", "function", "file", "line", "column", "module", "module_offset", "inline",
                 "trust", "sp", "cfa", "symbol", "symbol_offset", "registers")
 
@@ -93,7 +96,9 @@ class _BlobWriter:
         self.block: list[tuple[list[int], bytes]] = []
         self.block_bytes = 0
 
-    def put(self, data: bytes) -> list[int]:
+    def put(self, data: bytes, compressing=None) -> list[int]:
+        """Where data will be; `compressing`, a future of its zlib stream, when that was
+        started before (compress_ahead)."""
         if len(data) < SMALL_BLOB_BYTES:
             reference = [0, 0, 0, CODEC_ZLIB, self.block_bytes, len(data)]
             self.block.append((reference, data))
@@ -102,7 +107,7 @@ class _BlobWriter:
                 self._seal(CODEC_ZLIB)
             return reference
         reference = [0, 0, len(data)]
-        self.pending.append(([reference], self.pool.submit(_zlib, data)))
+        self.pending.append(([reference], compressing or self.pool.submit(_zlib, data)))
         return reference
 
     def _seal(self, codec: int) -> None:
@@ -312,28 +317,87 @@ def _sources_out(crash: Crash, blobs: _BlobWriter) -> list:
     return out
 
 
+class _VariableChunks:
+    """Threads' variables are stored in chunks of threads: threads repeat the same library
+    frames, which compress far better together, while a chunk stays small enough to load on
+    demand. A chunk is sealed when the next thread would not fit, and at the end."""
+
+    def __init__(self, seal: Callable[[bytes], object]):
+        self.seal = seal                 # what becomes of a sealed chunk's bytes
+        self.sealed: list = []           # what seal made of each
+        self.placed: list[tuple[Thread, bytes]] = []      # threads with their packed variables
+        self.positions: list[list[int]] = []              # each one's chunk and place in it
+        self._open: list = []
+        self._open_bytes = 0
+
+    def place(self, thread: Thread, packed: bytes) -> None:
+        if self._open_bytes + len(packed) > VARIABLE_CHUNK_BYTES and self._open:
+            self.close()
+        self.placed.append((thread, packed))
+        self.positions.append([len(self.sealed), len(self._open)])
+        self._open.append(msgpack.ExtType(1, packed))
+        self._open_bytes += len(packed)
+
+    def close(self) -> None:
+        """Seal the open chunk; with no thread at all, an empty one."""
+        if self._open or not self.sealed:
+            self.sealed.append(self.seal(msgpack.packb(self._open, use_bin_type=True)))
+        self._open = []
+        self._open_bytes = 0
+
+
+def compress_ahead(crash: Crash) -> None:
+    """Start compressing the threads' variables now, on another core (zlib runs without the
+    interpreter lock), while capture finishes its other work; the snapshot's writer takes
+    what was made. Only threads whose variables are packed for good are taken (capture
+    packs them during the claims), up to the first that is not: the writer checks that
+    they are still the crash's threads, packed alike, and places the rest itself."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)     # the one core capture leaves free here
+    chunks = _VariableChunks(lambda data: (data, pool.submit(_zlib, data) if len(data) >= SMALL_BLOB_BYTES
+                                           else None))
+    for thread in crash.threads:
+        packed = getattr(thread, PACKED_VARIABLES, None)
+        if packed is None:
+            break
+        chunks.place(thread, packed)
+    else:
+        chunks.close()
+    pool.shutdown(wait=False)            # its work goes on; the writer waits for each result
+    setattr(crash, CHUNKS_AHEAD, chunks)
+
+
+def _variable_chunks(crash: Crash, blobs: _BlobWriter) -> _VariableChunks:
+    """Every thread's variables placed in chunks, each chunk put in blobs: `sealed` holds
+    their references."""
+    chunks = getattr(crash, CHUNKS_AHEAD, None)
+    if chunks is not None:
+        delattr(crash, CHUNKS_AHEAD)        # taken once: its sealed chunks become references
+    if chunks is not None and len(chunks.placed) <= len(crash.threads) and all(
+            thread is placed and getattr(thread, PACKED_VARIABLES, None) is packed
+            for thread, (placed, packed) in zip(crash.threads, chunks.placed)):
+        chunks.sealed = [blobs.put(data, compressing) for data, compressing in chunks.sealed]
+        chunks.seal = blobs.put
+    else:
+        chunks = _VariableChunks(blobs.put)
+    shared: dict[int, list] = {}     # the crash keeps every children list alive: ids stay unique
+    for thread in crash.threads[len(chunks.placed):]:
+        chunks.place(thread, _variables_out(thread, shared))
+    chunks.close()
+    return chunks
+
+
 def _document(crash: Crash, blobs: _BlobWriter) -> dict:
     register_sets: dict[int, int] = {}
     register_list: list[dict] = []
+    chunks = _variable_chunks(crash, blobs)
     threads = []
-    # Variables are stored in chunks of threads: threads repeat the same library frames,
-    # which compress far better together, while a chunk stays small enough to load on demand.
-    chunks: list[list] = [[]]
-    chunk_bytes = 0
-    chunk_refs: list = []
-    shared: dict[int, list] = {}     # the crash keeps every children list alive: ids stay unique
-    for thread in crash.threads:
-        packed = _variables_out(thread, shared)
-        if chunk_bytes + len(packed) > VARIABLE_CHUNK_BYTES and chunks[-1]:
-            chunk_refs.append(blobs.put(msgpack.packb(chunks[-1], use_bin_type=True)))
-            chunks.append([])
-            chunk_bytes = 0
+    for thread, position in zip(crash.threads, chunks.positions):
         document = _thread_out(thread, register_sets, register_list)
-        document["variables"] = [len(chunks) - 1, len(chunks[-1])]
-        chunks[-1].append(msgpack.ExtType(1, packed))
-        chunk_bytes += len(packed)
+        document["variables"] = position
         threads.append(document)
-    chunk_refs.append(blobs.put(msgpack.packb(chunks[-1], use_bin_type=True)))
+    chunk_refs = chunks.sealed
     process = crash.process
     return {
         "origin": crash.origin,
