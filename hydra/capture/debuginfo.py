@@ -15,6 +15,7 @@ from hydra.capture.options import CaptureOptions
 from hydra.capture.residency import MappedDebugFiles
 from hydra.model import BadInput
 from hydra.model.crash import Crash, Module
+from hydra.symbols.dwarf import OpenedAhead
 from hydra.symbols.elffile import open_image
 
 
@@ -61,7 +62,10 @@ def check_executable(exe: str, info: CoreInfo) -> None:
         raise BadInput(exe, f"executable is not for {info.arch.name}, the core's architecture")
 
 
-def load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, crash: Crash) -> MappedDebugFiles:
+def load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, crash: Crash,
+                 opening: OpenedAhead | None = None) -> MappedDebugFiles:
+    """drgn's modules and their files found and loaded; `opening` opens the debug files for
+    libdw meanwhile, on another thread."""
     # Debuginfod would reach for the network; capture uses local files only.
     prog.set_enabled_debug_info_finders(["standard"])
     debug_options = prog.debug_info_options
@@ -112,6 +116,8 @@ def load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, cr
         crash.warnings.append(f"C++ references and base classes not read: {type(error).__name__}: {error}")
         mapped = MappedDebugFiles(())      # what was written is not known: nothing is released
     mapped.start()
+    if opening is not None:
+        opening.start(debug_files)      # after the mappings above are told apart from its own
     try:
         _load_debug_info(prog, info, options, crash, modules)
     except BaseException:

@@ -35,6 +35,7 @@ from hydra.model import BadInput
 from hydra.model.crash import SENT_CODES, Classifier, Crash, MapEntry, Process, Signal, SourceFile
 from hydra.model.signals import SIGNAL_CLASSES, carries_address, code_name, signal_name
 from hydra.snapshot.format import compress_ahead
+from hydra.symbols.dwarf import OpenedAhead
 from hydra.symbols.scopecache import ScopeCache
 
 MAX_SOURCES_BYTES = 64 << 20  # all sources of a snapshot (a file named by many paths counts once)
@@ -81,7 +82,12 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
     crash = Crash(origin="core")
     crash.warnings.extend(info.warnings)
     crash.truncated = info.truncated
-    mapped = load_modules(prog, info, options, crash)
+    opening = OpenedAhead()
+    try:
+        mapped = load_modules(prog, info, options, crash, opening)
+    except BaseException:
+        opening.close()
+        raise
     try:
         file_code = add_file_memory(prog, info)
         secrets = _environment(prog, info, crash, options.environment)
@@ -104,6 +110,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
         remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
         walker = FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
+        walker.debug_files.update(opening.take())
         crash.threads = capture_threads(walker, info, options.analysis, mapped)
         types = Types(walker.debug_files)
         try:
@@ -160,6 +167,7 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
             remembered.save()
         return crash
     finally:
+        opening.close()    # what an error left untaken
         mapped.stop()      # before prog, and drgn's mappings with it, go away
 
 

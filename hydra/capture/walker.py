@@ -255,13 +255,13 @@ class FrameWalker:
                         wanted[key] = None
         if not wanted:
             return
-        # Each worker has its own libdw handles (libdw is not safe to share between threads);
-        # a second worker pays off on many lookups. Its handles read through the first
-        # one's mapping, so a large debug file is not resident twice. They are all opened
-        # here, before the workers start, and closed second first.
+        # Each worker has its own libdw handles (libdw is not safe to share between threads):
+        # the first, the walker's own; a second worker pays off on many lookups. Its handles
+        # read through the first one's mapping, so a large debug file is not resident (nor
+        # inflated) twice. They are all opened here, before the workers start.
         workers = 2 if len(wanted) > 64 else 1
         paths = dict.fromkeys(path for path, _ in wanted)
-        handles: list[dict[str, DebugFile]] = [{path: DebugFile(path) for path in paths}]
+        handles: list[dict[str, DebugFile]] = [{path: self._debug_file(path) for path in paths}]
         if workers == 2:
             handles.append({path: DebugFile(path, share=handles[0][path]) for path in paths})
         local = threading.local()
@@ -289,15 +289,10 @@ class FrameWalker:
                     if scopes is not None and self.remembered is not None:
                         self.remembered.put(*key, scopes)
         finally:
-            # the first worker's handles stay open for the frames' variables and the types
-            for files in reversed(handles[1:]):
+            # the walker's handles stay open for the frames' variables and the types
+            for files in handles[1:]:
                 for handle in files.values():
                     handle.close()
-            for path, handle in handles[0].items():
-                if path in self.debug_files:
-                    handle.close()
-                else:
-                    self.debug_files[path] = handle
 
     def emit(self, thread: Thread, walk: Walk | None) -> None:
         if walk is None:

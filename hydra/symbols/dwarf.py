@@ -11,6 +11,7 @@ import ctypes
 import glob
 import os
 import re
+import threading
 
 from hydra.model.crash import MAX_RAW_BYTES
 from hydra.model.record import field, record
@@ -897,6 +898,42 @@ class DebugFile:
         finally:
             _libc.free(scopes)
         return "::".join(reversed(prefix + [])) + "::" + name if prefix else name
+
+
+class OpenedAhead:
+    """Debug files opened on another thread while the caller goes on: opening one, libdw
+    inflates its compressed sections (glibc's separate debug file: 30 ms), which it does
+    without the interpreter lock, while drgn loads the same files without it too."""
+
+    def __init__(self):
+        self._opened: dict[str, DebugFile] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self, paths: list[str]) -> None:
+        libdw()          # loaded here, not by two threads at once
+
+        def open_all():
+            for path in dict.fromkeys(paths):
+                self._opened[path] = DebugFile(path)
+
+        self._thread = threading.Thread(target=open_all, name="hydra-debug-files", daemon=True)
+        self._thread.start()
+
+    def take(self) -> dict[str, DebugFile]:
+        """The files opened, now the caller's to close."""
+        self._join()
+        opened, self._opened = self._opened, {}
+        return opened
+
+    def close(self) -> None:
+        """Close what was not taken."""
+        for debug_file in self.take().values():
+            debug_file.close()
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
 
 _LAMBDA = re.compile(r"\{lambda\(([^{}]*)\)#\d+\}")
