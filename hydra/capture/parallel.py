@@ -53,6 +53,7 @@ class Helper:
                 self._read()
         finally:
             os.close(self.fd)
+            self.fd = -1
         messages = self._messages()
         if self._last is None or self._received:      # cut short, or bytes after the last
             self._stop()
@@ -60,6 +61,13 @@ class Helper:
         _exiting.append(self.pid)
         reap_exited()
         return messages + [self._last]
+
+    def stop(self) -> None:
+        """End the copy without its answer (the caller gave up on it)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self._stop()
 
     def _stop(self) -> None:
         try:

@@ -121,6 +121,10 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
             if helper:
                 take_theirs(helper.arrived())
         walker.notes.take([list(ref) for ref in refs], own_type_map, [])
+    except BaseException:
+        if helper:
+            helper.stop()        # not left blocked on a pipe nobody reads
+        raise
     finally:
         claims.close()
     reader.object_bytes -= reserve

@@ -106,6 +106,23 @@ def test_a_failing_copy_is_redone_here(many, single_process, monkeypatch):
     _same(capture_core(many.core), single_process)
 
 
+def test_an_error_on_this_side_stops_the_copy(many, monkeypatch):
+    helpers = []
+    original = parallel.start
+
+    def broken(threads, type_map):
+        raise RuntimeError("this side fails")
+
+    monkeypatch.setattr(parallel, "MIN_THREADS", 2)
+    monkeypatch.setattr(parallel, "start", lambda work: helpers.append(original(work)) or helpers[-1])
+    monkeypatch.setattr(walker, "pack_variables", broken)         # runs only on this side
+    with pytest.raises(RuntimeError, match="this side fails"):
+        capture_core(many.core)
+    assert helpers and helpers[0] is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(helpers[0].pid, 0)          # killed and reaped, not left writing to a pipe
+
+
 def test_the_copy_hands_over_more_than_a_pipe_holds():
     data = os.urandom(3 << 20)
     helper = parallel.start(lambda send: send(data[:5]) or send(data) or data[::-1])
