@@ -914,7 +914,10 @@ class OpenedAhead:
 
         def open_all():
             for path in dict.fromkeys(paths):
-                self._opened[path] = DebugFile(path)
+                try:
+                    self._opened[path] = DebugFile(path)
+                except Exception:     # noqa: BLE001 - the walker opens it when asked, and says why
+                    continue
 
         self._thread = threading.Thread(target=open_all, name="hydra-debug-files", daemon=True)
         self._thread.start()
