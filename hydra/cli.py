@@ -240,7 +240,8 @@ def _capture_options(args):
                           source_maps=args.source_map, kv=args.kv, globals=args.globals,
                           rules=rules_file(args), analysis=not args.no_analysis,
                           debug_cache=debugcache.directory(config),
-                          scope_cache=scopecache.directory(config), environment=args.env, memory=args.memory)
+                          scope_cache=scopecache.directory(config), environment=args.env, memory=args.memory,
+                          written=args.command in ("snap", "index"))
 
 
 def rules_file(args) -> str | None:

@@ -231,7 +231,7 @@ def capture_for(user: User | None, path: str, options=None, fd: int | None = Non
     from hydra.snapshot.format import read_snapshot, snapshot_bytes
 
     # root's caches are root's: a capture for someone else neither reads nor fills them
-    options = replace(options or CaptureOptions(), debug_cache=None, scope_cache=None)
+    options = replace(options or CaptureOptions(), debug_cache=None, scope_cache=None, written=True)
     opened = fd is None
     if opened:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

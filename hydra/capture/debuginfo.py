@@ -116,9 +116,11 @@ def load_modules(prog: drgn.Program, info: CoreInfo, options: CaptureOptions, cr
         crash.warnings.append(f"C++ references and base classes not read: {type(error).__name__}: {error}")
         mapped = MappedDebugFiles(())      # what was written is not known: nothing is released
     mapped.start()
-    if opening is not None:
-        opening.start(debug_files)      # after the mappings above are told apart from its own
     try:
+        if opening is not None:
+            # after the mappings above are told apart from its own; the modules the threads
+            # stopped in, which every capture reads (the others are opened when asked)
+            opening.start(_stopped_in(prog, info))
         _load_debug_info(prog, info, options, crash, modules)
     except BaseException:
         mapped.stop()        # before drgn unmaps the files the thread releases
@@ -163,6 +165,20 @@ def _load_debug_info(prog: drgn.Program, info: CoreInfo, options: CaptureOptions
                     break
             else:
                 crash.warnings.append(f"{module.name}: binary not found; frames in it show as module+offset")
+
+
+def _stopped_in(prog: drgn.Program, info: CoreInfo) -> list[str]:
+    """The debug files of the modules holding a thread's pc."""
+    found = []
+    for thread in info.threads:
+        pc = thread.registers.get(info.arch.pc)
+        try:
+            module = prog.module(pc) if pc is not None else None
+        except (LookupError, OverflowError, ValueError):
+            continue
+        if module is not None and module.debug_file_path:
+            found.append(module.debug_file_path)
+    return list(dict.fromkeys(found))
 
 
 def main_module(prog: drgn.Program):

@@ -110,17 +110,20 @@ def _capture(path: str, options: CaptureOptions, fd: int | None) -> Crash:
         unwinder = Unwinder(prog, info.arch, lambda a: any(lo <= a < hi for lo, hi in executable))
         remembered = ScopeCache(options.scope_cache) if options.scope_cache else None
         walker = FrameWalker(prog, reader, options.variables, crash, unwinder, remembered)
-        walker.debug_files.update(opening.take())
-        crash.threads = capture_threads(walker, info, options.analysis, mapped)
-        types = Types(walker.debug_files)
         try:
-            functions = types.attach(walker.notes)
-            take_handed_rereads(walker)
-            # the packed threads' variables are final now: compressed while the rest is done
-            compress_ahead(crash)
-            typed_globals = _typed_globals(prog, types, crash, functions)
+            walker.debug_files.update(opening.take())
+            crash.threads = capture_threads(walker, info, options.analysis, mapped)
+            types = Types(walker.debug_files)
+            try:
+                functions = types.attach(walker.notes)
+                take_handed_rereads(walker)
+                if options.written:
+                    # the packed threads' variables are final now: compressed while the rest is done
+                    compress_ahead(crash)
+                typed_globals = _typed_globals(prog, types, crash, functions)
+            finally:
+                types.close()
         finally:
-            types.close()
             walker.close()
 
         follow_global_pointers(prog, reader, types.table, typed_globals)

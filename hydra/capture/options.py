@@ -39,3 +39,4 @@ class CaptureOptions:
     scope_cache: str | None = None    # function scopes remembered per debug file (scopecache)
     environment: bool = False         # keep the environment block (it may hold secrets)
     memory: str = "default"           # how much memory a snapshot keeps: one of MEMORY_CHOICES
+    written: bool = False             # the crash becomes a snapshot: its variables are compressed ahead

@@ -44,13 +44,18 @@ class Helper:
         unmaps all it had (tens of milliseconds for a large capture), is not waited for;
         it is reaped later."""
         deadline = time.monotonic() + timeout
+        waiting = select.poll()        # not select(): a descriptor past 1023 is fine
+        waiting.register(self.fd, select.POLLIN)
         try:
             while not self._ended:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+                if remaining <= 0 or not waiting.poll(remaining * 1000):
                     self._stop()
                     return None
                 self._read()
+        except OSError:
+            self._stop()
+            return None
         finally:
             os.close(self.fd)
             self.fd = -1

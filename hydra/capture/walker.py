@@ -90,8 +90,6 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
         }, use_bin_type=True)
 
     ranges_before = len(reader.ranges)
-    helper = parallel.start(their_part)
-    started = time.monotonic()
     type_map: list = []         # filled when the types are read, before a variable is read
     others: list[Thread] = []
 
@@ -99,7 +97,10 @@ def capture_threads(walker: FrameWalker, info: CoreInfo, discovering: bool,
         for message in messages:          # the copy takes threads from the back
             others[:0] = decode_threads(message, type_map)
 
+    helper = None
+    started = time.monotonic()
     try:
+        helper = parallel.start(their_part)
         if discovering:
             from hydra.analysis import warm_up
 

@@ -345,7 +345,7 @@ def _snapshot_as_owner(entry: Entry, core: int, rules) -> bytes:
         from hydra.live.proc import ProcessFacts, apply
         from hydra.snapshot.format import snapshot_bytes
 
-        crash = capture_core(f"{entry.id}/core", CaptureOptions(rules=rules), core)
+        crash = capture_core(f"{entry.id}/core", CaptureOptions(rules=rules, written=True), core)
         try:
             apply(ProcessFacts.from_json(facts), crash)
             crash.attributes.update({str(k): str(v) for k, v in (facts.get("attributes") or {}).items()})

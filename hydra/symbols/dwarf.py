@@ -915,12 +915,17 @@ class OpenedAhead:
         def open_all():
             for path in dict.fromkeys(paths):
                 try:
-                    self._opened[path] = DebugFile(path)
-                except Exception:     # noqa: BLE001 - the walker opens it when asked, and says why
+                    debug_file = DebugFile(path)
+                except Exception:     # noqa: BLE001 - the walker opens it when asked
                     continue
+                if debug_file.dwarf:
+                    self._opened[path] = debug_file
+                else:                 # not opened (no descriptor left, not DWARF): the walker tries again
+                    debug_file.close()
 
-        self._thread = threading.Thread(target=open_all, name="hydra-debug-files", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=open_all, name="hydra-debug-files", daemon=True)
+        thread.start()
+        self._thread = thread
 
     def take(self) -> dict[str, DebugFile]:
         """The files opened, now the caller's to close."""

@@ -2,28 +2,70 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 
+import pytest
+
+from hydra.capture import walker
 from hydra.capture.engine import CaptureOptions, capture_core
+from hydra.report.backtrace import format_json
 from hydra.symbols import dwarf
 
+UNCACHED = CaptureOptions(debug_cache=None, scope_cache=None)
 
-def test_each_debug_file_is_opened_once_on_another_thread_while_drgn_loads(crashed, monkeypatch):
+
+def _report(crash) -> dict:
+    report = format_json(crash, full=True)
+    report["process"].pop("capture_time")
+    return report
+
+
+def test_the_stopped_in_modules_are_opened_once_on_another_thread_while_drgn_loads(crashed, monkeypatch):
     program = crashed("threads_many.c", "-O0")
     opened: Counter = Counter()
-    threads: set[str] = set()
+    threads: dict[str, str] = {}
     original = dwarf.DebugFile.__init__
 
     def counting(self, path, share=None):
         if share is None:       # a handle of its own: libdw reads (and inflates) the file again
             opened[path] += 1
-            threads.add(threading.current_thread().name)
+            threads.setdefault(path, threading.current_thread().name)
         original(self, path, share)
 
     monkeypatch.setattr(dwarf.DebugFile, "__init__", counting)
-    crash = capture_core(program.core, CaptureOptions(debug_cache=None, scope_cache=None))
+    crash = capture_core(program.core, UNCACHED)
     assert any(frame.line for thread in crash.threads for frame in thread.frames)
-    assert program.exe in opened
     assert set(opened.values()) == {1}, opened
-    assert threads == {"hydra-debug-files"}
+    # the crashed thread stopped in the program, the others in the C library
+    assert threads[program.exe] == "hydra-debug-files"
+    assert len([path for path, name in threads.items() if name == "hydra-debug-files"]) >= 2
+
+
+def test_a_file_not_opened_ahead_is_opened_by_the_walker(crashed, monkeypatch):
+    program = crashed("threads_many.c", "-O0")
+    reference = capture_core(program.core, UNCACHED)
+    original = dwarf.DebugFile.__init__
+
+    def failing_ahead(self, path, share=None):
+        original(self, path, share)
+        if threading.current_thread().name == "hydra-debug-files":
+            self.close()            # as when no descriptor is left: a handle without DWARF
+
+    monkeypatch.setattr(dwarf.DebugFile, "__init__", failing_ahead)
+    assert _report(capture_core(program.core, UNCACHED)) == _report(reference)
+
+
+def test_a_capture_that_fails_while_walking_closes_its_debug_files(crashed, monkeypatch):
+    program = crashed("threads_many.c", "-O0")
+    capture_core(program.core, UNCACHED)          # what a capture loads once per process
+
+    def failing(self, threads, info):
+        raise RuntimeError("walking fails")
+
+    monkeypatch.setattr(walker.FrameWalker, "capture", failing)
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(RuntimeError, match="walking fails"):
+        capture_core(program.core, UNCACHED)
+    assert len(os.listdir("/proc/self/fd")) == before

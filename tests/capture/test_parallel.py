@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hydra.capture import parallel, walker
-from hydra.capture.engine import capture_core
+from hydra.capture.engine import CaptureOptions, capture_core
 from hydra.evaluate.typenames import type_name
 from hydra.report.backtrace import format_json
 from hydra.snapshot.format import CHUNKS_AHEAD, forget_packed_variables, read_snapshot, snapshot_bytes
@@ -61,7 +61,7 @@ def test_split_capture_equals_one_process_and_gdb(many, single_process, monkeypa
     original = parallel.start
     monkeypatch.setattr(parallel, "MIN_THREADS", 2)
     monkeypatch.setattr(parallel, "start", lambda work: forks.append(1) or original(work))
-    split = capture_core(many.core)
+    split = capture_core(many.core, CaptureOptions(written=True))
     assert forks == [1]
     # every thread came packed from the claims: all their variables were compressed ahead
     assert len(getattr(split, CHUNKS_AHEAD).placed) == len(split.threads)
@@ -86,7 +86,7 @@ def _values(crash) -> list:
 @pytest.mark.parametrize("which", [0, 5, -1])
 def test_variables_compressed_ahead_give_way_to_a_thread_changed_since(many, monkeypatch, which):
     monkeypatch.setattr(parallel, "MIN_THREADS", 2)
-    split = capture_core(many.core)
+    split = capture_core(many.core, CaptureOptions(written=True))
     assert len(getattr(split, CHUNKS_AHEAD).placed) == len(split.threads)
     changed = split.threads[which]
     variable = next(v for frame in changed.frames for v in frame.args + frame.locals)
@@ -95,6 +95,11 @@ def test_variables_compressed_ahead_give_way_to_a_thread_changed_since(many, mon
     again = read_snapshot("changed.hyd", snapshot_bytes(split))
     assert "changed after capture" in [value for *_, value in _values(again)]
     assert _values(again) == _values(split)
+
+
+def test_nothing_is_compressed_ahead_for_a_crash_that_is_not_written(many, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_THREADS", 2)
+    assert not hasattr(capture_core(many.core), CHUNKS_AHEAD)
 
 
 def test_a_failing_copy_is_redone_here(many, single_process, monkeypatch):
