@@ -241,7 +241,7 @@ def _capture_options(args):
                           rules=rules_file(args), analysis=not args.no_analysis,
                           debug_cache=debugcache.directory(config),
                           scope_cache=scopecache.directory(config), environment=args.env, memory=args.memory,
-                          written=args.command in ("snap", "index"))
+                          written=getattr(args, "command", None) in ("snap", "index"))
 
 
 def rules_file(args) -> str | None:
