@@ -181,12 +181,7 @@ class _Worker:
         if not data:
             return False
         self.pending += data
-        while len(self.pending) >= _FRAME.size:
-            size, kind, first, second = _FRAME.unpack_from(self.pending)
-            if len(self.pending) < _FRAME.size + size:
-                break
-            payload = bytes(self.pending[_FRAME.size:_FRAME.size + size])
-            del self.pending[:_FRAME.size + size]
+        for (kind, first, second), payload in take_frames(self.pending, _FRAME):
             if kind == _CLAIMED:
                 self.claimed.extend(range(first, second))
                 continue
@@ -291,6 +286,27 @@ def _send(fd: int, kind: int, first: int, second: int, value=None) -> None:
         except Exception as error:
             kind, payload = _RAISED, pickle.dumps(RuntimeError(f"cannot hand the result back: "
                                                                f"{type(error).__name__}: {error}"))
-    view = memoryview(_FRAME.pack(len(payload), kind, first, second) + payload)
+    send_frame(fd, _FRAME, payload, kind, first, second)
+
+
+def send_frame(fd: int, frame: struct.Struct, payload: bytes, *fields) -> None:
+    """payload through fd after its header: frame's fields, the payload's size first."""
+    view = memoryview(frame.pack(len(payload), *fields) + payload)
     while view:
         view = view[os.write(fd, view):]
+
+
+def take_frames(pending: bytearray, frame: struct.Struct) -> list[tuple[tuple, bytes]]:
+    """The whole frames (send_frame's) at the start of pending, taken out of it: each its
+    header's other fields and its payload."""
+    frames = []
+    offset = 0
+    while len(pending) - offset >= frame.size:
+        size, *fields = frame.unpack_from(pending, offset)
+        end = offset + frame.size + size
+        if len(pending) < end:
+            break
+        frames.append((tuple(fields), bytes(pending[offset + frame.size:end])))
+        offset = end
+    del pending[:offset]
+    return frames

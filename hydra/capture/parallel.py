@@ -13,12 +13,14 @@ import fcntl
 import os
 import select
 import signal
+import struct
 import time
 from collections.abc import Callable
 
+from hydra.workers import send_frame, take_frames
+
 MIN_THREADS = 64       # below this a fork and a hand-over cost more than they save
-_HEADER = 8            # bytes before each message: its length, and whether it is the last
-_LAST = 1 << 63
+_FRAME = struct.Struct("<Q?")      # before each message: its length, and whether it is the last
 _PIPE_BYTES = 1 << 20  # the default pipe-max-size, which any user may ask for
 _exiting: list[int] = []     # copies whose bytes arrived, not yet reaped
 
@@ -30,6 +32,7 @@ class Helper:
         self._received = bytearray()
         self._ended = False          # the copy closed its end of the pipe
         self._last: bytes | None = None      # the copy's last message, once whole
+        self._after_last = False             # a message came after it
 
     def arrived(self) -> list[bytes]:
         """The messages the copy has sent so far, but its last, taken without waiting: the
@@ -60,7 +63,7 @@ class Helper:
             os.close(self.fd)
             self.fd = -1
         messages = self._messages()
-        if self._last is None or self._received:      # cut short, or bytes after the last
+        if self._last is None or self._after_last or self._received:     # cut short, or more after the last
             self._stop()
             return None
         _exiting.append(self.pid)
@@ -95,20 +98,13 @@ class Helper:
     def _messages(self) -> list[bytes]:
         """The whole messages received and not yet taken; the copy's last is kept apart."""
         messages = []
-        offset = 0
-        received = self._received
-        while self._last is None and len(received) - offset >= _HEADER:
-            header = int.from_bytes(received[offset : offset + _HEADER], "little")
-            end = offset + _HEADER + (header & ~_LAST)
-            if len(received) < end:
-                break
-            message = bytes(received[offset + _HEADER : end])
-            if header & _LAST:
+        for (last,), message in take_frames(self._received, _FRAME):
+            if self._last is not None:
+                self._after_last = True       # no answer (result)
+            elif last:
                 self._last = message
             else:
                 messages.append(message)
-            offset = end
-        del received[:offset]
         return messages
 
 
@@ -138,8 +134,8 @@ def start(work: Callable[[Callable[[bytes], None]], bytes]) -> Helper | None:
         status = 1
         try:
             os.close(read_fd)
-            last = work(lambda message: _send(write_fd, message, last=False))
-            _send(write_fd, last, last=True)
+            last = work(lambda message: send_frame(write_fd, _FRAME, message, False))
+            send_frame(write_fd, _FRAME, last, True)
             os.close(write_fd)       # the parent has it all now, before this process unmaps its memory
             status = 0
         except BaseException:    # noqa: BLE001 - the parent notices and does the work itself
@@ -149,12 +145,6 @@ def start(work: Callable[[Callable[[bytes], None]], bytes]) -> Helper | None:
     os.close(write_fd)
     os.set_blocking(read_fd, False)
     return Helper(pid, read_fd)
-
-
-def _send(fd: int, message: bytes, last: bool) -> None:
-    view = memoryview((len(message) | (_LAST if last else 0)).to_bytes(_HEADER, "little") + message)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def reap_exited() -> None:
