@@ -11,7 +11,6 @@ import json
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable
 from importlib import import_module
@@ -46,21 +45,27 @@ _discovery: dict[str, object] = {}
 def start_discovery(preload: bool = False) -> None:
     """Look for plug-ins in the background (and with preload, warm_up() there too): tens
     of milliseconds that a capture spends in drgn meanwhile, which releases the interpreter
-    lock. Pure-Python work (a minidump) gains nothing from it."""
+    lock. Pure-Python work (a minidump) gains nothing from it, and looks for them itself."""
     if "thread" in _discovery:
         return
 
     def discover():
-        try:
-            _discovery["entries"] = _entry_points()
-        except Exception as error:
-            _discovery["error"] = error
+        _discover()
         if preload:
             warm_up()
+
+    import threading
 
     thread = threading.Thread(target=discover, name="hydra-plugins", daemon=True)
     _discovery["thread"] = thread
     thread.start()
+
+
+def _discover() -> None:
+    try:
+        _discovery["entries"] = _entry_points()
+    except Exception as error:
+        _discovery["error"] = error
 
 
 @record
@@ -69,7 +74,7 @@ class _EntryPoint:
     value: str          # module:attribute.path [extras]
 
     def load(self):
-        match = _ENTRY_POINT_VALUE.match(self.value)
+        match = re.match(_ENTRY_POINT_VALUE, self.value)
         if match is None:
             raise ValueError(f"not an entry point: {self.value!r}")
         found = import_module(match["module"])
@@ -78,7 +83,8 @@ class _EntryPoint:
         return found
 
 
-_ENTRY_POINT_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attribute>[\w.]+)\s*)?(\[.*\])?\s*$")
+# compiled where first used (by re's cache): only a plug-in needs it
+_ENTRY_POINT_VALUE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attribute>[\w.]+)\s*)?(\[.*\])?\s*$"
 
 
 def _entry_points() -> list[_EntryPoint]:
@@ -146,8 +152,10 @@ def finish_discovery() -> None:
 
 
 def plugin_analyzers(warnings: list[str]) -> list[tuple[str, Callable[[AnalysisContext], None]]]:
-    start_discovery()
-    finish_discovery()
+    if "thread" in _discovery:
+        finish_discovery()
+    elif "entries" not in _discovery and "error" not in _discovery:
+        _discover()
     if "error" in _discovery:
         warnings.append(f"analyzer plug-ins: cannot list them: {_discovery['error']}")
     found = []

@@ -11,7 +11,7 @@ from hydra.model.crash import SENT_CODES, Variable
 from hydra.model.signals import REASON_CLASSES, SIGNAL_CLASSES
 
 NEAR_NULL = 64 * 1024
-_HEX = re.compile(r"(?:^|\) )(0x[0-9a-f]+)")
+_HEX = r"(?:^|\) )(0x[0-9a-f]+)"      # compiled where first used, by re's cache
 
 
 def signal_class(crash) -> str | None:
@@ -70,7 +70,7 @@ def _code_at(context: AnalysisContext, pc: int) -> bytes | None:
 
 
 def pointer_value(var: Variable) -> int | None:
-    match = _HEX.search(var.value or "")
+    match = re.search(_HEX, var.value or "")
     return int(match.group(1), 16) if match else None
 
 

@@ -19,7 +19,8 @@ PROTECTIONS = {0x01: "---", 0x02: "r--", 0x04: "rw-", 0x08: "rw-", 0x10: "--x", 
                0x40: "rwx", 0x80: "rwx"}
 MEM_COMMIT = 0x1000
 FRAME_BUDGET = 100_000       # frames walked per dump, all threads together
-MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\s+\d+\s*(.*)$")
+# patterns are compiled where first used (by re's cache): most dumps need none of them
+MAPS_LINE = r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+\S+\s+\d+\s*(.*)$"
 
 
 def open_minidump(path: str, symbol_dirs: list[str] | None = None, rules: str | None = None,
@@ -162,7 +163,7 @@ def _memory_map(dump: Dump, crash: Crash) -> list[MapEntry]:
     entries: list[MapEntry] = []
     if maps:
         for line in maps.splitlines():
-            match = MAPS_LINE.match(line)
+            match = re.match(MAPS_LINE, line)
             if match:
                 entries.append(MapEntry(int(match[1], 16), int(match[2], 16), match[3][:3],
                                         int(match[4], 16), match[5].strip() or None))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
+from _thread import allocate_lock     # threading's Lock, without importing threading
 
 _runtime = None
 _tried = False
-_lock = threading.Lock()
+_lock = allocate_lock()
 
 
 class _Runtime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import struct
-import threading
+from _thread import allocate_lock     # threading's Lock, without importing threading
 from collections import OrderedDict
 
 from hydra.model.files import open_regular
@@ -43,7 +43,7 @@ class _OpenFiles:
     def __init__(self, limit: int):
         self.limit = limit
         self.descriptors: OrderedDict[str, int] = OrderedDict()
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         with self.lock:
