@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.keys import format_key
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static, Tree
+from textual.widgets import Input, Static
 
 from hydra.model import arch
 from hydra.model.crash import Crash, Frame, Thread
@@ -141,6 +141,8 @@ class SidePane(Vertical):
 
 class HydraApp(ThemedApp):
     TITLE = "hydra"
+    # the pane it opens in: focusing the first pane and then this one restyles both twice
+    AUTO_FOCUS = "#frames"
     COMMANDS = App.COMMANDS | {HydraCommands}
     # a maximized pane keeps the information rules, the prompt and the footer
     ALLOW_IN_MAXIMIZED_VIEW = ".rule, #prompt, Footer"
@@ -168,14 +170,10 @@ class HydraApp(ThemedApp):
     /* with no colour the cursor row is reverse video in the focused pane, underlined elsewhere */
     HydraApp:ansi LineView > .lineview--cursor { text-style: bold underline; }
     HydraApp:ansi LineView:focus > .lineview--cursor { text-style: bold reverse; }
-    HydraApp:ansi VariablesPane > .tree--cursor { text-style: bold underline; }
-    HydraApp:ansi VariablesPane:focus > .tree--cursor { text-style: bold reverse; }
     #side-view { height: 1fr; border: none; }
     /* readable text everywhere (4.5:1, tests/tui/test_contrast.py): other tabs are not
-       half-transparent, and a focused pane is not tinted (a tint turns a dark background
-       grey at 16 colours); the heavy border says which pane has focus */
+       half-transparent; the heavy border says which pane has focus */
     #side-tabs { color: $foreground; }
-    VariablesPane:focus { background-tint: $foreground 0%; }
     #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
         width: 100%; height: 1fr;
     }
@@ -551,8 +549,8 @@ class HydraApp(ThemedApp):
         if frame is not self.frame:
             self.select_frame(frame)
 
-    @on(Tree.NodeHighlighted, "#variables")
-    def _variable_moved(self, event: Tree.NodeHighlighted) -> None:
+    @on(LineView.Moved, "#variables")
+    def _variable_moved(self, event: LineView.Moved) -> None:
         selected = self.variables_pane.selected_variable()
         if selected is not None:
             var, path = selected
@@ -830,8 +828,6 @@ class HydraApp(ThemedApp):
         elif isinstance(view, LineView):
             # the Source tab counts lines from 1, like an editor
             view.center_on(index - 1 if self._active_tab() == "source" and self.last_pane == "side" else index)
-        elif isinstance(view, VariablesPane):
-            view.cursor_line = max(0, index)
 
     def address_of(self, text: str) -> int | None:
         """An address typed at `:`: hex (0x optional), or a register of the current frame

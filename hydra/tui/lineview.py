@@ -208,9 +208,18 @@ class LineView(ScrollView, can_focus=True):
         self.post_message(self.Activated(self, self.cursor))
 
     def on_click(self, event) -> None:
-        index = event.y + self.scroll_offset.y
-        if 0 <= index < self.count:
+        index = self.line_at(event)
+        if index is not None:
             self.cursor = index
+
+    def line_at(self, event) -> int | None:
+        """The line under the mouse: None on the border, the padding or past the last line
+        (the event's own y counts from the border)."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        index = offset.y + self.scroll_offset.y
+        return index if 0 <= index < self.count else None
 
     # ---- search
     def search(self, pattern: re.Pattern, forward: bool = True, start: int | None = None) -> bool:

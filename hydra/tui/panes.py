@@ -7,8 +7,7 @@ import re
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.geometry import Size
 
 from hydra.model.crash import Crash, Frame, Thread, Trust, Variable
 from hydra.model.grouping import ThreadGroup, group_threads, telling_frames
@@ -224,34 +223,145 @@ MAX_SEARCHED_VARIABLES = 100_000
 NOTE_LEAST_WIDTH = 16      # annotation rows wrap at the pane's width, never narrower than this
 
 
-class VariablesPane(Tree):
-    """Arguments (in parentheses) and locals; children load when a node is expanded."""
+class VariableNode:
+    """A row of the Variables pane, and the rows under it (made when it is first opened)."""
 
-    # + and -, as the thread groups: ▶ is the cursor mark in the other panes
+    __slots__ = ("parent", "label", "data", "children", "allow_expand", "is_expanded", "_pane")
+
+    def __init__(self, pane: "VariablesPane", parent: "VariableNode | None", label: Text,
+                 data: tuple | None = None, allow_expand: bool = False):
+        self._pane = pane
+        self.parent = parent
+        self.label = label
+        self.data = data
+        self.children: list[VariableNode] = []
+        self.allow_expand = allow_expand
+        self.is_expanded = False
+
+    def add(self, label: Text, data: tuple | None = None, allow_expand: bool = True) -> "VariableNode":
+        node = VariableNode(self._pane, self, label, data, allow_expand)
+        self.children.append(node)
+        return node
+
+    def add_leaf(self, label: Text, data: tuple | None = None) -> "VariableNode":
+        return self.add(label, data, allow_expand=False)
+
+    def expand(self) -> None:
+        self._pane.expand(self)
+
+    def collapse(self) -> None:
+        self._pane.collapse(self)
+
+
+class VariablesPane(LineView):
+    """Arguments (in parentheses) and locals, as a tree drawn on the line API like the other
+    panes: only the rows on screen are rendered, and children are made when a node opens."""
+
+    # + and -, as the thread groups
     ICON_NODE = "+ "
     ICON_NODE_EXPANDED = "- "
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="variables.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="variables.up"),
-        Binding("g,home", "scroll_home", "First", show=False, id="variables.first"),
-        Binding("G,end", "scroll_end", "Last", show=False, id="variables.last"),
+        Binding("j,down", "cursor_down", "Down", show=False, id="variables.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="variables.up"),
+        Binding("g,home", "first", "First", show=False, id="variables.first"),
+        Binding("G,end", "last", "Last", show=False, id="variables.last"),
         Binding("H", "view_top", "Top of the view", show=False, id="variables.view_top"),
         Binding("L", "view_bottom", "Bottom of the view", show=False, id="variables.view_bottom"),
-        Binding("ctrl+f", "page_down", "Page down", show=False, id="variables.page_down"),
-        Binding("ctrl+b", "page_up", "Page up", show=False, id="variables.page_up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="variables.page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="variables.page_up"),
         Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="variables.half_down"),
         Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="variables.half_up"),
         # the arrows open and close too: scrolling sideways would hide the +/- column
         Binding("l,right", "expand", "Expand", show=False, id="variables.expand"),
         Binding("h,left", "collapse", "Collapse", show=False, id="variables.collapse"),
+        Binding("enter,space", "activate", "Open, close, or show more", show=False, id="variables.toggle"),
     ]
+
+    def __init__(self, crash: Crash, **kwargs):
+        super().__init__(**kwargs)
+        self.crash = crash
+        self.root = VariableNode(self, None, Text("variables"), allow_expand=True)
+        self.root.is_expanded = True
+        self._shown: list[tuple[VariableNode, str]] = []        # the open rows, with their guides
+        self.frame: Frame | None = None
+        self._notes: dict[str, list[str]] = {}      # member name -> annotations on it here
+        self._noted: list[tuple[VariableNode, list[str]]] = []   # variables with annotation rows
+        self._wrapped_at = -1                                  # the width they were wrapped to
+        self.thread: Thread | None = None
+
+    # ---- the rows
+    def _open_rows(self) -> list[tuple[VariableNode, str]]:
+        """The open nodes in order, each with the guides drawn before it (none at the top)."""
+        rows: list[tuple[VariableNode, str]] = []
+
+        def walk(node: VariableNode, prefix: str, nested: bool) -> None:
+            last = len(node.children) - 1
+            for position, child in enumerate(node.children):
+                guide = prefix + ("└ " if position == last else "├ ") if nested else ""
+                rows.append((child, guide))
+                if child.is_expanded:
+                    walk(child, prefix + ("  " if position == last else "│ ") if nested else "", True)
+
+        walk(self.root, "", False)
+        return rows
+
+    def _row_text(self, index: int) -> Text:
+        node, guide = self._shown[index]
+        icon = (self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE) if node.allow_expand else ""
+        return Text.assemble((guide, "dim"), icon, node.label, end="")
+
+    def _rows_changed(self, cursor: VariableNode | None = None, moved: bool = False) -> None:
+        """Show the tree as it is now, the cursor on `cursor` (or where it was). With moved,
+        the cursor is set as a move (watchers told); otherwise quietly, as the rows under it
+        change."""
+        current = cursor if cursor is not None else self.cursor_node
+        self._shown = self._open_rows()
+        index = next((i for i, (node, _) in enumerate(self._shown) if node is current), None)
+        if index is None:
+            index = min(self.cursor, len(self._shown) - 1)
+        if moved:
+            self.set_lines(len(self._shown), self._row_text, self._widest(), cursor=max(0, index))
+            return
+        self.count = len(self._shown)
+        self.virtual_size = Size(self._widest() + 2, self.count)     # as set_lines makes it
+        if index != self.cursor:
+            self.set_reactive(LineView.cursor, max(0, index))
+        self.refresh()
+
+    def _widest(self) -> int:
+        """The columns of the widest open row after the cursor's marker (annotation rows
+        wrap to the pane's width, and do not count)."""
+        return max([cell_len(guide) + (2 if node.allow_expand else 0) + node.label.cell_len
+                    for node, guide in self._shown if not (node.data and node.data[0] == "note")], default=0)
+
+    @property
+    def cursor_node(self) -> VariableNode | None:
+        return self._shown[self.cursor][0] if 0 <= self.cursor < len(self._shown) else None
+
+    @property
+    def cursor_line(self) -> int:
+        return self.cursor
+
+    @cursor_line.setter
+    def cursor_line(self, index: int) -> None:
+        self.move_to(index)
+
+    @property
+    def last_line(self) -> int:
+        return len(self._shown) - 1
+
+    def move_cursor(self, node: VariableNode) -> None:
+        for index, (shown, _) in enumerate(self._shown):
+            if shown is node:
+                self.cursor = index
+                return
 
     def text_lines(self) -> list[str]:
         """What the pane shows, as text: every row of the open nodes, indented as on screen."""
         out: list[str] = []
 
-        def walk(node, depth: int) -> None:
+        def walk(node: VariableNode, depth: int) -> None:
             for child in node.children:
                 # leaves' labels carry their own indent, under the +/- of their siblings
                 icon = (self.ICON_NODE_EXPANDED if child.is_expanded else self.ICON_NODE) \
@@ -265,44 +375,25 @@ class VariablesPane(Tree):
 
     def wanted_width(self) -> int:
         """The columns the open variables take (annotation rows wrap to what they get)."""
-        widest = 0
-
-        def walk(node, depth: int) -> None:
-            nonlocal widest
-            for child in node.children:
-                if child.data and child.data[0] == "note":
-                    continue
-                widest = max(widest, 2 * depth + 2 + child.label.cell_len)
-                if child.is_expanded:
-                    walk(child, depth + 1)
-
-        walk(self.root, 0)
+        widest = 2 + self._widest()
         # an annotation asks for room as a row beside its variable would: the split gives
         # what it can, and the annotation wraps to that
         for node, texts in self._noted:
             widest = max([widest] + [2 + node.label.cell_len + 4 + cell_len(text) for text in texts])
         return widest
 
-    def __init__(self, crash: Crash, **kwargs):
-        super().__init__(Text("variables"), **kwargs)
-        self.crash = crash
-        self.show_root = False
-        self.guide_depth = 2
-        self.frame: Frame | None = None
-        self._notes: dict[str, list[str]] = {}      # member name -> annotations on it here
-        self._noted: list[tuple[TreeNode, list[str]]] = []   # variables with annotation rows
-        self._wrapped_at = -1                                  # the width they were wrapped to
-        self.thread: Thread | None = None
-
+    # ---- what is shown
     def show(self, frame: Frame | None, thread: Thread | None = None) -> None:
         self.frame = frame
         self.thread = thread
-        self.clear()
+        self.root.children = []
         self._noted = []
         if frame is None:
+            self._rows_changed(moved=True)
             return
         if not frame.args and not frame.locals and not self.crash.globals:
             self.root.add_leaf(Text("no variables (no debug info here, or none in scope)", style="italic"))
+            self._rows_changed(moved=True)
             return
         self._notes = {}
         top_notes: dict[tuple[str, str], list[str]] = {}     # (kind, name) -> its annotations here
@@ -316,33 +407,34 @@ class VariablesPane(Tree):
                     self._notes.setdefault(path[-1], []).append(annotation.text)
         shown = [("args", var) for var in frame.args] + [("locals", var) for var in frame.locals] + \
             [("globals", var) for var in self.crash.globals]     # asked for with --global
+        self._wrapped_at = self.scrollable_content_region.width
         for kind, var in shown[:MAX_FRAME_VARIABLES]:
             node = self._add(self.root, var, (kind, var.name))
             if (kind, var.name) in top_notes:
                 # a variable's annotations in rows under it, as wide as the pane: a note such
                 # as "rdi is NULL: the faulting operand is ..." is longer than 80 columns
                 self._noted.append((node, top_notes[(kind, var.name)]))
-                self._add_notes(node, top_notes[(kind, var.name)])
+                self._add_notes(self.root, top_notes[(kind, var.name)])
         if len(shown) > MAX_FRAME_VARIABLES:
             self.root.add_leaf(Text(f"… {len(shown) - MAX_FRAME_VARIABLES} more variables not shown",
                                     style="italic dim"))
-        self.cursor_line = 0
+        self._rows_changed(self.root.children[0], moved=True)
 
     def _note_rows(self, text: str) -> list[Text]:
         """An annotation as rows under its variable, wrapped to the pane's width (the rows
         are made again when the pane is resized)."""
         body = assemble((text, "bold"))
-        width = max(NOTE_LEAST_WIDTH, self.scrollable_content_region.width - 2) - 6
+        # the cursor's column and the marker before each row take eight columns; two are spare
+        width = max(NOTE_LEAST_WIDTH, self.scrollable_content_region.width - 4) - 6
         rows = list(body.wrap(self.app.console, width, overflow="fold", no_wrap=False)) \
             if body.cell_len > width else [body]
         return [Text(marker, end="") + row for marker, row in zip(["    ◀ "] + ["      "] * len(rows), rows)]
 
-    def _add_notes(self, node: TreeNode, texts: list[str]) -> None:
-        self._wrapped_at = self.scrollable_content_region.width
-        anchor = node
+    def _add_notes(self, parent: VariableNode, texts: list[str]) -> None:
+        """Annotation rows, appended to parent's children (after the variable just added)."""
         for text in texts:
             for row in self._note_rows(text):
-                anchor = self.root.add_leaf(row, data=("note", text), after=anchor)
+                parent.add_leaf(row, data=("note", text))
 
     def on_resize(self, event) -> None:
         if self._noted:
@@ -353,14 +445,19 @@ class VariablesPane(Tree):
         open and the cursor stays on its variable."""
         if not self._noted or self._wrapped_at == self.scrollable_content_region.width:
             return
+        self._wrapped_at = self.scrollable_content_region.width
         current = self.cursor_node
-        for child in list(self.root.children):
+        if current is not None and current.data and current.data[0] == "note":
+            current = None
+        notes = {id(node): texts for node, texts in self._noted}
+        children, self.root.children = self.root.children, []
+        for child in children:
             if child.data and child.data[0] == "note":
-                child.remove()
-        for node, texts in self._noted:
-            self._add_notes(node, texts)
-        if current is not None and current.data and current.data[0] != "note":
-            self.call_after_refresh(self.move_cursor, current)
+                continue
+            self.root.children.append(child)
+            if id(child) in notes:
+                self._add_notes(self.root, notes[id(child)])
+        self._rows_changed(current)
 
     def label(self, var: Variable) -> Text:
         name = f"({var.name})" if var.kind == "arg" else var.name
@@ -375,16 +472,19 @@ class VariablesPane(Tree):
             parts += ["  ◀ ", (text, "bold")]
         return assemble(*parts)
 
-    def action_view_top(self) -> None:
-        self.cursor_line = self.scroll_offset.y
+    # ---- opening and closing
+    def expand(self, node: VariableNode) -> None:
+        if not node.allow_expand or node.is_expanded:
+            return
+        node.is_expanded = True
+        if not node.children and node.data and node.data[0] == "var":
+            self._load_page(node, 0)
+        self._rows_changed()
 
-    def action_view_bottom(self) -> None:
-        self.cursor_line = min(self.last_line, self.scroll_offset.y + self.scrollable_content_region.height - 1)
-
-    def action_half_page(self, direction: int) -> None:
-        self.cursor_line = max(0, min(self.last_line, self.cursor_line + direction *
-                                      max(1, self.scrollable_content_region.height // 2)))
-        self.scroll_to_line(self.cursor_line, animate=False)
+    def collapse(self, node: VariableNode) -> None:
+        if node.allow_expand and node.is_expanded:
+            node.is_expanded = False
+            self._rows_changed()
 
     def action_expand(self) -> None:
         """l: open the node under the cursor, or step into it when it is open."""
@@ -394,7 +494,7 @@ class VariablesPane(Tree):
         if node.is_expanded:
             self.action_cursor_down()
         else:
-            node.expand()
+            self.expand(node)
 
     def action_collapse(self) -> None:
         """h: close the node under the cursor, or go to its parent when it is closed."""
@@ -402,27 +502,39 @@ class VariablesPane(Tree):
         if node is None:
             return
         if node.allow_expand and node.is_expanded:
-            node.collapse()
-        else:
-            self.action_cursor_parent()
+            self.collapse(node)
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
 
-    def _add(self, parent: TreeNode, var: Variable, path: tuple[str, ...]) -> TreeNode:
+    def action_activate(self) -> None:
+        """Enter: open or close the node under the cursor; on `… more`, the next page."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.data and node.data[0] == "more":
+            parent = node.parent
+            parent.children.remove(node)
+            self._load_page(parent, node.data[3])
+            self._rows_changed(parent.children[-1] if parent.children else parent)
+        elif node.allow_expand:
+            (self.collapse if node.is_expanded else self.expand)(node)
+
+    def on_click(self, event) -> None:
+        """A click puts the cursor on a row; a click on the cursor's row opens or closes it."""
+        index = self.line_at(event)
+        if index == self.cursor:
+            self.action_activate()
+        elif index is not None:
+            self.cursor = index
+
+    def _add(self, parent: VariableNode, var: Variable, path: tuple[str, ...]) -> VariableNode:
         expandable = bool(var.children) or var.omitted > 0 or len(var.value) > LABEL_VALUE
         if expandable:
-            node = parent.add(self.label(var), data=("var", var, path, 0), allow_expand=True)
-        else:
-            # under the icon column of the nodes that open, so names line up
-            node = parent.add_leaf(Text("  ") + self.label(var), data=("var", var, path, 0))
-        return node
+            return parent.add(self.label(var), data=("var", var, path, 0))
+        # under the icon column of the nodes that open, so names line up
+        return parent.add_leaf(Text("  ") + self.label(var), data=("var", var, path, 0))
 
-    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
-        node = event.node
-        data = node.data
-        if not data or data[0] != "var" or node.children:
-            return
-        self._load_page(node, 0)
-
-    def _load_page(self, node: TreeNode, start: int) -> None:
+    def _load_page(self, node: VariableNode, start: int) -> None:
         _kind, var, path, _ = node.data
         if not var.children and len(var.value) > LABEL_VALUE:
             # a long string: its text in pages, each saying where it starts
@@ -439,14 +551,6 @@ class VariablesPane(Tree):
                                style="italic"), data=("more", var, path, shown))
         elif var.omitted:
             node.add_leaf(Text(f"… {var.omitted} more not captured", style="italic dim"))
-
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
-        node = event.node
-        if node.data and node.data[0] == "more":
-            parent = node.parent
-            start = node.data[3]
-            node.remove()
-            self._load_page(parent, start)
 
     def selected_variable(self) -> tuple[Variable, tuple[str, ...]] | None:
         node = self.cursor_node
@@ -475,8 +579,8 @@ class VariablesPane(Tree):
             walk(var, (kind, var.name), f"({var.name}) = {var.value}" if kind == "args" else f"{var.name} = {var.value}")
         if not found:
             return False
-        current = self.cursor_node.data[2] if self.cursor_node is not None and self.cursor_node.data \
-            and self.cursor_node.data[0] == "var" else None
+        selected = self.selected_variable()
+        current = selected[1] if selected is not None else None
         start = next((index for index, (path, _) in enumerate(found) if path == current), -1)
         for step in range(1, len(found) + 1):
             path, label = found[(start + step) % len(found)] if forward else found[(start - step) % len(found)]
@@ -497,9 +601,9 @@ class VariablesPane(Tree):
                 return False
             node = match
             if depth < len(path) - 2:
-                node.expand()
+                node.is_expanded = True
                 if not node.children:
                     self._load_page(node, 0)
-        # tree lines are laid out on the next refresh; the cursor can land only then
-        self.call_after_refresh(self.move_cursor, node)
+        self._rows_changed(node)
+        self.move_cursor(node)
         return True
