@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """First paint in a real terminal: from spawning `hydra SAMPLE` in an 80x24 tmux window to
 the crash frame's source line on screen, against a bare Textual app that shows one line,
-spawned the same way (the floor any Textual program pays). Runs alternate, so a busy
-machine slows both alike; the figure is the ratio of medians. Reports, never fails.
+spawned the same way (the floor any Textual program pays), and against Hydra's layout made of
+Textual's own widgets (what Textual alone costs for that screen). Runs alternate, so a busy
+machine slows all alike; the figures are ratios of medians. Reports, never fails.
 
 With --triage STORE (a store; an absent file is generated: 100,000 crashes, as
 store_bench.py makes them), `hydra triage` on it is timed too, from spawning it to its
@@ -30,6 +31,37 @@ BARE = ("from textual.app import App\n"
         "    def compose(self):\n"
         "        yield Static('bare textual app ready')\n"
         "Bare().run()\n")
+# Hydra's first screen with Textual's own widgets and no Hydra code: three one-line rules,
+# two rows of two bordered panes (three line-API lists and a tree, as in HydraApp.compose),
+# a row of tab names over the side pane; a few lines in each. What Textual alone costs for
+# that layout is the floor of Hydra's first paint, above the bare app's.
+LAYOUT = ("from textual.app import App\n"
+          "from textual.containers import Horizontal, Vertical\n"
+          "from textual.widgets import Log, Static, Tree\n"
+          "class Layout(App):\n"
+          "    CSS = ('Horizontal { height: 1fr; } #threads, #frames, Tree, Vertical { border: round $primary; }'\n"
+          "           ' Vertical > Static { height: 1; }')\n"
+          "    AUTO_FOCUS = '#frames'\n"
+          "    def compose(self):\n"
+          "        yield Static('layout of the debugger ready')\n"
+          "        with Horizontal():\n"
+          "            yield Log(id='threads')\n"
+          "            yield Log(id='frames')\n"
+          "        yield Static('frame')\n"
+          "        with Horizontal():\n"
+          "            tree = Tree('variables')\n"
+          "            tree.show_root = False\n"
+          "            for index in range(6):\n"
+          "                tree.root.add_leaf(f'local_{index} = {index}')\n"
+          "            yield tree\n"
+          "            with Vertical():\n"
+          "                yield Static('Source  Disasm  Watch  Regs  Memory  Map')\n"
+          "                yield Log(id='source')\n"
+          "        yield Static('context')\n"
+          "    def on_mount(self):\n"
+          "        for name, count in (('threads', 3), ('frames', 8), ('source', 30)):\n"
+          "            self.query_one('#' + name).write_lines([f'{name} line {i}' for i in range(count)])\n"
+          "Layout().run()\n")
 
 
 def tmux(*args: str) -> str:
@@ -71,10 +103,11 @@ def main() -> int:
         from store_bench import generate
 
         generate(args.triage, 100_000)
-    ours, bare, triage = [], [], []
+    ours, bare, layout, triage = [], [], [], []
     for _ in range(args.runs):
         ours.append(time_to_screen([hydra, args.sample], "double price = product->unit_price"))
         bare.append(time_to_screen([args.python, "-c", BARE], "bare textual app ready"))
+        layout.append(time_to_screen([args.python, "-c", LAYOUT], "layout of the debugger ready"))
         if args.triage:
             triage.append(time_to_screen([hydra, "triage", "--db", args.triage], "crashes · sorted by"))
     hydra_median, bare_median = statistics.median(ours), statistics.median(bare)
@@ -82,6 +115,9 @@ def main() -> int:
     print(f"  hydra {Path(args.sample).name}: {hydra_median * 1000:.0f} ms")
     print(f"  bare Textual app:        {bare_median * 1000:.0f} ms")
     print(f"  ratio: {hydra_median / bare_median:.2f}x (target 1.2x)")
+    layout_median = statistics.median(layout)
+    print(f"  Hydra's layout in Textual's widgets, no Hydra code: {layout_median * 1000:.0f} ms, "
+          f"{layout_median / bare_median:.2f}x the bare app")
     if triage:
         triage_median = statistics.median(triage)
         print(f"  hydra triage (the store's {args.triage}): {triage_median * 1000:.0f} ms, "

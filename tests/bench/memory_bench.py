@@ -10,7 +10,6 @@ usage: python tests/bench/memory_bench.py [--large-dir DIR]
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile

@@ -286,6 +286,11 @@ def many_dumps(dumps: list[Path], symbols: str, runs: int, rust: str, copies: in
               f"`hydra index FOLDER` {index:.2f} s ({theirs / index:.1f}x, target 2x)")
 
 
+# what `hydra bt --json` needs besides its own code: its command line, its output, the symbol
+# cache's format and the fingerprint rules' patterns (with what they import: re, enum, ...)
+LIBRARIES = ("argparse", "json", "msgpack", "re2")
+
+
 def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
     """Issue figures: `hydra bt --json SMALL.dmp` against `python -c pass`; every dump in one
     `hydra bt --json A B …` against one process per dump (hydra's, and rust-minidump's when
@@ -295,10 +300,13 @@ def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:
     dumps = [p for p in sorted(data.rglob("*.dmp")) if "microdumps" not in p.parts]
     small = min(dumps, key=lambda p: p.stat().st_size)
     symbols = str(data / "breakpad" / "symbols")
-    (bt, _), (bare, _) = interleaved([HYDRA + ["bt", "--json", str(small), "--symbols", symbols],
-                                      [sys.executable, "-c", "pass"]], runs)
+    (bt, _), (bare, _), (libraries, _) = interleaved(
+        [HYDRA + ["bt", "--json", str(small), "--symbols", symbols], [sys.executable, "-c", "pass"],
+         [sys.executable, "-c", f"import {', '.join(LIBRARIES)}"]], runs)
     print(f"start-up: `hydra bt --json {small.name}` ({small.stat().st_size} B) {bt * 1000:.0f} ms, "
           f"`python -c pass` {bare * 1000:.0f} ms: {bt / bare:.1f}x (target 2.5x)")
+    print(f"  importing the libraries it is built on ({', '.join(LIBRARIES)}), no Hydra code: "
+          f"{libraries * 1000:.0f} ms, {libraries / bare:.1f}x")
 
     def loop(command) -> float:
         started = time.perf_counter()
