@@ -327,6 +327,7 @@ class VariablesPane(LineView):
         self.virtual_size = Size(self._widest() + 2, self.count)     # as set_lines makes it
         if index != self.cursor:
             self.set_reactive(LineView.cursor, max(0, index))
+            self.scroll_to_cursor()
         self.refresh()
 
     def _widest(self) -> int:
@@ -512,10 +513,12 @@ class VariablesPane(LineView):
         if node is None:
             return
         if node.data and node.data[0] == "more":
+            # the next page in its place, the cursor on the first of it
             parent = node.parent
             parent.children.remove(node)
+            first = len(parent.children)
             self._load_page(parent, node.data[3])
-            self._rows_changed(parent.children[-1] if parent.children else parent)
+            self._rows_changed(parent.children[first] if first < len(parent.children) else parent)
         elif node.allow_expand:
             (self.collapse if node.is_expanded else self.expand)(node)
 

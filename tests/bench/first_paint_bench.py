@@ -32,14 +32,14 @@ BARE = ("from textual.app import App\n"
         "        yield Static('bare textual app ready')\n"
         "Bare().run()\n")
 # Hydra's first screen with Textual's own widgets and no Hydra code: three one-line rules,
-# two rows of two bordered panes (three line-API lists and a tree, as in HydraApp.compose),
-# a row of tab names over the side pane; a few lines in each. What Textual alone costs for
+# two rows of two bordered panes (line-API lists, as in HydraApp.compose), a row of tab names
+# over the side pane; a few lines in each. What Textual alone costs for
 # that layout is the floor of Hydra's first paint, above the bare app's.
 LAYOUT = ("from textual.app import App\n"
           "from textual.containers import Horizontal, Vertical\n"
-          "from textual.widgets import Log, Static, Tree\n"
+          "from textual.widgets import Log, Static\n"
           "class Layout(App):\n"
-          "    CSS = ('Horizontal { height: 1fr; } #threads, #frames, Tree, Vertical { border: round $primary; }'\n"
+          "    CSS = ('Horizontal { height: 1fr; } #threads, #frames, #variables, Vertical { border: round $primary; }'\n"
           "           ' Vertical > Static { height: 1; }')\n"
           "    AUTO_FOCUS = '#frames'\n"
           "    def compose(self):\n"
@@ -49,17 +49,13 @@ LAYOUT = ("from textual.app import App\n"
           "            yield Log(id='frames')\n"
           "        yield Static('frame')\n"
           "        with Horizontal():\n"
-          "            tree = Tree('variables')\n"
-          "            tree.show_root = False\n"
-          "            for index in range(6):\n"
-          "                tree.root.add_leaf(f'local_{index} = {index}')\n"
-          "            yield tree\n"
+          "            yield Log(id='variables')\n"
           "            with Vertical():\n"
           "                yield Static('Source  Disasm  Watch  Regs  Memory  Map')\n"
           "                yield Log(id='source')\n"
           "        yield Static('context')\n"
           "    def on_mount(self):\n"
-          "        for name, count in (('threads', 3), ('frames', 8), ('source', 30)):\n"
+          "        for name, count in (('threads', 3), ('frames', 8), ('variables', 6), ('source', 30)):\n"
           "            self.query_one('#' + name).write_lines([f'{name} line {i}' for i in range(count)])\n"
           "Layout().run()\n")
 

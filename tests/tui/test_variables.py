@@ -35,6 +35,7 @@ async def test_a_large_array_opens_a_page_at_a_time(sample_crash):
         await pilot.pause()
         assert len(table.children) == 2 * PAGE + 1
         assert table.children[PAGE].label.plain.strip() == f"[{PAGE}] = {PAGE}"
+        assert pane.cursor_node is table.children[PAGE]       # where `… more` was
         pane.move_cursor(table.children[-1])
         await pilot.press("enter")
         await pilot.pause()
