@@ -275,6 +275,13 @@ def default_sample() -> str:
 
 
 def _view(argv: list[str]) -> int:
+    from hydra.tui.starting import collector_held
+
+    with collector_held():
+        return _open_view(argv)
+
+
+def _open_view(argv: list[str]) -> int:
     args = _view_parser().parse_args(argv)
     path = args.file or default_sample()
     from hydra.loader import detect
@@ -428,6 +435,13 @@ def _store_command(args) -> int:
 
 
 def _triage(args) -> int:
+    from hydra.tui.starting import collector_held
+
+    with collector_held():
+        return _open_triage(args)
+
+
+def _open_triage(args) -> int:
     from hydra.store.db import open_store
     from hydra.tui.themes import load_themes
 

@@ -1,6 +1,6 @@
 """What every Hydra app shares: the bundled and the user's themes set before it runs, each
-theme's ANSI palette, dim text at a measured factor, NO_COLOR (or -m), and frames written
-as soon as they are drawn."""
+theme's ANSI palette, dim text at a measured factor, NO_COLOR (or -m), frames written as
+soon as they are drawn, and the cycle collector resumed with the first one (starting.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import sys
 
 from textual.app import App
+
+from hydra.tui.starting import resume_collector
 
 
 class ThemedApp(App):
@@ -35,6 +37,10 @@ class ThemedApp(App):
             return super().run(*args, **kwargs)
         finally:
             sys.setswitchinterval(previous)
+
+    def _on_ready(self) -> None:
+        # the first screen is on the terminal: the collector held while starting resumes
+        resume_collector()
 
     def get_line_filters(self):
         """Textual's filters, with dim text blended towards the background by the factor the
