@@ -13,9 +13,13 @@ from .conftest import make_app
 
 @pytest.fixture
 def collecting():
-    assert gc.isenabled()
-    yield
+    """The collector on (a one-shot command run by an earlier test turns it off), and as it
+    was afterwards."""
+    was = gc.isenabled()
     gc.enable()
+    yield
+    if not was:
+        gc.disable()
 
 
 def test_held_until_resumed_or_the_end(collecting):
