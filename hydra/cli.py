@@ -1,6 +1,7 @@
 """Command line: `hydra snap`, `hydra bt`, and `hydra [FILE]`.
 
-Heavy modules (the capture engine, the UI) are imported only by the command that needs them.
+Heavy modules (the capture engine, the UI) are imported only by the command that needs them;
+json too, where JSON is written (the TUI never loads it).
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import json
 import os
 import sys
 
@@ -392,6 +392,8 @@ def _run(argv: list[str]) -> int:
         if args.thread is not None and crash.thread(args.thread) is None:
             raise BadInput(args.file, f"no thread {args.thread} in this crash")
         if args.json:
+            import json
+
             json.dump(format_json(crash, args.full, args.thread), sys.stdout, indent=1)
             sys.stdout.write("\n")
         else:
@@ -542,6 +544,8 @@ def _bt_read(path: str) -> tuple[str, None, list[str]]:
     if args.json:
         document = format_json(crash, args.full, args.thread)
         document.pop("conventions")        # said once by `bt --json FILE`, not on every line
+        import json
+
         return json.dumps({"file": path, **document}, separators=(",", ":")) + "\n", None, warnings
     return f"==> {printable(path)} <==\n" + format_text(crash, args.full, args.thread) + "\n", None, warnings
 
@@ -569,6 +573,8 @@ def _bt_batch(args) -> int:
             failed += 1
             print(error, file=sys.stderr)
             if args.json:
+                import json
+
                 output = json.dumps({"file": path, "error": error.removeprefix("hydra: ")}) + "\n"
         sys.stdout.write(output)
         sys.stdout.flush()
@@ -607,6 +613,8 @@ def _question(args, fmt: str | None) -> int:
     except EvalError as error:
         raise BadInput(expression, error.message) from None
     if args.json:
+        import json
+
         json.dump({"command": line, "thread": thread.tid, "frame": args.frame, "output": text}, sys.stdout)
         sys.stdout.write("\n")
     else:
@@ -740,6 +748,8 @@ def _fingerprint(args) -> int:
         entries.append((path, digest, frames, crash_time(crash, path, kind)))
     buckets = group(entries)
     if args.json:
+        import json
+
         json.dump(buckets_json(buckets), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
