@@ -518,17 +518,21 @@ class VariablesPane(LineView):
             parent.children.remove(node)
             first = len(parent.children)
             self._load_page(parent, node.data[3])
-            self._rows_changed(parent.children[first] if first < len(parent.children) else parent)
+            self._rows_changed(parent.children[first] if first < len(parent.children) else parent, moved=True)
         elif node.allow_expand:
             (self.collapse if node.is_expanded else self.expand)(node)
 
     def on_click(self, event) -> None:
-        """A click puts the cursor on a row; a click on the cursor's row opens or closes it."""
+        """A click puts the cursor on a row; a double click opens or closes it (or shows the
+        next page on `… more`)."""
+        event.prevent_default()          # LineView's own click would move the cursor again
         index = self.line_at(event)
-        if index == self.cursor:
-            self.action_activate()
-        elif index is not None:
+        if index is None:
+            return
+        if index != self.cursor:
             self.cursor = index
+        elif event.chain >= 2:
+            self.action_activate()
 
     def _add(self, parent: VariableNode, var: Variable, path: tuple[str, ...]) -> VariableNode:
         expandable = bool(var.children) or var.omitted > 0 or len(var.value) > LABEL_VALUE
@@ -592,21 +596,35 @@ class VariablesPane(LineView):
         return False
 
     def select_path(self, path: list[str]) -> bool:
-        """Expand down a variable path (as in a position token) and put the cursor there."""
+        """Expand down a variable path (as in a position token) and put the cursor there;
+        pages past the first are loaded as far as the path asks. A path that leads nowhere
+        leaves open what it opened on the way, as shown."""
         node = self.root
         for depth, name in enumerate(path[1:]):
-            match = None
-            for child in node.children:
-                if child.data and child.data[0] == "var" and child.data[1].name == name:
-                    match = child
-                    break
+            match = self._child_named(node, name)
             if match is None:
+                self._rows_changed()
                 return False
             node = match
             if depth < len(path) - 2:
                 node.is_expanded = True
-                if not node.children:
+                if not node.children and node.data and node.data[0] == "var":
                     self._load_page(node, 0)
         self._rows_changed(node)
         self.move_cursor(node)
         return True
+
+    def _child_named(self, node: VariableNode, name: str) -> VariableNode | None:
+        """The variable `name` under node, loading the pages after the shown ones (each
+        `… more` row in turn) until it is found or none is left."""
+        start = 0
+        while True:
+            for child in node.children[start:]:
+                if child.data and child.data[0] == "var" and child.data[1].name == name:
+                    return child
+            last = node.children[-1] if node.children else None
+            if last is None or not last.data or last.data[0] != "more":
+                return None
+            node.children.pop()
+            start = len(node.children)
+            self._load_page(node, last.data[3])

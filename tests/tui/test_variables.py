@@ -36,6 +36,7 @@ async def test_a_large_array_opens_a_page_at_a_time(sample_crash):
         assert len(table.children) == 2 * PAGE + 1
         assert table.children[PAGE].label.plain.strip() == f"[{PAGE}] = {PAGE}"
         assert pane.cursor_node is table.children[PAGE]       # where `… more` was
+        assert f"locals/table/[{PAGE}]" in str(app.query_one("#rule-context").render())
         pane.move_cursor(table.children[-1])
         await pilot.press("enter")
         await pilot.pause()
@@ -64,7 +65,7 @@ async def test_rows_show_the_cursor_and_the_tree_without_colour(sample_crash):
         assert rows[2].startswith("    ├   aisle = ") and rows[3].startswith("    ├   slots = ")
 
 
-async def test_a_click_moves_the_cursor_and_a_second_one_opens(sample_crash):
+async def test_a_click_moves_the_cursor_and_a_double_click_opens(sample_crash):
     app = make_app(sample_crash)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -76,9 +77,31 @@ async def test_a_click_moves_the_cursor_and_a_second_one_opens(sample_crash):
         await pilot.pause()
         node = pane.cursor_node
         assert pane.cursor == 0 and node.allow_expand and not node.is_expanded
-        await pilot.click("#variables", offset=(4, 1))
+        await pilot.click("#variables", offset=(4, 1))     # the cursor's row, once: stays shut
+        await pilot.pause()
+        assert not node.is_expanded
+        await pilot.double_click("#variables", offset=(4, 1))
         await pilot.pause()
         assert node.is_expanded and node.children
+        await pilot.double_click("#variables", offset=(4, 1))
+        await pilot.pause()
+        assert not node.is_expanded
+
+
+async def test_a_path_past_the_first_page_is_found_and_a_wrong_one_changes_nothing_unseen(sample_crash):
+    app = make_app(_with_array(sample_crash, PAGE * 2 + 5))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        pane = app.variables_pane
+        assert not pane.select_path(["locals", "table", "[9999]"])
+        await pilot.pause()
+        # what it opened on the way is shown: the rows on screen are the tree's
+        assert pane.count == len(pane.text_lines())
+        assert pane.select_path(["locals", "table", f"[{PAGE + 50}]"])
+        await pilot.pause()
+        assert pane.cursor_node.label.plain.strip() == f"[{PAGE + 50}] = {PAGE + 50}"
+        assert pane.count == len(pane.text_lines())
+        assert f"locals/table/[{PAGE + 50}]" in str(app.query_one("#rule-context").render())
 
 
 async def test_a_click_on_a_bordered_pane_takes_the_row_under_it(sample_crash):
