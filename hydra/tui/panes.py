@@ -306,10 +306,15 @@ class VariablesPane(LineView):
         walk(self.root, "", False)
         return rows
 
+    def _icon(self, node: VariableNode) -> str:
+        return (self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE) if node.allow_expand else ""
+
     def _row_text(self, index: int) -> Text:
         node, guide = self._shown[index]
-        icon = (self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE) if node.allow_expand else ""
-        return Text.assemble((guide, "dim"), icon, node.label, end="")
+        return Text.assemble((guide, "dim"), self._icon(node), node.label, end="")
+
+    def _row_of(self, node: VariableNode | None) -> int | None:
+        return next((index for index, (shown, _) in enumerate(self._shown) if shown is node), None)
 
     def _rows_changed(self, cursor: VariableNode | None = None, moved: bool = False) -> None:
         """Show the tree as it is now, the cursor on `cursor` (or where it was). With moved,
@@ -317,7 +322,7 @@ class VariablesPane(LineView):
         change."""
         current = cursor if cursor is not None else self.cursor_node
         self._shown = self._open_rows()
-        index = next((i for i, (node, _) in enumerate(self._shown) if node is current), None)
+        index = self._row_of(current)
         if index is None:
             index = min(self.cursor, len(self._shown) - 1)
         if moved:
@@ -353,26 +358,15 @@ class VariablesPane(LineView):
         return len(self._shown) - 1
 
     def move_cursor(self, node: VariableNode) -> None:
-        for index, (shown, _) in enumerate(self._shown):
-            if shown is node:
-                self.cursor = index
-                return
+        index = self._row_of(node)
+        if index is not None:
+            self.cursor = index
 
     def text_lines(self) -> list[str]:
-        """What the pane shows, as text: every row of the open nodes, indented as on screen."""
-        out: list[str] = []
-
-        def walk(node: VariableNode, depth: int) -> None:
-            for child in node.children:
-                # leaves' labels carry their own indent, under the +/- of their siblings
-                icon = (self.ICON_NODE_EXPANDED if child.is_expanded else self.ICON_NODE) \
-                    if child.allow_expand else ""
-                out.append("  " * depth + icon + child.label.plain)
-                if child.is_expanded:
-                    walk(child, depth + 1)
-
-        walk(self.root, 0)
-        return out
+        """What the pane shows, as text: every open row, indented two spaces a level where
+        the screen draws its guides (leaves' labels carry their own indent, under the +/- of
+        their siblings)."""
+        return ["  " * (len(guide) // 2) + self._icon(node) + node.label.plain for node, guide in self._shown]
 
     def wanted_width(self) -> int:
         """The columns the open variables take (annotation rows wrap to what they get)."""
