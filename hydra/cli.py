@@ -1,12 +1,12 @@
 """Command line: `hydra snap`, `hydra bt`, and `hydra [FILE]`.
 
 Heavy modules (the capture engine, the UI) are imported only by the command that needs them;
-json too, where JSON is written (the TUI never loads it).
+argparse too, only when a command line is not plain (hydra.commandline). JSON is written by
+hydra.report.jsontext, without json and re.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import gc
 import os
@@ -19,34 +19,36 @@ from hydra.model.text import printable
 QUESTIONS = ("print", "ptype", "whatis", "x")
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout, with the terminal's width read without shutil: argparse builds
-    a formatter for every argument added, and shutil's import (with bz2 and lzma) cost each
-    start more than parsing the command line."""
+@functools.cache
+def _parser_class():
+    """argparse's parser, with the terminal's width read without shutil: argparse builds a
+    formatter for every argument added, and shutil's import (with bz2 and lzma) cost each
+    start more than parsing the command line. Every parser of the command line is of this
+    class, its sub-commands' too (argparse makes those of the parent's class)."""
+    import argparse
 
-    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
-        if width is None:
-            try:
-                width = int(os.environ["COLUMNS"])
-            except (KeyError, ValueError):
+    class Formatter(argparse.HelpFormatter):
+        def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+            if width is None:
                 try:
-                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns
-                except (AttributeError, ValueError, OSError):
-                    width = 80
-            width -= 2
-        super().__init__(prog, indent_increment, max_help_position, width)
+                    width = int(os.environ["COLUMNS"])
+                except (KeyError, ValueError):
+                    try:
+                        width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+                    except (AttributeError, ValueError, OSError):
+                        width = 80
+                width -= 2
+            super().__init__(prog, indent_increment, max_help_position, width)
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args, formatter_class=Formatter, **kwargs):
+            super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+    return Parser
 
 
-class _Parser(argparse.ArgumentParser):
-    """Every parser of the command line, its sub-commands' too (argparse makes those of the
-    parent's class)."""
-
-    def __init__(self, *args, formatter_class=_Formatter, **kwargs):
-        super().__init__(*args, formatter_class=formatter_class, **kwargs)
-
-
-def _capture_arguments(parser: argparse.ArgumentParser) -> None:
-    from hydra.capture.options import MEMORY_CHOICES
+def _capture_arguments(parser) -> None:
+    from hydra.model.memory import MEMORY_CHOICES
 
     parser.add_argument("--exe", help="the crashed program's executable (default: from the core)")
     parser.add_argument("--sysroot", help="look for the core's libraries under this folder")
@@ -72,14 +74,14 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
                              "ELF files (repeatable; also HYDRA_SYMBOL_PATH and the config's `symbols`)")
 
 
-def _snap_arguments(snap: argparse.ArgumentParser) -> None:
+def _snap_arguments(snap) -> None:
     snap.add_argument("core", metavar="CORE", nargs="?", help="a core file or a minidump")
     snap.add_argument("--pid", type=int, help="snapshot this running process (it is stopped for a moment)")
     snap.add_argument("-o", "--output", metavar="OUT.hsnap")
     _capture_arguments(snap)
 
 
-def _bt_arguments(bt: argparse.ArgumentParser) -> None:
+def _bt_arguments(bt) -> None:
     bt.add_argument("files", nargs="+", metavar="FILE",
                     help="snapshots, cores or minidumps (several: one JSON line each with --json, "
                          "read on every core)")
@@ -89,7 +91,7 @@ def _bt_arguments(bt: argparse.ArgumentParser) -> None:
     _capture_arguments(bt)
 
 
-def _index_arguments(index: argparse.ArgumentParser) -> None:
+def _index_arguments(index) -> None:
     index.add_argument("paths", nargs="+", metavar="PATH",
                        help="cores, minidumps and snapshots, and folders holding them (walked)")
     index.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
@@ -99,7 +101,7 @@ def _index_arguments(index: argparse.ArgumentParser) -> None:
     _capture_arguments(index)
 
 
-def _query_arguments(query: argparse.ArgumentParser) -> None:
+def _query_arguments(query) -> None:
     query.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
     query.add_argument("--where", action="append", default=[], metavar="COND",
                        help="FIELD OP VALUE, OP one of = != < <= > >= ~; FIELD a column, classifier or "
@@ -117,14 +119,14 @@ def _query_arguments(query: argparse.ArgumentParser) -> None:
     shape.add_argument("--csv", action="store_true", help="print CSV")
 
 
-def _triage_arguments(triage: argparse.ArgumentParser) -> None:
+def _triage_arguments(triage) -> None:
     triage.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
     triage.add_argument("--theme", metavar="NAME")
     triage.add_argument("-m", "--monochrome", action="store_true", help="no colour (also when NO_COLOR is set)")
     _capture_arguments(triage)          # for the crashes opened from it
 
 
-def _bucket_arguments(bucket: argparse.ArgumentParser) -> None:
+def _bucket_arguments(bucket) -> None:
     bucket.add_argument("action", choices=("set", "note", "link", "merge"))
     bucket.add_argument("fingerprint", metavar="FP", help="the fingerprint (a unique prefix will do)")
     bucket.add_argument("text", nargs="?", metavar="TEXT-URL-OR-FP",
@@ -134,13 +136,13 @@ def _bucket_arguments(bucket: argparse.ArgumentParser) -> None:
     bucket.add_argument("--db", metavar="PATH", help="the store (default: $XDG_DATA_HOME/hydra/crashes.db)")
 
 
-def _fingerprint_arguments(fingerprint: argparse.ArgumentParser) -> None:
+def _fingerprint_arguments(fingerprint) -> None:
     fingerprint.add_argument("files", nargs="+", metavar="FILE", help="snapshots, cores and minidumps")
     fingerprint.add_argument("--json", action="store_true", help="print JSON")
     _capture_arguments(fingerprint)
 
 
-def _question_arguments(question: argparse.ArgumentParser) -> None:
+def _question_arguments(question) -> None:
     question.add_argument("file", metavar="FILE", help="a snapshot (or a core, captured first)")
     question.add_argument("expression", metavar="EXPR", nargs="+", help="the expression (or address)")
     question.add_argument("--thread", type=int, metavar="TID", help="in this thread (default: the crashed one)")
@@ -149,14 +151,14 @@ def _question_arguments(question: argparse.ArgumentParser) -> None:
     _capture_arguments(question)
 
 
-def _x_arguments(examine: argparse.ArgumentParser) -> None:
+def _x_arguments(examine) -> None:
     _question_arguments(examine)
     examine.add_argument("--count", type=int, default=1, metavar="N", help="units to show")
     examine.add_argument("--unit", choices=("b", "h", "w", "g"), help="unit size (default: w)")
     examine.add_argument("--format", default="x", metavar="F", help="x d u o t a c f s i z (default: x)")
 
 
-def _coresnap_arguments(coresnap: argparse.ArgumentParser) -> None:
+def _coresnap_arguments(coresnap) -> None:
     actions = coresnap.add_subparsers(dest="action", required=True)
 
     def archive_options(sub):
@@ -199,9 +201,9 @@ SUBCOMMANDS = (
 COMMANDS = tuple(name for name, _what, _arguments in SUBCOMMANDS)
 
 
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
+def _parser(command: str | None = None):
     """The command line's parser; with command, only that command's arguments are added."""
-    parser = _Parser(prog="hydra", description="Post-mortem debugger for native programs.")
+    parser = _parser_class()(prog="hydra", description="Post-mortem debugger for native programs.")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
     # the usage names every command, while only the one being run gets its parser: each
     # parser costs argparse a tenth of a millisecond, most of it looking for translations
@@ -253,11 +255,16 @@ def _warn(crash, limit: int | None = None) -> None:
         print(f"hydra: warning: {printable(warning)}", file=sys.stderr)
 
 
-def _view_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def _view_parser():
+    parser = _parser_class()(
         prog="hydra", description="Post-mortem debugger for native programs. "
         "Commands: hydra snap, hydra bt, hydra fingerprint, hydra coresnap (each with --help).")
     parser.add_argument("--version", action="version", version=f"hydra {__version__}")
+    _view_arguments(parser)
+    return parser
+
+
+def _view_arguments(parser) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE",
                         help="a snapshot, a core or a minidump (default: the bundled sample)")
     parser.add_argument("--theme", metavar="NAME", help="hydra-dark, hydra-light, hydra-contrast, or a theme of yours")
@@ -265,7 +272,22 @@ def _view_parser() -> argparse.ArgumentParser:
     parser.add_argument("--goto", metavar="POSITION", help="open at a position copied with y")
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     _capture_arguments(parser)
-    return parser
+
+
+def _parse(argv: list[str]):
+    """The command line's arguments: read directly when plain, else by argparse (which also
+    answers --help and says what is wrong)."""
+    from hydra.commandline import recorded
+
+    if argv and argv[0] in COMMANDS:
+        arguments = recorded(dict((name, declare) for name, _what, declare in SUBCOMMANDS)[argv[0]])
+        args = arguments.parse(argv[1:]) if arguments is not None else None
+        if args is None:
+            return _parser(argv[0]).parse_args(argv)
+        args.command = argv[0]
+        return args
+    args = recorded(_view_arguments).parse(argv)
+    return args if args is not None else _view_parser().parse_args(argv)
 
 
 def default_sample() -> str:
@@ -275,14 +297,14 @@ def default_sample() -> str:
 
 
 def _view(argv: list[str]) -> int:
-    from hydra.tui.starting import collector_held
+    from hydra.collector import held
 
-    with collector_held():
+    with held():
         return _open_view(argv)
 
 
 def _open_view(argv: list[str]) -> int:
-    args = _view_parser().parse_args(argv)
+    args = _parse(argv)
     path = args.file or default_sample()
     from hydra.loader import detect
 
@@ -328,7 +350,7 @@ def _run(argv: list[str]) -> int:
         argv = ["print" if word == "p" else word] + argv[1:]
     if not argv or argv[0] not in COMMANDS:
         return _view(argv)
-    args = _parser(argv[0]).parse_args(argv)
+    args = _parse(argv)
     if args.command in QUESTIONS:
         return _question(args, fmt)
     if args.command in ("snap", "bt"):
@@ -336,6 +358,10 @@ def _run(argv: list[str]) -> int:
         # acyclic trees the cycle collector would rescan many times to free nothing
         gc.disable()
         _exit_at_once.append(True)
+    elif args.command != "triage":       # the triage view resumes it with its first screen
+        from hydra.collector import resume
+
+        resume()                         # held while the command started (hydra.collector)
 
     from hydra.loader import detect
 
@@ -392,10 +418,9 @@ def _run(argv: list[str]) -> int:
         if args.thread is not None and crash.thread(args.thread) is None:
             raise BadInput(args.file, f"no thread {args.thread} in this crash")
         if args.json:
-            import json
+            from hydra.report.jsontext import dumps
 
-            json.dump(format_json(crash, args.full, args.thread), sys.stdout, indent=1)
-            sys.stdout.write("\n")
+            sys.stdout.write(dumps(format_json(crash, args.full, args.thread), indent=1) + "\n")
         else:
             sys.stdout.write(format_text(crash, args.full, args.thread))
         return 0
@@ -437,9 +462,9 @@ def _store_command(args) -> int:
 
 
 def _triage(args) -> int:
-    from hydra.tui.starting import collector_held
+    from hydra.collector import held
 
-    with collector_held():
+    with held():
         return _open_triage(args)
 
 
@@ -544,9 +569,9 @@ def _bt_read(path: str) -> tuple[str, None, list[str]]:
     if args.json:
         document = format_json(crash, args.full, args.thread)
         document.pop("conventions")        # said once by `bt --json FILE`, not on every line
-        import json
+        from hydra.report.jsontext import dumps
 
-        return json.dumps({"file": path, **document}, separators=(",", ":")) + "\n", None, warnings
+        return dumps({"file": path, **document}) + "\n", None, warnings
     return f"==> {printable(path)} <==\n" + format_text(crash, args.full, args.thread) + "\n", None, warnings
 
 
@@ -573,9 +598,9 @@ def _bt_batch(args) -> int:
             failed += 1
             print(error, file=sys.stderr)
             if args.json:
-                import json
+                from hydra.report.jsontext import dumps
 
-                output = json.dumps({"file": path, "error": error.removeprefix("hydra: ")}) + "\n"
+                output = dumps({"file": path, "error": error.removeprefix("hydra: ")}) + "\n"
         sys.stdout.write(output)
         sys.stdout.flush()
     return 2 if failed else 0
@@ -613,10 +638,9 @@ def _question(args, fmt: str | None) -> int:
     except EvalError as error:
         raise BadInput(expression, error.message) from None
     if args.json:
-        import json
+        from hydra.report.jsontext import dumps
 
-        json.dump({"command": line, "thread": thread.tid, "frame": args.frame, "output": text}, sys.stdout)
-        sys.stdout.write("\n")
+        sys.stdout.write(dumps({"command": line, "thread": thread.tid, "frame": args.frame, "output": text}) + "\n")
     else:
         # names and text from the dump may hold control bytes: escaped (the tabs are x's own)
         shown = "\n".join("\t".join(printable(cell) for cell in row.split("\t")) for row in text.split("\n"))
@@ -748,10 +772,9 @@ def _fingerprint(args) -> int:
         entries.append((path, digest, frames, crash_time(crash, path, kind)))
     buckets = group(entries)
     if args.json:
-        import json
+        from hydra.report.jsontext import dumps
 
-        json.dump(buckets_json(buckets), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write(dumps(buckets_json(buckets), indent=1) + "\n")
     else:
         sys.stdout.write(format_buckets(buckets))
     return 2 if failed else 0

@@ -7,16 +7,14 @@ through the `hydra.analyzers` entry-point group.
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
-from importlib import import_module
 
 from hydra.config import cache_dir
-from hydra.model.files import atomic_output
+from hydra.model.files import atomic_output, private_file
 from hydra.model.record import record
 
 from hydra.analysis.api import AnalysisContext, Reader, SymbolLookup
@@ -74,9 +72,13 @@ class _EntryPoint:
     value: str          # module:attribute.path [extras]
 
     def load(self):
+        import re
+
         match = re.match(_ENTRY_POINT_VALUE, self.value)
         if match is None:
             raise ValueError(f"not an entry point: {self.value!r}")
+        from importlib import import_module
+
         found = import_module(match["module"])
         for part in (match["attribute"] or "").split(".") if match["attribute"] else ():
             found = getattr(found, part)
@@ -93,7 +95,8 @@ def _entry_points() -> list[_EntryPoint]:
     Listing them imports importlib.metadata and reads every installed distribution's
     metadata, which costs a short capture a tenth of its time. Installing or removing a
     distribution adds or removes its metadata folder, which changes the modification time
-    of the folder on sys.path that holds it; that is the key.
+    of the folder on sys.path that holds it; that is the key. Remembered with marshal, as
+    the symbol cache is (json would cost each start 2 ms to import).
     """
     stamp = []
     for folder in sys.path:
@@ -102,15 +105,17 @@ def _entry_points() -> list[_EntryPoint]:
         except OSError:
             continue
     folder = cache_dir()
-    cache = os.path.join(folder, "analyzers.json") if folder else "/nonexistent"
+    cache = os.path.join(folder, "analyzers.cache") if folder else "/nonexistent"
     try:
         if not folder:
             raise FileNotFoundError(cache)
-        with open(cache, encoding="utf-8") as handle:
-            remembered = json.load(handle)
+        with open(cache, "rb") as handle:
+            if not private_file(handle.fileno()):
+                raise PermissionError(cache)
+            remembered = marshal.loads(handle.read())
         if remembered["stamp"] == stamp:
             return [_EntryPoint(str(name), str(value)) for name, value in remembered["entries"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, EOFError, KeyError, TypeError):
         pass
     from importlib.metadata import entry_points
 
@@ -120,7 +125,7 @@ def _entry_points() -> list[_EntryPoint]:
             return found
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         with atomic_output(cache, ".analyzers-") as handle:
-            handle.write(json.dumps({"stamp": stamp, "entries": [[e.name, e.value] for e in found]}).encode())
+            handle.write(marshal.dumps({"stamp": stamp, "entries": [[e.name, e.value] for e in found]}, 4))
     except OSError:
         pass
     return found
@@ -132,6 +137,8 @@ def warm_up() -> None:
     from hydra.analysis import libcapstone
 
     libcapstone.load()
+    from importlib import import_module
+
     for name in ("hydra.analysis.aborts", "hydra.analysis.evidence",
                  "hydra.analysis.faults", "hydra.analysis.severity"):
         try:

@@ -3,8 +3,6 @@ exceptions and plain abort(), with the message each left in memory."""
 
 from __future__ import annotations
 
-import re
-
 from hydra.analysis.api import AnalysisContext, base_function_name
 from hydra.symbols.demangle import demangle_type
 
@@ -14,8 +12,9 @@ HEAP_FRAMES = ("malloc_printerr", "__malloc_assert", "_int_free", "_int_malloc",
 THROW_FRAMES = ("__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "std::rethrow_exception")
 TERMINATE_FRAMES = ("std::terminate", "__gnu_cxx::__verbose_terminate_handler", "__cxxabiv1::__terminate",
                     "std::__terminate")
-ASSERT_MESSAGE = re.compile(r"^(?:(?P<program>.*?): )?(?P<file>[^:\n]+):(?P<line>\d+): (?P<function>.*?): "
-                            r"Assertion [`'](?P<expression>.*)' failed\.?")
+# compiled where first used, by re's cache: most crashes are no assertion, and need no re
+ASSERT_MESSAGE = (r"^(?:(?P<program>.*?): )?(?P<file>[^:\n]+):(?P<line>\d+): (?P<function>.*?): "
+                  r"Assertion [`'](?P<expression>.*)' failed\.?")
 # glibc's messages: a chunk freed twice, a pointer malloc never returned, and a heap
 # overwritten around a chunk (its neighbours' headers damaged: an overflow, not a second free)
 HEAP_CORRUPTION = ("double free or corruption (out)", "double free or corruption (!prev)",
@@ -60,7 +59,7 @@ def analyze_aborts(context: AnalysisContext) -> None:
         context.classify("stack-overflow", message or "Rust's stack overflow handler")
         context.annotate("the thread overflowed its stack (Rust's guard page handler aborted)", severity="error",
                          tid=thread.tid, frame=overflow.index if overflow is not None else None, source="abort")
-    elif assert_frame is not None or (message and ASSERT_MESSAGE.search(message)):
+    elif assert_frame is not None or (message and _assert_match(message)):
         _assertion(context, thread, assert_frame, message)
     elif any(n in HEAP_FRAMES for n in names) or (message and _is_heap_message(message)):
         _heap(context, thread, message)
@@ -78,13 +77,19 @@ def analyze_aborts(context: AnalysisContext) -> None:
             context.annotate(f"abort message: {message}", severity="error", tid=thread.tid, source="abort")
 
 
+def _assert_match(message: str):
+    import re
+
+    return re.search(ASSERT_MESSAGE, message)
+
+
 def _is_heap_message(message: str) -> bool:
     return any(word in message for word in ("free(", "malloc(", "malloc_consolidate", "double free",
                                              "corrupted", "realloc(", "munmap_chunk", "memalign", "tcache"))
 
 
 def _assertion(context: AnalysisContext, thread, assert_frame, message: str | None) -> None:
-    match = ASSERT_MESSAGE.search(message or "")
+    match = _assert_match(message or "")
     details = None
     if match:
         details = {k: match[k] for k in ("expression", "file", "line", "function")}
@@ -112,6 +117,8 @@ def _assertion(context: AnalysisContext, thread, assert_frame, message: str | No
 
 def _string_value(value: str) -> str:
     """gdb's `0x4005d4 "text"` -> text."""
+    import re
+
     match = re.search(r'"(.*)"', value or "")
     return match.group(1) if match else value
 
@@ -156,6 +163,8 @@ def _find_exception_object(context: AnalysisContext, thread) -> tuple[str, str |
     """The thrown object sits right after libstdc++'s __cxa_exception header, whose first
     field is the std::type_info. Candidates are the values in registers and on the stack
     near the throw; the first whose header names a demanglable type wins."""
+    import re
+
     if context.pointer_size != 8:
         return None
     candidates: list[int] = []

@@ -3,7 +3,6 @@ fault (null dereference, invalid address, stack overflow, ...) and its direction
 
 from __future__ import annotations
 
-import re
 
 from hydra.analysis.api import AnalysisContext
 from hydra.analysis.instruction import decode, is_canonical
@@ -70,6 +69,8 @@ def _code_at(context: AnalysisContext, pc: int) -> bytes | None:
 
 
 def pointer_value(var: Variable) -> int | None:
+    import re
+
     match = re.search(_HEX, var.value or "")
     return int(match.group(1), 16) if match else None
 

@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 
-from hydra.analysis.patterns import PatternError, compile_pattern
+from hydra.analysis.patterns import PatternError, compile_name_pattern, compile_pattern
 from hydra.model.crash import SIGNAL_HANDLER_CALLED
 from hydra.model.digest import sha256_hex
 from hydra.model.record import field, record
 
-Pattern = object          # a compiled pattern (patterns.compile_pattern)
+Pattern = object          # a compiled pattern (patterns.compile_pattern, compile_name_pattern)
 
 DEFAULT_RULES = os.path.join(os.path.dirname(__file__), "default.rules")
 # Classes that tell bugs in the same frames apart (an assert and a double free in one function)
@@ -95,12 +94,12 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
             elif keyword in ("skip", "skip-module", "skip-unnamed-module", "stop", "stop-after") and rest:
                 target = {"skip": rules.skips, "skip-module": rules.skip_modules, "stop": rules.stops,
                           "skip-unnamed-module": rules.skip_unnamed, "stop-after": rules.stops_after}[keyword]
-                target.append(compile_pattern(rest))
+                target.append(compile_name_pattern(rest))
             elif keyword == "detail":
                 level, _, pattern = rest.partition(" ")
                 if level not in ("function", "file", "line"):
                     raise RulesError("detail is function, file or line")
-                rules.details.append((compile_pattern(pattern.strip()) if pattern.strip() else None, level))
+                rules.details.append((compile_name_pattern(pattern.strip()) if pattern.strip() else None, level))
             elif keyword == "frames" and rest.isascii() and rest.isdigit() and 0 < int(rest[:6]) and len(rest) <= 6:
                 rules.frames = int(rest)
             else:
@@ -120,10 +119,15 @@ def default_rules() -> Rules:
         return parse_rules(handle.read(), DEFAULT_RULES)
 
 
+@functools.cache
+def _group_reference():
+    return compile_pattern(r"\\(\d+)|\\g<([^>]*)>")
+
+
 def _check_replacement(pattern: Pattern, replacement: str) -> None:
     """Group references must name groups the pattern has: `\\2` with one group is an error now,
     not when a frame's name is rewritten."""
-    for match in re.finditer(r"\\(\d+)|\\g<([^>]*)>", replacement):
+    for match in _group_reference().finditer(replacement):
         number, name = match.groups()
         reference = number if number is not None else name
         if reference.isdigit():
@@ -147,7 +151,7 @@ def load_rules(user_file: str | None = None) -> Rules:
     return parse_rules(text, user_file).extend(defaults)
 
 
-_OPERATOR = re.compile(r"operator\s*(<=>|<<=|<<|<=|<)")
+_OPERATOR = compile_pattern(r"operator\s*(<=>|<<=|<<|<=|<)")
 
 
 def collapse_templates(name: str) -> str:
@@ -160,7 +164,8 @@ def collapse_templates(name: str) -> str:
     parens = 0
     position = 0
     while position < len(name):
-        operator = _OPERATOR.match(name, position) if depth == 0 else None
+        operator = (_OPERATOR.match(name, position) if depth == 0 and name.startswith("operator", position)
+                    else None)
         if operator:
             out.append(operator.group(0))
             position = operator.end()

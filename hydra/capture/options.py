@@ -9,9 +9,6 @@ from __future__ import annotations
 from hydra.model.record import field, record
 
 
-MEMORY_CHOICES = ("default", "heap", "all")
-
-
 @record
 class Limits:
     pointer_depth: int = 1          # pointer hops followed below a variable
@@ -38,5 +35,5 @@ class CaptureOptions:
     debug_cache: str | None = None    # inflated copies of compressed debug files (debugcache)
     scope_cache: str | None = None    # function scopes remembered per debug file (scopecache)
     environment: bool = False         # keep the environment block (it may hold secrets)
-    memory: str = "default"           # how much memory a snapshot keeps: one of MEMORY_CHOICES
+    memory: str = "default"           # how much memory a snapshot keeps: one of model.memory.MEMORY_CHOICES
     written: bool = False             # the crash becomes a snapshot: its variables are compressed ahead

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from hydra.minidump.contexts import ARCH_ARM, ARCH_X86, CPU_NAMES, LAYOUTS, MODEL_ARCH, parse_context
 from hydra.minidump.format import Dump, RawModule, read_minidump
 from hydra.minidump.reason import PLATFORM_IOS, PLATFORM_NAMES, PLATFORM_WINDOWS, crash_address, crash_reason
@@ -162,6 +160,8 @@ def _memory_map(dump: Dump, crash: Crash) -> list[MapEntry]:
     maps = dump.texts.get("LinuxMaps")
     entries: list[MapEntry] = []
     if maps:
+        import re
+
         for line in maps.splitlines():
             match = re.match(MAPS_LINE, line)
             if match:

@@ -11,6 +11,10 @@ from collections.abc import Callable
 
 from hydra.model.record import field, record
 
+# what memory a snapshot keeps: stacks, objects in reach and the program's globals
+# (default); and every heap mapping (heap); and every writable mapping (all)
+MEMORY_CHOICES = ("default", "heap", "all")
+
 
 @record
 class MemoryRegion:

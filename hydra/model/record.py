@@ -4,9 +4,11 @@
 method from its own source and writes a docstring through `inspect.signature`, and importing
 it imports inspect. With some eighty classes that was 15 to 20 ms of every start, more than
 the rest of a small minidump's `bt`. Here only `__init__` is compiled, as dataclasses writes
-it (instances are made by the thousand), and only when the class makes its first instance:
-most classes a command imports it never instantiates. `__repr__`, `__eq__` and `__hash__`
-are shared functions that read the class's field names.
+it (instances are made by the thousand), and only once the class has made COMPILE_AFTER
+instances: compiling costs about what that many calls of the interpreted `__init__` that
+serves until then do, and most classes a command uses make only a few (a small minidump's
+`bt` compiled 23 of them, 2 ms of its 29). `__repr__`, `__eq__` and `__hash__` are shared
+functions that read the class's field names.
 
 What is kept of dataclasses: fields from annotations in order, plain defaults and
 `field(default_factory=…, init=, repr=, compare=)`, `__post_init__`, `frozen=True` (hashable,
@@ -27,6 +29,7 @@ class _Missing:
 
 
 MISSING = _Missing()
+COMPILE_AFTER = 32      # instances a class makes through the interpreted __init__
 
 
 class FrozenInstanceError(AttributeError):
@@ -149,10 +152,57 @@ def _check_order(cls, specs: list[Field]) -> None:
 
 
 def _first_init(self, *args, **kwargs):
-    """Every record's `__init__` until its first instance: it puts the class's own in place."""
+    """Every record's `__init__` until its first instance: it puts the class's interpreted
+    one in place."""
     owner = next(c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_init)
-    owner.__init__ = _init(owner)
+    owner.__init__ = _interpreted_init(owner)
     owner.__init__(self, *args, **kwargs)
+
+
+def _interpreted_init(cls):
+    """An `__init__` that walks the class's fields, for its first COMPILE_AFTER instances;
+    then it puts the compiled one in place. It binds arguments and refuses wrong ones as the
+    compiled one does."""
+    specs = cls.__record_fields__
+    parameters = tuple(spec.name for spec in specs if spec.init)
+    accepted = frozenset(parameters)
+    required = sum(1 for spec in specs if spec.init and spec.default is MISSING and spec.default_factory is MISSING)
+    takes = (f"{len(parameters) + 1}" if required == len(parameters)
+             else f"from {required + 1} to {len(parameters) + 1}")
+    assign = object.__setattr__ if cls.__record_frozen__ else setattr
+    post_init = hasattr(cls, "__post_init__")
+    made = 0
+
+    def __init__(self, *args, **kwargs):
+        nonlocal made
+        made += 1
+        if made == COMPILE_AFTER and cls.__dict__.get("__init__") is __init__:
+            cls.__init__ = _init(cls)
+        if len(args) > len(parameters):
+            raise TypeError(f"__init__() takes {takes} positional arguments but {len(args) + 1} were given")
+        given = dict(zip(parameters, args))
+        for name, value in kwargs.items():
+            if name not in accepted:
+                raise TypeError(f"__init__() got an unexpected keyword argument {name!r}")
+            if name in given:
+                raise TypeError(f"__init__() got multiple values for argument {name!r}")
+            given[name] = value
+        for spec in specs:
+            value = given.get(spec.name, MISSING) if spec.init else MISSING
+            if value is MISSING:
+                if spec.default_factory is not MISSING:
+                    value = spec.default_factory()
+                elif spec.default is not MISSING:
+                    value = spec.default
+                else:
+                    raise TypeError(f"__init__() missing 1 required positional argument: {spec.name!r}")
+            assign(self, spec.name, value)
+        if post_init:
+            self.__post_init__()
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__module__ = cls.__module__
+    return __init__
 
 
 def _init(cls):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 
 # C0 (tab too; newline where asked), DEL and C1; and the invisible characters that reorder
 # or hide text: the soft hyphen, bidirectional marks, embeddings, overrides and isolates,
@@ -15,7 +14,7 @@ CONTROL_CHARACTERS = ("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u20
 TAB_COLUMNS = 8
 
 
-def _escape(match: re.Match) -> str:
+def _escape(match) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -36,5 +35,7 @@ def printable(text: str | None, keep_newlines: bool = False, expand_tabs: bool =
 
 
 @functools.lru_cache(maxsize=1)
-def _control() -> re.Pattern:
+def _control():
+    import re      # here: most text is printable, and most commands never need re
+
     return re.compile(CONTROL_CHARACTERS)

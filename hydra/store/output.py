@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 
 from hydra.model.text import printable
+from hydra.report.jsontext import dumps
 
 TIME_COLUMNS = ("captured", "indexed", "first", "last")
 WIDE = {"fingerprint": 16, "path": 48, "top_frames": 60, "frames": 60}
@@ -46,8 +46,8 @@ def table(names: list[str], rows: list[tuple], bars: bool = False) -> str:
 
 
 def as_json(names: list[str], rows: list[tuple]) -> str:
-    return json.dumps([{name: (" ".join(value.split()) if name == "classifiers" and value else value)
-                        for name, value in zip(names, row)} for row in rows], indent=1) + "\n"
+    return dumps([{name: (" ".join(value.split()) if name == "classifiers" and value else value)
+                   for name, value in zip(names, row)} for row in rows], indent=1) + "\n"
 
 
 def as_csv(names: list[str], rows: list[tuple]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from _thread import allocate_lock     # threading's Lock, without importing threading
 
 _runtime = None
@@ -59,7 +58,7 @@ def _cxa_demangle() -> _Runtime | None:
     return _runtime
 
 
-_RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
+_RUST_HASH = r"::h[0-9a-f]{16}$"       # compiled where first used, by re's cache
 
 
 @functools.lru_cache(maxsize=1024)
@@ -113,7 +112,9 @@ def strip_parameters(name: str) -> str:
                     if head and not head.endswith("operator"):
                         name = head
                     break
-    return _RUST_HASH.sub("", name) + clones
+    import re
+
+    return re.sub(_RUST_HASH, "", name) + clones
 
 
 def function_name(symbol: str) -> str:

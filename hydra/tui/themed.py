@@ -1,6 +1,6 @@
 """What every Hydra app shares: the bundled and the user's themes set before it runs, each
 theme's ANSI palette, dim text at a measured factor, NO_COLOR (or -m), frames written as
-soon as they are drawn, and the cycle collector resumed with the first one (starting.py)."""
+soon as they are drawn, and the cycle collector resumed with the first one (hydra.collector)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 from textual.app import App
 
-from hydra.tui.starting import resume_collector
+from hydra.collector import resume
 
 
 class ThemedApp(App):
@@ -40,7 +40,7 @@ class ThemedApp(App):
 
     def _on_ready(self) -> None:
         # the first screen is on the terminal: the collector held while starting resumes
-        resume_collector()
+        resume()
 
     def get_line_filters(self):
         """Textual's filters, with dim text blended towards the background by the factor the

@@ -68,7 +68,7 @@ def test_a_plug_in_installed_after_a_listing_is_found(crashes, tmp_path):
         return set(json.loads(done.stdout)["classifiers"])
 
     assert "from-plugin" not in classifiers()
-    assert (tmp_path / "cache" / "hydra" / "analyzers.json").is_file()
+    assert (tmp_path / "cache" / "hydra" / "analyzers.cache").is_file()
     assert "from-plugin" not in classifiers()          # from the remembered listing
     env.update(install_plugin(site), XDG_CACHE_HOME=str(tmp_path / "cache"))
     assert "from-plugin" in classifiers()

@@ -286,9 +286,11 @@ def many_dumps(dumps: list[Path], symbols: str, runs: int, rust: str, copies: in
               f"`hydra index FOLDER` {index:.2f} s ({theirs / index:.1f}x, target 2x)")
 
 
-# what `hydra bt --json` needs besides its own code: its command line, its output, the symbol
-# cache's format and the fingerprint rules' patterns (with what they import: re, enum, ...)
-LIBRARIES = ("argparse", "json", "msgpack", "re2")
+# what `hydra bt --json` imports besides Python's own start and Hydra's code: the fingerprint
+# rules' pattern engine (with functools). Its command line, JSON and symbol cache are read and
+# written without argparse, json, re and msgpack (hydra.commandline, hydra.report.jsontext,
+# marshal).
+LIBRARIES = ("re2",)
 
 
 def startup_and_batch(data: Path, runs: int, rust: str | None) -> None:

@@ -9,9 +9,8 @@ import pickle
 
 import pytest
 
-from hydra.model.record import FrozenInstanceError, asdict, field, fields, is_record, record, replace
-
-
+from hydra.model.record import (COMPILE_AFTER, FrozenInstanceError, asdict, field, fields, is_record, record,
+                                replace)
 
 def both(frozen: bool = False):
     """The same class built by dataclass and by record."""
@@ -45,6 +44,33 @@ def test_construction_defaults_and_factories_match_dataclasses():
         ours()
     with pytest.raises(TypeError):
         ours(1, cached={})
+
+
+@pytest.mark.parametrize("frozen", (False, True))
+def test_the_interpreted_and_the_compiled_init_bind_and_refuse_alike(frozen):
+    """A class's first instances come from an interpreted __init__, the later ones from a
+    compiled one: both build what dataclasses builds, and refuse what it refuses."""
+    theirs, ours = both(frozen)
+    calls = (((1,), {}), ((1, 5), {}), ((1,), {"tags": [3], "note": "n"}), ((), {"x": 4, "y": 0}),
+             ((1, 2, [7], "n"), {}))
+    wrong = (((), {}), ((1,), {"cached": {}}), ((1,), {"x": 2}), ((1, 2, [], None, 5), {}),
+             ((1,), {"z": 0}))
+    inits = set()
+    for _ in range(COMPILE_AFTER // len(calls) + 2):
+        inits.add(ours.__dict__.get("__init__"))
+        for args, kwargs in calls:
+            a, b = theirs(*args, **kwargs), ours(*args, **kwargs)
+            assert vars(a) == vars(b) and repr(a) == repr(b) and a.x == b.x
+        for args, kwargs in wrong:
+            with pytest.raises(TypeError) as raised:
+                theirs(*args, **kwargs)
+            with pytest.raises(TypeError) as ours_raised:
+                ours(*args, **kwargs)
+            assert str(raised.value).split("() ")[1] == str(ours_raised.value).split("() ")[1]
+    assert len(inits) == 3          # _first_init, then the interpreted one, then the compiled one
+    if frozen:
+        with pytest.raises(FrozenInstanceError):
+            ours(1).x = 2
 
 
 def test_equality_ignores_uncompared_fields_and_other_classes():

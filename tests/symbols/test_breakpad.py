@@ -180,6 +180,30 @@ def test_a_damaged_cache_is_rebuilt_or_survived(tmp_path):
     assert open_symbols(path).symbolize(0x1025)[0].line == 14    # unreadable: built again
 
 
+def test_a_cache_someone_else_may_have_written_is_made_again(tmp_path):
+    """Caches are read with marshal: one another user wrote, or may write, is not read."""
+    import pathlib
+
+    from hydra.symbols.breakpad import cache_directory
+
+    path = write(tmp_path, SYM)
+    open_symbols(path)
+    [cache] = list(pathlib.Path(cache_directory()).rglob("*.hsym"))
+    planted = cache.read_bytes().replace(b"outer_function", b"planted_functi")
+    for change in ("mode", "owner") if os.geteuid() == 0 else ("mode",):
+        cache.write_bytes(planted)
+        if change == "mode":
+            cache.chmod(0o666)
+        else:
+            os.chown(cache, 65534, 65534)
+        assert open_symbols(path).symbolize(0x1025)[0].function == "outer_function"
+        [cache] = list(pathlib.Path(cache_directory()).rglob("*.hsym"))
+        assert cache.stat().st_mode & 0o022 == 0 and cache.stat().st_uid == os.geteuid()
+    cache.write_bytes(planted)
+    cache.chmod(0o644)              # the user's own: read as it is
+    assert open_symbols(path).symbolize(0x1025)[0].function == "planted_functi"
+
+
 def test_nested_stack_win_ranges_resolve_to_the_innermost(tmp_path):
     text = ("STACK WIN 4 100 50 0 0 8 0 0 0 1 outer\n"
             "STACK WIN 4 110 10 0 0 8 4 0 0 1 inner\n"

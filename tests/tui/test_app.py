@@ -800,3 +800,23 @@ async def test_a_long_message_under_the_signal_wraps_to_the_pane():
         # nothing is lost (a word longer than the pane is folded)
         joined = "".join("".join(row.plain.split()) for row in texts)
         assert "".join(said.split()) in joined
+
+
+async def test_the_first_screen_resumes_the_collector(sample_crash):
+    """Held while the TUI starts (hydra.collector), on again once its first screen is drawn."""
+    import gc
+
+    from hydra import collector
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with collector.held():
+            app = make_app(sample_crash)
+            assert not gc.isenabled()
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
