@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 
+from hydra.model.files import atomic_output, private_file
 from hydra.model.record import field, record
 
 
@@ -62,13 +64,64 @@ def read_toml(path: str) -> dict:
         raise ValueError(f"{path}: {error}") from None
 
 
+TOML_CACHE_ENTRIES = 64       # texts whose tables are remembered
+
+
 def parse_toml(text: str, path: str) -> dict:
-    import tomllib      # most runs have no config file to parse
+    """A TOML text's table; ValueError naming the file and the problem. Tables are remembered
+    by their text in the cache folder (marshal, read only when private): every TUI start
+    parses the themes, and tomllib's import and parse cost it 1.4 ms."""
+    folder = cache_dir()
+    remembered = _toml_cache(folder) if folder else {}
+    if text in remembered:
+        try:
+            return marshal.loads(remembered[text])
+        except (ValueError, EOFError, TypeError):
+            pass
+    import tomllib      # here: most runs parse nothing, or only what they parsed before
 
     try:
-        return tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: {error}") from None
+    if folder:
+        _remember_toml(folder, remembered, text, table)
+    return table
+
+
+_toml_caches: dict[str, dict[str, bytes]] = {}
+
+
+def _toml_cache(folder: str) -> dict[str, bytes]:
+    """The remembered tables of a cache folder: {TOML text: its table, marshalled}."""
+    if folder not in _toml_caches:
+        remembered = {}
+        try:
+            with open(os.path.join(folder, "toml.cache"), "rb") as handle:
+                if private_file(handle.fileno()):
+                    loaded = marshal.loads(handle.read())
+                    if isinstance(loaded, dict) and all(isinstance(k, str) and isinstance(v, bytes)
+                                                        for k, v in loaded.items()):
+                        remembered = loaded
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        _toml_caches[folder] = remembered
+    return _toml_caches[folder]
+
+
+def _remember_toml(folder: str, remembered: dict[str, bytes], text: str, table: dict) -> None:
+    try:
+        remembered[text] = marshal.dumps(table, 4)
+    except ValueError:
+        return              # a TOML date or time: marshal does not keep them, parsed each time
+    while len(remembered) > TOML_CACHE_ENTRIES:
+        del remembered[next(iter(remembered))]
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with atomic_output(os.path.join(folder, "toml.cache"), ".toml-") as handle:
+            handle.write(marshal.dumps(remembered, 4))
+    except OSError:
+        pass
 
 
 def load_config(path: str | None = None) -> Config:

@@ -107,10 +107,12 @@ class Disassembler:
         if detail:
             library.cs_option(self._handle, _OPT_DETAIL, _OPT_ON)
 
-    def __del__(self):
+    def __del__(self, _byref=ctypes.byref):
+        # byref bound here: a handle freed while the interpreter shuts down finds the
+        # module's globals already gone
         lib = getattr(self, "_lib", None)
         if lib is not None and self._handle.value:
-            lib.cs_close(ctypes.byref(self._handle))
+            lib.cs_close(_byref(self._handle))
 
     def _decode(self, code: bytes, address: int, count: int):
         found = ctypes.POINTER(_Insn)()

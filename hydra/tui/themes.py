@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import tomllib
 from pathlib import Path
 
 from rich.terminal_theme import TerminalTheme
 from textual.color import Color
 from textual.theme import Theme
 
-from hydra.config import config_dir
+from hydra.config import config_dir, parse_toml
 
 # Syntax colours are part of a theme: [syntax] keyword = "#..." and so on.
 SYNTAX_ROLES = ("keyword", "string", "number", "comment", "function", "type", "preproc", "operator")
@@ -43,9 +42,9 @@ class ThemeError(Exception):
 def load_theme_text(path: str, text: str) -> tuple[Theme, dict[str, str]]:
     """A theme from a TOML text; `path` names it in errors, and its stem is the default name."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ThemeError(f"{path}: {error}") from None
+        data = parse_toml(text, path)
+    except ValueError as error:
+        raise ThemeError(str(error)) from None
     name = data.get("name") or Path(path).stem
     if not isinstance(name, str):
         raise ThemeError(f"{path}: `name` must be text")
