@@ -286,7 +286,8 @@ def _parse(argv: list[str]):
             return _parser(argv[0]).parse_args(argv)
         args.command = argv[0]
         return args
-    args = recorded(_view_arguments).parse(argv)
+    arguments = recorded(_view_arguments)
+    args = arguments.parse(argv) if arguments is not None else None
     return args if args is not None else _view_parser().parse_args(argv)
 
 

@@ -25,6 +25,9 @@ class _Argument:
     def __init__(self, names: tuple[str, ...], options: dict):
         self.action = options.get("action")
         self.nargs = options.get("nargs")
+        if self.action not in (None, "store_true", "append", "version", "help") or (
+                names[0].startswith("-") and self.nargs is not None):
+            raise NotPlain(f"{names[0]}: {self.action or self.nargs}")      # read by argparse alone
         self.type = options.get("type")
         self.choices = options.get("choices")
         self.required = options.get("required", False)
@@ -50,7 +53,7 @@ class _Argument:
         """The value a word gives, or _REFUSED for one argparse would refuse."""
         try:
             value = self.type(word) if self.type is not None else word
-        except (TypeError, ValueError):
+        except Exception:        # argparse's ArgumentTypeError too: argparse says what is wrong
             return _REFUSED
         if self.choices is not None and value not in self.choices:
             return _REFUSED
@@ -138,6 +141,8 @@ class Arguments:
                 if value is _REFUSED:
                     return None
                 if argument.action == "append":
+                    if values[argument.dest] is None:
+                        values[argument.dest] = []
                     values[argument.dest].append(value)
                 else:
                     values[argument.dest] = value

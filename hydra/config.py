@@ -14,7 +14,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from hydra.model.files import atomic_output, private_file
+from hydra.model.files import MARSHAL_VERSION, read_cache, write_cache
 from hydra.model.record import field, record
 
 
@@ -67,16 +67,19 @@ def read_toml(path: str) -> dict:
 TOML_CACHE_ENTRIES = 64       # texts whose tables are remembered
 
 
-def parse_toml(text: str, path: str) -> dict:
-    """A TOML text's table; ValueError naming the file and the problem. Tables are remembered
-    by their text in the cache folder (marshal, read only when private): every TUI start
-    parses the themes, and tomllib's import and parse cost it 1.4 ms."""
-    folder = cache_dir()
+def parse_toml(text: str, path: str, remember: bool = True) -> dict:
+    """A TOML text's table; ValueError naming the file and the problem. With remember,
+    tables are remembered by their text in the cache folder (marshal, read only when
+    private): every TUI start parses the themes, and tomllib's import and parse cost it
+    1.4 ms."""
+    folder = cache_dir() if remember else None
     remembered = _toml_cache(folder) if folder else {}
     if text in remembered:
         try:
-            return marshal.loads(remembered[text])
-        except (ValueError, EOFError, TypeError):
+            table = marshal.loads(remembered[text])
+            if isinstance(table, dict):
+                return table
+        except (ValueError, EOFError, TypeError, MemoryError):
             pass
     import tomllib      # here: most runs parse nothing, or only what they parsed before
 
@@ -95,33 +98,20 @@ _toml_caches: dict[str, dict[str, bytes]] = {}
 def _toml_cache(folder: str) -> dict[str, bytes]:
     """The remembered tables of a cache folder: {TOML text: its table, marshalled}."""
     if folder not in _toml_caches:
-        remembered = {}
-        try:
-            with open(os.path.join(folder, "toml.cache"), "rb") as handle:
-                if private_file(handle.fileno()):
-                    loaded = marshal.loads(handle.read())
-                    if isinstance(loaded, dict) and all(isinstance(k, str) and isinstance(v, bytes)
-                                                        for k, v in loaded.items()):
-                        remembered = loaded
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
-        _toml_caches[folder] = remembered
+        loaded = read_cache(os.path.join(folder, "toml.cache"), folder)
+        valid = isinstance(loaded, dict) and all(isinstance(k, str) and isinstance(v, bytes) for k, v in loaded.items())
+        _toml_caches[folder] = loaded if valid else {}
     return _toml_caches[folder]
 
 
 def _remember_toml(folder: str, remembered: dict[str, bytes], text: str, table: dict) -> None:
     try:
-        remembered[text] = marshal.dumps(table, 4)
+        remembered[text] = marshal.dumps(table, MARSHAL_VERSION)
     except ValueError:
         return              # a TOML date or time: marshal does not keep them, parsed each time
     while len(remembered) > TOML_CACHE_ENTRIES:
         del remembered[next(iter(remembered))]
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with atomic_output(os.path.join(folder, "toml.cache"), ".toml-") as handle:
-            handle.write(marshal.dumps(remembered, 4))
-    except OSError:
-        pass
+    write_cache(os.path.join(folder, "toml.cache"), folder, remembered)
 
 
 def load_config(path: str | None = None) -> Config:

@@ -117,3 +117,30 @@ def test_what_the_reader_accepts_argparse_reads_alike(command):
             accepted += 1
             assert found == _argparse(argv), argv
     assert accepted > 20          # the corpus reaches the reader's own path, not only argparse's
+
+
+def test_declarations_it_does_not_read_are_left_to_argparse():
+    """What the command line does not declare today is still never read differently."""
+    import argparse
+
+    def declared(parser):
+        parser.add_argument("--keep", action="store_false")
+
+    assert recorded(declared) is None
+
+    def appended(parser):
+        parser.add_argument("--tag", action="append")
+        parser.add_argument("--level", type=_level)
+        parser.add_argument("--pair", nargs=2)
+
+    def _level(word):
+        if word not in ("low", "high"):
+            raise argparse.ArgumentTypeError("low or high")
+        return word
+
+    assert recorded(appended) is None          # an option with nargs
+    appended_only = recorded(lambda p: (p.add_argument("--tag", action="append"),
+                                        p.add_argument("--level", type=_level)))
+    assert vars(appended_only.parse(["--tag", "a", "--tag", "b"])) == {"tag": ["a", "b"], "level": None}
+    assert appended_only.parse(["--level", "medium"]) is None
+    assert appended_only.parse(["--level", "high"]).level == "high"

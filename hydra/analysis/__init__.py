@@ -7,14 +7,13 @@ through the `hydra.analyzers` entry-point group.
 
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 import time
 from collections.abc import Callable
 
 from hydra.config import cache_dir
-from hydra.model.files import atomic_output, private_file
+from hydra.model.files import read_cache, write_cache
 from hydra.model.record import record
 
 from hydra.analysis.api import AnalysisContext, Reader, SymbolLookup
@@ -105,29 +104,19 @@ def _entry_points() -> list[_EntryPoint]:
         except OSError:
             continue
     folder = cache_dir()
-    cache = os.path.join(folder, "analyzers.cache") if folder else "/nonexistent"
+    remembered = read_cache(os.path.join(folder, "analyzers.cache"), folder) if folder else None
     try:
-        if not folder:
-            raise FileNotFoundError(cache)
-        with open(cache, "rb") as handle:
-            if not private_file(handle.fileno()):
-                raise PermissionError(cache)
-            remembered = marshal.loads(handle.read())
         if remembered["stamp"] == stamp:
-            return [_EntryPoint(str(name), str(value)) for name, value in remembered["entries"]]
-    except (OSError, ValueError, EOFError, KeyError, TypeError):
-        pass
+            return [_EntryPoint(name, value) for name, value in remembered["entries"]
+                    if isinstance(name, str) and isinstance(value, str)]
+    except (TypeError, KeyError, ValueError):
+        pass                # none remembered, or damaged
     from importlib.metadata import entry_points
 
     found = [_EntryPoint(entry.name, entry.value) for entry in entry_points(group=ENTRY_POINT_GROUP)]
-    try:
-        if not folder:
-            return found
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
-        with atomic_output(cache, ".analyzers-") as handle:
-            handle.write(marshal.dumps({"stamp": stamp, "entries": [[e.name, e.value] for e in found]}, 4))
-    except OSError:
-        pass
+    if folder:
+        write_cache(os.path.join(folder, "analyzers.cache"), folder,
+                    {"stamp": stamp, "entries": [[e.name, e.value] for e in found]})
     return found
 
 

@@ -20,10 +20,46 @@ class PatternError(ValueError):
     pass
 
 
-def compile_pattern(text: str):
-    """A compiled pattern with `re`'s methods (fullmatch, search, expand on matches)."""
+class Pattern:
+    """An RE2 pattern with `re`'s methods (fullmatch, match, search, finditer; expand on the
+    matches). Text that UTF-8 cannot hold (lone surrogates: names decoded with
+    surrogateescape, an executable's path from the kernel) is matched with each surrogate
+    read as U+FFFD; RE2 would refuse it."""
+
+    __slots__ = ("regex", "groups", "groupindex")
+
+    def __init__(self, regex):
+        self.regex = regex
+        self.groups = regex.groups
+        self.groupindex = regex.groupindex
+
+    def fullmatch(self, text: str, *bounds):
+        return self.regex.fullmatch(_encodable(text), *bounds)
+
+    def match(self, text: str, *bounds):
+        return self.regex.match(_encodable(text), *bounds)
+
+    def search(self, text: str, *bounds):
+        return self.regex.search(_encodable(text), *bounds)
+
+    def finditer(self, text: str, *bounds):
+        return self.regex.finditer(_encodable(text), *bounds)
+
+
+def _encodable(text: str) -> str:
+    if text.isascii():
+        return text
     try:
-        return re2.compile(text, _OPTIONS)
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+
+
+def compile_pattern(text: str) -> Pattern:
+    """A compiled pattern (Pattern)."""
+    try:
+        return Pattern(re2.compile(text, _OPTIONS))
     except re2.error as error:
         reason = error.args[0] if error.args else error
         if isinstance(reason, bytes):

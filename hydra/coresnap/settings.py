@@ -101,8 +101,9 @@ def load_settings(config_file: str | None = None, directory: str | None = None,
     data: dict = {}
     if path is not None:
         try:
-            # the handler runs as root: its config must be the administrator's own
-            data = parse_toml(read_trusted_file(path).decode("utf-8"), path)
+            # the handler runs as root: its config must be the administrator's own, and
+            # no cache (in whatever home it was started from) takes part
+            data = parse_toml(read_trusted_file(path).decode("utf-8"), path, remember=False)
         except FileNotFoundError:
             settings.errors["file"] = f"{path}: no such file"
         except (OSError, UnicodeDecodeError) as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import mmap
 import os
 import stat
@@ -58,12 +59,95 @@ def open_regular(path: str) -> int:
         raise
 
 
-def private_file(fd: int) -> bool:
-    """Whether an open file is a regular file of this user's that no one else may write.
-    Hydra's caches are read with marshal, which trusts its input as Python trusts the
-    `__pycache__` folders it reads with it; a cache that is not private is made again."""
-    info = os.fstat(fd)
-    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+class NotPrivate(PermissionError):
+    """A cache file, or a folder above it, that someone else may have written."""
+
+
+# Hydra's caches (`.sym` files, TOML tables, the analyzer plug-ins) are read with marshal,
+# which trusts its input as Python trusts the __pycache__ folders it reads with it. So a
+# cache is read only when no one else can have written it: a regular file of this user's
+# that no one else may write, in folders, from its own up to the cache folder, that no one
+# else may write either (else another user could put any of this user's files in its place).
+def _private(info: os.stat_result) -> bool:
+    return info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
+def _check_folders(folder: str, root: str) -> None:
+    """NotPrivate unless folder and those above it up to root are private (see above)."""
+    folder, root = os.path.abspath(folder), os.path.abspath(root)
+    while True:
+        info = os.stat(folder)
+        if not (stat.S_ISDIR(info.st_mode) and _private(info)):
+            raise NotPrivate(f"{folder}: a cache folder someone else may write")
+        parent = os.path.dirname(folder)
+        if folder == root or parent == folder or not folder.startswith(root.rstrip("/") + "/"):
+            break
+        folder = parent
+
+
+def open_private(path: str, root: str) -> int:
+    """A descriptor of the cache file at path for reading, when it and its folders up to
+    root are private (see above); else NotPrivate, or the OSError of opening it. It is
+    opened without following a link or waiting on a FIFO."""
+    _check_folders(os.path.dirname(os.path.abspath(path)), root)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not (stat.S_ISREG(info.st_mode) and _private(info)):
+            raise NotPrivate(f"{path}: a cache file someone else may have written")
+        os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+# what reading a damaged cache may raise (MemoryError: a length that asks for more than there is)
+CACHE_ERRORS = (OSError, ValueError, EOFError, TypeError, KeyError, IndexError, MemoryError)
+
+
+def read_cache(path: str, root: str):
+    """The value marshalled in the cache file at path, or None when it is missing, not
+    private (see above) or damaged. Callers check its shape."""
+    try:
+        fd = open_private(path, root)
+        with os.fdopen(fd, "rb") as handle:
+            return marshal.loads(handle.read())
+    except CACHE_ERRORS:
+        return None
+
+
+def write_cache(path: str, root: str, value) -> None:
+    """value marshalled into the cache file at path, which takes its place whole; nothing
+    when its folders cannot be made private or written."""
+    try:
+        data = marshal.dumps(value, MARSHAL_VERSION)
+        make_private_folders(os.path.dirname(os.path.abspath(path)), root)
+        with atomic_output(path, ".cache-") as handle:
+            handle.write(data)
+    except (OSError, ValueError):
+        pass
+
+
+MARSHAL_VERSION = 4          # the format marshal writes since Python 3.4
+
+
+def make_private_folders(folder: str, root: str) -> None:
+    """folder made (with the folders above it up to root) for a cache to be written in;
+    NotPrivate when one of them is someone else's. This user's own that others may write
+    (made under a umask of 002) are closed to them."""
+    folder, root = os.path.abspath(folder), os.path.abspath(root)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    current = folder
+    while True:
+        info = os.stat(current)
+        if info.st_uid == os.geteuid() and info.st_mode & 0o022:
+            os.chmod(current, stat.S_IMODE(info.st_mode) & ~0o022)
+        parent = os.path.dirname(current)
+        if current == root or parent == current or not current.startswith(root.rstrip("/") + "/"):
+            break
+        current = parent
+    _check_folders(folder, root)
 
 
 def data_bytes(fd: int) -> int:

@@ -194,6 +194,8 @@ def _interpreted_init(cls):
                     value = spec.default_factory()
                 elif spec.default is not MISSING:
                     value = spec.default
+                elif not spec.init:
+                    continue            # set later by the class's own code, as compiled
                 else:
                     raise TypeError(f"__init__() missing 1 required positional argument: {spec.name!r}")
             assign(self, spec.name, value)

@@ -7,7 +7,7 @@ whatever the size of the `.sym` file.
 
 Records are written with marshal: Python's own, always loaded, where msgpack's import
 (with datetime) cost every open of a minidump 2 ms, a tenth of a small one's `bt`. A cache
-is read only when it is this user's and no one else may write it (files.private_file).
+is read only when no one else can have written it (files.open_private).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import struct
 
 from hydra.config import cache_dir
 from hydra.model.digest import sha256_hex
-from hydra.model.files import atomic_output, private_file
+from hydra.model.files import CACHE_ERRORS, MARSHAL_VERSION, atomic_output, make_private_folders, open_private
 from hydra.model.record import record
 
 CACHE_MAGIC = b"HYDRASYM"
 CACHE_VERSION = 8
-MARSHAL_VERSION = 4          # the format marshal writes since Python 3.4
 SECTIONS = ("func", "public", "cfi", "win4", "win0", "file", "origin")
 MAX_LINE = 1 << 20            # longer lines are hostile or broken; skipped
 ADDRESS_END = (1 << 64) - 1
@@ -60,14 +59,30 @@ class WindowsFrameInfo:
     program: str
 
 
+# a record's shape in each section, as the builder writes it (a damaged cache may hold anything)
+_SHAPES = {"func": (int, int, int, str, list, list), "public": (int, str, int), "cfi": (int, str, list)}
+
+
+def _well_formed(section: str, record) -> bool:
+    if section in ("file", "origin"):
+        return isinstance(record, str)
+    if section.startswith("win"):
+        return isinstance(record, list) and len(record) == 9
+    shape = _SHAPES[section]
+    return isinstance(record, list) and len(record) == len(shape) and all(
+        isinstance(value, kind) for value, kind in zip(record, shape))
+
+
 class SymbolFile:
     """A `.sym` file's content as read from its cache."""
 
-    def __init__(self, path: str):
-        with open(path, "rb") as handle:
-            if not private_file(handle.fileno()):
-                raise ValueError("a symbol cache someone else may have written")
-            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    def __init__(self, path: str, root: str | None = None):
+        """The cache at path, in folders private up to root (see files.open_private)."""
+        fd = open_private(path, root or os.path.dirname(os.path.abspath(path)))
+        try:
+            self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
         self.path = path
         if self._map[:8] != CACHE_MAGIC:
             raise ValueError("not a symbol cache")
@@ -75,15 +90,21 @@ class SymbolFile:
         if version != CACHE_VERSION or meta_offset + meta_size > len(self._map):
             raise ValueError("symbol cache of another version")
         meta = marshal.loads(self._map[meta_offset : meta_offset + meta_size])
+        if not all(isinstance(meta[key], (str, type(None))) for key in ("module", "debug_id", "os", "arch")) \
+                or not isinstance(meta["warnings"], list) or not all(isinstance(w, str) for w in meta["warnings"]):
+            raise ValueError("a damaged symbol cache")
         self.module = meta["module"]
         self.debug_id = meta["debug_id"]
         self.os = meta["os"]
         self.arch = meta["arch"]
-        self.old_inline = meta["old_inline"]
+        self.old_inline = meta["old_inline"] is True
         self.warnings: list[str] = meta["warnings"]
         self._sections = {}
         for name in SECTIONS:
             offset, count = meta["sections"][name]
+            if not (isinstance(offset, int) and isinstance(count, int) and 0 <= offset
+                    and 0 <= count and offset + 32 * count <= len(self._map)):
+                raise ValueError("a damaged symbol cache")
             starts = memoryview(self._map)[offset : offset + 8 * count].cast("Q")
             rows = memoryview(self._map)[offset + 8 * count : offset + 32 * count].cast("Q")
             self._sections[name] = (starts, rows)
@@ -115,11 +136,9 @@ class SymbolFile:
             offset, size = rows[3 * index + 1], rows[3 * index + 2]
             try:
                 record = marshal.loads(self._map[offset : offset + size])
-            except (ValueError, EOFError, TypeError):
+            except CACHE_ERRORS:
                 record = None       # a damaged cache: this record is lost, the rest still serves
-            if section in ("file", "origin"):
-                record = record if isinstance(record, str) else None
-            elif not isinstance(record, list) or len(record) < 3:
+            if not _well_formed(section, record):
                 record = None
             self._decoded[key] = record
         return self._decoded[key]
@@ -186,6 +205,9 @@ class SymbolFile:
                 current_file = self.file_name(call_file)
             current_line, current_base = call_line, None
         frames.append(SymbolFrame(name, base, current_file, current_line, current_base, False))
+        if not all(isinstance(frame.function_base, int) and isinstance(frame.line, (int, type(None)))
+                   and isinstance(frame.line_base, (int, type(None))) for frame in frames):
+            return []               # numbers a damaged cache record made something else
         return frames
 
     def _index(self, func: list) -> tuple[list[int], list]:
@@ -456,12 +478,14 @@ def open_symbols(sym_path: str) -> SymbolFile:
         if folder is None:
             raise PermissionError("no cache folder")
         cache_path = os.path.join(folder, key[:2], key + ".hsym")
+        base = cache_dir() or folder
         try:
-            return SymbolFile(cache_path)
-        except (OSError, ValueError, EOFError, KeyError, TypeError, struct.error):
+            return SymbolFile(cache_path, base)
+        except CACHE_ERRORS + (struct.error,):
             pass
+        make_private_folders(os.path.dirname(cache_path), base)
         build_cache(sym_path, cache_path)
-        return SymbolFile(cache_path)
+        return SymbolFile(cache_path, base)
     except OSError:
         import tempfile     # only when the cache folder cannot be written
 

@@ -54,3 +54,17 @@ def test_other_syntax_goes_to_re2():
             continue
         assert not isinstance(compile_name_pattern(pattern), NamePattern)
         assert type(compile_name_pattern(pattern)) is type(expected)
+
+
+def test_names_utf8_cannot_hold_are_matched_not_refused():
+    """A name decoded with surrogateescape (an ELF symbol, an executable's path): RE2 alone
+    refuses it; here each lone surrogate reads as U+FFFD."""
+    from hydra.analysis.api import base_function_name
+    from hydra.coresnap.settings import Settings
+
+    assert compile_pattern("raise.*").fullmatch("raise\udcff")
+    assert compile_name_pattern("raise.*").fullmatch("raise\udcff")
+    assert base_function_name("__GI_raise\udcff") == "raise\ufffd"
+    settings = Settings()
+    settings.routes.append(("games", compile_pattern(r"/games/")))
+    assert settings.route_for("/usr/games/sl\udcff") == "games"

@@ -154,3 +154,14 @@ def test_a_recursive_value_prints():
     node = Node()
     node.children.append(node)
     assert repr(node) == "test_a_recursive_value_prints.<locals>.Node(children=[...])"
+
+
+def test_a_field_init_leaves_alone_stays_unset_in_both_inits():
+    @record
+    class Later:
+        a: int
+        later: int = field(init=False, repr=False)
+
+    for _ in range(COMPILE_AFTER + 2):
+        value = Later(1)
+        assert vars(value) == {"a": 1}

@@ -180,6 +180,54 @@ def test_a_damaged_cache_is_rebuilt_or_survived(tmp_path):
     assert open_symbols(path).symbolize(0x1025)[0].line == 14    # unreadable: built again
 
 
+def _rewrite(cache, meta_change=None, records=None) -> None:
+    """The cache with its meta changed, and records replaced: {(section, index): value}."""
+    import marshal
+    import struct
+
+    data = bytearray(cache.read_bytes())
+    version, meta_offset, meta_size = struct.unpack_from("<IQQ", data, 8)
+    meta = marshal.loads(bytes(data[meta_offset:meta_offset + meta_size]))
+    for (section, index), value in (records or {}).items():
+        offset, count = meta["sections"][section]
+        blob = marshal.dumps(value)
+        struct.pack_into("<QQ", data, offset + 8 * count + 24 * index + 8, len(data), len(blob))
+        data += blob
+    if meta_change:
+        meta_change(meta)
+    blob = marshal.dumps(meta)
+    struct.pack_into("<IQQ", data, 8, version, len(data), len(blob))
+    cache.write_bytes(bytes(data + blob))
+
+
+@pytest.mark.parametrize("damage", ["warnings", "debug_id", "section", "public", "func", "line"])
+def test_a_cache_of_the_wrong_shapes_is_no_symbol_and_no_error(tmp_path, damage):
+    """A damaged cache marshal still reads: the wrong types in its meta make it built
+    again; in a record, that record is no symbol."""
+    import pathlib
+
+    from hydra.symbols.breakpad import SymbolFile, cache_directory
+
+    path = write(tmp_path, SYM)
+    open_symbols(path)
+    [cache] = list(pathlib.Path(cache_directory()).rglob("*.hsym"))
+    meta_changes = {"warnings": lambda m: m.update(warnings=5), "debug_id": lambda m: m.update(debug_id=7),
+                    "section": lambda m: m["sections"].update(func=(10, 1 << 40))}
+    records = {"public": {("public", 0): ["x", "f", 0]}, "func": {("func", 0): [0x1000, 0x40, 0, 12345, [], []]},
+               "line": {("func", 0): [0x1000, 0x40, 0, "outer_function", [0x1000, 0x40, "14", 0], []]}}
+    _rewrite(cache, meta_changes.get(damage), records.get(damage))
+    if damage in meta_changes:
+        with pytest.raises(ValueError):
+            SymbolFile(str(cache))
+        assert open_symbols(path).symbolize(0x1025)[0].line == 14       # built again
+        return
+    damaged = SymbolFile(str(cache))
+    frames = damaged.symbolize(0x3000 if damage == "public" else 0x1025)
+    assert frames == [] or all(isinstance(f.function, str) and isinstance(f.function_base, int)
+                               and isinstance(f.line, (int, type(None)))
+                               for f in frames)
+
+
 def test_a_cache_someone_else_may_have_written_is_made_again(tmp_path):
     """Caches are read with marshal: one another user wrote, or may write, is not read."""
     import pathlib
