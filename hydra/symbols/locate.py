@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import os
 
-from hydra.symbols.elffile import open_image
-
 
 def basename(path: str | None) -> str:
     """The file name of a Linux or Windows path."""
@@ -89,5 +87,7 @@ def _find_elf_files(directories: tuple[str, ...], code_file: str | None,
 def _matches(path: str, build_id: str) -> bool:
     if not os.path.isfile(path):
         return False
+    from hydra.symbols.elffile import open_image     # here: most symbol folders hold no ELF file
+
     image = open_image(path)
     return image is not None and image.build_id is not None and image.build_id.lower() == build_id
