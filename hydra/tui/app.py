@@ -13,7 +13,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.keys import format_key
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -28,7 +28,7 @@ from hydra.tui.lineview import LineView
 from hydra.tui.panes import FramesPane, ThreadsPane, VariablesPane
 from hydra.tui.safe import assemble
 from hydra.tui.themed import ThemedApp
-from hydra.tui.tabrow import TabRow
+from hydra.tui.sideview import SideView
 from hydra.tui.tabs import TABS, side_tabs
 
 PANES = ["threads", "frames", "variables", "side"]
@@ -133,12 +133,6 @@ class HydraCommands(Provider):
 PALETTE_LABEL = 120
 
 
-class SidePane(Vertical):
-    """Pane 4: the tabs and the tab's view, maximized as one (a plain container is not)."""
-
-    ALLOW_MAXIMIZE = True
-
-
 class HydraApp(ThemedApp):
     TITLE = "hydra"
     # the pane it opens in: focusing the first pane and then this one restyles both twice
@@ -162,7 +156,7 @@ class HydraApp(ThemedApp):
         border-subtitle-color: $foreground;
     }
     /* focus shows without colour too: a heavy border and a bold title */
-    ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus-within {
+    ThreadsPane:focus, FramesPane:focus, VariablesPane:focus, #side:focus {
         border: heavy $accent;
         border-title-color: $accent;
         border-title-style: bold;
@@ -170,10 +164,6 @@ class HydraApp(ThemedApp):
     /* with no colour the cursor row is reverse video in the focused pane, underlined elsewhere */
     HydraApp:ansi LineView > .lineview--cursor { text-style: bold underline; }
     HydraApp:ansi LineView:focus > .lineview--cursor { text-style: bold reverse; }
-    #side-view { height: 1fr; border: none; }
-    /* readable text everywhere (4.5:1, tests/tui/test_contrast.py): other tabs are not
-       half-transparent; the heavy border says which pane has focus */
-    #side-tabs { color: $foreground; }
     #threads.-maximized, #frames.-maximized, #variables.-maximized, #side.-maximized {
         width: 100%; height: 1fr;
     }
@@ -245,10 +235,8 @@ class HydraApp(ThemedApp):
         yield Static(id="rule-frame", classes="rule", markup=False)
         with Horizontal(id="bottom"):
             yield VariablesPane(self.crash, id="variables")
-            # one view under a row of tabs: each tab fills it with its own lines when shown
-            with SidePane(id="side"):
-                yield TabRow(TABS, id="side-tabs")
-                yield LineView(id="side-view")
+            # one view, the tabs' titles on its border: each tab fills it with its lines when shown
+            yield SideView(TABS, id="side")
         yield Static(id="rule-context", classes="rule", markup=False)
         # the prompt (#prompt) is mounted when first opened: the first screen does without it
 
@@ -274,7 +262,6 @@ class HydraApp(ThemedApp):
         self.threads_pane.border_subtitle = "F=faulted · tid · name · module · top frame"
         self.frames_pane.border_subtitle = "# · function · file:line · module"
         self.variables_pane.border_subtitle = "(argument) · local = value"
-        self.query_one("#side").border_title = f"4 Source 1/{len(TABS)}  [ ] for more"
         process = self.crash.process
         captured = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(process.capture_time)) \
             if process.capture_time else "unknown time"
@@ -316,7 +303,7 @@ class HydraApp(ThemedApp):
             return max(total // 4, min(total * 2 // 3, share + self._left_shift))
 
         def need(pane, least: int = 0, weight: float = 1.0) -> tuple[int, float]:
-            in_use = self.last_pane == pane.id or (pane.id == "side-view" and self.last_pane == "side")
+            in_use = self.last_pane == pane.id
             content = pane.wanted_width() if pane is self.variables_pane else pane.virtual_size.width
             return max(least, content + 4), weight * (2 if in_use else 1)
 
@@ -394,16 +381,16 @@ class HydraApp(ThemedApp):
         self.query_one("#rule-frame", Static).update(self._frame_rule(instruction))
 
     @property
-    def side_view(self) -> LineView:
-        return self.query_one("#side-view", LineView)
+    def side_view(self) -> SideView:
+        return self.query_one("#side", SideView)
 
     def _active_tab(self) -> str:
-        return self.query_one(TabRow).active
+        return self.side_view.active
 
     def set_tab(self, tab: str) -> None:
-        row = self.query_one(TabRow)
-        if row.active != tab:
-            row.activate(tab)       # TabRow.Changed shows it
+        view = self.side_view
+        if view.active != tab:
+            view.activate(tab)       # SideView.TabChanged shows it
         else:
             self._show_tab(tab)
 
@@ -559,7 +546,7 @@ class HydraApp(ThemedApp):
             if self.tabs[self._active_tab()].follows_address:
                 self._show_tab(self._active_tab())
 
-    @on(LineView.Moved, "#side-view")
+    @on(LineView.Moved, "#side")
     def _side_moved(self, event: LineView.Moved) -> None:
         if self._active_tab() == "registers" and self.frame is not None and self.side_view.has_focus:
             names = self.tabs["registers"].names
@@ -571,15 +558,11 @@ class HydraApp(ThemedApp):
                                             (label or "(not an address in the map)", "dim"),
                                             ("   the Map and Memory tabs follow it", "dim")))
 
-    @on(TabRow.Changed, "#side-tabs")
-    def _tab_activated(self, event: TabRow.Changed) -> None:
-        tab = self._active_tab()
-        # where the tab bar goes on when the pane is too narrow to show it all
-        position = next(index for index, (tab_id, _title) in enumerate(TABS) if tab_id == tab)
-        self.query_one("#side").border_title = f"4 {TABS[position][1]} {position + 1}/{len(TABS)}  [ ] for more"
-        self._show_tab(tab)
+    @on(SideView.TabChanged, "#side")
+    def _tab_activated(self, event: SideView.TabChanged) -> None:
+        self._show_tab(event.tab)
 
-    @on(LineView.Activated, "#side-view")
+    @on(LineView.Activated, "#side")
     def _annotation_chosen(self, event: LineView.Activated) -> None:
         if self._active_tab() == "watch":
             self.watch.activate(event.index)

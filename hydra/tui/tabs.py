@@ -111,7 +111,7 @@ class MapTab(SideTab):
 
 
 def side_tabs() -> list[SideTab]:
-    """A new set of the tabs, in their order on the tab row (each app keeps its own)."""
+    """A new set of the tabs, in their order on the side pane's border (each app keeps its own)."""
     return [
         SourceTab("source", "Source"),
         DisassemblyTab("disassembly", "Disasm"),
@@ -128,5 +128,5 @@ def side_tabs() -> list[SideTab]:
     ]
 
 
-# (id, title) of each tab, in order: the tab row's titles
+# (id, title) of each tab, in order: the titles on the side pane's border
 TABS = [(tab.id, tab.title) for tab in side_tabs()]

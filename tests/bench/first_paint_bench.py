@@ -32,15 +32,14 @@ BARE = ("from textual.app import App\n"
         "        yield Static('bare textual app ready')\n"
         "Bare().run()\n")
 # Hydra's first screen with Textual's own widgets and no Hydra code: three one-line rules,
-# two rows of two bordered panes (line-API lists, as in HydraApp.compose), a row of tab names
-# over the side pane; a few lines in each. What Textual alone costs for
+# two rows of two bordered panes (line-API lists, as in HydraApp.compose), the tab names on the
+# side pane's border; a few lines in each. What Textual alone costs for
 # that layout is the floor of Hydra's first paint, above the bare app's.
 LAYOUT = ("from textual.app import App\n"
-          "from textual.containers import Horizontal, Vertical\n"
+          "from textual.containers import Horizontal\n"
           "from textual.widgets import Log, Static\n"
           "class Layout(App):\n"
-          "    CSS = ('Horizontal { height: 1fr; } #threads, #frames, #variables, Vertical { border: round $primary; }'\n"
-          "           ' Vertical > Static { height: 1; }')\n"
+          "    CSS = 'Horizontal { height: 1fr; } #threads, #frames, #variables, #source { border: round $primary; }'\n"
           "    AUTO_FOCUS = '#frames'\n"
           "    def compose(self):\n"
           "        yield Static('layout of the debugger ready')\n"
@@ -50,11 +49,10 @@ LAYOUT = ("from textual.app import App\n"
           "        yield Static('frame')\n"
           "        with Horizontal():\n"
           "            yield Log(id='variables')\n"
-          "            with Vertical():\n"
-          "                yield Static('Source  Disasm  Watch  Regs  Memory  Map')\n"
-          "                yield Log(id='source')\n"
+          "            yield Log(id='source')\n"
           "        yield Static('context')\n"
           "    def on_mount(self):\n"
+          "        self.query_one('#source').border_title = '4 Source  Disasm  Watch  Regs  Memory  Map'\n"
           "        for name, count in (('threads', 3), ('frames', 8), ('variables', 6), ('source', 30)):\n"
           "            self.query_one('#' + name).write_lines([f'{name} line {i}' for i in range(count)])\n"
           "Layout().run()\n")

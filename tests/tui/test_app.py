@@ -38,7 +38,7 @@ async def test_the_first_lines_the_source_view_draws_hold_the_crash_line(sample_
     render_line = LineView.render_line
 
     def record(view, y):
-        if view.id == "side-view" and not drawn:
+        if view.id == "side" and not drawn:
             drawn.append(view.scroll_offset.y)
         return render_line(view, y)
 
@@ -82,7 +82,7 @@ async def test_pane_keys_and_maximize(sample_crash, size):
         await pilot.press("3")
         assert app.focused is app.variables_pane
         await pilot.press("4")
-        assert app.focused.id == "side-view"
+        assert app.focused.id == "side"
         await pilot.press("2")
         assert app.focused is app.frames_pane
         await pilot.press("tab")
@@ -162,31 +162,54 @@ async def test_tab_keys_and_annotations_key(sample_crash):
         assert app._active_tab() == "kernel"
         await pilot.press("w")
         assert app._active_tab() == "annotations"
-        assert app.focused.id == "side-view"
+        assert app.focused.id == "side"
 
 
-async def test_the_tab_row_keeps_the_active_tab_in_view_and_a_click_chooses_one(sample_crash):
-    """At 80 columns the row of twelve titles does not fit: the active one is always on
-    screen, and clicking a title shows its tab."""
-    from hydra.tui.tabrow import TabRow
-
+@pytest.mark.parametrize("size", [(80, 24), (60, 15), (200, 50)])
+async def test_the_tab_titles_keep_the_active_tab_in_view_and_a_click_chooses_one(sample_crash, size):
+    """The side pane's border holds the twelve titles, more than fit at 80 columns: the
+    active one is always on it, whole, `‹` and `›` say where titles go on, and clicking a
+    title on the border shows its tab."""
     app = make_app(sample_crash)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        row = app.query_one(TabRow)
+        view = app.side_view
+
+        def border() -> str:
+            return _border_row(app, view, top=True)
+
         for tab_id, title in TABS:
             app.set_tab(tab_id)
             await pilot.pause()
-            shown = str(row.render())         # from its first column on screen; cropped at the width
-            assert title in shown and shown.index(title) + len(title) <= row.content_size.width, (tab_id, shown)
+            top = border()
+            assert top.startswith("╭─ 4 ") or top.startswith("┏━ 4 "), top
+            assert title in top, (tab_id, top)
+            hidden = [t for _i, t in TABS if t not in top]
+            if hidden:
+                assert "‹" in top or "›" in top, top
         app.set_tab("source")
         await pilot.pause()
-        shown = str(row.render())
-        column = shown.index("Regs")
-        await pilot.click(TabRow, offset=(row.styles.padding.left + column + 1, 0))
+        top = border()
+        column = top.index("Regs") + 1
+        await pilot.click("#side", offset=(column, 0))
         await pilot.pause()
         assert app._active_tab() == "registers"
         assert any(line.split()[:1] == ["rip"] for line in app.side_view.text_lines() if line.split())
+        assert "Regs 4/12" in _border_row(app, view, top=False)
+
+
+def _border_row(app, view, top: bool) -> str:
+    """The side pane's top or bottom border as on screen, corner to corner."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=app.size.width, height=app.size.height, color_system=None, record=True,
+                      file=io.StringIO())
+    console.print(app.screen._compositor.render_update(full=True))
+    region = view.region
+    row = console.export_text().splitlines()[region.y if top else region.bottom - 1]
+    return row[region.x:region.right]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -776,10 +799,10 @@ async def test_the_side_pane_title_says_where_the_tabs_go_on(sample_crash):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         side = app.query_one("#side")
-        assert f"1/{len(TABS)}" in str(side.border_title)
+        assert f"Source 1/{len(TABS)}" in str(side.border_subtitle)
         await pilot.press("4", "right_square_bracket")
         await pilot.pause()
-        assert f"Disasm 2/{len(TABS)}" in str(side.border_title)
+        assert f"Disasm 2/{len(TABS)}" in str(side.border_subtitle)
 
 
 async def test_a_long_message_under_the_signal_wraps_to_the_pane():
