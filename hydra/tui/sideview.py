@@ -42,7 +42,6 @@ class SideView(LineView):
         self.tabs = list(tabs)
         self.active = self.tabs[0][0]
         self._shown: list[tuple[int, int, str]] = []     # (first column, past the end, id) on the border
-        self._pressed: str | None = None                 # the title a press on the border was on ("" none)
 
     def activate(self, tab: str) -> None:
         if tab != self.active and any(tab == tab_id for tab_id, _ in self.tabs):
@@ -63,14 +62,18 @@ class SideView(LineView):
             spans.append((column, column + len(title), tab_id, title))
             column += len(title) + GAP
         total = spans[-1][1]
-        room = max(8, (self.outer_size.width or 200) - BORDER_ROOM - len(LABEL))
+        # what Textual leaves a border's title: the width less the corners, lines and spaces
+        room = max(0, (self.outer_size.width or 200) - BORDER_ROOM - len(LABEL))
         active = next(span for span in spans if span[2] == self.active)
         shift, left, right = 0, False, False
-        if total > room:
-            room -= 2                   # for ‹ and ›
+        if total > room and active[1] - active[0] > room - 2:
+            shift = active[0]           # the active title alone, whole if it fits, without ‹ and ›
+        elif total > room:
+            room = max(0, room - 2)     # for ‹ and ›
             # from the first whole title that leaves the active one whole in view
-            shift = next((start for start, *_rest in spans if active[1] - start <= room), active[0])
-            left, right = shift > 0, shift + room < total
+            shift = next((start for start, *_rest in spans if start <= active[0] and active[1] - start <= room),
+                         active[0])
+            left, right = room > 0 and shift > 0, room > 0 and shift + room < total
         parts: list[str | tuple[str, str]] = [LABEL, "‹" if left else ""]
         self._shown = []
         at = len(LABEL) + left          # the column of the next character in the title
@@ -93,18 +96,12 @@ class SideView(LineView):
         self.border_subtitle = f"{self.tabs[number][1]} {number + 1}/{len(self.tabs)} · [ ] for more"
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
-        """The title under the pointer, read as the border is when the button goes down: the
-        focus the press gives the pane widens it before the click arrives. From the screen's
+        """A press on a title shows its tab, read where the border is as the button goes
+        down: the focus the press gives the pane moves its edges (fit_columns) before a
+        click would arrive, and the release may land outside it. From the screen's
         coordinates: a scrolled view's own count from what it scrolled to."""
-        self._pressed = None
         if event.screen_y == self.region.y:
             column = event.screen_x - self.region.x - TITLE_START
-            self._pressed = next((tab_id for start, end, tab_id in self._shown if start <= column < end), "")
-
-    def on_click(self, event: events.Click) -> None:
-        pressed, self._pressed = self._pressed, None
-        if pressed is None:
-            return                      # a line: LineView's own handler moves the cursor
-        event.prevent_default()
-        if pressed:
-            self.activate(pressed)
+            found = next((tab_id for start, end, tab_id in self._shown if start <= column < end), None)
+            if found is not None:
+                self.activate(found)
