@@ -274,21 +274,24 @@ def _view_arguments(parser) -> None:
     _capture_arguments(parser)
 
 
+def _declaration(command: str | None):
+    """What adds a command's arguments to a parser (the viewer's, for None)."""
+    return next((declare for name, _what, declare in SUBCOMMANDS if name == command), _view_arguments)
+
+
 def _parse(argv: list[str]):
     """The command line's arguments: read directly when plain, else by argparse (which also
     answers --help and says what is wrong)."""
     from hydra.commandline import recorded
 
-    if argv and argv[0] in COMMANDS:
-        arguments = recorded(dict((name, declare) for name, _what, declare in SUBCOMMANDS)[argv[0]])
-        args = arguments.parse(argv[1:]) if arguments is not None else None
-        if args is None:
-            return _parser(argv[0]).parse_args(argv)
-        args.command = argv[0]
-        return args
-    arguments = recorded(_view_arguments)
-    args = arguments.parse(argv) if arguments is not None else None
-    return args if args is not None else _view_parser().parse_args(argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    arguments = recorded(_declaration(command))
+    args = arguments.parse(argv[1:] if command else argv) if arguments is not None else None
+    if args is None:
+        return (_parser(command) if command else _view_parser()).parse_args(argv)
+    if command:
+        args.command = command
+    return args
 
 
 def default_sample() -> str:

@@ -25,8 +25,7 @@ def _argparse(argv: list[str]) -> dict | None:
 
 def _plain(argv: list[str]) -> dict | None:
     if argv and argv[0] in cli.COMMANDS:
-        declare = {name: declare for name, _what, declare in cli.SUBCOMMANDS}[argv[0]]
-        arguments = recorded(declare)
+        arguments = recorded(cli._declaration(argv[0]))
         found = arguments.parse(argv[1:]) if arguments is not None else None
         return None if found is None else {"command": argv[0], **vars(found)}
     found = recorded(cli._view_arguments).parse(argv)
@@ -82,8 +81,7 @@ def test_other_command_lines_are_left_to_argparse(argv):
 def _words(rng: random.Random, command: str | None) -> list[str]:
     """A command line of pieces of the command's own options, values and files, some of them
     wrong: abbreviated, missing their value, out of place."""
-    declare = {name: declare for name, _what, declare in cli.SUBCOMMANDS}.get(command, cli._view_arguments)
-    arguments = recorded(declare)
+    arguments = recorded(cli._declaration(command))
     names = sorted(arguments.options)
     values = ["a.dmp", "7", "-3", "x", "-", "--", "heap", "open", "set", "fixed", "w", "b", "g", "=", ""]
     words = [command] if command else []

@@ -44,13 +44,17 @@ class NotRegular(OSError):
     """A path that names a FIFO, a device or a folder where a file was expected."""
 
 
-def open_regular(path: str) -> int:
+def open_regular(path: str, private: bool = False) -> int:
     """A descriptor of the regular file at path, for reading. A FIFO or a device named by a
     dump (a source path, a debug link) is refused rather than waited on: it is opened
-    without blocking, checked, and only then made blocking."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    without blocking, checked, and only then made blocking. With private (a cache, see
+    below), a link is not followed, and a file someone else may have written is NotPrivate."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if private else 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if private and not (stat.S_ISREG(info.st_mode) and _private(info)):
+            raise NotPrivate(f"{path}: a cache file someone else may have written")
+        if not stat.S_ISREG(info.st_mode):
             raise NotRegular(f"{path}: not a regular file")
         os.set_blocking(fd, True)
         return fd
@@ -72,34 +76,33 @@ def _private(info: os.stat_result) -> bool:
     return info.st_uid == os.geteuid() and not info.st_mode & 0o022
 
 
-def _check_folders(folder: str, root: str) -> None:
-    """NotPrivate unless folder and those above it up to root are private (see above)."""
+def _folders_up_to(folder: str, root: str):
+    """folder and those above it up to root (only folder itself when it is not under root)."""
     folder, root = os.path.abspath(folder), os.path.abspath(root)
     while True:
-        info = os.stat(folder)
-        if not (stat.S_ISDIR(info.st_mode) and _private(info)):
-            raise NotPrivate(f"{folder}: a cache folder someone else may write")
+        yield folder
         parent = os.path.dirname(folder)
         if folder == root or parent == folder or not folder.startswith(root.rstrip("/") + "/"):
-            break
+            return
         folder = parent
+
+
+def _check_folder(folder: str) -> None:
+    info = os.stat(folder)
+    if not (stat.S_ISDIR(info.st_mode) and _private(info)):
+        raise NotPrivate(f"{folder}: a cache folder someone else may write")
 
 
 def open_private(path: str, root: str) -> int:
     """A descriptor of the cache file at path for reading, when it and its folders up to
     root are private (see above); else NotPrivate, or the OSError of opening it. It is
     opened without following a link or waiting on a FIFO."""
-    _check_folders(os.path.dirname(os.path.abspath(path)), root)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if not (stat.S_ISREG(info.st_mode) and _private(info)):
-            raise NotPrivate(f"{path}: a cache file someone else may have written")
-        os.set_blocking(fd, True)
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
+    for folder in _folders_up_to(os.path.dirname(os.path.abspath(path)), root):
+        _check_folder(folder)
+    return open_regular(path, private=True)
+
+
+MARSHAL_VERSION = 4          # the format marshal writes since Python 3.4
 
 
 # what reading a damaged cache may raise (MemoryError: a length that asks for more than there is)
@@ -129,25 +132,16 @@ def write_cache(path: str, root: str, value) -> None:
         pass
 
 
-MARSHAL_VERSION = 4          # the format marshal writes since Python 3.4
-
-
 def make_private_folders(folder: str, root: str) -> None:
     """folder made (with the folders above it up to root) for a cache to be written in;
     NotPrivate when one of them is someone else's. This user's own that others may write
     (made under a umask of 002) are closed to them."""
-    folder, root = os.path.abspath(folder), os.path.abspath(root)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    current = folder
-    while True:
+    for current in _folders_up_to(folder, root):
         info = os.stat(current)
         if info.st_uid == os.geteuid() and info.st_mode & 0o022:
             os.chmod(current, stat.S_IMODE(info.st_mode) & ~0o022)
-        parent = os.path.dirname(current)
-        if current == root or parent == current or not current.startswith(root.rstrip("/") + "/"):
-            break
-        current = parent
-    _check_folders(folder, root)
+        _check_folder(current)
 
 
 def data_bytes(fd: int) -> int:

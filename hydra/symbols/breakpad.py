@@ -411,8 +411,8 @@ class _Builder:
 
 
 def build_cache(sym_path: str, cache_path: str) -> None:
-    """Parse a `.sym` file into a cache file (written atomically)."""
-    os.makedirs(os.path.dirname(cache_path) or ".", exist_ok=True)
+    """Parse a `.sym` file into a cache file (written atomically) in a folder that exists
+    (open_symbols makes it private first)."""
     with atomic_output(cache_path, ".sym-") as out:
         out.write(CACHE_MAGIC + b"\0" * 20)
         builder = _Builder(out)
